@@ -1,0 +1,58 @@
+"""Rebuild everything in templates/ from code: the JSON Schema of the model and one blank
+example workbook per bundled profile. A test fails when the committed files are stale.
+
+    python build_templates.py [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from selfeval_xl.model import Department
+from selfeval_xl.profile import available_profiles, get_profile
+from selfeval_xl.xlsx_write import write_workbook
+
+ROOT = Path(__file__).resolve().parent
+TEMPLATES = ROOT / "templates"
+FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
+
+
+def schema_text() -> str:
+    return json.dumps(Department.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def example_department(profile_id: str) -> Department:
+    prof = get_profile(profile_id)
+    cats = prof.projects.categories
+    return Department.model_validate({
+        "code": "000000", "name": "示例单位", "year": 2023, "profile": prof.id,
+        "projects": [{"name": f"示例项目{i + 1}", "category": cat, "implementing_unit": "示例单位"}
+                     for i, cat in enumerate(cats)],
+    })
+
+
+def build(out: Path = TEMPLATES) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "department.schema.json"]
+    written[0].write_text(schema_text(), encoding="utf-8")
+    for pid in available_profiles():
+        target = out / f"blank-{pid}.xlsx"
+        write_workbook(example_department(pid), get_profile(pid), target, generated_at=FIXED_TIME)
+        written.append(target)
+    return written
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.parse_args()
+    for p in build():
+        print(f"wrote {p.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

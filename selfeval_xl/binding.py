@@ -1,0 +1,236 @@
+"""Model ⇄ layout keys: the two directions of one mapping.
+
+``flatten`` gives the value of every input cell of a layout for a ``Department``;
+``unflatten`` rebuilds the ``Department`` from such values. Both work from the layout's
+keys, so writer and reader cannot disagree about where a field lives. Lists the form shows
+as fixed slots (indicator rows under each 二级, free project rows under each 附件1 category)
+are assigned in order, and blank slots are dropped on the way back.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .layout import IND_FIELDS, INT, NUMERIC, Layout
+from .model import Department, Indicator, ProjectLine
+from .profile import Profile
+from .scoring import group_indicators
+
+_IND = re.compile(r"^(?P<prefix>overall|projects\[\d+\])\.ind\.(?P<l2>[a-z0-9_]+)\.(?P<k>\d+)\.(?P<f>\w+)$")
+_OTHER = re.compile(r"^basic\.other\.(?P<ci>\d+)\.(?P<j>\d+)\.(?P<f>\w+)$")
+_PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
+
+
+class BindingError(ValueError):
+    """The model does not fit the layout (too many rows for the slots, unknown names)."""
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        m = _PATH.fullmatch(part)
+        if not m:
+            raise KeyError(path)
+        name, idx = m.groups()
+        obj = obj.get(name, "") if isinstance(obj, dict) else getattr(obj, name)
+        if idx is not None:
+            items = obj
+            i = int(idx)
+            obj = items[i] if i < len(items) else None
+            if obj is None:
+                return None
+    return obj
+
+
+def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
+    """Value for every input cell key of ``layout`` (None/"" for blank)."""
+    profile = layout.profile
+    out: dict[str, Any] = {}
+    grouped: dict[str, dict[str, list[Indicator]]] = {}
+    try:
+        grouped["overall"] = group_indicators(dept.overall.indicators, profile)
+        for i, p in enumerate(dept.projects):
+            grouped[f"projects[{i}]"] = group_indicators(p.indicators, profile)
+    except ValueError as e:
+        raise BindingError(str(e)) from None
+    _check_fits(dept, profile, grouped)
+    other = _other_by_category(dept, profile)
+    for _sheet, cell in layout.inputs():
+        key = cell.key
+        m = _IND.match(key)
+        if m:
+            rows = grouped.get(m["prefix"], {}).get(m["l2"], [])
+            k = int(m["k"])
+            out[key] = getattr(rows[k], m["f"]) if k < len(rows) else None
+            continue
+        m = _OTHER.match(key)
+        if m:
+            rows = other[int(m["ci"])]
+            j = int(m["j"])
+            out[key] = getattr(rows[j], m["f"]) if j < len(rows) else None
+            continue
+        out[key] = _get_path(dept, key)
+    return out
+
+
+def _other_by_category(dept: Department, profile: Profile) -> list[list[ProjectLine]]:
+    cats = profile.projects.categories
+    out: list[list[ProjectLine]] = [[] for _ in cats]
+    for line in dept.basic.other_projects:
+        if line.category not in cats:
+            raise BindingError(f"附件1 项目“{line.name}”的类别“{line.category}”不在配置中（可用：{'、'.join(cats)}）")
+        out[cats.index(line.category)].append(line)
+    return out
+
+
+def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str, list[Indicator]]]) -> None:
+    for prefix, by_l2 in grouped.items():
+        where = "附件2" if prefix == "overall" else f"附件3({int(prefix[9:-1]) + 1})"
+        for l1, l2 in profile.level2_all():
+            if len(by_l2[l2.key]) > l2.rows:
+                raise BindingError(
+                    f"{where} 的“{l2.name}”有 {len(by_l2[l2.key])} 行，模板只提供 {l2.rows} 行；"
+                    f"请合并指标或在配置中增加 rows"
+                )
+    for i, p in enumerate(dept.projects):
+        if p.category not in profile.projects.categories and p.prior_year_final is not None:
+            raise BindingError(
+                f"附件3({i + 1})“{p.name}”没有附件1 类别（{'、'.join(profile.projects.categories)}），"
+                f"它的上年决算数 {p.prior_year_final} 在附件1 中无处填写；请指定类别，或改填附件1 的空行"
+            )
+    n = profile.projects.free_rows_per_category
+    for cat, rows in zip(profile.projects.categories, _other_by_category(dept, profile)):
+        if len(rows) > n:
+            raise BindingError(f"附件1“{cat}”下无附件3 表的项目有 {len(rows)} 行，模板只提供 {n} 行")
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and v == "")
+
+
+def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> Department:
+    """Rebuild a ``Department`` from input-cell values (already typed by the reader)."""
+    profile = layout.profile
+    shape = layout.shape
+    vtypes = {cell.key: cell.vtype for _, cell in layout.inputs()}
+    tree: dict[str, Any] = {}
+    ind_rows: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
+    other_rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for key, v in values.items():
+        if vtypes.get(key) in NUMERIC and isinstance(v, str) and v == "":
+            v = None
+        if vtypes.get(key) == INT and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        m = _IND.match(key)
+        if m:
+            ind_rows.setdefault(m["prefix"], {}).setdefault((m["l2"], int(m["k"])), {})[m["f"]] = v
+            continue
+        m = _OTHER.match(key)
+        if m:
+            other_rows.setdefault((int(m["ci"]), int(m["j"])), {})[m["f"]] = v
+            continue
+        _set_path(tree, key, v)
+
+    # indicators: slot order is profile order; blank slots dropped
+    def indicators(prefix: str) -> list[dict[str, Any]]:
+        rows = ind_rows.get(prefix, {})
+        out = []
+        for l1, l2 in profile.level2_all():
+            for k in range(l2.rows):
+                row = rows.get((l2.key, k), {})
+                if all(_blank(row.get(f)) for f in IND_FIELDS):
+                    continue
+                item = {"level1": l1.name, "level2": l2.name}
+                for f in IND_FIELDS:
+                    v = row.get(f)
+                    item[f] = ("" if v is None else v) if f not in ("weight", "score") else v
+                out.append(item)
+        return out
+
+    overall = tree.setdefault("overall", {})
+    overall["indicators"] = indicators("overall")
+    projects_in = tree.get("projects", [])
+    projects = []
+    for i, cat in enumerate(shape.project_categories):
+        p = projects_in[i] if i < len(projects_in) and projects_in[i] is not None else {}
+        p = dict(p)
+        p["indicators"] = indicators(f"projects[{i}]")
+        if _project_blank(p):
+            continue
+        p["category"] = cat or ""
+        p["name"] = p.get("name") or ""
+        projects.append(p)
+    tree["projects"] = projects
+    basic = tree.setdefault("basic", {})
+    basic.pop("other", None)
+    lines = []
+    for (ci, _j), row in sorted(other_rows.items()):
+        if all(_blank(row.get(f)) for f in ("name", "prior", "budget", "final")):
+            continue
+        lines.append({"category": profile.projects.categories[ci], "name": row.get("name") or "",
+                      "prior": row.get("prior"), "budget": row.get("budget"), "final": row.get("final")})
+    basic["other_projects"] = lines
+    _strings_not_none(tree)
+    tree.update({
+        "code": meta["unit_code"], "name": meta["unit_name"], "competent_dept": meta.get("competent_dept", ""),
+        "year": int(meta["year"]), "profile": meta["profile"],
+    })
+    return Department.model_validate(tree)
+
+
+def _project_blank(p: dict[str, Any]) -> bool:
+    def walk(x: Any) -> bool:
+        if isinstance(x, dict):
+            return all(walk(v) for v in x.values())
+        if isinstance(x, list):
+            return all(walk(v) for v in x)
+        return _blank(x)
+    return walk(p)
+
+
+_TEXT_NONE_OK = {"prior", "budget", "final", "initial", "full", "executed", "weight", "score", "staff_authorized",
+                 "staff_actual", "approved_area", "actual_area", "budget_investment", "actual_investment",
+                 "general", "gov_fund", "special_account", "other", "expense_basic", "budget_initial", "budget_full",
+                 "prior_year_final", "personnel_expense"}
+
+
+def _strings_not_none(tree: Any) -> None:
+    """Blank text cells come back as None; the model's text fields want ""."""
+    if isinstance(tree, dict):
+        for k, v in list(tree.items()):
+            if v is None and k not in _TEXT_NONE_OK:
+                tree[k] = ""
+            else:
+                _strings_not_none(v)
+    elif isinstance(tree, list):
+        for v in tree:
+            _strings_not_none(v)
+
+
+def _set_path(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = tree
+    for n, part in enumerate(parts):
+        m = _PATH.fullmatch(part)
+        name, idx = m.groups()
+        last = n == len(parts) - 1
+        if name == "sections" and parts[0] == "narrative":
+            node.setdefault("sections", {})
+            sec = parts[n + 1]
+            if not _blank(value):
+                node["sections"][sec] = value
+            return
+        if idx is None:
+            if last:
+                node[name] = value
+            else:
+                node = node.setdefault(name, {})
+        else:
+            lst = node.setdefault(name, [])
+            i = int(idx)
+            while len(lst) <= i:
+                lst.append({})
+            if last:
+                lst[i] = value
+            else:
+                node = lst[i]

@@ -1,0 +1,200 @@
+"""Command line: a thin layer over the library. Messages are Chinese; exit codes are stable.
+
+Exit status: 0 done; 1 the data has errors (later: check); 2 usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+
+from .profile import DEFAULT_PROFILE, ProfileError, available_profiles, get_profile
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="部门整体支出绩效自评工具：生成 Excel 模板、回读数据、生成报告。",
+    rich_markup_mode=None,
+)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(f"错误：{msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _profile(name: str):
+    try:
+        return get_profile(name)
+    except ProfileError as e:
+        _fail(str(e))
+
+
+def _timestamp(value: Optional[str]) -> Optional[dt.datetime]:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--timestamp 应为 ISO 时间，如 2024-01-01T00:00:00，收到“{value}”")
+
+
+@app.command("profiles", help="列出可用的地区配置（权重、等次、报告提纲）。")
+def profiles_cmd() -> None:
+    for pid in available_profiles():
+        p = get_profile(pid)
+        w = "、".join(f"{l1.name}{l1.weight:g}" for l1 in p.level1)
+        ex = f"预算执行率{p.scoring.execution_weight:g}（计分）" if p.scoring.execution_scored else "执行率不计分"
+        typer.echo(f"{pid}\t{p.profile.name}\t{w}、{ex}\t报告{len(p.report.sections)}个部分")
+
+
+@app.command("generate", help="按名册为每个单位生成一个锁定的自评 Excel 模板。名册为 .xlsx 或 .csv，表头至少含 单位编码、单位名称、项目名称。")
+def generate_cmd(
+    roster: Path = typer.Argument(..., help="名册文件（.xlsx 或 .csv，UTF-8/GBK）"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
+    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help="地区配置名或 .toml 路径"),
+    year: int = typer.Option(dt.date.today().year - 1, "--year", "-y", help="评价年度"),
+    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
+) -> None:
+    from .roster import RosterError, read_roster, workbook_name
+    from .xlsx_write import write_workbook
+
+    prof = _profile(profile)
+    try:
+        units = read_roster(roster, prof)
+    except RosterError as e:
+        _fail(str(e))
+    ts = _timestamp(timestamp)
+    failed = 0
+    for unit in units:
+        target = out / workbook_name(unit.code, unit.name, year)
+        try:
+            write_workbook(unit.department(year, prof), prof, target, generated_at=ts)
+        except (ValueError, OSError) as e:
+            failed += 1
+            typer.echo(f"失败：{unit.code} {unit.name}：{e}", err=True)
+            continue
+        for note in unit.notes:
+            typer.echo(f"提示：{unit.name}：{note}")
+        typer.echo(f"已生成：{target}")
+    typer.echo(f"共 {len(units)} 个单位，生成 {len(units) - failed} 个，失败 {failed} 个。输出：{out}")
+    if failed:
+        raise typer.Exit(2)
+
+
+def load_department(path: Path):
+    from .model import Department
+
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        _fail(f"找不到数据文件 {path}")
+    except UnicodeDecodeError:
+        _fail(f"{path}：不是 UTF-8 编码的 JSON 文件")
+    try:
+        return Department.model_validate_json(raw)
+    except ValidationError as e:
+        lines = [f"  {'.'.join(str(x) for x in err['loc'])}：{err['msg']}" for err in e.errors()[:20]]
+        _fail(f"{path} 数据不符合格式：\n" + "\n".join(lines))
+
+
+@app.command("fill", help="用 JSON 数据（如财务系统导出的预算数）预填一个模板。")
+def fill_cmd(
+    data: Path = typer.Argument(..., help="单位数据 JSON（格式见 templates/department.schema.json）"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出的 .xlsx 文件"),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
+    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
+) -> None:
+    from .binding import BindingError
+    from .xlsx_write import write_workbook
+
+    dept = load_department(data)
+    prof = _profile(profile or dept.profile)
+    if prof.id != dept.profile:
+        dept = dept.model_copy(update={"profile": prof.id})
+    try:
+        write_workbook(dept, prof, out, generated_at=_timestamp(timestamp))
+    except BindingError as e:
+        _fail(f"{data}：{e}")
+    typer.echo(f"已写入：{out}")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("extract", help="从填好的模板读回录入的数据，写成 JSON（不含任何计算结果）。")
+def extract_cmd(
+    workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出的 JSON 文件"),
+) -> None:
+    from .xlsx_read import ReadError, extract
+
+    if not workbook.exists():
+        _fail(f"找不到文件 {workbook}")
+    try:
+        dept = extract(workbook)
+    except ReadError as e:
+        _fail(str(e))
+    write_text_atomic(out, dept.model_dump_json(indent=2))
+    typer.echo(f"已写入：{out}")
+
+
+@app.command("demo", help="用自带示例（三个单位）演示：生成模板 → 预填数据，输出到 ./demo-output/。")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
+) -> None:
+    from .model import Department
+    from .roster import read_roster, workbook_name
+    from .xlsx_write import write_workbook
+
+    prof = get_profile(DEFAULT_PROFILE)
+    roster = EXAMPLES / "roster.csv"
+    if not roster.exists():
+        _fail(f"找不到示例名册 {roster}")
+    ts = dt.datetime(2024, 6, 1, 9, 0, 0)
+    blank_dir, filled_dir = out / "1-空白模板", out / "2-预填示例"
+    units = read_roster(roster, prof)
+    for unit in units:
+        year = 2023
+        write_workbook(unit.department(year, prof), prof, blank_dir / workbook_name(unit.code, unit.name, year),
+                       generated_at=ts)
+    typer.echo(f"① 空白模板（按名册生成 {len(units)} 个）：{blank_dir.resolve()}")
+    n = 0
+    for path in sorted((EXAMPLES / "data").glob("*.json")):
+        dept = Department.model_validate_json(path.read_text(encoding="utf-8"))
+        p = get_profile(dept.profile)
+        write_workbook(dept, p, filled_dir / workbook_name(dept.code, dept.name, dept.year), generated_at=ts)
+        n += 1
+    typer.echo(f"② 预填了种子报告数据的工作簿（{n} 个）：{filled_dir.resolve()}")
+    typer.echo("用 Excel、WPS 或 LibreOffice 打开即可查看。")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("已中断。", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The one model every edge goes through: roster → workbook → model → checks → report.
+
+It holds *inputs only*: what a clerk types or a coordinator prefills. Every total, rate,
+score and grade is computed by ``scoring`` from these inputs and the profile, never stored.
+The single exception is ``Department.stated``: figures a source document *claims* for
+derived cells (a Word report's typed totals, or a workbook's cached formula values that
+disagree with the recompute). They are evidence to check, never truth.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def clean_text(v: object) -> object:
+    """Line breaks as Excel stores them (\\n); characters an .xlsx cannot hold are refused."""
+    if isinstance(v, str):
+        v = v.replace("\r\n", "\n").replace("\r", "\n")
+        bad = _CONTROL.search(v)
+        if bad:
+            raise ValueError(f"文本含有不可见的控制字符 U+{ord(bad.group()):04X}，Excel 无法保存")
+    return v
+
+
+Money = float | None  # 万元; None = left blank
+
+
+class _TextModel(_Model):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean(cls, v: object) -> object:
+        return clean_text(v)
+
+
+class Triple(_TextModel):
+    """One 附件1 row: 上年决算数 / 本年预算数 / 本年决算数 (万元)."""
+
+    prior: Money = None
+    budget: Money = None
+    final: Money = None
+
+
+class Pair(_TextModel):
+    """A 附件1 row whose 上年 column is printed as ——."""
+
+    budget: Money = None
+    final: Money = None
+
+
+class ProjectLine(_TextModel):
+    """A 附件1 project row with no 附件3 table behind it (typed directly)."""
+
+    category: str
+    name: str = ""
+    prior: Money = None
+    budget: Money = None
+    final: Money = None
+
+
+class Buildings(_TextModel):
+    """楼堂馆所控制情况（本年完工项目）."""
+
+    approved_area: float | None = None
+    actual_area: float | None = None
+    budget_investment: Money = None
+    actual_investment: Money = None
+
+
+class BasicData(_TextModel):
+    """附件1 部门整体支出绩效评价基础数据表 (inputs)."""
+
+    staff_authorized: int | None = Field(default=None, ge=0, description="编制数")
+    staff_actual: int | None = Field(default=None, ge=0, description="实际在职人数")
+    car_purchase: Triple = Triple()
+    car_operation: Triple = Triple()
+    overseas: Triple = Triple()
+    reception: Triple = Triple()
+    other_projects: list[ProjectLine] = []
+    public_funds: Triple = Triple()
+    office: Triple = Triple()
+    utilities_travel: Triple = Triple()
+    meetings_training: Triple = Triple()
+    procurement: Pair = Pair()
+    basic_adjustment: Pair = Pair()
+    buildings: Buildings = Buildings()
+    frugality_measures: str = ""
+
+
+class FundRow(_TextModel):
+    """年初预算数 / 全年预算数 / 全年执行数 (万元)."""
+
+    initial: Money = None
+    full: Money = None
+    executed: Money = None
+
+
+class Indicator(_TextModel):
+    """One 三级 indicator row under its 一级 and 二级."""
+
+    level1: str
+    level2: str
+    name: str = ""
+    target: str = ""
+    actual: str = ""
+    weight: float | None = Field(default=None, ge=0)
+    score: float | None = Field(default=None, ge=0)
+    deviation: str = ""
+
+    def is_blank(self) -> bool:
+        return not (self.name or self.target or self.actual or self.deviation) and self.weight is None and self.score is None
+
+
+class Funds(_TextModel):
+    current: FundRow = FundRow()  # 当年财政拨款
+    carryover: FundRow = FundRow()  # 上年结转资金
+    other: FundRow = FundRow()  # 其他资金
+
+
+class ProjectEvaluation(_TextModel):
+    """附件3(n) 项目支出绩效自评表, plus its 附件1 上年决算数."""
+
+    name: str
+    category: str
+    competent_dept: str = ""
+    implementing_unit: str = ""
+    prior_year_final: Money = None
+    funds: Funds = Funds()
+    goal_expected: str = ""
+    goal_actual: str = ""
+    indicators: list[Indicator] = []
+
+
+class Income(_TextModel):
+    """附件2 按收入性质分."""
+
+    general: Money = None  # 一般公共预算
+    gov_fund: Money = None  # 政府性基金拨款
+    special_account: Money = None  # 纳入专户管理的非税收入拨款
+    other: Money = None  # 其他资金
+
+
+class OverallEvaluation(_TextModel):
+    """附件2 部门整体支出绩效自评表 (inputs)."""
+
+    budget_initial: Money = None
+    budget_full: Money = None
+    income: Income = Income()
+    expense_basic: Money = None  # 按支出性质分：基本支出
+    goal_expected: str = ""
+    goal_actual: str = ""
+    indicators: list[Indicator] = []
+
+
+class Narrative(_TextModel):
+    """报告正文: one text per report section of the profile, and figures no attachment carries."""
+
+    sections: dict[str, str] = {}
+    personnel_expense: Money = None  # 人员经费（本年决算）
+
+
+class Signoff(_TextModel):
+    preparer: str = ""  # 填表人
+    date: str = ""  # 填报日期
+    phone: str = ""  # 联系电话
+    head: str = ""  # 单位负责人
+
+
+class Department(_TextModel):
+    """Everything one budget unit files for one year."""
+
+    code: str = Field(min_length=1, description="单位编码")
+    name: str = Field(min_length=1, description="单位名称")
+    competent_dept: str = ""
+    year: int = Field(ge=2000, le=2100)
+    profile: str
+    basic: BasicData = BasicData()
+    overall: OverallEvaluation = OverallEvaluation()
+    projects: list[ProjectEvaluation] = []
+    narrative: Narrative = Narrative()
+    signoff: Signoff = Signoff()
+    stated: dict[str, float | str] = Field(
+        default={},
+        description="来源文件对派生单元格所写的数值（键为布局键），仅供核对，不作为真值",
+    )

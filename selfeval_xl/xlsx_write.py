@@ -1,0 +1,321 @@
+"""Write a unit's workbook by walking the layout: locked labels and formulas, unlocked inputs.
+
+Used by both ``generate`` (a blank template prefilled from the roster) and ``fill`` (a
+template prefilled from JSON). Every formula is stored with the value ``scoring.derive``
+computes, so Excel, WPS and LibreOffice show correct figures before any recalculation.
+Clerk text is always written with ``write_string``: a name starting with ``=`` stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from . import __version__
+from .binding import flatten
+from .layout import (
+    AREA, GRADE, INT, LONGTEXT, META, MONEY, RATE, SCORE, TEXT, WEIGHT, Layout, Shape, Sheet, a1,
+    compile_layout, TEMPLATE_VERSION,
+)
+from .model import Department
+from .profile import Profile
+from .scoring import derive, project_categories
+
+FONT = "宋体"
+INPUT_FILL = "#FFF2CC"
+FORMULA_FILL = "#E7E6E6"
+HEADER_FILL = "#F2F2F2"
+
+_BASE = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "text_wrap": True}
+_BORDER = {"border": 1}
+
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"font_name": "黑体", "font_size": 16, "align": "center", "valign": "vcenter"},
+    "attach": {"font_name": "黑体", "font_size": 12, "align": "left", "valign": "vcenter"},
+    "header": {**_BASE, **_BORDER, "align": "center", "bold": True, "bg_color": HEADER_FILL},
+    "label": {**_BASE, **_BORDER, "align": "center"},
+    "label_center": {**_BASE, **_BORDER, "align": "center"},
+    "label_left": {**_BASE, **_BORDER, "align": "left"},
+    "label_right": {**_BASE, **_BORDER, "align": "right"},
+    "indent1": {**_BASE, **_BORDER, "align": "left", "indent": 1},
+    "indent2": {**_BASE, **_BORDER, "align": "left", "indent": 2},
+    "indent3": {**_BASE, **_BORDER, "align": "left", "indent": 4},
+    "note": {**_BASE, "align": "left"},
+    "footer": {**_BASE, "align": "left", "bg_color": FORMULA_FILL},
+    "footer_label": {**_BASE, "align": "right"},
+    # text inputs are formatted "@" so Excel keeps a typed 96% or 12月31日 as the text typed
+    "in_text": {**_BASE, **_BORDER, "align": "left", "locked": False, "bg_color": INPUT_FILL, "num_format": "@"},
+    "in_long": {**_BASE, **_BORDER, "align": "left", "valign": "top", "locked": False, "bg_color": INPUT_FILL,
+                "num_format": "@"},
+    "in_money": {**_BASE, **_BORDER, "align": "right", "locked": False, "bg_color": INPUT_FILL, "num_format": "0.00#"},
+    "in_int": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL, "num_format": "0"},
+    "in_num": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL, "num_format": "0.##"},
+    "f_money": {**_BASE, **_BORDER, "align": "right", "bg_color": FORMULA_FILL, "num_format": "0.00#"},
+    "f_rate": {**_BASE, **_BORDER, "align": "center", "bg_color": FORMULA_FILL, "num_format": "0.00%"},
+    "f_num": {**_BASE, **_BORDER, "align": "center", "bg_color": FORMULA_FILL, "num_format": "0.##"},
+    "f_text": {**_BASE, **_BORDER, "align": "center", "bg_color": FORMULA_FILL},
+    "f_indent": {**_BASE, **_BORDER, "align": "left", "indent": 3, "bg_color": FORMULA_FILL},
+    "f_side": {**_BASE, **_BORDER, "align": "center", "bold": True, "bg_color": FORMULA_FILL},
+    "hint": {**_BASE, "text_wrap": False, "align": "left", "font_color": "#C00000"},
+    "legend_input": {**_BASE, **_BORDER, "align": "left", "bg_color": INPUT_FILL},
+    "legend_formula": {**_BASE, **_BORDER, "align": "left", "bg_color": FORMULA_FILL},
+    "legend_error": {**_BASE, **_BORDER, "align": "left", "bg_color": "#FFC7CE"},
+    "legend_hint": {**_BASE, **_BORDER, "align": "left", "font_color": "#C00000"},
+    "cf_error": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "cf_warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+}
+
+# data validation per input type: (validate kind, criteria, title, message, error)
+VALIDATIONS: dict[str, dict[str, Any]] = {
+    MONEY: {"validate": "decimal", "criteria": ">=", "value": 0, "error_title": "金额有误",
+            "error_message": "请输入不小于 0 的数字，单位万元，例如 103.86（不要输入“万元”、逗号或空格）。"},
+    INT: {"validate": "integer", "criteria": ">=", "value": 0, "error_title": "人数有误",
+          "error_message": "请输入不小于 0 的整数。"},
+    AREA: {"validate": "decimal", "criteria": ">=", "value": 0, "error_title": "面积有误",
+           "error_message": "请输入不小于 0 的数字（平方米）。"},
+    WEIGHT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100, "error_title": "分值有误",
+             "error_message": "分值应为 0 到 100 之间的数字。"},
+}
+
+
+def shape_for(dept: Department, profile: Profile, spares: int | None = None) -> Shape:
+    return Shape(year=dept.year, unit_code=dept.code, unit_name=dept.name, competent_dept=dept.competent_dept,
+                 project_categories=project_categories(dept, profile, spares))
+
+
+def _xl_value(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
+                   generated_at: dt.datetime | None = None, spares: int | None = None) -> Path:
+    """Write ``dept`` as a protected workbook at ``path`` (atomically: temp file, then rename)."""
+    shape = shape_for(dept, profile, spares)
+    layout = compile_layout(profile, shape)
+    values = flatten(dept, layout)
+    derived = derive(dept, profile, shape.project_categories)
+    for key, v in dept.stated.items():  # a source document's claims show as the cached value
+        if key in derived:
+            derived[key] = v
+    generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        _write(tmp, layout, values, derived, generated_at)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write(target: str, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
+           generated_at: dt.datetime) -> None:
+    wb = xlsxwriter.Workbook(target, {
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+    })
+    wb.set_properties({
+        "title": f"{layout.shape.year}年度{layout.shape.unit_name}整体支出绩效自评",
+        "author": "selfeval-xl", "created": generated_at, "comments": f"profile={layout.profile.id}",
+    })
+    fmts = {name: wb.add_format(spec) for name, spec in STYLES.items()}
+    for sh in layout.sheets:
+        ws = wb.add_worksheet(sh.name)
+        _draw(ws, sh, layout, values, derived, fmts)
+    _meta_sheet(wb, layout, generated_at)
+    wb.close()
+
+
+def _display_width(text: str) -> int:
+    """Columns a text needs in Excel's units: CJK and full-width characters count double."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def row_heights(sh: Sheet, values: dict[str, Any]) -> dict[int, float]:
+    """The layout's row heights, grown so that filled text is not clipped when printed.
+
+    Excel does not auto-fit rows holding merged or wrapped cells, so the writer estimates:
+    lines = Σ over paragraphs ⌈display width ÷ cell width⌉, 14 points a line.
+    """
+    heights = dict(sh.heights)
+    for cell in sh.cells:
+        text = values.get(cell.key) if cell.kind == "input" else (cell.text if cell.kind == "label" else None)
+        if not isinstance(text, str) or not text or (cell.merge and cell.merge[0] != cell.r):
+            continue
+        c2 = cell.merge[1] if cell.merge else cell.c
+        width = max(1.0, sum(sh.widths[cell.c:c2 + 1]) - 1)
+        lines = sum(max(1, -(-_display_width(p) // int(width))) for p in text.split("\n"))
+        need = min(409.0, lines * 14 + 6)
+        if need > heights.get(cell.r, 15):
+            heights[cell.r] = need
+    return heights
+
+
+def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
+    for c, w in enumerate(sh.widths):
+        ws.set_column(c, c, w)
+    for r, h in row_heights(sh, values).items():
+        ws.set_row(r, h)
+    by_vtype: dict[str, list[str]] = {}
+    score_cells: list[tuple[int, int]] = []
+    for cell in sh.cells:
+        fmt = fmts[cell.style]
+        if cell.kind == "label":
+            _put(ws, cell, cell.text if cell.text is not None else "", fmt, as_text=not _is_number_label(cell))
+        elif cell.kind == "input":
+            v = values.get(cell.key)
+            _put(ws, cell, _xl_value(v), fmt, as_text=cell.vtype in (TEXT, LONGTEXT))
+            if cell.vtype == SCORE:
+                score_cells.append((cell.r, cell.c))
+            elif cell.vtype in VALIDATIONS:
+                by_vtype.setdefault(cell.vtype, []).append(_range(cell))
+            if cell.prompt and cell.vtype in (TEXT, LONGTEXT):
+                by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
+        else:  # formula / hint
+            formula = layout.render(cell.formula, sh.name)
+            cached = derived.get(cell.key)
+            if cell.merge:
+                ws.merge_range(cell.r, cell.c, cell.merge[0], cell.merge[1], "", fmt)
+            ws.write_formula(cell.r, cell.c, formula, fmt, _xl_value(cached))
+    for vtype, ranges in by_vtype.items():
+        if vtype.startswith("prompt:"):
+            opts = {"validate": "any", "input_title": "填写提示", "input_message": vtype[7:][:250]}
+        else:
+            opts = dict(VALIDATIONS[vtype], input_title="填写提示", input_message=_prompt(vtype))
+        _validate(ws, ranges, opts)
+    if score_cells:
+        # 得分 must lie between 0 and the row's 分值 (the cell to its left)
+        r0, c0 = score_cells[0]
+        ranges = [a1(r, c) for r, c in score_cells]
+        _validate(ws, ranges, {
+            "validate": "custom",
+            "value": f"=AND(ISNUMBER({a1(r0, c0)}),{a1(r0, c0)}>=0,OR(NOT(ISNUMBER({a1(r0, c0 - 1)})),"
+                     f"{a1(r0, c0)}<={a1(r0, c0 - 1)}))",
+            "input_title": "得分", "input_message": "得分应在 0 与本行分值之间；未得满分请填写偏差原因。",
+            "error_title": "得分有误", "error_message": "得分必须是 0 到本行分值之间的数字。",
+        })
+    for cf in sh.cond_formats:
+        crit = layout.render(cf.criteria, sh.name)
+        ws.conditional_format(cf.first[0], cf.first[1], cf.last[0], cf.last[1],
+                              {"type": "formula", "criteria": "=" + crit, "format": fmts[cf.style]})
+    _print_setup(ws, sh)
+    ws.protect("", {
+        "select_locked_cells": True, "select_unlocked_cells": True,
+        "format_rows": True, "format_columns": True,
+    })
+
+
+def _is_number_label(cell) -> bool:
+    return isinstance(cell.text, (int, float))
+
+
+def _range(cell) -> str:
+    if cell.merge:
+        return f"{a1(cell.r, cell.c)}:{a1(cell.merge[0], cell.merge[1])}"
+    return a1(cell.r, cell.c)
+
+
+def _prompt(vtype: str) -> str:
+    return {MONEY: "单位：万元。只填数字，如 103.86。", INT: "人数，填整数。", AREA: "平方米，填数字。",
+            WEIGHT: "本行分值（数字）。"}[vtype]
+
+
+def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:
+    first = ranges[0]
+    if ":" in first:
+        a, b = first.split(":")
+    else:
+        a = b = first
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    r1, c1 = xl_cell_to_rowcol(a)
+    r2, c2 = xl_cell_to_rowcol(b)
+    opts = dict(opts)
+    if len(ranges) > 1:
+        opts["multi_range"] = " ".join(ranges)
+    rc = ws.data_validation(r1, c1, r2, c2, opts)
+    if rc != 0:  # XlsxWriter warns and returns -2 instead of raising (PITFALLS.md)
+        raise ValueError(f"data validation rejected for {ranges[:3]}: {opts}")
+
+
+def _put(ws, cell, value, fmt, as_text: bool) -> None:
+    if cell.merge:
+        r2, c2 = cell.merge
+        if as_text or isinstance(value, str):
+            ws.merge_range(cell.r, cell.c, r2, c2, "", fmt)
+            ws.write_string(cell.r, cell.c, str(value), fmt) if value != "" else ws.write_blank(cell.r, cell.c, None, fmt)
+        else:
+            ws.merge_range(cell.r, cell.c, r2, c2, "", fmt)
+            ws.write_number(cell.r, cell.c, value, fmt)
+        return
+    if value == "" or value is None:
+        ws.write_blank(cell.r, cell.c, None, fmt)
+    elif as_text or isinstance(value, str):
+        ws.write_string(cell.r, cell.c, str(value), fmt)
+    else:
+        ws.write_number(cell.r, cell.c, value, fmt)
+
+
+def _print_setup(ws, sh: Sheet) -> None:
+    ws.set_paper(9)  # A4 before fit_to_pages, or Excel falls back to Letter
+    if sh.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, sh.n_rows - 1, sh.print_cols - 1)
+    if sh.repeat_rows:
+        ws.repeat_rows(*sh.repeat_rows)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.hide_gridlines(2)
+
+
+META_KEYS = ("marker", "template_version", "app_version", "profile", "unit_code", "unit_name", "competent_dept",
+             "year", "generated_at", "fingerprint", "project_categories", "sheets")
+
+
+def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
+    s = layout.shape
+    return {
+        "marker": "selfeval-xl",
+        "template_version": TEMPLATE_VERSION,
+        "app_version": __version__,
+        "profile": layout.profile.id,
+        "unit_code": s.unit_code,
+        "unit_name": s.unit_name,
+        "competent_dept": s.competent_dept,
+        "year": str(s.year),
+        "generated_at": generated_at.isoformat(),
+        "fingerprint": layout.fingerprint(),
+        "project_categories": json.dumps(list(s.project_categories), ensure_ascii=False),
+        "sheets": json.dumps([sh.name for sh in layout.sheets], ensure_ascii=False),
+    }
+
+
+def _meta_sheet(wb, layout: Layout, generated_at: dt.datetime) -> None:
+    ws = wb.add_worksheet(META)
+    for r, (k, v) in enumerate(meta_for(layout, generated_at).items()):
+        ws.write_string(r, 0, k)
+        ws.write_string(r, 1, v)
+    ws.protect("")
+    ws.very_hidden()
+
+
+__all__ = ["write_workbook", "shape_for", "meta_for", "META_KEYS", "GRADE", "RATE"]

@@ -1,0 +1,67 @@
+"""The command line: Chinese messages, exit codes, and the demo."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from selfeval_xl.cli import app
+from selfeval_xl.model import Department
+
+from .conftest import EXAMPLES, without_stated
+
+runner = CliRunner()
+
+
+def test_help_is_chinese():
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0 and "生成" in res.output
+    for cmd in ("generate", "fill", "extract", "profiles", "demo"):
+        assert cmd in res.output
+
+
+def test_profiles_lists_bundled():
+    res = runner.invoke(app, ["profiles"])
+    assert res.exit_code == 0 and "yueyang-2023" in res.output and "sample-50-40-10" in res.output
+
+
+def test_fill_then_extract(tmp_path):
+    src = EXAMPLES / "data" / "001_岳阳市档案馆.json"
+    xlsx, back = tmp_path / "a.xlsx", tmp_path / "a.json"
+    assert runner.invoke(app, ["fill", str(src), "-o", str(xlsx)]).exit_code == 0
+    res = runner.invoke(app, ["extract", str(xlsx), "-o", str(back)])
+    assert res.exit_code == 0, res.output
+    want = without_stated(Department.model_validate_json(src.read_text(encoding="utf-8")))
+    assert Department.model_validate_json(back.read_text(encoding="utf-8")) == want
+
+
+def test_fill_rejects_invalid_json_naming_the_field(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"code": "1", "name": "x", "year": 1800, "profile": "yueyang-2023"}), encoding="utf-8")
+    res = runner.invoke(app, ["fill", str(bad), "-o", str(tmp_path / "o.xlsx")])
+    assert res.exit_code == 2 and "year" in res.output and "错误" in res.output
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_extract_refuses_a_foreign_workbook(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "hello"
+    wb.save(tmp_path / "other.xlsx")
+    res = runner.invoke(app, ["extract", str(tmp_path / "other.xlsx"), "-o", str(tmp_path / "o.json")])
+    assert res.exit_code == 2 and "other.xlsx" in res.output and "元数据" in res.output
+
+
+def test_extract_refuses_a_non_xlsx(tmp_path):
+    (tmp_path / "x.xlsx").write_bytes(b"not a zip")
+    res = runner.invoke(app, ["extract", str(tmp_path / "x.xlsx"), "-o", str(tmp_path / "o.json")])
+    assert res.exit_code == 2 and "无法作为 .xlsx 打开" in res.output
+
+
+def test_demo_writes_templates_and_filled_examples(tmp_path):
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "d").rglob("*.xlsx"))) == 6
+    assert str((tmp_path / "d").resolve()) in res.output

@@ -1,0 +1,110 @@
+"""The real spreadsheet: LibreOffice recalculates every formula and must agree with Python.
+
+One soffice call per batch (≈1.5 s start-up). A workbook LibreOffice cannot open, or a
+conversion that silently did not recalculate, fails these tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from selfeval_xl.layout import compile_layout
+from selfeval_xl.libreoffice import convert
+from selfeval_xl.profile import get_profile
+from selfeval_xl.scoring import derive
+from selfeval_xl.xlsx_read import extract
+from selfeval_xl.xlsx_write import shape_for, write_workbook
+
+from .conftest import model_diff, without_stated
+from .strategies import departments
+
+TS = dt.datetime(2024, 1, 1)
+ERRORS = ("#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:")
+
+
+def _same(got, want) -> bool:
+    if got in (None, "") and want in (None, ""):
+        return True
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return abs(got - want) <= 1e-9 * max(1.0, abs(want))
+    return got == want
+
+
+def compare_recalculated(depts, tmp_path):
+    """Write each department, recalc all in one LibreOffice call, return mismatches."""
+    src = tmp_path / "src"
+    files, expected = [], []
+    for i, dept in enumerate(depts):
+        prof = get_profile(dept.profile)
+        shape = shape_for(dept, prof)
+        files.append(write_workbook(dept, prof, src / f"u{i}.xlsx", generated_at=TS))
+        expected.append((compile_layout(prof, shape), derive(without_stated(dept), prof, shape.project_categories)))
+    outs = convert(files, tmp_path / "recalc", "xlsx")
+    mismatches, checked = [], 0
+    for out, (layout, want) in zip(outs, expected):
+        wb = openpyxl.load_workbook(out, data_only=True)
+        for sh, cell in layout.formulas():
+            got = wb[sh.name].cell(cell.r + 1, cell.c + 1).value
+            checked += 1
+            if isinstance(got, str) and got.startswith(ERRORS):
+                mismatches.append((out.name, sh.name, cell.key, got, want[cell.key]))
+            elif not _same(got, want[cell.key]):
+                mismatches.append((out.name, sh.name, cell.key, got, want[cell.key]))
+    return mismatches, checked, outs
+
+
+def test_examples_recalculate_to_the_python_values(soffice, tmp_path, examples):
+    """The examples carry the seeds' wrong totals as cached values; LibreOffice must replace them."""
+    mismatches, checked, _ = compare_recalculated(list(examples.values()), tmp_path)
+    assert checked > 1000
+    assert not mismatches, mismatches[:10]
+
+
+def test_stale_cached_values_are_really_recalculated(soffice, tmp_path, examples):
+    dept = examples["001_岳阳市档案馆"]
+    assert dept.stated["overall.total_score"] == 100  # the seed's claim, written as the cached value
+    _, _, outs = compare_recalculated([dept], tmp_path)
+    wb = openpyxl.load_workbook(outs[0], data_only=True)
+    layout = compile_layout(get_profile(dept.profile), shape_for(dept, get_profile(dept.profile)))
+    sh, cell = layout.where["overall.expense_project"]
+    assert wb[sh.name].cell(cell.r + 1, cell.c + 1).value == pytest.approx(587.06)  # Σ附件3, not the seed's 588.43
+
+
+@pytest.mark.parametrize("profile_id", ["yueyang-2023", "sample-50-40-10"])
+@settings(max_examples=4, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_inputs_recalculate_to_the_python_values(soffice, tmp_path_factory, profile_id, data):
+    profile = get_profile(profile_id)
+    dept = data.draw(departments(profile))
+    mismatches, checked, _ = compare_recalculated([dept], tmp_path_factory.mktemp("rand"))
+    assert checked > 0
+    assert not mismatches, mismatches[:10]
+
+
+def test_blank_templates_show_no_error_values(soffice, tmp_path):
+    from selfeval_xl.model import Department
+
+    depts = [Department(code="1", name="空白单位", year=2023, profile=pid,
+                        projects=[{"name": "项目", "category": get_profile(pid).projects.categories[0]}])
+             for pid in ("yueyang-2023", "sample-50-40-10")]
+    mismatches, checked, outs = compare_recalculated(depts, tmp_path)
+    assert not mismatches, mismatches[:10]
+    for out in outs:
+        wb = openpyxl.load_workbook(out, data_only=True)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                assert not any(isinstance(v, str) and v.startswith(ERRORS) for v in row), (ws.title, row)
+
+
+def test_workbook_saved_by_libreoffice_reads_back_identically(soffice, tmp_path, examples):
+    """LibreOffice turns veryHidden into hidden and rewrites every part; the inputs survive."""
+    for dept in examples.values():
+        _, _, outs = compare_recalculated([dept], tmp_path / dept.code)
+        back = extract(outs[0])
+        assert back == without_stated(dept), model_diff(back, without_stated(dept))
