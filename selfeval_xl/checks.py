@@ -1,0 +1,343 @@
+"""Every check of DOMAIN.md as a pure function of (model, profile) → flags.
+
+A flag says what is wrong, where (``附件3(2)!H14``, from the one layout), what the file
+states, what the recompute expects, and what the clerk should do — in Chinese. Codes are
+stable so coordinators can filter and count them:
+
+* ``SUM-*``, ``RATE-1*``, ``SCORE-1*``, ``WEIGHT-1*``, ``XATT-*`` errors: arithmetic that must hold;
+* ``*-2*`` warnings: judgement calls (suggested scores, missing reasons, over-execution …);
+* ``*-3*`` info: completeness (empty sections, missing attachments, the 附件5 pre-score).
+
+Figures a source *states* for derived cells (``Department.stated``: a Word report's typed
+totals, or cached values in a returned workbook) are compared with ``scoring.derive``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+from .binding import IND_FIELDS  # noqa: F401  (re-exported for callers that build keys)
+from .indicators import has_operator, normalize, suggest
+from .layout import Layout, compile_layout, indicator_key, project_sheet_name
+from .model import Department, Indicator
+from .profile import Profile
+from .scoring import derive, group_indicators, xl_round
+from .xlsx_write import shape_for
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+_EMPTY_REASON = {"", "无", "无偏差", "—", "——", "-", "/", "无。"}
+
+
+@dataclass
+class Flag:
+    code: str
+    severity: str
+    location: str
+    message: str
+    stated: Any = None
+    expected: Any = None
+    key: str | None = None  # layout key of the flagged cell (for annotate)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CheckResult:
+    dept: Department
+    profile: Profile
+    derived: dict[str, Any]
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def total(self) -> float | None:
+        return self.derived.get("overall.total_score")
+
+    @property
+    def grade(self) -> str:
+        return self.derived.get("overall.grade") or ""
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.flags if f.severity == severity)
+
+
+# -- stated figures vs recompute -------------------------------------------------------------
+
+_STATED_RULES: list[tuple[re.Pattern, str, str, str]] = [
+    (re.compile(r"^projects\[\d+\]\.funds\.total\."), "SUM-101", ERROR,
+     "年度资金总额应等于 当年财政拨款 + 上年结转资金 + 其他资金"),
+    (re.compile(r"^basic\.(three_public|car)\."), "SUM-102", ERROR, "三公经费应等于其分项之和（公务用车 = 购置 + 运行维护）"),
+    (re.compile(r"^basic\.projects\."), "SUM-103", ERROR, "项目支出应等于各类别、各项目之和（项目本年数取自附件3）"),
+    (re.compile(r"^overall\.executed$"), "SUM-104", ERROR, "全年执行数应等于 基本支出 + 项目支出"),
+    (re.compile(r"^basic\.control_rate$"), "RATE-102", ERROR, "控制率应等于 实际在职人数 ÷ 编制数"),
+    (re.compile(r"^basic\.buildings\.\w+_rate$"), "RATE-103", ERROR, "控制率应等于 实际 ÷ 批复（预算）"),
+    (re.compile(r"\.rate$"), "RATE-101", ERROR, "执行率应等于 全年执行数 ÷ 全年预算数"),
+    (re.compile(r"(^overall|\.funds)\.score$"), "SCORE-101", ERROR, "预算执行率得分应等于 分值 × 执行率（最高 100%）"),
+    (re.compile(r"\.total_score$"), "SCORE-102", ERROR, "总分应等于 执行率得分与各指标得分之和"),
+    (re.compile(r"\.weight_total$"), "WEIGHT-102", ERROR, "分值合计应等于各行分值之和"),
+    (re.compile(r"\.grade$"), "SCORE-104", ERROR, "评价等次应与总分对应"),
+    (re.compile(r"^overall\.expense_project$"), "XATT-101", ERROR, "附件2 项目支出应等于附件1 项目支出本年决算数"),
+    (re.compile(r"^projects\[\d+\]\.basic\."), "XATT-102", ERROR, "附件1 中该项目的本年预算数/决算数应等于附件3 的全年预算数/执行数"),
+    (re.compile(r"^narrative\."), "NARR-301", INFO, "报告正文引用的数字与附件不一致"),
+]
+
+
+def _close(a: Any, b: Any, tol: float) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= tol + 1e-9
+    return (a in (None, "") and b in (None, "")) or a == b
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}".rstrip("0").rstrip(".")
+    return "空" if v in (None, "") else str(v)
+
+
+def check_stated(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    s = profile.scoring
+    for key, stated in dept.stated.items():
+        if key not in derived:
+            continue
+        expected = derived[key]
+        rule = next(((c, sev, msg) for pat, c, sev, msg in _STATED_RULES if pat.search(key)), None)
+        if rule is None:
+            continue
+        code, sev, msg = rule
+        if key.endswith("rate"):
+            tol = 0.005 if s.execution_rate_percent_decimals < 0 else 0.5 * 10 ** -(s.execution_rate_percent_decimals + 2)
+            tol = max(tol, 0.00005)
+        elif "score" in key or "weight" in key:
+            tol = s.score_tolerance
+        else:
+            tol = s.money_tolerance
+        if isinstance(stated, (int, float)) and expected is None:
+            expected_cmp: Any = 0.0
+        else:
+            expected_cmp = expected
+        if _close(stated, expected_cmp, tol):
+            continue
+        yield Flag(code, sev, layout.location(key) if key in layout.where else key,
+                   f"{msg}：表中为 {_fmt(stated)}，按录入数据重算应为 {_fmt(expected)}。请核对录入数据或改正该数字。",
+                   stated, expected, key)
+
+
+# -- arithmetic on inputs -------------------------------------------------------------------
+
+def check_income(dept: Department, layout: Layout, derived: dict[str, Any], tol: float) -> Iterator[Flag]:
+    inc = dept.overall.income
+    parts = [inc.general, inc.gov_fund, inc.special_account, inc.other]
+    if all(p is None for p in parts):
+        return
+    total = sum(p or 0 for p in parts)
+    executed = derived["overall.executed"]
+    if abs(total - executed) > tol:
+        yield Flag("SUM-105", ERROR, layout.location("overall.income.general"),
+                   f"按收入性质分合计 {_fmt(total)}（一般公共预算+政府性基金+专户非税+其他）应等于全年执行数 "
+                   f"{_fmt(executed)}。请核对各项收入来源。", total, executed, "overall.income.general")
+
+
+def indicator_slots(indicators: list[Indicator], profile: Profile) -> Iterator[tuple[str, int, Indicator]]:
+    grouped = group_indicators(indicators, profile)
+    for _, l2 in profile.level2_all():
+        for k, ind in enumerate(grouped[l2.key]):
+            yield l2.key, k, ind
+
+
+def check_indicators(prefix: str, where: str, indicators: list[Indicator], profile: Profile, layout: Layout,
+                     ) -> Iterator[Flag]:
+    s = profile.scoring
+    tol = s.score_tolerance
+    loc = lambda l2, k, f: layout.location(indicator_key(prefix, l2, k, f))  # noqa: E731
+    weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.level1}
+    l1_of = {l2.key: l1 for l1, l2 in profile.level2_all()}
+    present_l2: set[str] = set()
+    for l2key, k, ind in indicator_slots(indicators, profile):
+        present_l2.add(l2key)
+        key_w, key_s = indicator_key(prefix, l2key, k, "weight"), indicator_key(prefix, l2key, k, "score")
+        name = ind.name or f"第 {k + 1} 行"
+        if ind.weight is not None:
+            weights_by_l1[l1_of[l2key].key].append(ind.weight)
+        if ind.name and ind.weight is None:
+            yield Flag("WEIGHT-104", ERROR, loc(l2key, k, "weight"), f"{where}“{name}”未填分值。", None, None, key_w)
+        if ind.name and ind.score is None and ind.weight is not None:
+            yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None, key_s)
+        if ind.weight is not None and ind.score is not None:
+            if ind.score > ind.weight + 1e-9:
+                yield Flag("SCORE-103", ERROR, loc(l2key, k, "score"),
+                           f"{where}“{name}”得分 {_fmt(ind.score)} 超过分值 {_fmt(ind.weight)}。得分不能超过分值。",
+                           ind.score, ind.weight, key_s)
+            elif ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
+                yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
+                           f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
+                           f"请填写偏差原因分析及改进措施。", ind.deviation, None,
+                           indicator_key(prefix, l2key, k, "deviation"))
+            sug = suggest(ind.target, ind.actual, ind.weight)
+            if sug and not sug.contains(ind.score, tol):
+                exp = _fmt(xl_round(sug.low, 2)) if sug.low == sug.high else \
+                    f"{_fmt(xl_round(sug.low, 2))}–{_fmt(xl_round(sug.high, 2))}"
+                yield Flag("IND-201", WARNING, loc(l2key, k, "score"),
+                           f"{where}“{name}”：指标值“{ind.target}”，完成值“{ind.actual}”，{sug.basis}，建议得分 {exp}，"
+                           f"表中为 {_fmt(ind.score)}。请复核得分或在偏差原因中说明。", ind.score, exp, key_s)
+        if ind.actual.strip():
+            if has_operator(ind.actual):
+                yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
+                           f"{where}“{name}”的实际完成值“{ind.actual}”带有 ≥、≤ 等符号。完成值应写实际达到的数，如 98%。",
+                           ind.actual, None, indicator_key(prefix, l2key, k, "actual"))
+            elif normalize(ind.actual) == normalize(ind.target) and has_operator(ind.target):
+                yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
+                           f"{where}“{name}”的实际完成值照抄了指标值“{ind.target}”。请填写实际达到的数。",
+                           ind.actual, None, indicator_key(prefix, l2key, k, "actual"))
+        if ind.name and (not ind.target.strip() or normalize(ind.target) == "定性"):
+            yield Flag("IND-204", WARNING, loc(l2key, k, "target"),
+                       f"{where}“{name}”的年度指标值“{ind.target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
+                       ind.target, None, indicator_key(prefix, l2key, k, "target"))
+    if not indicators:
+        return
+    for l1 in profile.level1:
+        ws = weights_by_l1[l1.key]
+        if ws and abs(sum(ws) - l1.weight) > tol:
+            first_l2 = l1.level2[0].key
+            yield Flag("WEIGHT-101", ERROR, layout.location(indicator_key(prefix, first_l2, 0, "weight")),
+                       f"{where}{l1.name}各行分值合计 {_fmt(sum(ws))}，按规则应为 {_fmt(l1.weight)}。请调整各行分值。",
+                       sum(ws), l1.weight, indicator_key(prefix, first_l2, 0, "weight"))
+    missing = [l2.name for _, l2 in profile.level2_all() if l2.key not in present_l2]
+    if missing:
+        l1, l2 = next((a, b) for a, b in profile.level2_all() if b.name == missing[0])
+        yield Flag("IND-301", INFO, layout.location(indicator_key(prefix, l2.key, 0, "name")),
+                   f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（附件5 考核“细化到三级指标”会扣分）。",
+                   None, None, indicator_key(prefix, l2.key, 0, "name"))
+
+
+def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
+                    key: str) -> Iterator[Flag]:
+    if full is not None and full > 0 and executed > full + 1e-9:
+        yield Flag("RATE-201", WARNING, layout.location(key),
+                   f"{where}全年执行数 {_fmt(executed)} 超过全年预算数 {_fmt(full)}（执行率 {executed / full:.2%}），"
+                   f"属超预算执行。请核实或说明原因。", executed, full, key)
+
+
+def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    tol = profile.scoring.money_tolerance
+    free = {normalize(line.name): line for line in dept.basic.other_projects if line.name}
+    for i, p in enumerate(dept.projects):
+        where = project_sheet_name(i)
+        if p.category in profile.projects.categories:
+            continue
+        line = free.get(normalize(p.name))
+        exec_ = derived[f"projects[{i}].funds.total.executed"]
+        full = derived[f"projects[{i}].funds.total.full"]
+        if line is None:
+            yield Flag("XATT-103", ERROR, layout.location(f"projects[{i}].name"),
+                       f"{where}“{p.name}”（全年执行数 {_fmt(exec_)}）未列入附件1 项目支出。请在附件1 相应类别下填写该项目。",
+                       p.name, None, f"projects[{i}].name")
+            continue
+        for label, a, b in (("本年预算数", line.budget, full), ("本年决算数", line.final, exec_)):
+            if abs((a or 0) - b) > tol:
+                yield Flag("XATT-104", ERROR, layout.location(f"projects[{i}].name"),
+                           f"附件1“{line.name}”{label} {_fmt(a)} 与 {where} {_fmt(b)} 不一致。",
+                           a, b, f"projects[{i}].name")
+
+
+# -- completeness ---------------------------------------------------------------------------
+
+def check_completeness(dept: Department, profile: Profile, layout: Layout) -> Iterator[Flag]:
+    missing_sections = []
+    for sec in profile.report.sections:
+        text = dept.narrative.sections.get(sec.key, "").strip()
+        if not text:
+            missing_sections.append(sec.title)
+            yield Flag("SEC-301", INFO, layout.location(f"narrative.sections.{sec.key}"),
+                       f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None,
+                       f"narrative.sections.{sec.key}")
+    missing_att = []
+    b = dept.basic
+    if b.staff_authorized is None and b.public_funds.final is None and b.reception.final is None:
+        missing_att.append("附件1")
+    if not dept.overall.indicators:
+        missing_att.append("附件2")
+    if not dept.projects:
+        missing_att.append("附件3")
+    for att in missing_att:
+        yield Flag("ATT-301", INFO, att, f"{att} 未填写。", None, None, None)
+    body = max(0, 8 - 2 * len(missing_sections))
+    attach = max(0, 7 - 2 * len(missing_att))
+    yield Flag("PRE-301", INFO, "报告正文",
+               f"附件5“完整性”预评分：正文 {body}/8 分，附件 {attach}/7 分（按缺一部分扣 2 分估算）。",
+               None, body + attach, None)
+
+
+_AMOUNT = re.compile(r"(基本支出|项目支出|人员经费|人员支出|公用经费|公用支出|整体支出|支出合计)(?:合计|总额)?(?:为|共|是)?(\d+(?:\.\d+)?)万?元")
+_SHARE = re.compile(r"(基本支出|项目支出)(?:合计)?(?:为)?(\d+(?:\.\d+)?)万元[，,]?占总支出的?(\d+(?:\.\d+)?)%")
+
+
+def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    """Numbers the narrative quotes for 基本/项目/人员/公用 that disagree with the tables."""
+    figures = {
+        "基本支出": dept.overall.expense_basic, "项目支出": derived["basic.projects.total.final"],
+        "人员经费": dept.narrative.personnel_expense, "人员支出": dept.narrative.personnel_expense,
+        "公用经费": derived.get("narrative.public_expense"), "公用支出": derived.get("narrative.public_expense"),
+        "整体支出": derived["overall.executed"], "支出合计": derived["overall.executed"],
+    }
+    total = derived["overall.executed"]
+    tol = profile.scoring.money_tolerance
+    # a quoted figure that is some project's own amount is not a claim about the total
+    project_figures = {round(v, 4) for k, v in derived.items()
+                       if re.match(r"^projects\[\d+\]\.funds\.total\.", k) and isinstance(v, float)}
+    project_figures |= {round(x, 4) for line in dept.basic.other_projects for x in (line.budget, line.final) if x}
+    for sec in profile.report.sections:
+        key = f"narrative.sections.{sec.key}"
+        seen = set()
+        # sentence by sentence; budget figures (年初预算, 批复, 追加, 结余) are not the executed amounts
+        sentences = [normalize(x) for x in re.split(r"[。；;\n]", dept.narrative.sections.get(sec.key, ""))]
+        text = "。".join(x for x in sentences if not re.search(r"预算|批复|追加|结余|收入", x))
+        for m in _AMOUNT.finditer(text):
+            label, value = m.group(1), float(m.group(2))
+            want = figures.get(label)
+            if want is None or (label, value) in seen or not want or round(value, 4) in project_figures:
+                continue
+            seen.add((label, value))
+            if abs(value - want) > tol:
+                yield Flag("NARR-302", INFO, layout.location(key),
+                           f"报告正文“{sec.title}”写{label} {m.group(2)} 万元，附件中为 {_fmt(want)} 万元。",
+                           value, want, key)
+        for m in _SHARE.finditer(text):
+            label, amount, share = m.group(1), float(m.group(2)), float(m.group(3))
+            decimals = len(m.group(3).partition(".")[2])
+            if total > 0:
+                want = round(amount / total * 100, 2)
+                if abs(share - amount / total * 100) > 0.5 * 10 ** -decimals + 1e-9:  # at the precision written
+                    yield Flag("NARR-303", INFO, layout.location(key),
+                               f"报告正文“{sec.title}”写{label}占总支出 {share}%，按 {amount} ÷ {_fmt(total)} 应为 {want:.2f}%。",
+                               share, want, key)
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+def check(dept: Department, profile: Profile) -> CheckResult:
+    shape = shape_for(dept, profile)
+    layout = compile_layout(profile, shape)
+    derived = derive(dept, profile, shape.project_categories)
+    flags: list[Flag] = []
+    s = profile.scoring
+    flags += check_stated(dept, profile, layout, derived)
+    flags += check_income(dept, layout, derived, s.money_tolerance)
+    cr = derived["basic.control_rate"]
+    if cr is not None and cr > 1:
+        flags.append(Flag("RATE-202", WARNING, layout.location("basic.staff_actual"),
+                          f"实际在职人数 {dept.basic.staff_actual} 超过编制数 {dept.basic.staff_authorized}"
+                          f"（控制率 {cr:.2%}）。请核实或在说明中解释。", cr, 1.0, "basic.staff_actual"))
+    flags += check_execution("overall", "附件2 ", derived["overall.executed"], dept.overall.budget_full, layout,
+                             "overall.budget_full")
+    flags += check_indicators("overall", "附件2 ", dept.overall.indicators, profile, layout)
+    for i, p in enumerate(dept.projects):
+        where = project_sheet_name(i) + " "
+        flags += check_execution(f"projects[{i}]", where, derived[f"projects[{i}].funds.total.executed"],
+                                 derived[f"projects[{i}].funds.total.full"], layout, f"projects[{i}].funds.current.executed")
+        flags += check_indicators(f"projects[{i}]", where, p.indicators, profile, layout)
+    flags += check_cross(dept, profile, layout, derived)
+    flags += check_narrative_numbers(dept, profile, layout, derived)
+    flags += check_completeness(dept, profile, layout)
+    return CheckResult(dept, profile, derived, flags)
