@@ -1,21 +1,29 @@
-"""Read a filled workbook back through the same layout the writer used.
+"""Read a returned workbook back through the same layout the writer used — safely.
 
-Only input cells are read as data. The metadata sheet says which profile, unit, year and
-project shape built the workbook, so the layout can be compiled again and walked; sheets
-are found by name, or by their recorded position when a clerk renamed them.
+Only input cells are data. Formula cells and their cached values are never trusted: they are
+compared with the recompute, and a difference becomes a *stated* figure for the checker (a
+constant typed over a formula, a stale file, or a workbook from another tool). The metadata
+sheet says which profile, unit, year and project shape built the workbook, so the layout can
+be compiled again; sheets are found by name, or by recorded position when a clerk renamed
+them. Hostile files are refused by ``safety.preflight`` before any XML is parsed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .binding import unflatten
-from .layout import META, TEXT, LONGTEXT, Layout, Shape, a1, compile_layout
+from .checks import ERROR, INFO, WARNING, Flag
+from .layout import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1, compile_layout
 from .model import Department
+from .normalize import parse_number
 from .profile import ProfileError, get_profile
+from .safety import UnsafeFile, preflight, protected_sheets
+from .scoring import derive
 
 
 class ReadError(ValueError):
@@ -29,9 +37,17 @@ class Workbook:
     path: Path
     meta: dict[str, str]
     layout: Layout
-    values: dict[str, dict[tuple[int, int], Any]]  # sheet name -> (row, col) -> value
+    values: dict[str, dict[tuple[int, int], Any]]  # sheet name -> (row, col) -> value (cached for formulas)
     formulas: dict[str, dict[tuple[int, int], Any]] = field(default_factory=dict)
     sheet_map: dict[str, str] = field(default_factory=dict)  # layout sheet name -> workbook sheet name
+    sheet_order: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReadResult:
+    dept: Department
+    flags: list[Flag]
+    book: Workbook
 
 
 def _load(path: Path, data_only: bool):
@@ -39,6 +55,10 @@ def _load(path: Path, data_only: bool):
 
     try:
         return openpyxl.load_workbook(path, data_only=data_only, read_only=True)
+    except ValueError as e:
+        if "entit" in str(e).lower() or "forbidden" in str(e).lower():
+            raise ReadError(f"{path.name}：XML 中含有实体声明，拒绝读取（可能是恶意构造的文件）") from None
+        raise ReadError(f"{path.name}：无法作为 .xlsx 打开（{e}）") from None
     except Exception as e:  # openpyxl raises many types for damaged files
         raise ReadError(f"{path.name}：无法作为 .xlsx 打开（{type(e).__name__}: {e}）") from None
 
@@ -65,37 +85,45 @@ def read_meta(wb, name: str) -> dict[str, str]:
                 meta[str(grid[(r, 0)])] = "" if grid.get((r, 1)) is None else str(grid[(r, 1)])
                 r += 1
             return meta
-    raise ReadError(f"{name}：找不到 selfeval-xl 元数据工作表，不是本工具生成的模板（或元数据已被删除）")
+    raise ReadError(f"{name}：找不到 selfeval-xl 元数据工作表，不是本工具生成的模板（或元数据已被删除）；请使用下发的模板填写")
 
 
 def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
     try:
         profile = get_profile(meta["profile"])
-    except ProfileError as e:
-        raise ReadError(f"{name}：{e}") from None
+    except (ProfileError, KeyError) as e:
+        raise ReadError(f"{name}：元数据中的配置无法使用（{e}）") from None
     try:
         cats = tuple(json.loads(meta["project_categories"]))
         shape = Shape(year=int(meta["year"]), unit_code=meta["unit_code"], unit_name=meta["unit_name"],
                       competent_dept=meta.get("competent_dept", ""), project_categories=cats)
-    except (KeyError, ValueError) as e:
+    except (KeyError, ValueError, TypeError) as e:
         raise ReadError(f"{name}：元数据不完整（{e}）") from None
     return compile_layout(profile, shape)
 
 
 def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
     path = Path(path)
+    try:
+        preflight(path)
+    except UnsafeFile as e:
+        raise ReadError(str(e)) from None
     wb = _load(path, data_only=True)
     try:
         meta = read_meta(wb, path.name)
         layout = layout_from_meta(meta, path.name)
-        recorded = json.loads(meta.get("sheets", "[]"))
+        try:
+            recorded = json.loads(meta.get("sheets", "[]"))
+        except ValueError:
+            recorded = []
         values: dict[str, dict[tuple[int, int], Any]] = {}
         sheet_map: dict[str, str] = {}
+        order = list(wb.sheetnames)
         for sh in layout.sheets:
             actual = sh.name if sh.name in wb.sheetnames else None
             if actual is None and sh.name in recorded:
                 idx = recorded.index(sh.name)
-                if idx < len(wb.sheetnames):
+                if idx < len(wb.sheetnames) and wb.sheetnames[idx] not in [s.name for s in layout.sheets]:
                     actual = wb.sheetnames[idx]
             if actual is None:
                 continue
@@ -103,7 +131,7 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
             values[sh.name] = _grid(wb[actual])
     finally:
         wb.close()
-    book = Workbook(path, meta, layout, values, sheet_map=sheet_map)
+    book = Workbook(path, meta, layout, values, sheet_map=sheet_map, sheet_order=order)
     if with_formulas:
         wbf = _load(path, data_only=False)
         try:
@@ -113,29 +141,148 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
     return book
 
 
-def input_values(book: Workbook) -> dict[str, Any]:
-    """Raw value of every input cell, by layout key (None when blank or the sheet is gone)."""
+def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
+    """Every input cell by key, numbers normalised; what cannot be read becomes a flag."""
     out: dict[str, Any] = {}
+    flags: list[Flag] = []
     for sh, cell in book.layout.inputs():
-        grid = book.values.get(sh.name, {})
-        v = grid.get((cell.r, cell.c))
+        v = book.values.get(sh.name, {}).get((cell.r, cell.c))
+        loc = f"{sh.name}!{a1(cell.r, cell.c)}"
         if cell.vtype in (TEXT, LONGTEXT):
             if isinstance(v, float) and v.is_integer():
                 v = str(int(v))
             elif v is not None and not isinstance(v, str):
                 v = str(v)
+        elif cell.vtype in NUMERIC:
+            p = parse_number(v, cell.vtype)
+            if not p.ok:
+                flags.append(Flag("READ-102", ERROR, loc, f"{loc} 的“{v}”无法识别为数字，已按空白处理。请只填写数字（万元金额如 103.86）。",
+                                  str(v), None, cell.key))
+                v = None
+            else:
+                if p.note:
+                    flags.append(Flag("READ-101", INFO, loc, f"{loc}：{p.note}。", str(v), p.value, cell.key))
+                v = p.value
+                if v is not None and v < 0:
+                    flags.append(Flag("READ-103", ERROR, loc, f"{loc} 为负数 {v:g}。金额、人数、分值不能为负，已按空白处理。",
+                                      v, None, cell.key))
+                    v = None
+                if v is not None and cell.vtype == INT:
+                    if float(v).is_integer():
+                        v = int(v)
+                    else:
+                        flags.append(Flag("READ-104", ERROR, loc, f"{loc} 的人数 {v:g} 不是整数，已按空白处理。", v, None, cell.key))
+                        v = None
         out[cell.key] = v
-    return out
+    return out, flags
+
+
+def _norm_formula(f: str) -> str:
+    return re.sub(r"[\s$]", "", str(f)).upper().replace("_XLFN.", "")
+
+
+def _structure_flags(book: Workbook) -> list[Flag]:
+    layout, name = book.layout, book.path.name
+    flags: list[Flag] = []
+    meta = book.meta
+    if meta.get("template_version") != TEMPLATE_VERSION:
+        flags.append(Flag("META-201", WARNING, "元数据", f"{name} 由模板版本 {meta.get('template_version')} 生成，"
+                          f"当前为 {TEMPLATE_VERSION}；版式可能不同，请核对或改用新模板。", meta.get("template_version"),
+                          TEMPLATE_VERSION))
+    if meta.get("fingerprint") != layout.fingerprint():
+        flags.append(Flag("META-202", WARNING, "元数据", f"{name} 的版式指纹与本程序按同一配置生成的不同（模板由其他版本或其他配置生成）。",
+                          meta.get("fingerprint"), layout.fingerprint()))
+    code = meta.get("unit_code", "")
+    if code and code not in book.path.stem:
+        flags.append(Flag("META-203", WARNING, "文件名", f"文件名“{name}”不含单位编码 {code}（元数据中的单位：{meta.get('unit_name')}）。"
+                          f"请确认文件没有交错单位。", name, code))
+    missing = [sh.name for sh in layout.sheets if sh.name not in book.sheet_map]
+    for m in missing:
+        flags.append(Flag("READ-201", ERROR, m, f"缺少工作表“{m}”（被删除或改名）。该表的数据无法读取。", None, m))
+    renamed = [(k, v) for k, v in book.sheet_map.items() if k != v]
+    for k, v in renamed:
+        flags.append(Flag("READ-202", INFO, v, f"工作表“{k}”被改名为“{v}”，已按位置读取。", v, k))
+    try:
+        prot = protected_sheets(book.path)
+        if prot and not all(prot.values()):
+            flags.append(Flag("META-301", INFO, name, "部分工作表的保护已被取消；本程序不信任表内公式，会按录入数据全部重算。"))
+    except Exception:  # pragma: no cover - the zip was already checked by preflight
+        pass
+    return flags
+
+
+def _formula_flags(book: Workbook, dept: Department) -> tuple[dict[str, Any], list[Flag]]:
+    """Compare formula cells with the layout and their cached values with the recompute.
+
+    Returns (stated figures that differ from the recompute, flags).
+    """
+    layout = book.layout
+    derived = derive(dept.model_copy(update={"stated": {}}), layout.profile, layout.shape.project_categories)
+    stated: dict[str, Any] = {}
+    flags: list[Flag] = []
+    label_changes = 0
+    for sh in layout.sheets:
+        if sh.name not in book.values:
+            continue
+        vals, forms = book.values[sh.name], book.formulas.get(sh.name, {})
+        for cell in sh.cells:
+            loc = f"{sh.name}!{a1(cell.r, cell.c)}"
+            if cell.kind == "label":
+                if isinstance(cell.text, str) and cell.text and forms:
+                    got = forms.get((cell.r, cell.c))
+                    if got is not None and str(got) != cell.text and label_changes < 10:
+                        label_changes += 1
+                        flags.append(Flag("LAYOUT-201", WARNING, loc, f"{loc} 的表头“{cell.text}”被改为“{got}”。",
+                                          got, cell.text))
+                continue
+            if cell.kind != "formula":
+                continue
+            cached = vals.get((cell.r, cell.c))
+            if forms:
+                f = forms.get((cell.r, cell.c))
+                if not (isinstance(f, str) and f.startswith("=")):
+                    flags.append(Flag("FORMULA-101", ERROR, loc,
+                                      f"{loc} 的公式被改成了固定值“{'空' if f is None else f}”。请使用原模板或恢复公式；本程序按录入数据重算。",
+                                      f, None, cell.key))
+                    cached = f
+                elif _norm_formula(f) != _norm_formula(layout.render(cell.formula, sh.name)):
+                    flags.append(Flag("FORMULA-102", WARNING, loc, f"{loc} 的公式被修改；本程序不使用表内公式，按录入数据重算。",
+                                      f, layout.render(cell.formula, sh.name), cell.key))
+            want = derived.get(cell.key)
+            if isinstance(cached, str) and cached.startswith("#"):
+                flags.append(Flag("FORMULA-103", WARNING, loc, f"{loc} 显示错误值 {cached}。", cached, want, cell.key))
+                continue
+            if cell.key.startswith("footer."):
+                continue
+            if isinstance(cached, (int, float)) and not isinstance(cached, bool):
+                if not (isinstance(want, (int, float)) and abs(cached - want) <= 1e-6 * max(1, abs(want))):
+                    if not (want is None and cached == 0):
+                        stated[cell.key] = float(cached)
+            elif isinstance(cached, str) and cached and cached != (want or ""):
+                stated[cell.key] = cached
+    return stated, flags
+
+
+def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> ReadResult:
+    """Read a returned workbook: inputs as a model, plus flags about how it was filled."""
+    book = open_workbook(path, with_formulas=with_checks_of_structure)
+    values, flags = _typed_inputs(book)
+    try:
+        dept = unflatten(values, book.layout, book.meta)
+    except ValueError as e:
+        raise ReadError(f"{Path(path).name}：数据无法解析（{e}）") from None
+    if with_checks_of_structure:
+        flags = _structure_flags(book) + flags
+    stated, fflags = _formula_flags(book, dept)
+    flags += fflags
+    if stated:
+        dept = dept.model_copy(update={"stated": stated})
+    return ReadResult(dept, flags, book)
 
 
 def extract(path: str | Path) -> Department:
-    """The inputs of a filled workbook as a ``Department`` (no checks; see ``checks``)."""
-    book = open_workbook(path)
-    values = input_values(book)
-    try:
-        return unflatten(values, book.layout, book.meta)
-    except ValueError as e:
-        raise ReadError(f"{Path(path).name}：数据无法解析（{e}）") from None
+    """The inputs of a filled workbook as a ``Department`` (plus cached figures that disagree)."""
+    return read_workbook(path, with_checks_of_structure=False).dept
 
 
 def location(book: Workbook, key: str) -> str:

@@ -39,6 +39,23 @@ def without_stated(d: Department) -> Department:
     return d.model_copy(update={"stated": {}})
 
 
+def after_roundtrip(d: Department) -> Department:
+    """What extract(fill(d)) gives: the inputs, plus those stated figures that disagree with the
+    recompute (fill writes stated figures as cached values; extract keeps the ones that differ)."""
+    from selfeval_xl.profile import get_profile
+    from selfeval_xl.scoring import derive
+
+    want = derive(without_stated(d), get_profile(d.profile))
+    keep = {}
+    for k, v in d.stated.items():
+        w = want.get(k)
+        same = (isinstance(v, (int, float)) and isinstance(w, (int, float)) and abs(v - w) <= 1e-6 * max(1, abs(w))) \
+            or (w is None and v == 0) or v == w
+        if not same:
+            keep[k] = float(v) if isinstance(v, (int, float)) else v
+    return d.model_copy(update={"stated": keep})
+
+
 def model_diff(a: Department, b: Department) -> list[str]:
     """Readable field-level differences, for assertion messages."""
     out: list[str] = []

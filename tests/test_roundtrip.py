@@ -14,7 +14,7 @@ from selfeval_xl.profile import get_profile
 from selfeval_xl.xlsx_read import extract
 from selfeval_xl.xlsx_write import shape_for, write_workbook
 
-from .conftest import model_diff, without_stated
+from .conftest import after_roundtrip, model_diff
 from .strategies import departments
 
 TS = dt.datetime(2024, 1, 1)
@@ -24,7 +24,10 @@ def test_examples_round_trip(tmp_path, examples):
     for name, dept in examples.items():
         path = write_workbook(dept, get_profile(dept.profile), tmp_path / f"{name}.xlsx", generated_at=TS)
         back = extract(path)
-        assert back == without_stated(dept), model_diff(back, without_stated(dept))
+        want = after_roundtrip(dept)
+        if not name.startswith("000"):  # seed 000's few stated figures are consistent
+            assert want.stated, "the seeds' mistakes must survive the round trip as stated figures"
+        assert back == want, model_diff(back, want)
 
 
 @pytest.mark.parametrize("profile_id", ["yueyang-2023", "sample-50-40-10"])

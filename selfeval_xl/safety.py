@@ -1,0 +1,95 @@
+"""Refuse hostile or broken files before any XML is parsed.
+
+An .xlsx is a zip of XML parts. Before openpyxl touches it we look at the bytes and the zip
+directory only: legacy .xls and encrypted workbooks are OLE files (say what to do); a zip
+whose entries are too many, too large or too compressed is refused (a 206 KB file can
+expand to a 200 MiB sheet); the parts a workbook needs must exist. Entity tricks inside
+the XML are stopped by defusedxml, which openpyxl uses when it is installed.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+MAX_ENTRIES = 2000
+MAX_TOTAL_UNCOMPRESSED = 150 * 1024 * 1024
+MAX_ENTRY_UNCOMPRESSED = 80 * 1024 * 1024
+MAX_RATIO = 150  # uncompressed / compressed, for entries over 1 MiB
+MAX_FILE_SIZE = 60 * 1024 * 1024
+
+
+class UnsafeFile(ValueError):
+    """A file refused before parsing; the message is for the user (Chinese) and names the file."""
+
+
+def preflight(path: Path) -> None:
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise UnsafeFile(f"{name}：无法读取（{e.strerror}）") from None
+    if size == 0:
+        raise UnsafeFile(f"{name}：文件为空（0 字节），可能保存时中断；请重新保存后再提交")
+    if size > MAX_FILE_SIZE:
+        raise UnsafeFile(f"{name}：文件过大（{size / 1048576:.0f} MB），不像是自评表；请检查是否插入了大图片")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head == OLE_MAGIC:
+        data = path.read_bytes()
+        if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptedPackage" in data \
+                or "EncryptedPackage".encode("utf-16-le") in data:
+            raise UnsafeFile(f"{name}：文件设置了打开密码（已加密）。请在 Excel/WPS 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx 再提交")
+        raise UnsafeFile(
+            f"{name}：这是旧版 Excel 97-2003（.xls）格式。请在 Excel/WPS 中“另存为 Excel 工作簿(.xlsx)”，"
+            f"或执行 soffice --headless --convert-to xlsx \"{name}\" 转换后再提交"
+        )
+    if head[:4] != ZIP_MAGIC:
+        guess = "PDF 文件" if head.startswith(b"%PDF") else ("文本或 CSV 文件" if _looks_text(head) else "未知格式")
+        raise UnsafeFile(f"{name}：不是 .xlsx 工作簿（看起来是{guess}）")
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as e:
+        raise UnsafeFile(f"{name}：文件已损坏，无法解压（{e}）；请重新保存或重新下载") from None
+    if len(infos) > MAX_ENTRIES:
+        raise UnsafeFile(f"{name}：压缩包内有 {len(infos)} 个部件，超过上限 {MAX_ENTRIES}，拒绝读取（可能是恶意构造的文件）")
+    total = 0
+    names = set()
+    for info in infos:
+        names.add(info.filename)
+        total += info.file_size
+        if info.file_size > MAX_ENTRY_UNCOMPRESSED:
+            raise UnsafeFile(f"{name}：部件 {info.filename} 解压后 {info.file_size / 1048576:.0f} MB，超过上限，拒绝读取")
+        if info.file_size > 1024 * 1024 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+            raise UnsafeFile(f"{name}：部件 {info.filename} 压缩比 {info.file_size // info.compress_size}:1 异常（疑似压缩炸弹），拒绝读取")
+        if info.flag_bits & 0x1:
+            raise UnsafeFile(f"{name}：压缩包部件已加密，无法读取")
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise UnsafeFile(f"{name}：解压后共 {total / 1048576:.0f} MB，超过上限，拒绝读取（疑似压缩炸弹）")
+    for required in ("[Content_Types].xml", "xl/workbook.xml"):
+        if required not in names:
+            raise UnsafeFile(f"{name}：缺少 {required}，不是完整的 Excel 工作簿（可能是 Word/其他 Office 文件或已损坏）")
+
+
+def _looks_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def protected_sheets(path: Path) -> dict[str, bool]:
+    """Which worksheet parts still carry <sheetProtection> (by part name); cheap, no XML parsing."""
+    out: dict[str, bool] = {}
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
+                with z.open(info) as f:
+                    data = f.read(MAX_ENTRY_UNCOMPRESSED)
+                out[info.filename] = b"<sheetProtection" in data
+    return out
