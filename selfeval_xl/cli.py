@@ -158,6 +158,76 @@ def extract_cmd(
     typer.echo(f"已写入：{out}")
 
 
+@app.command("check", help="回读填好的工作簿（文件或文件夹，可多个），按录入数据重算全部合计、执行率、得分，逐格指出问题；输出 汇总表.xlsx 和 summary.json。退出码：0 无错误，1 发现错误，2 有文件无法读取或用法错误。")
+def check_cmd(
+    inputs: list[Path] = typer.Argument(..., help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm）"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
+    annotate_copies: bool = typer.Option(False, "--annotate", help="同时在 输出文件夹/批注/ 下生成带批注的副本"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
+) -> None:
+    code = run_check(inputs, out, annotate_copies, workers)
+    raise typer.Exit(code)
+
+
+def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, workers: Optional[int] = None,
+              echo=typer.echo) -> int:
+    from . import batch
+    from .checking import STATUS_UNREADABLE, check_workbook
+    from .summary import write_json, write_xlsx
+
+    missing = [p for p in inputs if not p.exists()]
+    if missing:
+        _fail("找不到：" + "、".join(str(p) for p in missing))
+    files = batch.discover(inputs)
+    if not files:
+        _fail("没有找到 .xlsx/.xlsm 工作簿")
+    out_resolved = out.resolve()
+    files = [f for f in files if out_resolved not in f.resolve().parents]  # never re-read our own outputs
+    results, interrupted = batch.run(check_workbook, files, workers, label="校验")
+    write_xlsx(results, out / "汇总表.xlsx")
+    write_json(results, out / "summary.json")
+    if annotate_copies:
+        from .annotate import annotate
+
+        for r in results:
+            if r["status"] != STATUS_UNREADABLE and r["flags"]:
+                annotate(r["file"], r["flags"], out / "批注" / r["name"])
+    unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
+    with_errors = sum(1 for r in results if r.get("errors"))
+    echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取"
+         + ("（已中断，仅部分完成）" if interrupted else ""))
+    for r in results:
+        if r["status"] == STATUS_UNREADABLE:
+            echo(f"  无法读取：{r['reason']}")
+    echo(f"汇总表：{(out / '汇总表.xlsx').resolve()}")
+    echo(f"明细 JSON：{(out / 'summary.json').resolve()}")
+    if annotate_copies:
+        echo(f"批注副本：{(out / '批注').resolve()}")
+    if interrupted:
+        return 130
+    return 2 if unreadable else (1 if with_errors else 0)
+
+
+@app.command("annotate", help="生成带批注的副本：每个问题写成单元格批注并标色，便于退回单位修改。原文件不会被修改。")
+def annotate_cmd(
+    workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出的批注副本 .xlsx"),
+) -> None:
+    from .annotate import annotate
+    from .checking import STATUS_UNREADABLE, check_workbook
+
+    if not workbook.exists():
+        _fail(f"找不到文件 {workbook}")
+    r = check_workbook(workbook)
+    if r["status"] == STATUS_UNREADABLE:
+        _fail(r["reason"])
+    try:
+        annotate(workbook, r["flags"], out)
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(f"已写入批注副本：{out}（错误 {r['errors']}，警告 {r['warnings']}，提示 {r['infos']}）")
+
+
 @app.command("demo", help="用自带示例（三个单位）演示：生成模板 → 预填数据，输出到 ./demo-output/。")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
@@ -185,6 +255,9 @@ def demo_cmd(
         write_workbook(dept, p, filled_dir / workbook_name(dept.code, dept.name, dept.year), generated_at=ts)
         n += 1
     typer.echo(f"② 预填了种子报告数据的工作簿（{n} 个）：{filled_dir.resolve()}")
+    typer.echo("③ 回读并校验预填的工作簿（种子报告中的错误会被逐格指出）：")
+    run_check([filled_dir], out / "3-校验结果", annotate_copies=True, workers=1,
+              echo=lambda s: typer.echo("   " + s))
     typer.echo("用 Excel、WPS 或 LibreOffice 打开即可查看。")
 
 

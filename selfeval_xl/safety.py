@@ -37,7 +37,8 @@ def preflight(path: Path) -> None:
     if size > MAX_FILE_SIZE:
         raise UnsafeFile(f"{name}：文件过大（{size / 1048576:.0f} MB），不像是自评表；请检查是否插入了大图片")
     with path.open("rb") as f:
-        head = f.read(8)
+        sniff = f.read(512)
+    head = sniff[:8]
     if head == OLE_MAGIC:
         data = path.read_bytes()
         if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptedPackage" in data \
@@ -48,7 +49,7 @@ def preflight(path: Path) -> None:
             f"或执行 soffice --headless --convert-to xlsx \"{name}\" 转换后再提交"
         )
     if head[:4] != ZIP_MAGIC:
-        guess = "PDF 文件" if head.startswith(b"%PDF") else ("文本或 CSV 文件" if _looks_text(head) else "未知格式")
+        guess = "PDF 文件" if head.startswith(b"%PDF") else ("文本或 CSV 文件" if _looks_text(sniff) else "未知格式")
         raise UnsafeFile(f"{name}：不是 .xlsx 工作簿（看起来是{guess}）")
     try:
         with zipfile.ZipFile(path) as z:
@@ -73,14 +74,25 @@ def preflight(path: Path) -> None:
     for required in ("[Content_Types].xml", "xl/workbook.xml"):
         if required not in names:
             raise UnsafeFile(f"{name}：缺少 {required}，不是完整的 Excel 工作簿（可能是 Word/其他 Office 文件或已损坏）")
+    # Office never writes a DOCTYPE; one in any XML part is an entity trick (billion laughs, XXE)
+    with zipfile.ZipFile(path) as z:
+        for info in infos:
+            if info.filename.endswith((".xml", ".rels", ".vml")):
+                with z.open(info) as f:
+                    start = f.read(4096)
+                if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+                    raise UnsafeFile(f"{name}：部件 {info.filename} 含有 DOCTYPE/实体声明，拒绝读取（可能是恶意构造的文件）")
 
 
 def _looks_text(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
+    for cut in range(4):  # the sniffed bytes may end inside a multi-byte character
+        for enc in ("utf-8", "gb18030"):
+            try:
+                text = head[: len(head) - cut].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return False
 
 
 def protected_sheets(path: Path) -> dict[str, bool]:

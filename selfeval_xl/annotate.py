@@ -1,0 +1,73 @@
+"""A copy of the clerk's workbook with every flag as a cell comment and a highlight.
+
+The original file is never opened for writing: the copy is built in memory and written
+atomically to a new path. openpyxl keeps the sheets, values, formulas, protection and the
+standard data validations XlsxWriter writes; it drops Excel's x14 extension validations
+(PITFALLS.md), which our templates do not use. A first sheet 校验结果 lists every flag.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+
+from .summary import SEVERITY_CN
+
+FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
+_LOC = re.compile(r"^(?P<sheet>[^!]+)!(?P<cell>[A-Z]+\d+)$")
+
+
+def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
+             sheet_map: dict[str, str] | None = None) -> Path:
+    import openpyxl
+
+    src, dest = Path(src), Path(dest)
+    if src.resolve() == dest.resolve():
+        raise ValueError("批注副本不能覆盖原文件，请指定另一个输出路径")
+    wb = openpyxl.load_workbook(src)
+    sheet_map = sheet_map or {}
+    notes: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in flags:
+        m = _LOC.match(f.get("location") or "")
+        if not m:
+            continue
+        sheet = sheet_map.get(m["sheet"], m["sheet"])
+        if sheet in wb.sheetnames:
+            notes.setdefault((sheet, m["cell"]), []).append(f)
+    for (sheet, addr), fs in notes.items():
+        ws = wb[sheet]
+        cell = ws[addr]
+        for rng in ws.merged_cells.ranges:  # only the top-left cell of a merge holds a comment
+            if addr in rng:
+                cell = ws.cell(rng.min_row, rng.min_col)
+                break
+        worst = min(fs, key=lambda f: ["error", "warning", "info"].index(f["severity"]))["severity"]
+        text = "\n".join(f"【{SEVERITY_CN[f['severity']]} {f['code']}】{f['message']}" for f in fs)
+        cell.comment = Comment(text[:30000], "selfeval-xl", width=360, height=160)
+        cell.fill = PatternFill("solid", fgColor=FILLS[worst])
+    ws = wb.create_sheet("校验结果", 0)
+    ws.append(["级别", "代码", "位置", "说明"])
+    for r, f in enumerate(flags, start=2):
+        for c, v in enumerate([SEVERITY_CN.get(f["severity"], f["severity"]), f["code"], f.get("location") or "",
+                               f["message"]], start=1):
+            cell = ws.cell(r, c, v)
+            cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+    for col, width in zip("ABCD", (8, 12, 18, 100)):
+        ws.column_dimensions[col].width = width
+    wb.active = 0
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".xlsx", dir=dest.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest

@@ -1,0 +1,122 @@
+"""Run one function over many workbooks: a process pool, a progress display, no stop on errors.
+
+Each worker returns a plain dict (picklable, JSON-ready); a file that cannot be read, or
+even a bug, becomes a result with a reason instead of ending the batch. Results come back
+in input order so outputs are deterministic whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+SUFFIXES = (".xlsx", ".xlsm")
+
+
+def discover(inputs: Iterable[Path]) -> list[Path]:
+    """Workbooks under the given files and folders (recursively, any letter case).
+
+    Excel's ``~$`` owner files and our own temporary files are skipped; a file named
+    explicitly is always taken, so a wrong type gets a clear reason rather than silence.
+    """
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in inputs:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUFFIXES
+                           and not q.name.startswith(("~$", ".~selfeval-")))
+        else:
+            found = [p]
+        for q in found:
+            r = q.resolve()
+            if r not in seen:
+                seen.add(r)
+                out.append(q)
+    return out
+
+
+def default_workers(n_items: int) -> int:
+    return max(1, min(os.cpu_count() or 1, n_items, 8))
+
+
+class Progress:
+    """A rich progress bar on a terminal; a plain line every 5 % otherwise."""
+
+    def __init__(self, total: int, label: str, stream=None):
+        self.total, self.label = total, label
+        self.stream = stream or sys.stderr
+        self.done = 0
+        self.start = time.monotonic()
+        self._next_pct = 5
+        self._rich = None
+        if self.stream.isatty() and total > 1:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RP, TextColumn, TimeRemainingColumn
+
+            self._rich = RP(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), transient=False)
+            self._rich.start()
+            self._task = self._rich.add_task(label, total=total, rate="")
+
+    def advance(self) -> None:
+        self.done += 1
+        elapsed = max(time.monotonic() - self.start, 1e-6)
+        rate = self.done / elapsed
+        if self._rich:
+            self._rich.update(self._task, advance=1, rate=f"{rate:.1f} 个/秒")
+            return
+        pct = self.done * 100 // max(self.total, 1)
+        if self.total > 1 and (pct >= self._next_pct or self.done == self.total):
+            eta = (self.total - self.done) / rate
+            print(f"{self.label}：{self.done}/{self.total}（{pct}%），{rate:.1f} 个/秒，预计剩余 {eta:.0f} 秒",
+                  file=self.stream, flush=True)
+            while self._next_pct <= pct:
+                self._next_pct += 5
+
+    def close(self) -> float:
+        if self._rich:
+            self._rich.stop()
+        return time.monotonic() - self.start
+
+
+def run(func: Callable[[Path], dict[str, Any]], paths: list[Path], workers: int | None = None,
+        label: str = "处理中") -> tuple[list[dict[str, Any]], bool]:
+    """Apply ``func`` to every path. Returns (results in input order, interrupted?)."""
+    workers = workers or default_workers(len(paths))
+    results: list[dict[str, Any] | None] = [None] * len(paths)
+    progress = Progress(len(paths), label)
+    interrupted = False
+    try:
+        if workers <= 1 or len(paths) <= 1:
+            for i, p in enumerate(paths):
+                results[i] = _safe(func, p)
+                progress.advance()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_safe, func, p): i for i, p in enumerate(paths)}
+                try:
+                    for fut in as_completed(futures):
+                        results[futures[fut]] = fut.result()
+                        progress.advance()
+                except KeyboardInterrupt:
+                    interrupted = True
+                    for fut in futures:
+                        fut.cancel()
+                    pool.shutdown(wait=False, cancel_futures=True)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.close()
+    return [r for r in results if r is not None], interrupted
+
+
+def _safe(func: Callable[[Path], dict[str, Any]], path: Path) -> dict[str, Any]:
+    try:
+        return func(path)
+    except Exception as e:  # a bug must not end a batch of a thousand files
+        return {"file": str(path), "name": Path(path).name, "status": "无法读取",
+                "reason": f"{Path(path).name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"}

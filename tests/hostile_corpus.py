@@ -1,0 +1,187 @@
+"""Build a corpus of hostile or broken workbooks, each with what ``check`` must say about it.
+
+    python -m tests.hostile_corpus OUTDIR
+
+Every entry is (file name, expectation): ``"unreadable:<text>"`` — the file is refused with a
+reason containing <text>; ``"flag:<CODE>"`` — it is read and the flag is raised;
+``"skipped"`` — discovery must not pick it up (Excel's ~$ owner files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+from selfeval_xl.layout import compile_layout
+from selfeval_xl.model import Department
+from selfeval_xl.profile import get_profile
+from selfeval_xl.xlsx_write import shape_for, write_workbook
+
+P = get_profile("yueyang-2023")
+TS = dt.datetime(2024, 1, 1)
+CODE = "430699001"
+
+
+def _dept() -> Department:
+    return Department.model_validate(dict(
+        code=CODE, name="测试单位", year=2023, profile=P.id,
+        basic=dict(staff_authorized=10, staff_actual=9),
+        overall=dict(budget_full=100, expense_basic=50, income=dict(general=80)),
+        projects=[dict(name="项目甲", category="业务工作经费", funds=dict(current=dict(initial=30, full=30, executed=30)))],
+        narrative=dict(sections={"basic_info": "情况"}),
+    ))
+
+
+def _cell(key: str) -> tuple[str, str]:
+    d = _dept()
+    sh, cell = compile_layout(P, shape_for(d, P)).where[key]
+    return sh.name, f"{chr(65 + cell.c)}{cell.r + 1}"
+
+
+def _rewrite_part(src: Path, dest: Path, part: str, transform) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == part:
+                data = transform(data)
+            zout.writestr(info, data)
+
+
+def _edit(src: Path, dest: Path, fn) -> None:
+    wb = openpyxl.load_workbook(src)
+    fn(wb)
+    wb.save(dest)
+
+
+def _set(key: str, value):
+    sheet, addr = _cell(key)
+
+    def fn(wb):
+        wb[sheet][addr].value = value
+    return fn
+
+
+def _meta(field: str, value: str):
+    def fn(wb):
+        ws = wb["_meta"]
+        for row in ws.iter_rows():
+            if row[0].value == field:
+                row[1].value = value
+    return fn
+
+
+def _ole(extra: bytes) -> bytes:
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + extra + b"\x00" * 1024
+
+
+BOMB_XML = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;'
+            b'&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'
+            b'&lol2;">]><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol3;</workbook>')
+XXE_XML = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+           b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&xxe;</t></si></sst>')
+
+
+def build(out: Path) -> dict[str, str]:
+    out.mkdir(parents=True, exist_ok=True)
+    base = write_workbook(_dept(), P, out / "_base.tmp.xlsx", generated_at=TS)
+    good_name = f"{CODE}_测试单位_2023年度绩效自评.xlsx"
+    cases: dict[str, str] = {}
+
+    def add(name: str, expect: str, maker) -> None:
+        maker(out / name)
+        cases[name] = expect
+
+    def copy(dest):
+        shutil.copy(base, dest)
+
+    # -- refused before parsing ------------------------------------------------------------
+    add("01_空文件.xlsx", "unreadable:文件为空", lambda p: p.write_bytes(b""))
+    add("02_文本改名.xlsx", "unreadable:文本或 CSV", lambda p: p.write_text("单位编码,单位名称\n1,甲\n", encoding="utf-8"))
+    add("03_PDF改名.xlsx", "unreadable:PDF", lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\n1 0 obj\n"))
+    add("04_旧版.xls", "unreadable:另存为", lambda p: p.write_bytes(_ole("Workbook".encode("utf-16-le"))))
+    add("05_加密.xlsx", "unreadable:加密", lambda p: p.write_bytes(_ole("EncryptionInfo".encode("utf-16-le"))))
+    add("06_截断.xlsx", "unreadable:损坏", lambda p: p.write_bytes(base.read_bytes()[: base.stat().st_size // 2]))
+    add("07_随机字节.xlsx", "unreadable:损坏", lambda p: p.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 40))
+
+    def bomb(p):
+        with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("xl/workbook.xml", "<workbook/>")
+            z.writestr("xl/worksheets/sheet1.xml", b"\x00" * (20 * 1024 * 1024))
+    add("08_压缩炸弹.xlsx", "unreadable:压缩比", bomb)
+
+    def many(p):
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("xl/workbook.xml", "<workbook/>")
+            for i in range(2100):
+                z.writestr(f"xl/media/x{i}.bin", b"x")
+    add("09_部件过多.xlsx", "unreadable:部件", many)
+
+    def docx(p):
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("word/document.xml", "<w:document/>")
+    add("10_Word改名.xlsx", "unreadable:xl/workbook.xml", docx)
+    add("11_实体炸弹.xlsx", "unreadable:实体声明", lambda p: _rewrite_part(base, p, "xl/workbook.xml", lambda d: BOMB_XML))
+    add("12_外部实体.xlsx", "unreadable:实体声明", lambda p: _rewrite_part(base, p, "xl/sharedStrings.xml", lambda d: XXE_XML))
+
+    def foreign(p):
+        wb = openpyxl.Workbook()
+        wb.active["A1"] = "别的表"
+        wb.save(p)
+    add("13_外来工作簿.xlsx", "unreadable:元数据", foreign)
+    add("14_删除元数据.xlsx", "unreadable:元数据", lambda p: _edit(base, p, lambda wb: wb.remove(wb["_meta"])))
+    add("15_未知配置.xlsx", "unreadable:配置", lambda p: _edit(base, p, _meta("profile", "no-such-profile")))
+    add("16_元数据损坏.xlsx", "unreadable:元数据不完整", lambda p: _edit(base, p, _meta("project_categories", "{not json")))
+    add("17_年度非数字.xlsx", "unreadable:元数据不完整", lambda p: _edit(base, p, _meta("year", "二〇二三")))
+
+    # -- read, with flags -----------------------------------------------------------------
+    add(f"{CODE}_18_全角数字.xlsx", "flag:READ-101", lambda p: _edit(base, p, _set("overall.expense_basic", "５０.００")))
+    add(f"{CODE}_19_千分位.xlsx", "flag:READ-101", lambda p: _edit(base, p, _set("overall.budget_full", "1,000.50")))
+    add(f"{CODE}_20_带万元.xlsx", "flag:READ-101", lambda p: _edit(base, p, _set("overall.budget_initial", "90万元")))
+    add(f"{CODE}_21_空格数字.xlsx", "flag:READ-101", lambda p: _edit(base, p, _set("basic.staff_actual", " 9 ")))
+    add(f"{CODE}_22_汉字金额.xlsx", "flag:READ-102", lambda p: _edit(base, p, _set("overall.expense_basic", "五十万")))
+    add(f"{CODE}_23_日期当金额.xlsx", "flag:READ-102",
+        lambda p: _edit(base, p, _set("overall.budget_full", dt.datetime(2023, 12, 31))))
+    add(f"{CODE}_24_布尔.xlsx", "flag:READ-102", lambda p: _edit(base, p, _set("overall.budget_full", True)))
+    add(f"{CODE}_25_负数.xlsx", "flag:READ-103", lambda p: _edit(base, p, _set("overall.expense_basic", -5)))
+    add(f"{CODE}_26_小数人数.xlsx", "flag:READ-104", lambda p: _edit(base, p, _set("basic.staff_actual", 8.5)))
+    add(f"{CODE}_27_公式改常数.xlsx", "flag:FORMULA-101", lambda p: _edit(base, p, _set("overall.total_score", 99)))
+    add(f"{CODE}_28_公式被改.xlsx", "flag:FORMULA-102", lambda p: _edit(base, p, _set("overall.executed", "=1+1")))
+    add(f"{CODE}_29_表头被改.xlsx", "flag:LAYOUT-201", lambda p: _edit(base, p, lambda wb: wb["附件2"].__setitem__("D13", "三级")))
+    add(f"{CODE}_30_删除附件2.xlsx", "flag:READ-201", lambda p: _edit(base, p, lambda wb: wb.remove(wb["附件2"])))
+
+    def rename(wb):
+        wb["附件2"].title = "整体自评"
+    add(f"{CODE}_31_改名附件2.xlsx", "flag:READ-202", lambda p: _edit(base, p, rename))
+
+    def unprotect(wb):
+        for ws in wb.worksheets:
+            ws.protection.sheet = False
+    add(f"{CODE}_32_取消保护.xlsx", "flag:META-301", lambda p: _edit(base, p, unprotect))
+    add("430699999_别的单位_2023年度绩效自评.xlsx", "flag:META-203", copy)
+    add(f"{CODE}_34_旧模板版本.xlsx", "flag:META-201", lambda p: _edit(base, p, _meta("template_version", "0")))
+    add(f"{CODE}_35_指纹不符.xlsx", "flag:META-202", lambda p: _edit(base, p, _meta("fingerprint", "0" * 32)))
+    add(f"{CODE}_36_公式文本.xlsx", "flag:SEC-301",
+        lambda p: _edit(base, p, _set("signoff.preparer", '=HYPERLINK("http://example.invalid","点我")')))
+    add(f"{CODE}_37_宏工作簿.xlsm", "flag:PRE-301", copy)
+    add(f"{CODE}_38_大写扩展名.XLSX", "flag:PRE-301", copy)
+    add(f"{CODE}_39_超大文本.xlsx", "flag:PRE-301", lambda p: _edit(base, p, _set("narrative.sections.basic_info", "档" * 30000)))
+    add("~$" + good_name, "skipped", lambda p: p.write_bytes(b"\x00owner"))
+    add(f"{CODE}_41_错误值.xlsx", "flag:FORMULA-101", lambda p: _edit(base, p, _set("basic.control_rate", "#DIV/0!")))
+    base.unlink()
+    return cases
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
+    for name, expect in build(target).items():
+        print(f"{expect:28s} {name}")
+    _ = io  # keep the import for interactive use
