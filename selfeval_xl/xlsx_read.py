@@ -26,6 +26,10 @@ from .safety import UnsafeFile, preflight, protected_sheets
 from .scoring import derive
 
 
+EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                "#GETTING_DATA"}
+
+
 class ReadError(ValueError):
     """A workbook that cannot be read at all; the message is for the user (Chinese)."""
 
@@ -249,7 +253,7 @@ def _formula_flags(book: Workbook, dept: Department) -> tuple[dict[str, Any], li
                     flags.append(Flag("FORMULA-102", WARNING, loc, f"{loc} 的公式被修改；本程序不使用表内公式，按录入数据重算。",
                                       f, layout.render(cell.formula, sh.name), cell.key))
             want = derived.get(cell.key)
-            if isinstance(cached, str) and cached.startswith("#"):
+            if isinstance(cached, str) and cached in EXCEL_ERRORS:
                 flags.append(Flag("FORMULA-103", WARNING, loc, f"{loc} 显示错误值 {cached}。", cached, want, cell.key))
                 continue
             if cell.key.startswith("footer."):

@@ -63,5 +63,8 @@ def test_extract_refuses_a_non_xlsx(tmp_path):
 def test_demo_writes_templates_and_filled_examples(tmp_path):
     res = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "d").rglob("*.xlsx"))) == 6
+    d = tmp_path / "d"
+    assert len(list((d / "1-空白模板").glob("*.xlsx"))) == 3 and len(list((d / "2-预填示例").glob("*.xlsx"))) == 3
+    assert (d / "3-校验结果" / "汇总表.xlsx").exists() and (d / "3-校验结果" / "summary.json").exists()
+    assert len(list((d / "3-校验结果" / "批注").glob("*.xlsx"))) == 3
     assert str((tmp_path / "d").resolve()) in res.output
