@@ -39,6 +39,9 @@ def build(out: Path = TEMPLATES) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "department.schema.json"]
     written[0].write_text(schema_text(), encoding="utf-8")
+    from selfeval_xl.report_template import build_report_template
+
+    written.append(build_report_template(out / "report.docx"))
     for pid in available_profiles():
         target = out / f"blank-{pid}.xlsx"
         write_workbook(example_department(pid), get_profile(pid), target, generated_at=FIXED_TIME)

@@ -35,3 +35,35 @@ def check_workbook(path: str | Path) -> dict[str, Any]:
         "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
         "flags": [f.as_dict() for f in flags],
     }
+
+
+def report_workbook(path: str | Path, outdir: str | Path, template: str | None = None,
+                    strict: bool = False) -> dict[str, Any]:
+    """Read (workbook or JSON data), recompute, check, and write the unit's Word report."""
+    from .docx_report import render_report
+    from .model import Department
+    from .profile import ProfileError, get_profile
+    from .roster import safe_filename
+
+    path = Path(path)
+    base = {"file": str(path), "name": path.name}
+    try:
+        if path.suffix.lower() == ".json":
+            dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
+            pre_flags = []
+        else:
+            rr = read_workbook(path)
+            dept, pre_flags = rr.dept, rr.flags
+        profile = get_profile(dept.profile)
+    except (ReadError, ProfileError, ValueError) as e:
+        return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{path.name}：{e}"}
+    result = check(dept, profile)
+    result.flags = pre_flags + result.flags
+    errors = result.count(ERROR)
+    out = Path(outdir) / (safe_filename(f"{dept.code}_{dept.name}_{dept.year}年度整体支出绩效自评报告") + ".docx")
+    if strict and errors:
+        return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
+                "reason": f"{path.name}：有 {errors} 个错误，--strict 模式下不生成报告"}
+    render_report(dept, profile, out, template=template, result=result)
+    return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "unit_name": dept.name,
+            "report": str(out)}

@@ -228,7 +228,58 @@ def annotate_cmd(
     typer.echo(f"已写入批注副本：{out}（错误 {r['errors']}，警告 {r['warnings']}，提示 {r['infos']}）")
 
 
-@app.command("demo", help="用自带示例（三个单位）演示：生成模板 → 预填数据，输出到 ./demo-output/。")
+@app.command("report", help="按填好的工作簿（或 JSON 数据）为每个单位生成 Word 自评报告；数字一律按录入数据重算。有错误的单位仍生成报告，首页列出错误（--strict 则跳过）。")
+def report_cmd(
+    inputs: list[Path] = typer.Argument(..., help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm），或单位数据 .json"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
+    pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 转为 PDF"),
+    template: Optional[Path] = typer.Option(None, "--template", "-t", help="自定义报告模板 .docx（变量见 README）"),
+    strict: bool = typer.Option(False, "--strict", help="有错误的单位不生成报告，只列出"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
+) -> None:
+    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers))
+
+
+def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optional[Path] = None,
+               strict: bool = False, workers: Optional[int] = None, echo=typer.echo) -> int:
+    import functools
+
+    from . import batch
+    from .checking import STATUS_UNREADABLE, report_workbook
+
+    missing = [p for p in inputs if not p.exists()]
+    if missing:
+        _fail("找不到：" + "、".join(str(p) for p in missing))
+    if template is not None and not template.exists():
+        _fail(f"找不到报告模板 {template}")
+    files = [f for f in batch.discover(inputs) if out.resolve() not in f.resolve().parents]
+    files += [p for p in inputs if p.is_dir() for p in sorted(p.rglob("*.json"))]
+    if not files:
+        _fail("没有找到工作簿或 JSON 数据")
+    job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
+                            strict=strict)
+    results, interrupted = batch.run(job, files, workers, label="生成报告")
+    written = [Path(r["report"]) for r in results if r.get("report")]
+    for r in results:
+        if r["status"] in (STATUS_UNREADABLE, "已跳过"):
+            echo(f"  {'无法读取' if r['status'] == STATUS_UNREADABLE else '已跳过'}：{r['reason']}")
+    echo(f"报告：生成 {len(written)} 份，输出：{out.resolve()}" + ("（已中断）" if interrupted else ""))
+    if pdf and written:
+        from .libreoffice import LibreOfficeMissing, convert
+
+        try:
+            convert(written, out, "pdf")
+            echo(f"PDF：已转换 {len(written)} 份（同一文件夹）")
+        except LibreOfficeMissing as e:
+            echo(f"未生成 PDF：{e}")
+    if interrupted:
+        return 130
+    if any(r["status"] == STATUS_UNREADABLE for r in results):
+        return 2
+    return 1 if any(r["status"] == "已跳过" for r in results) else 0
+
+
+@app.command("demo", help="用自带示例（三个单位）演示：生成模板 → 预填数据 → 校验 → 生成报告，输出到 ./demo-output/。")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
 ) -> None:
@@ -258,6 +309,10 @@ def demo_cmd(
     typer.echo("③ 回读并校验预填的工作簿（种子报告中的错误会被逐格指出）：")
     run_check([filled_dir], out / "3-校验结果", annotate_copies=True, workers=1,
               echo=lambda s: typer.echo("   " + s))
+    from .libreoffice import soffice_path
+
+    typer.echo("④ 合成 Word 自评报告" + ("（并转为 PDF）：" if soffice_path() else "（未安装 LibreOffice，不转 PDF）："))
+    run_report([filled_dir], out / "4-自评报告", pdf=bool(soffice_path()), echo=lambda s: typer.echo("   " + s))
     typer.echo("用 Excel、WPS 或 LibreOffice 打开即可查看。")
 
 

@@ -90,6 +90,9 @@ class Sheet:
     cond_formats: list[CondFormat] = field(default_factory=list)
     project: int | None = None  # index for 附件3 sheets
     landscape: bool = True
+    # for the Word report: the official table's rows, and the rows dropped when blank
+    table_rows: tuple[int, int] | None = None
+    optional_rows: set[int] = field(default_factory=set)
 
     @property
     def n_rows(self) -> int:
@@ -299,6 +302,7 @@ def _indicator_block(b: _B, r: int, prefix: str, profile: Profile) -> tuple[int,
                 l1_weights.append(keys["weight"])
                 score_keys.append(keys["score"])
                 b.sh.heights[r] = 30
+                b.sh.optional_rows.add(r)
                 r += 1
             b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
         b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
@@ -436,6 +440,7 @@ def _overall_sheet(profile: Profile, shape: Shape) -> Sheet:
     r = _goal_block(b, r, "overall")
     r, wk, sk = _indicator_block(b, r, "overall", profile)
     r = _totals(b, r, "overall", wk, sk, exec_score, profile)
+    sh.table_rows = (2, r - 1)
     r += 1
     _footer(b, r, 8)
     sh.repeat_rows = (0, 2)
@@ -480,6 +485,7 @@ def _project_sheet(profile: Profile, shape: Shape, i: int) -> Sheet:
     r = _goal_block(b, r, p)
     r, wk, sk = _indicator_block(b, r, p, profile)
     r = _totals(b, r, p, wk, sk, exec_score, profile)
+    sh.table_rows = (2, r - 1)
     if profile.forms.project_note:
         b.label(r, 0, profile.forms.project_note, c2=8, style="note")
         r += 1
@@ -558,6 +564,7 @@ def _basic_sheet(profile: Profile, shape: Shape) -> Sheet:
             for c, c2, f in cols3:
                 b.input(r, c, f"{k}.{f}", MONEY, c2=c2, prompt=f"{cat}项目（万元）")
             members.append({f: f"{k}.{f}" for f in ("prior", "budget", "final")})
+            sh.optional_rows.add(r)
             r += 1
         ck = f"basic.projects.cat{ci}"
         for c, c2, f in cols3:
@@ -594,6 +601,7 @@ def _basic_sheet(profile: Profile, shape: Shape) -> Sheet:
     b.label(r, 0, "厉行节约保障措施", style="header")
     b.input(r, 1, "basic.frugality_measures", LONGTEXT, c2=6, prompt="厉行节约保障措施")
     sh.heights[r] = 120
+    sh.table_rows = (2, r)
     r += 1
     if profile.forms.basic_data_note:
         b.label(r, 0, profile.forms.basic_data_note, c2=6, style="note")

@@ -90,7 +90,8 @@ class Section(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     hint: str = ""
-    generated: bool = False
+    generated: bool = False  # written from the data (section 二)
+    figures: bool = False  # opens with the generated figures (section 六)
 
 
 class Report(_Strict):

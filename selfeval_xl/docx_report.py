@@ -1,0 +1,326 @@
+"""Merge one unit's data into the Word report (docxtpl), cover to attachments.
+
+* Figures are always the recompute (``scoring.derive``), never a workbook's cached values.
+* Section 二 is written from the data (amounts, shares, to two decimals), so it cannot
+  disagree with the tables; section 六 opens with the figures (execution rate, scores,
+  grade). The clerk's text from 报告正文 fills the rest; an empty section says 无.
+* The attachment tables are walked from the *same layout description* as the workbook —
+  same rows, labels and merges — with blank optional rows (unused indicator slots, empty
+  free project rows) dropped and merges re-spanned over the rows that remain.
+* Clerk text is passed as variables and rendered with ``autoescape=True``: ``& < > {{ }}``
+  come out as typed and are never evaluated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docxtpl import DocxTemplate
+
+from .binding import flatten
+from .checks import ERROR, CheckResult, check
+from .layout import AREA, INT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet, compile_layout
+from .model import Department
+from .profile import Profile
+from .report_template import H1_FONT, set_run_font
+from .xlsx_write import shape_for
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.docx"
+_SUB = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_HEADING_LIKE = re.compile(r"^([（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、.．])")
+_HAS_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(万元|元|%|％)")
+
+
+def fmt_money(x: float | None) -> str:
+    """Two decimals, or three where the figure has them (seeds use 440.083)."""
+    if x is None:
+        return ""
+    s = f"{x:.3f}"
+    return s[:-1] if s.endswith("0") else s
+
+
+def fmt_pct(x: float | None) -> str:
+    return "" if x is None else f"{x * 100:.2f}%"
+
+
+def fmt_num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def share(part: float | None, whole: float | None) -> str:
+    if part is None or not whole:
+        return ""
+    return f"{part / whole * 100:.2f}%"
+
+
+def _of(part: float | None, whole: float | None, what: str) -> str:
+    """"，占X的12.34%" — or nothing when the whole is zero or blank."""
+    sh = share(part, whole)
+    return f"，占{what}的{sh}" if sh else ""
+
+
+def _paragraphs(text: str) -> list[dict[str, str]]:
+    out = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            out.append({"kind": "sub" if _SUB.match(line) else "body", "text": line})
+    return out
+
+
+def _project_lines(dept: Department, profile: Profile, derived: dict[str, Any]) -> list[tuple[str, float]]:
+    """Every 附件1 project row with its 本年决算数: 附件3-linked projects, then free rows."""
+    lines = [(p.name, derived[f"projects[{i}].basic.final"]) for i, p in enumerate(dept.projects)
+             if p.category in profile.projects.categories]
+    lines += [(line.name, line.final or 0.0) for line in dept.basic.other_projects]
+    return lines
+
+
+def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any]) -> list[dict[str, str]]:
+    y = dept.year
+    basic = dept.overall.expense_basic
+    personnel = dept.narrative.personnel_expense
+    public = derived["narrative.public_expense"]
+    project = derived["basic.projects.total.final"]
+    total = derived["overall.executed"]
+    out = [{"kind": "sub", "text": "（一）基本支出情况"}]
+    if basic is None:
+        out.append({"kind": "body", "text": "未填报基本支出数据。"})
+    else:
+        t = f"{y}年度基本支出{fmt_money(basic)}万元{_of(basic, total, '总支出')}"
+        if personnel is not None and public is not None:
+            t += (f"。其中人员经费{fmt_money(personnel)}万元{_of(personnel, basic, '基本支出')}；"
+                  f"公用经费{fmt_money(public)}万元{_of(public, basic, '基本支出')}")
+        out.append({"kind": "body", "text": t + "。"})
+    out.append({"kind": "sub", "text": "（二）项目支出情况"})
+    lines = [(n, v) for n, v in _project_lines(dept, profile, derived) if v]
+    t = f"{y}年度项目支出{fmt_money(project)}万元{_of(project, total, '总支出')}"
+    if lines:
+        t += "。其中：" + "；".join(f"{n}{fmt_money(v)}万元{_of(v, project, '项目支出')}" for n, v in lines)
+    out.append({"kind": "body", "text": t + "。"})
+    return out
+
+
+def performance_figures(dept: Department, profile: Profile, derived: dict[str, Any]) -> dict[str, str]:
+    s = profile.scoring
+    full = dept.overall.budget_full
+    parts = [f"{dept.year}年度部门整体支出全年预算数{fmt_money(full)}万元，全年执行数{fmt_money(derived['overall.executed'])}万元，"
+             f"预算执行率{fmt_pct(derived['overall.rate'])}"]
+    total = derived["overall.total_score"]
+    if total is not None:
+        t = f"部门整体支出绩效自评总分{fmt_num(total)}分，评价等次为“{derived['overall.grade']}”"
+        by = []
+        if s.execution_scored and derived.get("overall.score") is not None:
+            by.append(f"预算执行率得分{fmt_num(derived['overall.score'])}分")
+        for l1 in profile.level1:
+            scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
+            if scores:
+                by.append(f"{l1.name}得分{fmt_num(sum(scores))}分（满分{fmt_num(l1.weight)}分）")
+        if by:
+            t += "，其中" + "，".join(by)
+        parts.append(t)
+    proj = [f"{p.name}{fmt_num(derived[f'projects[{i}].total_score'])}分" for i, p in enumerate(dept.projects)
+            if derived.get(f"projects[{i}].total_score") is not None]
+    if proj:
+        parts.append("项目支出绩效自评得分：" + "，".join(proj))
+    return {"kind": "body", "text": "。".join(parts) + "。"}
+
+
+def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:
+    derived = result.derived
+    sections = []
+    for sec in profile.report.sections:
+        clerk = dept.narrative.sections.get(sec.key, "")
+        if sec.generated:
+            paras = budget_paragraphs(dept, profile, derived)
+            # the clerk's own text for this section is kept only where it quotes no figure and is
+            # not one of its sub-headings: the figures above are the ones that match the tables
+            extra = [p for p in _paragraphs(clerk) if not _HAS_FIGURE.search(p["text"])
+                     and not _HEADING_LIKE.match(p["text"]) and len(p["text"]) > 15]
+            if extra:
+                paras += [{"kind": "sub", "text": "（三）其他说明"}] + extra
+        elif sec.figures:
+            paras = [performance_figures(dept, profile, derived)] + _paragraphs(clerk)
+        else:
+            paras = _paragraphs(clerk) or [{"kind": "body", "text": "无"}]
+        sections.append({"title": sec.title, "paragraphs": paras})
+    attachment_list = ["1.部门整体支出绩效评价基础数据表", "2.部门整体支出绩效自评表"]
+    attachment_list += [f"{i + 3}.{p.name}项目支出绩效自评表" for i, p in enumerate(dept.projects)]
+    errors = [f"{f.location}：{f.message}" for f in result.flags if f.severity == ERROR]
+    return {
+        "unit_name": dept.name, "year": dept.year,
+        "report_date": dept.signoff.date or "年    月    日",
+        "errors": errors, "sections": sections, "attachment_list": attachment_list,
+        "figures": {"basic": dept.overall.expense_basic, "personnel": dept.narrative.personnel_expense,
+                    "public": derived["narrative.public_expense"], "project": derived["basic.projects.total.final"],
+                    "total": derived["overall.executed"], "rate": derived["overall.rate"],
+                    "score": derived["overall.total_score"], "grade": derived["overall.grade"]},
+    }
+
+
+# -- attachment tables from the layout ---------------------------------------------------------
+
+def _cell_text(cell, values: dict[str, Any], derived: dict[str, Any]) -> str:
+    if cell.kind == "label":
+        return "" if cell.text is None else str(cell.text)
+    v = values.get(cell.key) if cell.kind == "input" else derived.get(cell.key)
+    if v is None or v == "":
+        return ""
+    if cell.vtype == MONEY:
+        return fmt_money(v)
+    if cell.vtype == RATE:
+        return fmt_pct(v)
+    if cell.vtype in (WEIGHT, SCORE, AREA):
+        return fmt_num(v)
+    if cell.vtype == INT:
+        return str(int(v))
+    return str(v)
+
+
+def _borders(table) -> None:
+    tblPr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "4")
+        el.set(qn("w:color"), "000000")
+        borders.append(el)
+    tblPr.append(borders)
+
+
+def _write(cell, text: str, align, bold: bool = False, size=Pt(9)) -> None:
+    p = cell.paragraphs[0]
+    p.alignment = align
+    pf = p.paragraph_format
+    pf.space_before = pf.space_after = Pt(0)
+    pf.line_spacing = 1.0
+    if text:
+        run = p.add_run(text)
+        set_run_font(run, "宋体", size, bold)
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+
+_ALIGN = {"label_left": WD_ALIGN_PARAGRAPH.LEFT, "indent1": WD_ALIGN_PARAGRAPH.LEFT, "indent2": WD_ALIGN_PARAGRAPH.LEFT,
+          "indent3": WD_ALIGN_PARAGRAPH.LEFT, "label_right": WD_ALIGN_PARAGRAPH.RIGHT, "in_text": WD_ALIGN_PARAGRAPH.LEFT,
+          "in_long": WD_ALIGN_PARAGRAPH.LEFT, "f_indent": WD_ALIGN_PARAGRAPH.LEFT, "in_money": WD_ALIGN_PARAGRAPH.RIGHT,
+          "f_money": WD_ALIGN_PARAGRAPH.RIGHT}
+_INDENT = {"indent1": "  ", "indent2": "    ", "indent3": "      ", "f_indent": "      "}
+
+
+def kept_rows(sh: Sheet, values: dict[str, Any]) -> list[int]:
+    """The table rows to print: optional rows only when one of their inputs is filled."""
+    t0, t1 = sh.table_rows
+    inputs_by_row: dict[int, list] = {}
+    for cell in sh.cells:
+        if cell.kind == "input":
+            inputs_by_row.setdefault(cell.r, []).append(cell)
+    keep = []
+    for r in range(t0, t1 + 1):
+        if r in sh.optional_rows and all(values.get(c.key) in (None, "") for c in inputs_by_row.get(r, [])):
+            continue
+        keep.append(r)
+    return keep
+
+
+def add_sheet_table(doc, sh: Sheet, values: dict[str, Any], derived: dict[str, Any], width_mm: float = 257) -> Any:
+    keep = kept_rows(sh, values)
+    index = {r: i for i, r in enumerate(keep)}
+    ncols = sh.print_cols
+    table = doc.add_table(rows=len(keep), cols=ncols)
+    table.autofit = False
+    _borders(table)
+    total_w = sum(sh.widths[:ncols])
+    widths = [Mm(width_mm * w / total_w) for w in sh.widths[:ncols]]
+    for c, col in enumerate(table.columns):  # LibreOffice and Word read the grid, Word also the cells
+        col.width = widths[c]
+    for row in table.rows:
+        for c, cell in enumerate(row.cells):
+            cell.width = widths[c]
+    layout_el = OxmlElement("w:tblLayout")
+    layout_el.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout_el)
+    t0, t1 = sh.table_rows
+    for cell in sh.cells:
+        if cell.c >= ncols or not (t0 <= cell.r <= t1):
+            continue
+        r2, c2 = cell.merge if cell.merge else (cell.r, cell.c)
+        c2 = min(c2, ncols - 1)
+        rows = [r for r in keep if cell.r <= r <= r2]
+        if not rows:
+            continue
+        target = table.cell(index[rows[0]], cell.c)
+        if rows[-1] != rows[0] or c2 != cell.c:
+            target = target.merge(table.cell(index[rows[-1]], c2))
+        text = _cell_text(cell, values, derived)
+        text = _INDENT.get(cell.style, "") + text if text else text
+        _write(target, text, _ALIGN.get(cell.style, WD_ALIGN_PARAGRAPH.CENTER), bold=cell.style == "header")
+    return table
+
+
+def _heading(doc, text: str, size, align, font=H1_FONT) -> None:
+    p = doc.add_paragraph()
+    p.alignment = align
+    p.paragraph_format.space_after = Pt(4)
+    run = p.add_run(text)
+    set_run_font(run, font, size)
+
+
+def attachments_subdoc(tpl: DocxTemplate, dept: Department, layout: Layout, derived: dict[str, Any]):
+    values = flatten(dept, layout)
+    sd = tpl.new_subdoc()
+    sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
+    so = dept.signoff
+    footer = f"填表人：{so.preparer}  填报日期：{so.date}  联系电话：{so.phone}  单位负责人签字：{so.head}"
+    for n, sh in enumerate(sheets):
+        label = next(c.text for c in sh.cells if c.r == 0 and c.c == 0)
+        title = next(c.text for c in sh.cells if c.r == 1 and c.c == 0)
+        _heading(sd, str(label), Pt(14), WD_ALIGN_PARAGRAPH.LEFT)
+        _heading(sd, str(title), Pt(16), WD_ALIGN_PARAGRAPH.CENTER)
+        add_sheet_table(sd, sh, values, derived)
+        notes = [c.text for c in sh.cells if c.style == "note" and c.r > sh.table_rows[1]]
+        for note in notes + [footer]:
+            p = sd.add_paragraph()
+            run = p.add_run(str(note))
+            set_run_font(run, "宋体", Pt(10.5))
+        if n < len(sheets) - 1:
+            sd.add_page_break()
+    return sd
+
+
+def render_report(dept: Department, profile: Profile, out: str | Path, template: str | Path | None = None,
+                  result: CheckResult | None = None) -> Path:
+    """Write the report of ``dept`` to ``out`` atomically; returns the path."""
+    result = result or check(dept, profile)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    template = Path(template) if template else DEFAULT_TEMPLATE
+    if not template.exists():
+        from .report_template import build_report_template
+
+        build_report_template(template)
+    tpl = DocxTemplate(str(template))
+    context = report_context(dept, profile, result)
+    context["attachments"] = attachments_subdoc(tpl, dept, layout, result.derived)
+    tpl.render(context, autoescape=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".docx", dir=out.parent)
+    os.close(fd)
+    try:
+        tpl.save(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

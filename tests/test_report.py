@@ -1,0 +1,180 @@
+"""The Word report: outline, generated numbers, every table against the model, hostile text."""
+
+from __future__ import annotations
+
+import re
+
+import docx
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from selfeval_xl.checks import check
+from selfeval_xl.cli import app
+from selfeval_xl.docx_report import fmt_money, fmt_num, render_report
+from selfeval_xl.model import Department
+from selfeval_xl.profile import get_profile
+
+from .strategies import departments
+
+
+def paragraphs(path):
+    return [p.text for p in docx.Document(str(path)).paragraphs]
+
+
+def body_text(path) -> str:
+    d = docx.Document(str(path))
+    texts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            texts += [c.text for c in row.cells]
+    return "\n".join(texts)
+
+
+def render(dept, tmp_path, name="r.docx"):
+    prof = get_profile(dept.profile)
+    return render_report(dept, prof, tmp_path / name), prof
+
+
+def test_outline_follows_the_profile(tmp_path, examples):
+    for pid in ("yueyang-2023", "sample-50-40-10"):
+        dept = examples["001_岳阳市档案馆"].model_copy(update={"profile": pid})
+        if pid != "yueyang-2023":
+            dept = dept.model_copy(update={"projects": [p.model_copy(update={"category": "业务工作经费"})
+                                                        for p in dept.projects]})
+        path, prof = render(dept, tmp_path, f"{pid}.docx")
+        ps = paragraphs(path)
+        titles = [p for p in ps if p in {s.title for s in prof.report.sections}]
+        assert titles == [s.title for s in prof.report.sections]
+        assert "部门（单位）名称：岳阳市档案馆（盖章）" in ps and "（此页为封面）" in ps
+        assert "2023年度岳阳市档案馆" in ps and "整体支出绩效自评报告" in ps
+        assert "附件：" in ps
+        assert ps.index("附件：") > ps.index(prof.report.sections[-1].title)
+
+
+def _generated_numbers(path):
+    ps = paragraphs(path)
+    text = "\n".join(ps)
+    basic = re.search(r"年度基本支出([\d.]+)万元(?:，占总支出的([\d.]+)%)?", text)
+    project = re.search(r"年度项目支出([\d.]+)万元(?:，占总支出的([\d.]+)%)?", text)
+    return basic, project, text
+
+
+def test_generated_paragraphs_match_the_tables(tmp_path, examples):
+    dept = examples["002_岳阳市君山区行政审批服务局"]
+    path, prof = render(dept, tmp_path)
+    basic, project, text = _generated_numbers(path)
+    assert basic.groups() == ("221.67", "20.02")
+    assert project.groups() == ("885.83", "79.98")  # the seed's narrative said 85.21%
+    assert "其中人员经费204.87万元，占基本支出的92.42%；公用经费16.80万元，占基本支出的7.58%" in text
+    assert "自评总分99.4分，评价等次为“优”" in text and "产出指标得分49.4分（满分50分）" in text
+    assert "（2） 项目支出情况" not in text  # the clerk's own sub-heading is not repeated
+
+
+@settings(max_examples=4, deadline=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_data_numbers_and_tables(tmp_path, data):
+    prof = get_profile("yueyang-2023")
+    dept = data.draw(departments(prof, max_projects=2))
+    path = render_report(dept, prof, tmp_path / "x.docx")
+    r = check(dept, prof)
+    basic, project, text = _generated_numbers(path)
+    assert project and project.group(1) == fmt_money(r.derived["basic.projects.total.final"])
+    total = r.derived["overall.executed"]
+    if total:
+        assert project.group(2) == f"{r.derived['basic.projects.total.final'] / total * 100:.2f}"
+    else:
+        assert project.group(2) is None and "占总支出的。" not in text
+    if dept.overall.expense_basic is not None:
+        assert basic.group(1) == fmt_money(dept.overall.expense_basic)
+    assert_tables_match(path, dept, prof, r.derived)
+
+
+def assert_tables_match(path, dept, prof, derived):
+    """Every indicator row of 附件2 and each 附件3 appears with the model's values; totals match."""
+    d = docx.Document(str(path))
+    tables = d.tables
+    assert len(tables) == 2 + len(dept.projects)
+    for t, (prefix, inds) in zip(tables[1:], [("overall", dept.overall.indicators)] +
+                                 [(f"projects[{i}]", p.indicators) for i, p in enumerate(dept.projects)]):
+        rows = [[c.text for c in row.cells] for row in t.rows]
+        level1_labels = {l1.label.replace("（", "\n（") for l1 in prof.level1}  # merged cells repeat their text
+        got = sorted(tuple(r[3:9]) for r in rows if r[1] in level1_labels)
+        want = sorted((i.name, i.target, i.actual, fmt_num(i.weight), fmt_num(i.score), i.deviation) for i in inds)
+        assert got == want
+        total = [r for r in rows if r[0] == "总分"][0]
+        assert total[7] == fmt_num(derived[f"{prefix}.total_score"])
+    basic_rows = [[c.text for c in row.cells] for row in tables[0].rows]
+    proj = [r for r in basic_rows if r[0] == "项目支出："][0]
+    assert proj[-1] == fmt_money(derived["basic.projects.total.final"])
+
+
+def test_examples_tables_match_the_model(tmp_path, examples):
+    for name, dept in examples.items():
+        path, prof = render(dept, tmp_path, f"{name}.docx")
+        assert_tables_match(path, dept, prof, check(dept, prof).derived)
+
+
+def test_seed_001_attachment_3_4_as_in_the_seed(tmp_path, examples):
+    path, _ = render(examples["001_岳阳市档案馆"], tmp_path)
+    t = docx.Document(str(path)).tables[5]  # 附件1, 附件2, 附件3(1)..(3), 附件3(4)
+    rows = [[c.text for c in row.cells] for row in t.rows]
+    assert rows[0][2] == "市档案馆智慧档案一期项目建设"
+    funds = [r for r in rows if r[1] == "年度资金总额"][0]
+    assert funds[3:] == ["181.00", "181.00", "115.78", "10", "64.00%", "6.4"]
+    ind = [r for r in rows if r[3] == "预算控制数"][0]
+    assert ind[1:] == ["产出指标\n（50分）", "成本指标", "预算控制数", "≤181万元", "115.78", "10", "6.4", "竣工验收未完成。"]
+    assert [r for r in rows if r[0] == "总分"][0][6:8] == ["100", "92.8"]
+    assert len([r for r in rows if r[1].startswith(("产出", "效益", "满意"))]) == 10  # ten indicator rows, no blanks
+
+
+def test_error_notice_and_strict(tmp_path, examples):
+    path, _ = render(examples["001_岳阳市档案馆"], tmp_path, "e.docx")
+    assert paragraphs(path)[0].startswith("【数据校验提示】")
+    path, _ = render(examples["000_岳阳市城市建设档案馆"], tmp_path, "c.docx")
+    assert not any(p.startswith("【数据校验提示】") for p in paragraphs(path))
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "none.json"), "-o", str(tmp_path)])
+    assert res.exit_code == 2
+
+
+HOSTILE = [
+    "A&B <局> \"引号\" 'x'", "{{ 7*7 }} {% if true %}x{% endif %} {#c#}", "{%p endfor %}", "第一行\n第二行",
+    "😀📊 表情", "档" * 10000, "]]><![CDATA[x", "=HYPERLINK(\"http://x\")",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_comes_out_as_typed(tmp_path, text):
+    prof = get_profile("yueyang-2023")
+    dept = Department.model_validate(dict(
+        code="1", name="单位", year=2023, profile=prof.id,
+        overall=dict(goal_expected=text, indicators=[dict(level1="产出指标", level2="数量指标", name=text,
+                                                          target=text, actual="1", weight=5, score=5)]),
+        narrative=dict(sections={"problems": text}), signoff=dict(preparer=text),
+    ))
+    path = render_report(dept, prof, tmp_path / "h.docx")
+    all_text = body_text(path)
+    for line in text.split("\n"):
+        assert line.strip() in all_text
+
+
+def test_empty_everything_renders(tmp_path):
+    prof = get_profile("sample-50-40-10")
+    dept = Department(code="1", name="空", year=2023, profile=prof.id)
+    path = render_report(dept, prof, tmp_path / "empty.docx")
+    ps = paragraphs(path)
+    assert ps.count("无") >= len(prof.report.sections) - 2  # empty sections say 无
+
+
+def test_report_cli_with_pdf(soffice, tmp_path):
+    from .conftest import EXAMPLES
+
+    src = EXAMPLES / "data" / "002_岳阳市君山区行政审批服务局.json"
+    res = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "out"), "--pdf"])
+    assert res.exit_code == 0, res.output
+    pdfs = list((tmp_path / "out").glob("*.pdf"))
+    assert len(pdfs) == 1 and pdfs[0].stat().st_size > 10000
+    res = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "strict"), "--strict"])
+    assert res.exit_code == 1 and "--strict" in res.output and not list((tmp_path / "strict").glob("*.docx"))
