@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -188,35 +187,11 @@ def _cell_text(cell, values: dict[str, Any], derived: dict[str, Any]) -> str:
     return str(v)
 
 
-def _borders(table) -> None:
-    tblPr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "single")
-        el.set(qn("w:sz"), "4")
-        el.set(qn("w:color"), "000000")
-        borders.append(el)
-    tblPr.append(borders)
-
-
-def _write(cell, text: str, align, bold: bool = False, size=Pt(9)) -> None:
-    p = cell.paragraphs[0]
-    p.alignment = align
-    pf = p.paragraph_format
-    pf.space_before = pf.space_after = Pt(0)
-    pf.line_spacing = 1.0
-    if text:
-        run = p.add_run(text)
-        set_run_font(run, "宋体", size, bold)
-    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-
-
-_ALIGN = {"label_left": WD_ALIGN_PARAGRAPH.LEFT, "indent1": WD_ALIGN_PARAGRAPH.LEFT, "indent2": WD_ALIGN_PARAGRAPH.LEFT,
-          "indent3": WD_ALIGN_PARAGRAPH.LEFT, "label_right": WD_ALIGN_PARAGRAPH.RIGHT, "in_text": WD_ALIGN_PARAGRAPH.LEFT,
-          "in_long": WD_ALIGN_PARAGRAPH.LEFT, "f_indent": WD_ALIGN_PARAGRAPH.LEFT, "in_money": WD_ALIGN_PARAGRAPH.RIGHT,
-          "f_money": WD_ALIGN_PARAGRAPH.RIGHT}
+_JC = {"left": "left", "right": "right", "center": "center"}
+_ALIGN = {"label_left": "left", "indent1": "left", "indent2": "left", "indent3": "left", "label_right": "right",
+          "in_text": "left", "in_long": "left", "f_indent": "left", "in_money": "right", "f_money": "right"}
 _INDENT = {"indent1": "  ", "indent2": "    ", "indent3": "      ", "f_indent": "      "}
+TWIPS_PER_MM = 56.6929
 
 
 def kept_rows(sh: Sheet, values: dict[str, Any]) -> list[int]:
@@ -234,39 +209,116 @@ def kept_rows(sh: Sheet, values: dict[str, Any]) -> list[int]:
     return keep
 
 
-def add_sheet_table(doc, sh: Sheet, values: dict[str, Any], derived: dict[str, Any], width_mm: float = 257) -> Any:
+def _el(tag: str, **attrs: str):
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(f"w:{k}"), v)
+    return el
+
+
+def _run(text: str, bold: bool, half_points: int):
+    r = _el("w:r")
+    rpr = _el("w:rPr")
+    rpr.append(_el("w:rFonts", ascii="Times New Roman", hAnsi="Times New Roman", eastAsia="宋体"))
+    if bold:
+        rpr.append(_el("w:b"))
+    rpr.append(_el("w:sz", val=str(half_points)))
+    rpr.append(_el("w:szCs", val=str(half_points)))
+    r.append(rpr)
+    for n, line in enumerate(text.split("\n")):
+        if n:
+            r.append(_el("w:br"))
+        t = _el("w:t")
+        t.set(qn("xml:space"), "preserve")
+        t.text = line
+        r.append(t)
+    return r
+
+
+def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False):
+    tc = _el("w:tc")
+    pr = _el("w:tcPr")
+    pr.append(_el("w:tcW", w=str(width), type="dxa"))
+    if span > 1:
+        pr.append(_el("w:gridSpan", val=str(span)))
+    if vmerge == "restart":
+        pr.append(_el("w:vMerge", val="restart"))
+    elif vmerge == "continue":
+        pr.append(_el("w:vMerge"))
+    pr.append(_el("w:vAlign", val="center"))
+    tc.append(pr)
+    p = _el("w:p")
+    ppr = _el("w:pPr")
+    ppr.append(_el("w:spacing", before="0", after="0", line="240", lineRule="auto"))
+    ppr.append(_el("w:jc", val=align))
+    p.append(ppr)
+    if text:
+        p.append(_run(text, bold, 18))
+    tc.append(p)
+    return tc
+
+
+def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], width_mm: float = 257):
+    """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
+    rows dropped and vertical merges re-spanned over the rows that remain.
+
+    Written as XML directly: python-docx's ``table.cell()`` rebuilds the grid on every call.
+    """
     keep = kept_rows(sh, values)
     index = {r: i for i, r in enumerate(keep)}
     ncols = sh.print_cols
-    table = doc.add_table(rows=len(keep), cols=ncols)
-    table.autofit = False
-    _borders(table)
     total_w = sum(sh.widths[:ncols])
-    widths = [Mm(width_mm * w / total_w) for w in sh.widths[:ncols]]
-    for c, col in enumerate(table.columns):  # LibreOffice and Word read the grid, Word also the cells
-        col.width = widths[c]
-    for row in table.rows:
-        for c, cell in enumerate(row.cells):
-            cell.width = widths[c]
-    layout_el = OxmlElement("w:tblLayout")
-    layout_el.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout_el)
+    widths = [int(width_mm * TWIPS_PER_MM * w / total_w) for w in sh.widths[:ncols]]
     t0, t1 = sh.table_rows
+    # region per (row index, col): (top row index, first col, last col, last row index, cell)
+    grid: dict[tuple[int, int], tuple[int, int, int, int, Any]] = {}
     for cell in sh.cells:
         if cell.c >= ncols or not (t0 <= cell.r <= t1):
             continue
         r2, c2 = cell.merge if cell.merge else (cell.r, cell.c)
         c2 = min(c2, ncols - 1)
-        rows = [r for r in keep if cell.r <= r <= r2]
+        rows = [index[r] for r in keep if cell.r <= r <= r2]
         if not rows:
             continue
-        target = table.cell(index[rows[0]], cell.c)
-        if rows[-1] != rows[0] or c2 != cell.c:
-            target = target.merge(table.cell(index[rows[-1]], c2))
-        text = _cell_text(cell, values, derived)
-        text = _INDENT.get(cell.style, "") + text if text else text
-        _write(target, text, _ALIGN.get(cell.style, WD_ALIGN_PARAGRAPH.CENTER), bold=cell.style == "header")
-    return table
+        region = (rows[0], cell.c, c2, rows[-1], cell)
+        for i in rows:
+            for c in range(cell.c, c2 + 1):
+                grid[(i, c)] = region
+    tbl = _el("w:tbl")
+    pr = _el("w:tblPr")
+    pr.append(_el("w:tblW", w=str(sum(widths)), type="dxa"))
+    borders = _el("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(_el(f"w:{edge}", val="single", sz="4", space="0", color="000000"))
+    pr.append(borders)
+    pr.append(_el("w:tblLayout", type="fixed"))
+    tbl.append(pr)
+    g = _el("w:tblGrid")
+    for w in widths:
+        g.append(_el("w:gridCol", w=str(w)))
+    tbl.append(g)
+    for i in range(len(keep)):
+        tr = _el("w:tr")
+        c = 0
+        while c < ncols:
+            region = grid.get((i, c))
+            if region is None:
+                tr.append(_tc(widths[c], 1, None))
+                c += 1
+                continue
+            top, c1, c2, bottom, cell = region
+            span = c2 - c1 + 1
+            width = sum(widths[c1:c2 + 1])
+            if top == i:
+                text = _cell_text(cell, values, derived)
+                text = _INDENT.get(cell.style, "") + text if text else text
+                tr.append(_tc(width, span, "restart" if bottom > top else None, text,
+                              _ALIGN.get(cell.style, "center"), cell.style == "header"))
+            else:
+                tr.append(_tc(width, span, "continue"))
+            c = c2 + 1
+        tbl.append(tr)
+    return tbl
 
 
 def _heading(doc, text: str, size, align, font=H1_FONT) -> None:
@@ -288,7 +340,9 @@ def attachments_subdoc(tpl: DocxTemplate, dept: Department, layout: Layout, deri
         title = next(c.text for c in sh.cells if c.r == 1 and c.c == 0)
         _heading(sd, str(label), Pt(14), WD_ALIGN_PARAGRAPH.LEFT)
         _heading(sd, str(title), Pt(16), WD_ALIGN_PARAGRAPH.CENTER)
-        add_sheet_table(sd, sh, values, derived)
+        anchor = sd.add_paragraph()
+        anchor._p.addprevious(sheet_table_xml(sh, values, derived))
+        anchor._p.getparent().remove(anchor._p)
         notes = [c.text for c in sh.cells if c.style == "note" and c.r > sh.table_rows[1]]
         for note in notes + [footer]:
             p = sd.add_paragraph()
