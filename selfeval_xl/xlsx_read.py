@@ -22,7 +22,7 @@ from .layout import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout
 from .model import Department
 from .normalize import parse_number
 from .profile import ProfileError, get_profile
-from .safety import UnsafeFile, preflight, protected_sheets
+from .safety import UnsafeFile, preflight
 from .scoring import derive
 
 
@@ -45,6 +45,7 @@ class Workbook:
     formulas: dict[str, dict[tuple[int, int], Any]] = field(default_factory=dict)
     sheet_map: dict[str, str] = field(default_factory=dict)  # layout sheet name -> workbook sheet name
     sheet_order: list[str] = field(default_factory=list)
+    protected: dict[str, bool] = field(default_factory=dict)  # layout sheet name -> sheet protection on
 
 
 @dataclass
@@ -107,42 +108,60 @@ def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
 
 
 def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
+    """Preflight, then read every sheet once (``ooxml``): cached values and formulas together.
+
+    ``with_formulas`` is kept for callers; formulas cost nothing extra with this reader.
+    """
+    from .ooxml import read_xlsx
+
     path = Path(path)
     try:
         preflight(path)
     except UnsafeFile as e:
         raise ReadError(str(e)) from None
-    wb = _load(path, data_only=True)
     try:
-        meta = read_meta(wb, path.name)
-        layout = layout_from_meta(meta, path.name)
-        try:
-            recorded = json.loads(meta.get("sheets", "[]"))
-        except ValueError:
-            recorded = []
-        values: dict[str, dict[tuple[int, int], Any]] = {}
-        sheet_map: dict[str, str] = {}
-        order = list(wb.sheetnames)
-        for sh in layout.sheets:
-            actual = sh.name if sh.name in wb.sheetnames else None
-            if actual is None and sh.name in recorded:
-                idx = recorded.index(sh.name)
-                if idx < len(wb.sheetnames) and wb.sheetnames[idx] not in [s.name for s in layout.sheets]:
-                    actual = wb.sheetnames[idx]
-            if actual is None:
-                continue
-            sheet_map[sh.name] = actual
-            values[sh.name] = _grid(wb[actual])
-    finally:
-        wb.close()
-    book = Workbook(path, meta, layout, values, sheet_map=sheet_map, sheet_order=order)
-    if with_formulas:
-        wbf = _load(path, data_only=False)
-        try:
-            book.formulas = {sh: _grid(wbf[actual]) for sh, actual in sheet_map.items()}
-        finally:
-            wbf.close()
+        sheets = read_xlsx(path)
+    except Exception as e:  # damaged XML inside a well-formed zip
+        raise ReadError(f"{path.name}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
+    meta = _meta_from(sheets, path.name)
+    layout = layout_from_meta(meta, path.name)
+    try:
+        recorded = json.loads(meta.get("sheets", "[]"))
+    except ValueError:
+        recorded = []
+    order = list(sheets)
+    values: dict[str, dict[tuple[int, int], Any]] = {}
+    formulas: dict[str, dict[tuple[int, int], Any]] = {}
+    sheet_map: dict[str, str] = {}
+    layout_names = [s.name for s in layout.sheets]
+    for sh in layout.sheets:
+        actual = sh.name if sh.name in sheets else None
+        if actual is None and sh.name in recorded:
+            idx = recorded.index(sh.name)
+            if idx < len(order) and order[idx] not in layout_names:
+                actual = order[idx]
+        if actual is None:
+            continue
+        sheet_map[sh.name] = actual
+        values[sh.name] = sheets[actual].values
+        formulas[sh.name] = sheets[actual].formulas
+    book = Workbook(path, meta, layout, values, formulas, sheet_map=sheet_map, sheet_order=order)
+    book.protected = {name: sheets[actual].protected for name, actual in sheet_map.items()}
     return book
+
+
+def _meta_from(sheets, name: str) -> dict[str, str]:
+    candidates = [sheets[META]] if META in sheets else list(sheets.values())
+    for data in candidates:
+        grid = data.values
+        if grid.get((0, 0)) == "marker" and grid.get((0, 1)) == "selfeval-xl":
+            meta: dict[str, str] = {}
+            r = 0
+            while (r, 0) in grid:
+                meta[str(grid[(r, 0)])] = "" if grid.get((r, 1)) is None else str(grid[(r, 1)])
+                r += 1
+            return meta
+    raise ReadError(f"{name}：找不到 selfeval-xl 元数据工作表，不是本工具生成的模板（或元数据已被删除）；请使用下发的模板填写")
 
 
 def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
@@ -206,16 +225,13 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     renamed = [(k, v) for k, v in book.sheet_map.items() if k != v]
     for k, v in renamed:
         flags.append(Flag("READ-202", INFO, v, f"工作表“{k}”被改名为“{v}”，已按位置读取。", v, k))
-    try:
-        prot = protected_sheets(book.path)
-        if prot and not all(prot.values()):
-            flags.append(Flag("META-301", INFO, name, "部分工作表的保护已被取消；本程序不信任表内公式，会按录入数据全部重算。"))
-    except Exception:  # pragma: no cover - the zip was already checked by preflight
-        pass
+    if book.protected and not all(book.protected.values()):
+        off = "、".join(k for k, v in book.protected.items() if not v)
+        flags.append(Flag("META-301", INFO, name, f"工作表保护已被取消（{off}）；本程序不信任表内公式，会按录入数据全部重算。"))
     return flags
 
 
-def _formula_flags(book: Workbook, dept: Department) -> tuple[dict[str, Any], list[Flag]]:
+def _formula_flags(book: Workbook, dept: Department, check_structure: bool = True) -> tuple[dict[str, Any], list[Flag]]:
     """Compare formula cells with the layout and their cached values with the recompute.
 
     Returns (stated figures that differ from the recompute, flags).
@@ -232,8 +248,8 @@ def _formula_flags(book: Workbook, dept: Department) -> tuple[dict[str, Any], li
         for cell in sh.cells:
             loc = f"{sh.name}!{a1(cell.r, cell.c)}"
             if cell.kind == "label":
-                if isinstance(cell.text, str) and cell.text and forms:
-                    got = forms.get((cell.r, cell.c))
+                if isinstance(cell.text, str) and cell.text and check_structure:
+                    got = vals.get((cell.r, cell.c))
                     if got is not None and str(got) != cell.text and label_changes < 10:
                         label_changes += 1
                         flags.append(Flag("LAYOUT-201", WARNING, loc, f"{loc} 的表头“{cell.text}”被改为“{got}”。",
@@ -242,14 +258,14 @@ def _formula_flags(book: Workbook, dept: Department) -> tuple[dict[str, Any], li
             if cell.kind != "formula":
                 continue
             cached = vals.get((cell.r, cell.c))
-            if forms:
-                f = forms.get((cell.r, cell.c))
+            if check_structure:
+                f = forms.get((cell.r, cell.c), cached)
                 if not (isinstance(f, str) and f.startswith("=")):
                     flags.append(Flag("FORMULA-101", ERROR, loc,
                                       f"{loc} 的公式被改成了固定值“{'空' if f is None else f}”。请使用原模板或恢复公式；本程序按录入数据重算。",
                                       f, None, cell.key))
                     cached = f
-                elif _norm_formula(f) != _norm_formula(layout.render(cell.formula, sh.name)):
+                elif f != "=<shared>" and _norm_formula(f) != _norm_formula(layout.render(cell.formula, sh.name)):
                     flags.append(Flag("FORMULA-102", WARNING, loc, f"{loc} 的公式被修改；本程序不使用表内公式，按录入数据重算。",
                                       f, layout.render(cell.formula, sh.name), cell.key))
             want = derived.get(cell.key)
@@ -277,7 +293,7 @@ def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> Re
         raise ReadError(f"{Path(path).name}：数据无法解析（{e}）") from None
     if with_checks_of_structure:
         flags = _structure_flags(book) + flags
-    stated, fflags = _formula_flags(book, dept)
+    stated, fflags = _formula_flags(book, dept, with_checks_of_structure)
     flags += fflags
     if stated:
         dept = dept.model_copy(update={"stated": stated})
