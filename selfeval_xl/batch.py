@@ -83,9 +83,14 @@ class Progress:
         return time.monotonic() - self.start
 
 
-def run(func: Callable[[Path], dict[str, Any]], paths: list[Path], workers: int | None = None,
+def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | None = None,
         label: str = "处理中") -> tuple[list[dict[str, Any]], bool]:
-    """Apply ``func`` to every path. Returns (results in input order, interrupted?)."""
+    """Apply ``func`` to every item (paths, or any picklable work item).
+
+    Returns (results in input order, interrupted?). Ctrl-C cancels what has not started;
+    finished results are kept, and every output is written atomically by ``func``, so no
+    half-written file is left behind.
+    """
     workers = workers or default_workers(len(paths))
     results: list[dict[str, Any] | None] = [None] * len(paths)
     progress = Progress(len(paths), label)
@@ -114,9 +119,10 @@ def run(func: Callable[[Path], dict[str, Any]], paths: list[Path], workers: int 
     return [r for r in results if r is not None], interrupted
 
 
-def _safe(func: Callable[[Path], dict[str, Any]], path: Path) -> dict[str, Any]:
+def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
     try:
-        return func(path)
+        return func(item)
     except Exception as e:  # a bug must not end a batch of a thousand files
-        return {"file": str(path), "name": Path(path).name, "status": "无法读取",
-                "reason": f"{Path(path).name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"}
+        name = Path(item).name if isinstance(item, (str, Path)) else str(getattr(item, "name", item))
+        return {"file": str(item), "name": name, "status": "无法读取",
+                "reason": f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"}

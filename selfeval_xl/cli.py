@@ -65,31 +65,45 @@ def generate_cmd(
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help="地区配置名或 .toml 路径"),
     year: int = typer.Option(dt.date.today().year - 1, "--year", "-y", help="评价年度"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
 ) -> None:
-    from .roster import RosterError, read_roster, workbook_name
-    from .xlsx_write import write_workbook
+    import functools
+
+    from . import batch
+    from .roster import RosterError, read_roster
 
     prof = _profile(profile)
     try:
         units = read_roster(roster, prof)
     except RosterError as e:
         _fail(str(e))
-    ts = _timestamp(timestamp)
-    failed = 0
-    for unit in units:
-        target = out / workbook_name(unit.code, unit.name, year)
-        try:
-            write_workbook(unit.department(year, prof), prof, target, generated_at=ts)
-        except (ValueError, OSError) as e:
-            failed += 1
-            typer.echo(f"失败：{unit.code} {unit.name}：{e}", err=True)
-            continue
+    ts = _timestamp(timestamp) or dt.datetime.now().replace(microsecond=0)
+    job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=ts)
+    results, interrupted = batch.run(job, units, workers, label="生成模板")
+    failed = [r for r in results if r["status"] != "ok"]
+    for unit, r in zip(units, results):
         for note in unit.notes:
             typer.echo(f"提示：{unit.name}：{note}")
-        typer.echo(f"已生成：{target}")
-    typer.echo(f"共 {len(units)} 个单位，生成 {len(units) - failed} 个，失败 {failed} 个。输出：{out}")
-    if failed:
-        raise typer.Exit(2)
+        if r["status"] != "ok":
+            typer.echo(f"失败：{r['reason']}", err=True)
+    typer.echo(f"共 {len(units)} 个单位，生成 {len(results) - len(failed)} 个，失败 {len(failed)} 个。输出：{out.resolve()}"
+               + ("（已中断）" if interrupted else ""))
+    if failed or interrupted:
+        raise typer.Exit(2 if failed else 130)
+
+
+def generate_unit(unit, out: str, profile: str, year: int, generated_at: dt.datetime) -> dict:
+    """One roster unit → one workbook (a top-level function, so a process pool can run it)."""
+    from .roster import workbook_name
+    from .xlsx_write import write_workbook
+
+    prof = get_profile(profile)
+    target = Path(out) / workbook_name(unit.code, unit.name, year)
+    try:
+        write_workbook(unit.department(year, prof), prof, target, generated_at=generated_at)
+    except (ValueError, OSError) as e:
+        return {"name": unit.name, "status": "failed", "reason": f"{unit.code} {unit.name}：{e}"}
+    return {"name": unit.name, "status": "ok", "file": str(target)}
 
 
 def load_department(path: Path):

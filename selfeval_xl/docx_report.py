@@ -353,6 +353,20 @@ def attachments_subdoc(tpl: DocxTemplate, dept: Department, layout: Layout, deri
     return sd
 
 
+def _fix_zip_times(path: str) -> None:
+    """python-docx stamps zip entries with the current time; fixed times make reports
+    byte-identical for the same inputs whatever the number of workers."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+
+
 def render_report(dept: Department, profile: Profile, out: str | Path, template: str | Path | None = None,
                   result: CheckResult | None = None) -> Path:
     """Write the report of ``dept`` to ``out`` atomically; returns the path."""
@@ -373,6 +387,7 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     os.close(fd)
     try:
         tpl.save(tmp)
+        _fix_zip_times(tmp)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -16,7 +16,6 @@ resolved to A1 references (across sheets where needed) once every cell is placed
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -117,6 +116,11 @@ def quote_sheet(name: str) -> str:
 
 
 _REF = re.compile(r"\{([^{}]+)\}")
+# Excel 2010+ functions that need a _xlfn. prefix in the file (none of ours do; see formula_of)
+_NEEDS_PREFIX = re.compile(r"\b(ANCHORARRAY|BYCOL|BYROW|CHOOSECOLS|CHOOSEROWS|DROP|EXPAND|FILTER|HSTACK|LAMBDA|"
+                           r"MAKEARRAY|MAP|RANDARRAY|REDUCE|SCAN|SINGLE|SEQUENCE|SORT|SORTBY|SWITCH|TAKE|TEXTSPLIT|"
+                           r"TOCOL|TOROW|UNIQUE|VSTACK|WRAPCOLS|WRAPROWS|XLOOKUP|IFS|MAXIFS|MINIFS|CONCAT|TEXTJOIN|"
+                           r"IFNA|XOR|AGGREGATE|STDEV\.S|FORECAST\.LINEAR)\(")
 
 
 class Layout:
@@ -127,6 +131,8 @@ class Layout:
         self.shape = shape
         self.sheets = sheets
         self.where: dict[str, tuple[Sheet, Cell]] = {}
+        self._rendered: dict[int, str] = {}
+        self._fingerprint: str | None = None
         for sh in sheets:
             for cell in sh.cells:
                 if cell.key:
@@ -153,6 +159,15 @@ class Layout:
     def render(self, template: str, sheet_name: str) -> str:
         return _REF.sub(lambda m: self.ref(m.group(1), sheet_name), template)
 
+    def formula_of(self, sh: "Sheet", cell: "Cell") -> str:
+        """The A1 formula of a formula/hint cell, rendered once per layout."""
+        f = self._rendered.get(id(cell))
+        if f is None:
+            f = self._rendered[id(cell)] = self.render(cell.formula, sh.name)
+            if _NEEDS_PREFIX.search(f):  # xlsx_write skips XlsxWriter's _xlfn expansion: keep that safe
+                raise AssertionError(f"formula uses a function that needs a _xlfn. prefix: {f}")
+        return f
+
     def inputs(self):
         for sh in self.sheets:
             for cell in sh.cells:
@@ -171,17 +186,16 @@ class Layout:
         Stored in the metadata sheet; the reader rebuilds the layout from the metadata and
         compares, so a workbook from another template version or with a changed layout is seen.
         """
-        h = hashlib.sha256()
-        for sh in self.sheets:
-            h.update(sh.name.encode())
-            for cell in sh.cells:
-                if cell.kind == "input":
-                    item = [cell.r, cell.c, "input", cell.key, cell.merge]
-                else:
-                    text = self.render(cell.formula, sh.name) if cell.formula else cell.text
-                    item = [cell.r, cell.c, cell.kind, text, cell.merge]
-                h.update(json.dumps(item, ensure_ascii=False, default=str).encode())
-        return h.hexdigest()[:32]
+        if self._fingerprint is None:
+            parts = []
+            for sh in self.sheets:
+                parts.append(sh.name)
+                for cell in sh.cells:
+                    content = cell.key if cell.kind == "input" else (
+                        self.formula_of(sh, cell) if cell.formula else cell.text)
+                    parts.append(f"{cell.r}\x1f{cell.c}\x1f{cell.kind}\x1f{content}\x1f{cell.merge}")
+            self._fingerprint = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
+        return self._fingerprint
 
 
 # --------------------------------------------------------------------------------------

@@ -265,9 +265,9 @@ def _formula_flags(book: Workbook, dept: Department, check_structure: bool = Tru
                                       f"{loc} 的公式被改成了固定值“{'空' if f is None else f}”。请使用原模板或恢复公式；本程序按录入数据重算。",
                                       f, None, cell.key))
                     cached = f
-                elif f != "=<shared>" and _norm_formula(f) != _norm_formula(layout.render(cell.formula, sh.name)):
+                elif f != "=<shared>" and _norm_formula(f) != _norm_formula(layout.formula_of(sh, cell)):
                     flags.append(Flag("FORMULA-102", WARNING, loc, f"{loc} 的公式被修改；本程序不使用表内公式，按录入数据重算。",
-                                      f, layout.render(cell.formula, sh.name), cell.key))
+                                      f, layout.formula_of(sh, cell), cell.key))
             want = derived.get(cell.key)
             if isinstance(cached, str) and cached in EXCEL_ERRORS:
                 flags.append(Flag("FORMULA-103", WARNING, loc, f"{loc} 显示错误值 {cached}。", cached, want, cell.key))

@@ -118,6 +118,10 @@ def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
     return path
 
 
+def _strip_equals(formula: str, expand_future_functions: bool = False) -> str:
+    return formula[1:] if formula.startswith("=") else formula
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -136,6 +140,10 @@ def _write(target: str, layout: Layout, values: dict[str, Any], derived: dict[st
     fmts = {name: wb.add_format(spec) for name, spec in STYLES.items()}
     for sh in layout.sheets:
         ws = wb.add_worksheet(sh.name)
+        # Our formulas use only Excel 2007 functions (Layout.formula_of asserts it), so XlsxWriter's
+        # ~30 regex substitutions per formula for _xlfn. prefixes can be skipped: it was the largest
+        # cost of writing a workbook. LibreOffice recalculation tests guard the result.
+        ws._prepare_formula = _strip_equals
         _draw(ws, sh, layout, values, derived, fmts)
     _meta_sheet(wb, layout, generated_at)
     wb.close()
@@ -187,7 +195,7 @@ def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
             if cell.prompt and cell.vtype in (TEXT, LONGTEXT):
                 by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
         else:  # formula / hint
-            formula = layout.render(cell.formula, sh.name)
+            formula = layout.formula_of(sh, cell)
             cached = derived.get(cell.key)
             if cell.merge:
                 ws.merge_range(cell.r, cell.c, cell.merge[0], cell.merge[1], "", fmt)

@@ -104,3 +104,17 @@ def test_annotate_never_overwrites_the_original(tmp_path, examples):
     res = CliRunner().invoke(app, ["annotate", str(path), "-o", str(tmp_path / "b.xlsx")])
     assert res.exit_code == 0, res.output
     assert path.read_bytes() == before
+
+
+def test_outputs_are_byte_identical_whatever_the_workers(tmp_path):
+    """generate and report with 1 and 2 workers, fixed timestamp: identical bytes."""
+    outs = {}
+    for w in (1, 2):
+        d = tmp_path / f"w{w}"
+        r = CliRunner().invoke(app, ["generate", str(EXAMPLES / "roster.csv"), "-o", str(d / "gen"), "--year", "2023",
+                                     "--timestamp", "2024-01-01T00:00:00", "--workers", str(w)])
+        assert r.exit_code == 0, r.output
+        r = CliRunner().invoke(app, ["report", str(EXAMPLES / "data"), "-o", str(d / "rep"), "--workers", str(w)])
+        assert r.exit_code == 0, r.output
+        outs[w] = {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+    assert len(outs[1]) == 6 and outs[1] == outs[2]
