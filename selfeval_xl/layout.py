@@ -98,6 +98,7 @@ class Sheet:
         return max((c.merge[0] if c.merge else c.r) for c in self.cells) + 1
 
 
+@lru_cache(maxsize=None)
 def col_letter(c: int) -> str:
     s = ""
     c += 1
@@ -107,6 +108,7 @@ def col_letter(c: int) -> str:
     return s
 
 
+@lru_cache(maxsize=65536)
 def a1(r: int, c: int) -> str:
     return f"{col_letter(c)}{r + 1}"
 

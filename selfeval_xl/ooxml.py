@@ -27,6 +27,8 @@ RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_RNS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _C, _F, _V, _IS, _T, _SI, _R = (f"{{{NS}}}{t}" for t in ("c", "f", "v", "is", "t", "si", "r"))
 _RPH = f"{{{NS}}}rPh"
+_PROT = f"{{{NS}}}sheetProtection"
+_INT = re.compile(r"-?\d+")
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 _DATE_IDS = set(range(14, 23)) | {45, 46, 47}
 _DATE_CHARS = re.compile(r"[ymdhs]", re.I)
@@ -116,43 +118,44 @@ def read_xlsx(path: str | Path, wanted: set[str] | None = None) -> dict[str, She
         return out
 
 
+
+
 def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -> None:
-    with z.open(part) as f:
-        for _, el in etree.iterparse(f, events=("end",), resolve_entities=False, no_network=True):
-            tag = el.tag
-            if tag == _C:
-                m = _CELL.match(el.get("r", ""))
-                if m:
-                    rc = (int(m.group(2)) - 1, _col(m.group(1)))
-                    t = el.get("t", "n")
-                    f_el = el.find(_F)
-                    v_el = el.find(_V)
-                    if f_el is not None:
-                        data.formulas[rc] = "=" + (f_el.text or "") if f_el.text else "=<shared>"
-                    value: Any = None
-                    if t == "inlineStr":
-                        is_el = el.find(_IS)
-                        value = _text_of(is_el) if is_el is not None else None
-                    elif v_el is not None and v_el.text is not None:
-                        raw = v_el.text
-                        if t == "s":
-                            value = strings[int(raw)] if raw.isdigit() and int(raw) < len(strings) else None
-                        elif t in ("str", "e"):
-                            value = raw
-                        elif t == "b":
-                            value = raw in ("1", "true")
-                        else:
-                            try:
-                                value = int(raw) if re.fullmatch(r"-?\d+", raw) else float(raw)
-                            except ValueError:
-                                value = raw
-                            s = el.get("s")
-                            if s is not None and int(s) in dates and isinstance(value, (int, float)):
-                                value = EPOCH + dt.timedelta(days=float(value))
-                    if value is not None and value != "":
-                        data.values[rc] = value
-                el.clear()
-            elif tag.endswith("}sheetProtection"):
-                data.protected = el.get("sheet") in ("1", "true")
-            elif tag.endswith("}row"):
-                el.clear()
+    # one parse of the whole part is faster than iterparse here; preflight has capped part sizes
+    root = etree.fromstring(z.read(part), _parser())
+    prot = root.find(_PROT)
+    data.protected = prot is not None and prot.get("sheet") in ("1", "true")
+    for el in root.iter(_C):
+        if len(el) == 0:  # a styled blank: most cells of a template
+            continue
+        m = _CELL.match(el.get("r", ""))
+        if not m:
+            continue
+        rc = (int(m.group(2)) - 1, _col(m.group(1)))
+        t = el.get("t", "n")
+        f_el = el.find(_F)
+        v_el = el.find(_V)
+        if f_el is not None:
+            data.formulas[rc] = "=" + f_el.text if f_el.text else "=<shared>"
+        value: Any = None
+        if t == "inlineStr":
+            is_el = el.find(_IS)
+            value = _text_of(is_el) if is_el is not None else None
+        elif v_el is not None and v_el.text is not None:
+            raw = v_el.text
+            if t == "s":
+                value = strings[int(raw)] if raw.isdigit() and int(raw) < len(strings) else None
+            elif t in ("str", "e"):
+                value = raw
+            elif t == "b":
+                value = raw in ("1", "true")
+            else:
+                try:
+                    value = int(raw) if _INT.fullmatch(raw) else float(raw)
+                except ValueError:
+                    value = raw
+                s = el.get("s")
+                if s is not None and dates and int(s) in dates and isinstance(value, (int, float)):
+                    value = EPOCH + dt.timedelta(days=float(value))
+        if value is not None and value != "":
+            data.values[rc] = value
