@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from xml.sax.saxutils import escape as xml_escape
+
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
@@ -209,60 +211,36 @@ def kept_rows(sh: Sheet, values: dict[str, Any]) -> list[int]:
     return keep
 
 
-def _el(tag: str, **attrs: str):
-    el = OxmlElement(tag)
-    for k, v in attrs.items():
-        el.set(qn(f"w:{k}"), v)
-    return el
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_RPR = ('<w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="宋体"/>{b}'
+        '<w:sz w:val="{hp}"/><w:szCs w:val="{hp}"/></w:rPr>')
 
 
-def _run(text: str, bold: bool, half_points: int):
-    r = _el("w:r")
-    rpr = _el("w:rPr")
-    rpr.append(_el("w:rFonts", ascii="Times New Roman", hAnsi="Times New Roman", eastAsia="宋体"))
-    if bold:
-        rpr.append(_el("w:b"))
-    rpr.append(_el("w:sz", val=str(half_points)))
-    rpr.append(_el("w:szCs", val=str(half_points)))
-    r.append(rpr)
-    for n, line in enumerate(text.split("\n")):
-        if n:
-            r.append(_el("w:br"))
-        t = _el("w:t")
-        t.set(qn("xml:space"), "preserve")
-        t.text = line
-        r.append(t)
-    return r
+def _run(text: str, bold: bool, half_points: int) -> str:
+    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{xml_escape(line)}</w:t>' for line in text.split("\n"))
+    return f"<w:r>{_RPR.format(b='<w:b/>' if bold else '', hp=half_points)}{lines}</w:r>"
 
 
-def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False):
-    tc = _el("w:tc")
-    pr = _el("w:tcPr")
-    pr.append(_el("w:tcW", w=str(width), type="dxa"))
+def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False) -> str:
+    pr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
-        pr.append(_el("w:gridSpan", val=str(span)))
+        pr += f'<w:gridSpan w:val="{span}"/>'
     if vmerge == "restart":
-        pr.append(_el("w:vMerge", val="restart"))
+        pr += '<w:vMerge w:val="restart"/>'
     elif vmerge == "continue":
-        pr.append(_el("w:vMerge"))
-    pr.append(_el("w:vAlign", val="center"))
-    tc.append(pr)
-    p = _el("w:p")
-    ppr = _el("w:pPr")
-    ppr.append(_el("w:spacing", before="0", after="0", line="240", lineRule="auto"))
-    ppr.append(_el("w:jc", val=align))
-    p.append(ppr)
-    if text:
-        p.append(_run(text, bold, 18))
-    tc.append(p)
-    return tc
+        pr += "<w:vMerge/>"
+    pr += '<w:vAlign w:val="center"/>'
+    run = _run(text, bold, 18) if text else ""
+    return (f'<w:tc><w:tcPr>{pr}</w:tcPr><w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="240" '
+            f'w:lineRule="auto"/><w:jc w:val="{align}"/></w:pPr>{run}</w:p></w:tc>')
 
 
 def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], width_mm: float = 257):
     """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
     rows dropped and vertical merges re-spanned over the rows that remain.
 
-    Written as XML directly: python-docx's ``table.cell()`` rebuilds the grid on every call.
+    Written as one XML string, escaped, parsed once: python-docx's ``table.cell()`` rebuilds the
+    grid on every call, and building elements one by one was the next largest cost.
     """
     keep = kept_rows(sh, values)
     index = {r: i for i, r in enumerate(keep)}
@@ -284,26 +262,18 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
         for i in rows:
             for c in range(cell.c, c2 + 1):
                 grid[(i, c)] = region
-    tbl = _el("w:tbl")
-    pr = _el("w:tblPr")
-    pr.append(_el("w:tblW", w=str(sum(widths)), type="dxa"))
-    borders = _el("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        borders.append(_el(f"w:{edge}", val="single", sz="4", space="0", color="000000"))
-    pr.append(borders)
-    pr.append(_el("w:tblLayout", type="fixed"))
-    tbl.append(pr)
-    g = _el("w:tblGrid")
-    for w in widths:
-        g.append(_el("w:gridCol", w=str(w)))
-    tbl.append(g)
+    edges = "".join(f'<w:{e} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                    for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    out = [f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+           f'<w:tblBorders>{edges}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>',
+           "".join(f'<w:gridCol w:w="{w}"/>' for w in widths), "</w:tblGrid>"]
     for i in range(len(keep)):
-        tr = _el("w:tr")
+        out.append("<w:tr>")
         c = 0
         while c < ncols:
             region = grid.get((i, c))
             if region is None:
-                tr.append(_tc(widths[c], 1, None))
+                out.append(_tc(widths[c], 1, None))
                 c += 1
                 continue
             top, c1, c2, bottom, cell = region
@@ -312,45 +282,61 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
             if top == i:
                 text = _cell_text(cell, values, derived)
                 text = _INDENT.get(cell.style, "") + text if text else text
-                tr.append(_tc(width, span, "restart" if bottom > top else None, text,
-                              _ALIGN.get(cell.style, "center"), cell.style == "header"))
+                out.append(_tc(width, span, "restart" if bottom > top else None, text,
+                               _ALIGN.get(cell.style, "center"), cell.style == "header"))
             else:
-                tr.append(_tc(width, span, "continue"))
+                out.append(_tc(width, span, "continue"))
             c = c2 + 1
-        tbl.append(tr)
-    return tbl
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return parse_xml("".join(out))
 
 
-def _heading(doc, text: str, size, align, font=H1_FONT) -> None:
-    p = doc.add_paragraph()
-    p.alignment = align
-    p.paragraph_format.space_after = Pt(4)
-    run = p.add_run(text)
-    set_run_font(run, font, size)
+ATTACHMENTS_MARKER = "\u2063selfeval-xl-attachments\u2063"
 
 
-def attachments_subdoc(tpl: DocxTemplate, dept: Department, layout: Layout, derived: dict[str, Any]):
+def attachment_elements(dept: Department, layout: Layout, derived: dict[str, Any]) -> list:
+    """Paragraphs and tables of 附件1, 附件2 and each filled 附件3, as body elements."""
     values = flatten(dept, layout)
-    sd = tpl.new_subdoc()
     sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
     so = dept.signoff
     footer = f"填表人：{so.preparer}  填报日期：{so.date}  联系电话：{so.phone}  单位负责人签字：{so.head}"
+    out = []
     for n, sh in enumerate(sheets):
         label = next(c.text for c in sh.cells if c.r == 0 and c.c == 0)
         title = next(c.text for c in sh.cells if c.r == 1 and c.c == 0)
-        _heading(sd, str(label), Pt(14), WD_ALIGN_PARAGRAPH.LEFT)
-        _heading(sd, str(title), Pt(16), WD_ALIGN_PARAGRAPH.CENTER)
-        anchor = sd.add_paragraph()
-        anchor._p.addprevious(sheet_table_xml(sh, values, derived))
-        anchor._p.getparent().remove(anchor._p)
-        notes = [c.text for c in sh.cells if c.style == "note" and c.r > sh.table_rows[1]]
-        for note in notes + [footer]:
-            p = sd.add_paragraph()
-            run = p.add_run(str(note))
-            set_run_font(run, "宋体", Pt(10.5))
-        if n < len(sheets) - 1:
-            sd.add_page_break()
-    return sd
+        out.append(_para_xml(str(label), 28, "left", H1_FONT, page_break_before=n > 0))
+        out.append(_para_xml(str(title), 32, "center", H1_FONT))
+        out.append(sheet_table_xml(sh, values, derived))
+        for note in [c.text for c in sh.cells if c.style == "note" and c.r > sh.table_rows[1]] + [footer]:
+            out.append(_para_xml(str(note), 21, "left", "宋体"))
+    return out
+
+
+def _para_xml(text: str, half_points: int, align: str, font: str, page_break_before: bool = False):
+    pb = "<w:pageBreakBefore/>" if page_break_before else ""
+    rpr = (f'<w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="{xml_escape(font)}"/>'
+           f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
+    return parse_xml(f'<w:p xmlns:w="{_W}"><w:pPr>{pb}<w:spacing w:before="0" w:after="80"/><w:jc w:val="{align}"/>'
+                     f'</w:pPr><w:r>{rpr}<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r></w:p>')
+
+
+def _place_attachments(document, elements: list) -> None:
+    """Replace the paragraph holding the attachments marker with the attachment elements."""
+    body = document.element.body
+    for p in body.iter(qn("w:p")):  # {{ attachments }}: the marker is the text of a run
+        if ATTACHMENTS_MARKER in "".join(t.text or "" for t in p.iter(qn("w:t"))):
+            for el in elements:
+                p.addprevious(el)
+            p.getparent().remove(p)
+            return
+    for el in body.iter():  # {{p attachments }}: docxtpl puts a plain string in as raw text
+        if el.tail and ATTACHMENTS_MARKER in el.tail:
+            el.tail = el.tail.replace(ATTACHMENTS_MARKER, "")
+            for new in reversed(elements):
+                el.addnext(new)
+            return
+    raise ValueError("报告模板中没有 {{p attachments }}（或 {{ attachments }}），无法放置附件表格")
 
 
 def _fix_zip_times(path: str) -> None:
@@ -379,8 +365,10 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
         build_report_template(template)
     tpl = DocxTemplate(str(template))
     context = report_context(dept, profile, result)
-    context["attachments"] = attachments_subdoc(tpl, dept, layout, result.derived)
+    # the tables are placed after rendering: Jinja and docxtpl's fix-ups never see their XML
+    context["attachments"] = ATTACHMENTS_MARKER
     tpl.render(context, autoescape=True)
+    _place_attachments(tpl.docx, attachment_elements(dept, layout, result.derived))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".docx", dir=out.parent)

@@ -12,7 +12,8 @@ Template variables (documented for coordinators who pass their own ``--template`
 * ``errors`` — list of texts, non-empty when the data has errors (shown as a first-page notice);
 * ``sections`` — list of {``title``, ``paragraphs``: list of {``kind``: "sub" | "body", ``text``}};
 * ``attachment_list`` — list of texts for the 附件： list;
-* ``attachments`` — subdocument with 附件1, 附件2 and each 附件3(n) (use ``{{p attachments }}``);
+* ``attachments`` — where 附件1, 附件2 and each 附件3(n) go (a paragraph holding ``{{ attachments }}``;
+  the tables replace that paragraph after rendering — ``{{p attachments }}`` works too);
 * ``figures`` — dict of the generated figures (basic, personnel, public, project, total, rate, …).
 """
 
@@ -160,7 +161,7 @@ def build_report_template(path: str | Path) -> Path:
     # attachments in a landscape section
     sec = doc.add_section(WD_SECTION.NEW_PAGE)
     _page_setup(sec, landscape=True)
-    _para(doc, "{{p attachments }}", "宋体", Pt(10.5))
+    _para(doc, "{{ attachments }}", "宋体", Pt(10.5))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.core_properties.author = "selfeval-xl"
