@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -79,6 +80,7 @@ def generate_cmd(
         _fail(str(e))
     ts = _timestamp(timestamp) or dt.datetime.now().replace(microsecond=0)
     job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=ts)
+    t0 = time.monotonic()
     results, interrupted = batch.run(job, units, workers, label="生成模板")
     failed = [r for r in results if r["status"] != "ok"]
     for unit, r in zip(units, results):
@@ -86,7 +88,8 @@ def generate_cmd(
             typer.echo(f"提示：{unit.name}：{note}")
         if r["status"] != "ok":
             typer.echo(f"失败：{r['reason']}", err=True)
-    typer.echo(f"共 {len(units)} 个单位，生成 {len(results) - len(failed)} 个，失败 {len(failed)} 个。输出：{out.resolve()}"
+    typer.echo(f"共 {len(units)} 个单位，生成 {len(results) - len(failed)} 个，失败 {len(failed)} 个，"
+               f"用时 {time.monotonic() - t0:.1f} 秒。输出：{out.resolve()}"
                + ("（已中断）" if interrupted else ""))
     if failed or interrupted:
         raise typer.Exit(2 if failed else 130)
@@ -197,6 +200,7 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
         _fail("没有找到 .xlsx/.xlsm 工作簿")
     out_resolved = out.resolve()
     files = [f for f in files if out_resolved not in f.resolve().parents]  # never re-read our own outputs
+    t0 = time.monotonic()
     results, interrupted = batch.run(check_workbook, files, workers, label="校验")
     write_xlsx(results, out / "汇总表.xlsx")
     write_json(results, out / "summary.json")
@@ -208,8 +212,8 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
                 annotate(r["file"], r["flags"], out / "批注" / r["name"])
     unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
     with_errors = sum(1 for r in results if r.get("errors"))
-    echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取"
-         + ("（已中断，仅部分完成）" if interrupted else ""))
+    echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取，用时 {time.monotonic() - t0:.1f} 秒"
+         + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
     for r in results:
         if r["status"] == STATUS_UNREADABLE:
             echo(f"  无法读取：{r['reason']}")
@@ -272,12 +276,14 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
         _fail("没有找到工作簿或 JSON 数据")
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
                             strict=strict)
+    t0 = time.monotonic()
     results, interrupted = batch.run(job, files, workers, label="生成报告")
     written = [Path(r["report"]) for r in results if r.get("report")]
     for r in results:
         if r["status"] in (STATUS_UNREADABLE, "已跳过"):
             echo(f"  {'无法读取' if r['status'] == STATUS_UNREADABLE else '已跳过'}：{r['reason']}")
-    echo(f"报告：生成 {len(written)} 份，输出：{out.resolve()}" + ("（已中断）" if interrupted else ""))
+    echo(f"报告：生成 {len(written)} 份，失败或跳过 {len(results) - len(written)} 份，用时 {time.monotonic() - t0:.1f} 秒，"
+         f"输出：{out.resolve()}" + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
     if pdf and written:
         from .libreoffice import LibreOfficeMissing, convert
 

@@ -67,6 +67,7 @@ class Cell:
     merge: tuple[int, int] | None = None  # (last row, last col) when merged
     style: str = "label"
     prompt: str | None = None  # input message shown by the data validation
+    choices: tuple[str, ...] = ()  # a dropdown of suggestions (free text still accepted)
 
 
 @dataclass
@@ -213,10 +214,11 @@ class _B:
     def label(self, r, c, text, r2=None, c2=None, style="label"):
         self.sh.cells.append(Cell(r, c, "label", text=text, merge=_m(r, c, r2, c2), style=style))
 
-    def input(self, r, c, key, vtype=TEXT, r2=None, c2=None, prompt=None):
+    def input(self, r, c, key, vtype=TEXT, r2=None, c2=None, prompt=None, choices=()):
         style = {TEXT: "in_text", LONGTEXT: "in_long", MONEY: "in_money", INT: "in_int", AREA: "in_num",
                  WEIGHT: "in_num", SCORE: "in_num"}[vtype]
-        self.sh.cells.append(Cell(r, c, "input", key=key, vtype=vtype, merge=_m(r, c, r2, c2), style=style, prompt=prompt))
+        self.sh.cells.append(Cell(r, c, "input", key=key, vtype=vtype, merge=_m(r, c, r2, c2), style=style, prompt=prompt,
+                                  choices=tuple(choices)))
 
     def formula(self, r, c, key, formula, vtype=MONEY, r2=None, c2=None, style=None):
         style = style or {MONEY: "f_money", RATE: "f_rate", SCORE: "f_num", WEIGHT: "f_num", TEXT: "f_text",
@@ -279,6 +281,8 @@ def indicator_key(prefix: str, l2key: str, k: int, fieldname: str) -> str:
 
 
 IND_FIELDS = ("name", "target", "actual", "weight", "score", "deviation")
+# what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
+DEVIATION_CHOICES = ("无", "无偏差")
 
 
 # --------------------------------------------------------------------------------------
@@ -310,7 +314,8 @@ def _indicator_block(b: _B, r: int, prefix: str, profile: Profile) -> tuple[int,
                 b.input(r, 5, keys["actual"], TEXT, prompt="实际完成值：写实际数，不要带 ≥ ≤ 等符号")
                 b.input(r, 6, keys["weight"], WEIGHT, prompt="本行分值")
                 b.input(r, 7, keys["score"], SCORE, prompt="得分：0 到本行分值之间")
-                b.input(r, 8, keys["deviation"], TEXT, prompt="未得满分时必须说明偏差原因及改进措施")
+                b.input(r, 8, keys["deviation"], TEXT, prompt="满分可选“无”；未得满分时必须写明偏差原因及改进措施",
+                        choices=DEVIATION_CHOICES)
                 w, s, d = "{" + keys["weight"] + "}", "{" + keys["score"] + "}", "{" + keys["deviation"] + "}"
                 b.hint(r, 9, f"{prefix}.hint.{l2.key}.{k}",
                        f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",'
@@ -727,7 +732,7 @@ def _exec_rule(profile: Profile) -> str:
             f"即 {num(s.execution_weight)} 分 × 执行率。超过 100% 的为超预算执行，会被提示。")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8)  # each unit has its own shape: a large cache only holds memory in a batch
 def compile_layout(profile: Profile, shape: Shape) -> Layout:
     sheets = [_guide_sheet(profile, shape), _basic_sheet(profile, shape), _overall_sheet(profile, shape)]
     sheets += [_project_sheet(profile, shape, i) for i in range(len(shape.project_categories))]

@@ -192,7 +192,9 @@ def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
                 score_cells.append((cell.r, cell.c))
             elif cell.vtype in VALIDATIONS:
                 by_vtype.setdefault(cell.vtype, []).append(_range(cell))
-            if cell.prompt and cell.vtype in (TEXT, LONGTEXT):
+            if cell.choices:
+                by_vtype.setdefault("list:" + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
+            elif cell.prompt and cell.vtype in (TEXT, LONGTEXT):
                 by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
         else:  # formula / hint
             formula = layout.formula_of(sh, cell)
@@ -203,6 +205,11 @@ def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
     for vtype, ranges in by_vtype.items():
         if vtype.startswith("prompt:"):
             opts = {"validate": "any", "input_title": "填写提示", "input_message": vtype[7:][:250]}
+        elif vtype.startswith("list:"):
+            choices, _, prompt = vtype[5:].partition("\x1e")
+            # a dropdown of suggestions: show_error off, so any other text is accepted as typed
+            opts = {"validate": "list", "source": choices.split("\x1f"), "show_error": False,
+                    "input_title": "填写提示", "input_message": prompt[:250]}
         else:
             opts = dict(VALIDATIONS[vtype], input_title="填写提示", input_message=_prompt(vtype))
         _validate(ws, ranges, opts)

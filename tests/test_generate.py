@@ -88,6 +88,12 @@ def test_validations_with_chinese_prompts(generated):
     assert score_cells == {str(x) for rng in score.sqref.ranges for x in _cells(rng)}
     staff = [dv for dv in wb["附件1"].data_validations.dataValidation if dv.type == "whole"]
     assert staff and "整数" in staff[0].error
+    # 偏差原因: a dropdown of the conventional answers that still accepts any text
+    dev = [dv for dv in dvs if dv.type == "list"]
+    assert len(dev) == 1 and dev[0].formula1 == '"无,无偏差"' and not dev[0].showErrorMessage
+    dev_cells = {f"{chr(65 + c.c)}{c.r + 1}" for c in layout.sheet("附件3(1)").cells if c.kind == "input"
+                 and c.key.endswith(".deviation")}
+    assert dev_cells == {str(x) for rng in dev[0].sqref.ranges for x in _cells(rng)}
 
 
 def _cells(rng):

@@ -108,3 +108,49 @@ def test_workbook_saved_by_libreoffice_reads_back_identically(soffice, tmp_path,
         _, _, outs = compare_recalculated([dept], tmp_path / dept.code)
         back = extract(outs[0])
         assert back == without_stated(dept), model_diff(back, without_stated(dept))
+
+
+def _system_python_with_uno() -> str:
+    import os
+    import subprocess
+
+    exe = "/usr/bin/python3"
+    ok = os.path.exists(exe) and subprocess.run([exe, "-c", "import uno"], capture_output=True).returncode == 0
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail("python3-uno is required in CI to fill workbooks through LibreOffice")
+        pytest.skip("python3-uno not installed")
+    return exe
+
+
+def test_workbook_filled_by_libreoffice_reads_back_identically(soffice, tmp_path, examples):
+    """LibreOffice itself types every input into a blank template (UNO) and saves it as .xlsx."""
+    import json
+    import subprocess
+
+    from selfeval_xl.binding import flatten
+    from selfeval_xl.layout import a1
+    from selfeval_xl.model import Department
+
+    py = _system_python_with_uno()
+    tool = __import__("pathlib").Path(__file__).resolve().parent.parent / "tools" / "lo_fill.py"
+    for name in ("001_岳阳市档案馆", "002_岳阳市君山区行政审批服务局"):
+        dept = without_stated(examples[name])
+        prof = get_profile(dept.profile)
+        blank = Department(code=dept.code, name=dept.name, year=dept.year, profile=dept.profile,
+                           projects=[{"name": "", "category": p.category} for p in dept.projects])
+        src = write_workbook(blank, prof, tmp_path / f"{name}-blank.xlsx", generated_at=TS)
+        layout = compile_layout(prof, shape_for(dept, prof))
+        typed: dict[str, dict[str, object]] = {}
+        for key, value in flatten(dept, layout).items():
+            if value is None or value == "":
+                continue
+            sh, cell = layout.where[key]
+            typed.setdefault(sh.name, {})[a1(cell.r, cell.c)] = value
+        (tmp_path / "values.json").write_text(json.dumps(typed, ensure_ascii=False), encoding="utf-8")
+        dest = tmp_path / f"{name}-filled-by-lo.xlsx"
+        proc = subprocess.run([py, str(tool), str(src), str(dest), str(tmp_path / "values.json")],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0 and dest.exists(), proc.stderr
+        back = extract(dest)
+        assert back == dept, model_diff(back, dept)

@@ -178,3 +178,33 @@ def test_report_cli_with_pdf(soffice, tmp_path):
     assert len(pdfs) == 1 and pdfs[0].stat().st_size > 10000
     res = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "strict"), "--strict"])
     assert res.exit_code == 1 and "--strict" in res.output and not list((tmp_path / "strict").glob("*.docx"))
+
+
+def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples):
+    """Each printed layout cell's text is in the Word table at its (kept row, column), merges included."""
+    from selfeval_xl.binding import flatten
+    from selfeval_xl.docx_report import _cell_text, kept_rows
+    from selfeval_xl.layout import compile_layout
+    from selfeval_xl.xlsx_write import shape_for
+
+    dept = examples["001_岳阳市档案馆"]
+    path, prof = render(dept, tmp_path)
+    r = check(dept, prof)
+    layout = compile_layout(prof, shape_for(dept, prof))
+    values = flatten(dept, layout)
+    sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
+    tables = docx.Document(str(path)).tables
+    assert len(tables) == len(sheets)
+    checked = 0
+    for sh, table in zip(sheets, tables):
+        keep = kept_rows(sh, values)
+        index = {row: i for i, row in enumerate(keep)}
+        grid = [[c.text for c in row.cells] for row in table.rows]
+        assert len(grid) == len(keep)
+        for cell in sh.cells:
+            if cell.c >= sh.print_cols or cell.r not in index:
+                continue
+            want = _cell_text(cell, values, r.derived).strip()
+            assert grid[index[cell.r]][cell.c].strip() == want, (sh.name, cell.r, cell.c, cell.key)
+            checked += 1
+    assert checked > 500
