@@ -186,20 +186,30 @@ def check_cmd(
     raise typer.Exit(code)
 
 
+def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> list[Path]:
+    """Workbooks under the inputs (and JSON data files for report), never our own outputs."""
+    from . import batch
+
+    missing = [p for p in inputs if not p.exists()]
+    if missing:
+        _fail("找不到：" + "、".join(str(p) for p in missing))
+    files = batch.discover(inputs)
+    if with_json:
+        files += [q for p in inputs if p.is_dir() for q in sorted(p.rglob("*.json"))]
+    out_resolved = out.resolve()
+    files = [f for f in files if out_resolved not in f.resolve().parents]
+    if not files:
+        _fail("没有找到 .xlsx/.xlsm 工作簿" + ("或 JSON 数据" if with_json else ""))
+    return files
+
+
 def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, workers: Optional[int] = None,
               echo=typer.echo) -> int:
     from . import batch
     from .checking import STATUS_UNREADABLE, check_workbook
     from .summary import write_json, write_xlsx
 
-    missing = [p for p in inputs if not p.exists()]
-    if missing:
-        _fail("找不到：" + "、".join(str(p) for p in missing))
-    files = batch.discover(inputs)
-    if not files:
-        _fail("没有找到 .xlsx/.xlsm 工作簿")
-    out_resolved = out.resolve()
-    files = [f for f in files if out_resolved not in f.resolve().parents]  # never re-read our own outputs
+    files = _collect_inputs(inputs, out)
     t0 = time.monotonic()
     results, interrupted = batch.run(check_workbook, files, workers, label="校验")
     write_xlsx(results, out / "汇总表.xlsx")
@@ -265,15 +275,9 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     from . import batch
     from .checking import STATUS_UNREADABLE, report_workbook
 
-    missing = [p for p in inputs if not p.exists()]
-    if missing:
-        _fail("找不到：" + "、".join(str(p) for p in missing))
     if template is not None and not template.exists():
         _fail(f"找不到报告模板 {template}")
-    files = [f for f in batch.discover(inputs) if out.resolve() not in f.resolve().parents]
-    files += [p for p in inputs if p.is_dir() for p in sorted(p.rglob("*.json"))]
-    if not files:
-        _fail("没有找到工作簿或 JSON 数据")
+    files = _collect_inputs(inputs, out, with_json=True)
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
                             strict=strict)
     t0 = time.monotonic()

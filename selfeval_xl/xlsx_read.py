@@ -80,9 +80,14 @@ def _grid(ws) -> dict[tuple[int, int], Any]:
 
 
 def read_meta(wb, name: str) -> dict[str, str]:
-    candidates = [wb[META]] if META in wb.sheetnames else [wb[n] for n in wb.sheetnames]
-    for ws in candidates:
-        grid = _grid(ws)
+    """The metadata of an openpyxl workbook (tests and annotate); the reader uses ``_meta_from``."""
+    names = [META] if META in wb.sheetnames else list(wb.sheetnames)
+    return meta_from_grids((_grid(wb[n]) for n in names), name)
+
+
+def meta_from_grids(grids, name: str) -> dict[str, str]:
+    """Find the sheet whose A1:B1 is marker | selfeval-xl and read its key/value rows."""
+    for grid in grids:
         if grid.get((0, 0)) == "marker" and grid.get((0, 1)) == "selfeval-xl":
             meta: dict[str, str] = {}
             r = 0
@@ -152,16 +157,7 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
 
 def _meta_from(sheets, name: str) -> dict[str, str]:
     candidates = [sheets[META]] if META in sheets else list(sheets.values())
-    for data in candidates:
-        grid = data.values
-        if grid.get((0, 0)) == "marker" and grid.get((0, 1)) == "selfeval-xl":
-            meta: dict[str, str] = {}
-            r = 0
-            while (r, 0) in grid:
-                meta[str(grid[(r, 0)])] = "" if grid.get((r, 1)) is None else str(grid[(r, 1)])
-                r += 1
-            return meta
-    raise ReadError(f"{name}：找不到 selfeval-xl 元数据工作表，不是本工具生成的模板（或元数据已被删除）；请使用下发的模板填写")
+    return meta_from_grids((data.values for data in candidates), name)
 
 
 def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
