@@ -40,6 +40,22 @@ def discover(inputs: Iterable[Path]) -> list[Path]:
     return out
 
 
+def unique_names(files: list[Path], namer: Callable[[Path], str]) -> list[str]:
+    """Output names for input files, with _2, _3 … where two inputs would write the same file."""
+    taken: set[str] = set()
+    out = []
+    for f in files:
+        base = namer(f)
+        stem, dot, ext = base.rpartition(".")
+        name, n = base, 2
+        while name in taken:
+            name = f"{stem}_{n}{dot}{ext}"
+            n += 1
+        taken.add(name)
+        out.append(name)
+    return out
+
+
 def default_workers(n_items: int) -> int:
     return max(1, min(os.cpu_count() or 1, n_items, 8))
 
@@ -123,6 +139,7 @@ def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
     try:
         return func(item)
     except Exception as e:  # a bug must not end a batch of a thousand files
-        name = Path(item).name if isinstance(item, (str, Path)) else str(getattr(item, "name", item))
-        return {"file": str(item), "name": name, "status": "无法读取",
+        first = item[0] if isinstance(item, tuple) else item
+        name = Path(first).name if isinstance(first, (str, Path)) else str(getattr(first, "name", first))
+        return {"file": str(first), "name": name, "status": "无法读取",
                 "reason": f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"}

@@ -37,14 +37,23 @@ def check_workbook(path: str | Path) -> dict[str, Any]:
     }
 
 
-def report_workbook(path: str | Path, outdir: str | Path, template: str | None = None,
+def report_name(path: Path) -> str:
+    """{单位编码}_{单位名称}_{年度}年度绩效自评.xlsx → …年度整体支出绩效自评报告.docx; other names keep their stem."""
+    stem = path.stem
+    stem = stem[: -len("绩效自评")] if stem.endswith("年度绩效自评") else stem
+    return stem + ("整体支出绩效自评报告" if stem.endswith("年度") else "_整体支出绩效自评报告") + ".docx"
+
+
+def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str | None = None,
                     strict: bool = False) -> dict[str, Any]:
-    """Read (workbook or JSON data), recompute, check, and write the unit's Word report."""
+    """Read (workbook or JSON data), recompute, check, and write the unit's Word report.
+
+    ``item`` is a path, or (path, output file name) when the batch has chosen unique names.
+    """
+    path, out_name = (item if isinstance(item, tuple) else (item, None))
     from .docx_report import render_report
     from .model import Department
     from .profile import ProfileError, get_profile
-    from .roster import safe_filename
-
     path = Path(path)
     base = {"file": str(path), "name": path.name}
     try:
@@ -60,7 +69,7 @@ def report_workbook(path: str | Path, outdir: str | Path, template: str | None =
     result = check(dept, profile)
     result.flags = pre_flags + result.flags
     errors = result.count(ERROR)
-    out = Path(outdir) / (safe_filename(f"{dept.code}_{dept.name}_{dept.year}年度整体支出绩效自评报告") + ".docx")
+    out = Path(outdir) / (out_name or report_name(path))
     if strict and errors:
         return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
                 "reason": f"{path.name}：有 {errors} 个错误，--strict 模式下不生成报告"}

@@ -217,9 +217,10 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     if annotate_copies:
         from .annotate import annotate
 
+        names = dict(zip((str(f) for f in files), batch.unique_names(files, lambda f: f.name)))
         for r in results:
             if r["status"] != STATUS_UNREADABLE and r["flags"]:
-                annotate(r["file"], r["flags"], out / "批注" / r["name"])
+                annotate(r["file"], r["flags"], out / "批注" / names.get(r["file"], r["name"]))
     unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
     with_errors = sum(1 for r in results if r.get("errors"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取，用时 {time.monotonic() - t0:.1f} 秒"
@@ -273,15 +274,17 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     import functools
 
     from . import batch
-    from .checking import STATUS_UNREADABLE, report_workbook
+    from .checking import STATUS_UNREADABLE, report_name, report_workbook
 
     if template is not None and not template.exists():
         _fail(f"找不到报告模板 {template}")
     files = _collect_inputs(inputs, out, with_json=True)
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
                             strict=strict)
+    # one report per input file: two workbooks of one unit must not overwrite each other
+    items = list(zip(files, batch.unique_names(files, report_name)))
     t0 = time.monotonic()
-    results, interrupted = batch.run(job, files, workers, label="生成报告")
+    results, interrupted = batch.run(job, items, workers, label="生成报告")
     written = [Path(r["report"]) for r in results if r.get("report")]
     for r in results:
         if r["status"] in (STATUS_UNREADABLE, "已跳过"):
