@@ -10,6 +10,7 @@ are assigned in order, and blank slots are dropped on the way back.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from .layout import IND_FIELDS, INT, NUMERIC, Layout
@@ -112,24 +113,24 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     """Rebuild a ``Department`` from input-cell values (already typed by the reader)."""
     profile = layout.profile
     shape = layout.shape
-    vtypes = {cell.key: cell.vtype for _, cell in layout.inputs()}
+    where = layout.where
     tree: dict[str, Any] = {}
     ind_rows: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     other_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for key, v in values.items():
-        if vtypes.get(key) in NUMERIC and isinstance(v, str) and v == "":
-            v = None
-        if vtypes.get(key) == INT and isinstance(v, float) and v.is_integer():
-            v = int(v)
-        m = _IND.match(key)
-        if m:
-            ind_rows.setdefault(m["prefix"], {}).setdefault((m["l2"], int(m["k"])), {})[m["f"]] = v
-            continue
-        m = _OTHER.match(key)
-        if m:
-            other_rows.setdefault((int(m["ci"]), int(m["j"])), {})[m["f"]] = v
-            continue
-        _set_path(tree, key, v)
+        if (v == "" or isinstance(v, float)) and key in where:  # only then does the cell's type matter
+            vtype = where[key][1].vtype
+            if vtype in NUMERIC and v == "":
+                v = None
+            elif vtype == INT and isinstance(v, float) and v.is_integer():
+                v = int(v)
+        kind, a, b, c = _plan(key)
+        if kind == "ind":
+            ind_rows.setdefault(a, {}).setdefault(b, {})[c] = v
+        elif kind == "other":
+            other_rows.setdefault(a, {})[b] = v
+        else:
+            _set_path(tree, a, v)
 
     # indicators: slot order is profile order; blank slots dropped
     def indicators(prefix: str) -> list[dict[str, Any]]:
@@ -207,16 +208,36 @@ def _strings_not_none(tree: Any) -> None:
             _strings_not_none(v)
 
 
-def _set_path(tree: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
+@lru_cache(maxsize=65536)
+def _plan(key: str) -> tuple:
+    """How a key binds back: an indicator slot, a free 附件1 project row, or a model path.
+
+    Keys repeat across the units of a batch, so the parsing is done once per key.
+    """
+    m = _IND.match(key)
+    if m:
+        return "ind", m["prefix"], (m["l2"], int(m["k"])), m["f"]
+    m = _OTHER.match(key)
+    if m:
+        return "other", (int(m["ci"]), int(m["j"])), m["f"], None
+    return "path", _path_parts(key), None, None
+
+
+def _path_parts(key: str) -> tuple[tuple[str, int | None], ...]:
+    out = []
+    for part in key.split("."):
+        name, idx = _PATH.fullmatch(part).groups()
+        out.append((name, None if idx is None else int(idx)))
+    return tuple(out)
+
+
+def _set_path(tree: dict[str, Any], parts: tuple[tuple[str, int | None], ...], value: Any) -> None:
     node: Any = tree
-    for n, part in enumerate(parts):
-        m = _PATH.fullmatch(part)
-        name, idx = m.groups()
+    for n, (name, idx) in enumerate(parts):
         last = n == len(parts) - 1
-        if name == "sections" and parts[0] == "narrative":
+        if name == "sections" and parts[0][0] == "narrative":
             node.setdefault("sections", {})
-            sec = parts[n + 1]
+            sec = parts[n + 1][0]
             if not _blank(value):
                 node["sections"][sec] = value
             return
@@ -227,7 +248,7 @@ def _set_path(tree: dict[str, Any], key: str, value: Any) -> None:
                 node = node.setdefault(name, {})
         else:
             lst = node.setdefault(name, [])
-            i = int(idx)
+            i = idx
             while len(lst) <= i:
                 lst.append({})
             if last:

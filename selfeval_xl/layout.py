@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .profile import Level1, Profile
@@ -94,6 +94,43 @@ class Sheet:
     table_rows: tuple[int, int] | None = None
     optional_rows: set[int] = field(default_factory=set)
 
+    # caches: the sheet is shared by every unit's layout and never mutated after building
+    rendered: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    _index: dict | None = field(default=None, repr=False, compare=False)
+    _personal: list[int] | None = field(default=None, repr=False, compare=False)
+    _digest: str | None = field(default=None, repr=False, compare=False)
+
+    def index(self) -> dict[str, tuple["Sheet", Cell]]:
+        if self._index is None:
+            self._index = {cell.key: (self, cell) for cell in self.cells if cell.key}
+        return self._index
+
+    def personalised(self, subs: tuple[tuple[str, str], ...]) -> "Sheet":
+        """This sheet, or a copy whose labels have the unit placeholders replaced."""
+        if self._personal is None:
+            self._personal = [i for i, c in enumerate(self.cells)
+                              if c.kind == "label" and isinstance(c.text, str) and "\ue000" in c.text]
+        if not self._personal:
+            return self
+        cells = list(self.cells)
+        for i in self._personal:
+            text = cells[i].text
+            for token, value in subs:
+                text = text.replace(token, value)
+            cells[i] = replace(cells[i], text=text)
+        # same rendered-formula cache (same formula cells); its own key index; the shared digest
+        return replace(self, cells=cells, _index=None, _personal=[], _digest=self.digest())
+
+    def digest(self) -> str:
+        """Every cell's position, kind, key, label text or formula template and merge."""
+        if self._digest is None:
+            parts = [self.name]
+            for cell in self.cells:
+                content = cell.key if cell.kind == "input" else (cell.formula if cell.formula else cell.text)
+                parts.append(f"{cell.r}\x1f{cell.c}\x1f{cell.kind}\x1f{cell.key}\x1f{content}\x1f{cell.merge}")
+            self._digest = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+        return self._digest
+
     @property
     def n_rows(self) -> int:
         return max((c.merge[0] if c.merge else c.r) for c in self.cells) + 1
@@ -132,16 +169,18 @@ class Layout:
     def __init__(self, profile: Profile, shape: Shape, sheets: list[Sheet]):
         self.profile = profile
         self.shape = shape
-        self.sheets = sheets
-        self.where: dict[str, tuple[Sheet, Cell]] = {}
-        self._rendered: dict[int, str] = {}
+        self._rendered: dict[int, str] = {}  # formulas that refer to other sheets, rendered for this layout
         self._fingerprint: str | None = None
-        for sh in sheets:
-            for cell in sh.cells:
-                if cell.key:
-                    if cell.key in self.where:
-                        raise AssertionError(f"duplicate layout key {cell.key}")
-                    self.where[cell.key] = (sh, cell)
+        subs = ((UNIT_CODE, shape.unit_code), (UNIT_NAME, shape.unit_name))
+        self.sheets = [sh.personalised(subs) for sh in sheets]
+        self.where: dict[str, tuple[Sheet, Cell]] = {}
+        for sh in self.sheets:
+            index = sh.index()
+            n = len(self.where)
+            self.where.update(index)
+            if len(self.where) != n + len(index):
+                dup = next(k for k in index if self.where[k][0] is not sh)
+                raise AssertionError(f"duplicate layout key {dup}")
 
     def sheet(self, name: str) -> Sheet:
         for sh in self.sheets:
@@ -163,12 +202,27 @@ class Layout:
         return _REF.sub(lambda m: self.ref(m.group(1), sheet_name), template)
 
     def formula_of(self, sh: "Sheet", cell: "Cell") -> str:
-        """The A1 formula of a formula/hint cell, rendered once per layout."""
-        f = self._rendered.get(id(cell))
+        """The A1 formula of a formula/hint cell.
+
+        A formula that refers only to its own sheet is the same in every layout sharing that
+        sheet, so it is rendered once and kept on the sheet; others are kept per layout.
+        """
+        f = sh.rendered.get(id(cell)) or self._rendered.get(id(cell))
         if f is None:
-            f = self._rendered[id(cell)] = self.render(cell.formula, sh.name)
+            local = True
+
+            def ref(m: re.Match) -> str:
+                nonlocal local
+                other, target = self.where[m.group(1)]
+                if other.name != sh.name:
+                    local = False
+                    return f"{quote_sheet(other.name)}!{a1(target.r, target.c)}"
+                return a1(target.r, target.c)
+
+            f = _REF.sub(ref, cell.formula)
             if _NEEDS_PREFIX.search(f):  # xlsx_write skips XlsxWriter's _xlfn expansion: keep that safe
                 raise AssertionError(f"formula uses a function that needs a _xlfn. prefix: {f}")
+            (sh.rendered if local else self._rendered)[id(cell)] = f
         return f
 
     def inputs(self):
@@ -184,19 +238,15 @@ class Layout:
                     yield sh, cell
 
     def fingerprint(self) -> str:
-        """A digest of every locked cell (labels and formulas), the merges and the sheet names.
+        """A digest of every sheet's structure (see ``Sheet.digest``) and the unit's code and name.
 
         Stored in the metadata sheet; the reader rebuilds the layout from the metadata and
         compares, so a workbook from another template version or with a changed layout is seen.
+        Formula templates name cells by key and every key's position is in its sheet's digest,
+        so digesting templates is as strict as digesting the rendered A1 formulas.
         """
         if self._fingerprint is None:
-            parts = []
-            for sh in self.sheets:
-                parts.append(sh.name)
-                for cell in sh.cells:
-                    content = cell.key if cell.kind == "input" else (
-                        self.formula_of(sh, cell) if cell.formula else cell.text)
-                    parts.append(f"{cell.r}\x1f{cell.c}\x1f{cell.kind}\x1f{content}\x1f{cell.merge}")
+            parts = [sh.digest() for sh in self.sheets] + [self.shape.unit_code, self.shape.unit_name]
             self._fingerprint = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
         return self._fingerprint
 
@@ -732,11 +782,42 @@ def _exec_rule(profile: Profile) -> str:
             f"即 {num(s.execution_weight)} 分 × 执行率。超过 100% 的为超预算执行，会被提示。")
 
 
-@lru_cache(maxsize=8)  # each unit has its own shape: a large cache only holds memory in a batch
+# Placeholders for the unit's code and name in the labels of shared sheets. Sheets are built
+# once per (profile, year[, project index | project shape]) and shared by every unit of a
+# batch; a unit's layout swaps the placeholders in its few personal labels (Layout.__init__).
+# Compiling each unit afresh was a third of the time of checking a workbook. Private-use
+# characters cannot come from a roster.
+UNIT_CODE = "\ue000unit_code\ue001"
+UNIT_NAME = "\ue000unit_name\ue001"
+
+
+def _structural(year: int, project_categories: tuple[str | None, ...] = ()) -> Shape:
+    return Shape(year=year, unit_code=UNIT_CODE, unit_name=UNIT_NAME, project_categories=project_categories)
+
+
+@lru_cache(maxsize=64)
+def _common_sheets(profile: Profile, year: int) -> tuple[Sheet, Sheet, Sheet]:
+    shape = _structural(year)
+    return _guide_sheet(profile, shape), _overall_sheet(profile, shape), _narrative_sheet(profile, shape)
+
+
+@lru_cache(maxsize=256)
+def _project_sheet_shared(profile: Profile, year: int, i: int) -> Sheet:
+    return _project_sheet(profile, _structural(year), i)
+
+
+@lru_cache(maxsize=128)
+def _basic_sheet_shared(profile: Profile, year: int, project_categories: tuple[str | None, ...]) -> Sheet:
+    return _basic_sheet(profile, _structural(year, project_categories))
+
+
 def compile_layout(profile: Profile, shape: Shape) -> Layout:
-    sheets = [_guide_sheet(profile, shape), _basic_sheet(profile, shape), _overall_sheet(profile, shape)]
-    sheets += [_project_sheet(profile, shape, i) for i in range(len(shape.project_categories))]
-    sheets.append(_narrative_sheet(profile, shape))
+    """The unit's layout, assembled from shared sheets (cells are never mutated after building)."""
+    guide, overall, narrative = _common_sheets(profile, shape.year)
+    cats = tuple(shape.project_categories)
+    sheets = [guide, _basic_sheet_shared(profile, shape.year, cats), overall]
+    sheets += [_project_sheet_shared(profile, shape.year, i) for i in range(len(cats))]
+    sheets.append(narrative)
     return Layout(profile, shape, sheets)
 
 

@@ -120,26 +120,49 @@ def read_xlsx(path: str | Path, wanted: set[str] | None = None) -> dict[str, She
 
 
 
+# A self-closing <c .../> is a styled blank (most cells of a template: merged areas, empty
+# inputs). Removing them before parsing halves lxml's work; the pattern only matches when the
+# first ">" after "<c " closes an empty element, so a cell with content is never touched.
+_BLANK_CELL = re.compile(rb"<c [^>]*/>")
+_REFS: dict[str, tuple[int, int]] = {}
+
+
+def _rc(ref: str) -> tuple[int, int] | None:
+    rc = _REFS.get(ref)
+    if rc is None:
+        m = _CELL.match(ref)
+        if not m:
+            return None
+        rc = (int(m.group(2)) - 1, _col(m.group(1)))
+        if len(_REFS) < 100_000:
+            _REFS[ref] = rc
+    return rc
+
+
 def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -> None:
     # one parse of the whole part is faster than iterparse here; preflight has capped part sizes
-    root = etree.fromstring(z.read(part), _parser())
+    root = etree.fromstring(_BLANK_CELL.sub(b"", z.read(part)), _parser())
     prot = root.find(_PROT)
     data.protected = prot is not None and prot.get("sheet") in ("1", "true")
+    formulas, values = data.formulas, data.values
     for el in root.iter(_C):
-        if len(el) == 0:  # a styled blank: most cells of a template
+        rc = _rc(el.get("r", ""))
+        if rc is None:
             continue
-        m = _CELL.match(el.get("r", ""))
-        if not m:
-            continue
-        rc = (int(m.group(2)) - 1, _col(m.group(1)))
-        t = el.get("t", "n")
-        f_el = el.find(_F)
-        v_el = el.find(_V)
+        f_el = v_el = is_el = None
+        for child in el:
+            tag = child.tag
+            if tag == _V:
+                v_el = child
+            elif tag == _F:
+                f_el = child
+            elif tag == _IS:
+                is_el = child
         if f_el is not None:
-            data.formulas[rc] = "=" + f_el.text if f_el.text else "=<shared>"
+            formulas[rc] = "=" + f_el.text if f_el.text else "=<shared>"
+        t = el.get("t", "n")
         value: Any = None
         if t == "inlineStr":
-            is_el = el.find(_IS)
             value = _text_of(is_el) if is_el is not None else None
         elif v_el is not None and v_el.text is not None:
             raw = v_el.text
@@ -154,8 +177,9 @@ def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -
                     value = int(raw) if _INT.fullmatch(raw) else float(raw)
                 except ValueError:
                     value = raw
-                s = el.get("s")
-                if s is not None and dates and int(s) in dates and isinstance(value, (int, float)):
-                    value = EPOCH + dt.timedelta(days=float(value))
+                if dates:
+                    st = el.get("s")
+                    if st is not None and st.isdigit() and int(st) in dates and isinstance(value, (int, float)):
+                        value = EPOCH + dt.timedelta(days=float(value))
         if value is not None and value != "":
-            data.values[rc] = value
+            values[rc] = value

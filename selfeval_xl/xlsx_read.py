@@ -164,13 +164,24 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
     """Every input cell by key, numbers normalised; what cannot be read becomes a flag."""
     out: dict[str, Any] = {}
     flags: list[Flag] = []
+    empty: dict[tuple[int, int], Any] = {}
     for sh, cell in book.layout.inputs():
-        v = book.values.get(sh.name, {}).get((cell.r, cell.c))
+        v = book.values.get(sh.name, empty).get((cell.r, cell.c))
+        if v is None or (isinstance(v, str) and cell.vtype in (TEXT, LONGTEXT)):
+            out[cell.key] = v
+            continue
+        if type(v) in (int, float) and v >= 0 and cell.vtype in NUMERIC:  # the common case: a typed number
+            if cell.vtype != INT:
+                out[cell.key] = float(v)
+                continue
+            if float(v).is_integer():
+                out[cell.key] = int(v)
+                continue
         loc = f"{sh.name}!{a1(cell.r, cell.c)}"
         if cell.vtype in (TEXT, LONGTEXT):
             if isinstance(v, float) and v.is_integer():
                 v = str(int(v))
-            elif v is not None and not isinstance(v, str):
+            elif not isinstance(v, str):
                 v = str(v)
         elif cell.vtype in NUMERIC:
             p = parse_number(v, cell.vtype)
@@ -233,7 +244,7 @@ def _formula_flags(book: Workbook, dept: Department, check_structure: bool = Tru
     Returns (stated figures that differ from the recompute, flags).
     """
     layout = book.layout
-    derived = derive(dept.model_copy(update={"stated": {}}), layout.profile, layout.shape.project_categories)
+    derived = derive(dept, layout.profile, layout.shape.project_categories)  # derive ignores stated figures
     stated: dict[str, Any] = {}
     flags: list[Flag] = []
     label_changes = 0
@@ -242,8 +253,11 @@ def _formula_flags(book: Workbook, dept: Department, check_structure: bool = Tru
             continue
         vals, forms = book.values[sh.name], book.formulas.get(sh.name, {})
         for cell in sh.cells:
+            kind = cell.kind
+            if kind == "input" or kind == "hint":
+                continue
             loc = f"{sh.name}!{a1(cell.r, cell.c)}"
-            if cell.kind == "label":
+            if kind == "label":
                 if isinstance(cell.text, str) and cell.text and check_structure:
                     got = vals.get((cell.r, cell.c))
                     if got is not None and str(got) != cell.text and label_changes < 10:
@@ -261,7 +275,8 @@ def _formula_flags(book: Workbook, dept: Department, check_structure: bool = Tru
                                       f"{loc} 的公式被改成了固定值“{'空' if f is None else f}”。请使用原模板或恢复公式；本程序按录入数据重算。",
                                       f, None, cell.key))
                     cached = f
-                elif f != "=<shared>" and _norm_formula(f) != _norm_formula(layout.formula_of(sh, cell)):
+                elif f != "=<shared>" and f[1:] != layout.formula_of(sh, cell)[1:] \
+                        and _norm_formula(f) != _norm_formula(layout.formula_of(sh, cell)):
                     flags.append(Flag("FORMULA-102", WARNING, loc, f"{loc} 的公式被修改；本程序不使用表内公式，按录入数据重算。",
                                       f, layout.formula_of(sh, cell), cell.key))
             want = derived.get(cell.key)
