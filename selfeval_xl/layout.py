@@ -99,6 +99,8 @@ class Sheet:
     _index: dict | None = field(default=None, repr=False, compare=False)
     _personal: list[int] | None = field(default=None, repr=False, compare=False)
     _digest: str | None = field(default=None, repr=False, compare=False)
+    # for a personalised copy: the shared sheet it was made from (same structure, other label text)
+    origin: "Sheet | None" = field(default=None, repr=False, compare=False)
 
     def index(self) -> dict[str, tuple["Sheet", Cell]]:
         if self._index is None:
@@ -119,7 +121,7 @@ class Sheet:
                 text = text.replace(token, value)
             cells[i] = replace(cells[i], text=text)
         # same rendered-formula cache (same formula cells); its own key index; the shared digest
-        return replace(self, cells=cells, _index=None, _personal=[], _digest=self.digest())
+        return replace(self, cells=cells, _index=None, _personal=[], _digest=self.digest(), origin=self)
 
     def digest(self) -> str:
         """Every cell's position, kind, key, label text or formula template and merge."""

@@ -94,8 +94,14 @@ def _xl_value(v: Any) -> Any:
 
 
 def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
-                   generated_at: dt.datetime | None = None, spares: int | None = None) -> Path:
-    """Write ``dept`` as a protected workbook at ``path`` (atomically: temp file, then rename)."""
+                   generated_at: dt.datetime | None = None, spares: int | None = None,
+                   engine: str = "stamp") -> Path:
+    """Write ``dept`` as a protected workbook at ``path`` (atomically: temp file, then rename).
+
+    ``engine="stamp"`` (default) fills a per-structure skeleton (``xlsx_stamp``);
+    ``engine="xlsxwriter"`` draws every cell with XlsxWriter. Both give the same XML parts
+    (tests/test_stamp.py); XlsxWriter is the reference and builds the stamp's skeleton.
+    """
     shape = shape_for(dept, profile, spares)
     layout = compile_layout(profile, shape)
     values = flatten(dept, layout)
@@ -109,7 +115,14 @@ def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
     fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        _write(tmp, layout, values, derived, generated_at)
+        if engine == "stamp":
+            from .xlsx_stamp import write_stamped
+
+            write_stamped(tmp, layout, values, derived, generated_at)
+        elif engine == "xlsxwriter":
+            _write(tmp, layout, values, derived, generated_at)
+        else:
+            raise ValueError(f"unknown engine {engine!r}")
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -128,16 +141,27 @@ def _umask() -> int:
     return mask
 
 
-def _write(target: str, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
-           generated_at: dt.datetime) -> None:
-    wb = xlsxwriter.Workbook(target, {
-        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-    })
-    wb.set_properties({
+def doc_properties(layout: Layout, generated_at: dt.datetime) -> dict[str, Any]:
+    return {
         "title": f"{layout.shape.year}年度{layout.shape.unit_name}整体支出绩效自评",
         "author": "selfeval-xl", "created": generated_at, "comments": f"profile={layout.profile.id}",
+    }
+
+
+def _write(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
+           generated_at: dt.datetime) -> None:
+    """The reference writer: every cell through XlsxWriter (a path or a BytesIO)."""
+    wb = xlsxwriter.Workbook(target, {
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+        "in_memory": True,  # XlsxWriter otherwise writes every part to a temporary file first
     })
+    wb.set_properties(doc_properties(layout, generated_at))
     fmts = {name: wb.add_format(spec) for name, spec in STYLES.items()}
+    # Fix every format's index up front (XlsxWriter otherwise numbers them in order of first
+    # use), so a sheet's XML depends on that sheet alone: xlsx_stamp shares sheet skeletons
+    # between workbooks whose other sheets differ.
+    for name, f in fmts.items():
+        f._get_dxf_index() if name.startswith("cf_") else f._get_xf_index()
     for sh in layout.sheets:
         ws = wb.add_worksheet(sh.name)
         # Our formulas use only Excel 2007 functions (Layout.formula_of asserts it), so XlsxWriter's
@@ -174,34 +198,78 @@ def row_heights(sh: Sheet, values: dict[str, Any]) -> dict[int, float]:
     return heights
 
 
+# what cell_writes yields, in XlsxWriter call order
+MERGE, BLANK, STRING, NUMBER, FORMULA = range(5)
+
+
+def cell_writes(sh: Sheet, layout: Layout, values: dict[str, Any], derived: dict[str, Any]):
+    """Every write the sheet needs, in order: (op, cell, payload, cached value).
+
+    The one place that decides what a cell holds. The XlsxWriter writer replays these
+    calls; the stamp writer serialises them into its skeleton, so the two cannot differ.
+    """
+    for cell in sh.cells:
+        kind = cell.kind
+        if kind == "label":
+            text = cell.text if cell.text is not None else ""
+            yield from _put_ops(cell, text, not isinstance(text, (int, float)))
+        elif kind == "input":
+            v = values.get(cell.key)
+            yield from _put_ops(cell, "" if v is None else v, cell.vtype in (TEXT, LONGTEXT))
+        else:  # formula / hint
+            if cell.merge:
+                yield MERGE, cell, None, None
+            cached = derived.get(cell.key)
+            yield FORMULA, cell, layout.formula_of(sh, cell), "" if cached is None else cached
+
+
+def _put_ops(cell, value, as_text: bool):
+    if cell.merge:
+        yield MERGE, cell, None, None
+    if value == "" or value is None:
+        if not cell.merge:
+            yield BLANK, cell, None, None
+    elif as_text or isinstance(value, str):
+        yield STRING, cell, str(value), None
+    else:
+        yield NUMBER, cell, value, None
+
+
 def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
     for c, w in enumerate(sh.widths):
         ws.set_column(c, c, w)
     for r, h in row_heights(sh, values).items():
         ws.set_row(r, h)
+    for op, cell, payload, cached in cell_writes(sh, layout, values, derived):
+        fmt = fmts[cell.style]
+        if op == MERGE:
+            ws.merge_range(cell.r, cell.c, cell.merge[0], cell.merge[1], "", fmt)
+        elif op == BLANK:
+            ws.write_blank(cell.r, cell.c, None, fmt)
+        elif op == STRING:
+            ws.write_string(cell.r, cell.c, payload, fmt)
+        elif op == NUMBER:
+            ws.write_number(cell.r, cell.c, payload, fmt)
+        else:
+            ws.write_formula(cell.r, cell.c, payload, fmt, cached)
+    structure(ws, sh, layout, fmts)
+
+
+def structure(ws, sh: Sheet, layout: Layout, fmts) -> None:
+    """Validations, conditional formats, print setup and protection: the same for every unit."""
     by_vtype: dict[str, list[str]] = {}
     score_cells: list[tuple[int, int]] = []
     for cell in sh.cells:
-        fmt = fmts[cell.style]
-        if cell.kind == "label":
-            _put(ws, cell, cell.text if cell.text is not None else "", fmt, as_text=not _is_number_label(cell))
-        elif cell.kind == "input":
-            v = values.get(cell.key)
-            _put(ws, cell, _xl_value(v), fmt, as_text=cell.vtype in (TEXT, LONGTEXT))
-            if cell.vtype == SCORE:
-                score_cells.append((cell.r, cell.c))
-            elif cell.vtype in VALIDATIONS:
-                by_vtype.setdefault(cell.vtype, []).append(_range(cell))
-            if cell.choices:
-                by_vtype.setdefault("list:" + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
-            elif cell.prompt and cell.vtype in (TEXT, LONGTEXT):
-                by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
-        else:  # formula / hint
-            formula = layout.formula_of(sh, cell)
-            cached = derived.get(cell.key)
-            if cell.merge:
-                ws.merge_range(cell.r, cell.c, cell.merge[0], cell.merge[1], "", fmt)
-            ws.write_formula(cell.r, cell.c, formula, fmt, _xl_value(cached))
+        if cell.kind != "input":
+            continue
+        if cell.vtype == SCORE:
+            score_cells.append((cell.r, cell.c))
+        elif cell.vtype in VALIDATIONS:
+            by_vtype.setdefault(cell.vtype, []).append(_range(cell))
+        if cell.choices:
+            by_vtype.setdefault("list:" + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
+        elif cell.prompt and cell.vtype in (TEXT, LONGTEXT):
+            by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
     for vtype, ranges in by_vtype.items():
         if vtype.startswith("prompt:"):
             opts = {"validate": "any", "input_title": "填写提示", "input_message": vtype[7:][:250]}
@@ -235,10 +303,6 @@ def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
     })
 
 
-def _is_number_label(cell) -> bool:
-    return isinstance(cell.text, (int, float))
-
-
 def _range(cell) -> str:
     if cell.merge:
         return f"{a1(cell.r, cell.c)}:{a1(cell.merge[0], cell.merge[1])}"
@@ -266,24 +330,6 @@ def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:
     rc = ws.data_validation(r1, c1, r2, c2, opts)
     if rc != 0:  # XlsxWriter warns and returns -2 instead of raising (PITFALLS.md)
         raise ValueError(f"data validation rejected for {ranges[:3]}: {opts}")
-
-
-def _put(ws, cell, value, fmt, as_text: bool) -> None:
-    if cell.merge:
-        r2, c2 = cell.merge
-        if as_text or isinstance(value, str):
-            ws.merge_range(cell.r, cell.c, r2, c2, "", fmt)
-            ws.write_string(cell.r, cell.c, str(value), fmt) if value != "" else ws.write_blank(cell.r, cell.c, None, fmt)
-        else:
-            ws.merge_range(cell.r, cell.c, r2, c2, "", fmt)
-            ws.write_number(cell.r, cell.c, value, fmt)
-        return
-    if value == "" or value is None:
-        ws.write_blank(cell.r, cell.c, None, fmt)
-    elif as_text or isinstance(value, str):
-        ws.write_string(cell.r, cell.c, str(value), fmt)
-    else:
-        ws.write_number(cell.r, cell.c, value, fmt)
 
 
 def _print_setup(ws, sh: Sheet) -> None:

@@ -1,0 +1,274 @@
+"""Write a unit's workbook by filling a skeleton: XlsxWriter once per structure, strings per unit.
+
+Every unit of a batch with the same profile, year and project shape gets the same styles,
+merges, validations, conditional formats, print setup, protection and defined names; only
+the cells' contents, the row heights, the shared strings, the document title and the
+metadata differ. So XlsxWriter (the reference writer, ``xlsx_write._write``) draws one
+*skeleton* per structure — every cell present with its style but no content — and each unit
+is written by walking the same ``cell_writes`` the reference writer replays and serialising
+them into the skeleton's rows. The rest of the package is copied as it is.
+
+That replaces ~5,000 XlsxWriter cell objects and their XML writing per unit with one string
+per cell. tests/test_stamp.py holds every part equal, byte for byte, to what XlsxWriter
+writes for the same unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+from xlsxwriter.core import Core
+from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+from xlsxwriter.utility import _utf16_len, _utf16_truncate
+
+from .layout import _REF, Layout, Shape, Sheet, a1, compile_layout
+from .xlsx_write import BLANK, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights
+
+_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+_STRMAX = 32767  # XlsxWriter's limit: longer strings are truncated (as Excel would refuse them)
+_ROW = re.compile(r'<row r="(\d+)"(?: spans="([^"]*)")?[^>]*?(/?)>')
+_CELL = re.compile(r'<c r="([A-Z]+\d+)"(?: s="(\d+)")?')
+_DEFAULT_PX = 20  # XlsxWriter's default row height in pixels (15 points)
+
+
+@dataclass
+class _Row:
+    r: int  # 0-based
+    spans: str | None
+    cells: list[tuple[tuple[int, int], str]]  # ((row, col), '<c r="B5" s="7"')
+
+
+@dataclass
+class _SheetSkeleton:
+    head: str  # up to and including <sheetData>
+    tail: str  # from </sheetData>
+    rows: list[_Row]
+
+
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _row_tag(r: int, spans: str | None, height: float | None, empty: bool) -> str:
+    tag = f'<row r="{r + 1}"'
+    if spans:
+        tag += f' spans="{spans}"'
+    if height is not None:
+        px = int(height * 4.0 / 3.0 + 0.5)  # as XlsxWriter's set_row stores it
+        if px != _DEFAULT_PX:
+            tag += f' ht="{px * 0.75:.16g}" customHeight="1"'
+    return tag + ("/>" if empty else ">")
+
+
+def _parse_sheet(xml: str) -> _SheetSkeleton:
+    i = xml.index("<sheetData>") + len("<sheetData>")
+    j = xml.index("</sheetData>")
+    rows: list[_Row] = []
+    body = xml[i:j]
+    pos = 0
+    while True:
+        m = _ROW.search(body, pos)
+        if not m:
+            break
+        r = int(m.group(1)) - 1
+        if m.group(3):  # <row .../>: attributes only
+            rows.append(_Row(r, m.group(2), []))
+            pos = m.end()
+            continue
+        end = body.index("</row>", m.end())
+        cells = []
+        for cm in _CELL.finditer(body, m.end(), end):
+            ref, s = cm.group(1), cm.group(2)
+            col = ref.rstrip("0123456789")
+            n = 0
+            for ch in col:
+                n = n * 26 + ord(ch) - 64
+            cells.append(((r, n - 1), f'<c r="{ref}"' + (f' s="{s}"' if s is not None else "")))
+        rows.append(_Row(r, m.group(2), cells))
+        pos = end + len("</row>")
+    return _SheetSkeleton(xml[:i], xml[j:], rows)
+
+
+# Skeletons are cached per worker: a sheet's by its structure (project sheets repeat across
+# units; 附件1 varies only with the number of projects per category), the workbook-level parts
+# (workbook.xml, styles, rels, app.xml, content types) by the list of sheets and print areas.
+_SHEETS: dict[str, _SheetSkeleton] = {}
+_BOOKS: dict[tuple, list[tuple[str, bytes | None]]] = {}
+_KEYS: dict[int, tuple[Sheet, str]] = {}
+_MAX_SHEETS, _MAX_BOOKS = 512, 64
+
+
+def sheet_key(sh: Sheet, first: bool) -> str:
+    """Everything that shapes a sheet's XML apart from cell contents and row heights.
+
+    Cell positions, styles, merges and validation settings; column widths; rows with a set
+    height; conditional formats (rendered against the sheet's own cells); print setup; and
+    whether it is the selected first sheet. Keys, labels and formulas are contents.
+    """
+    base = sh.origin or sh
+    hit = _KEYS.get(id(base))
+    if hit is not None and hit[0] is base:
+        key = hit[1]
+    else:
+        own = {k: cell for k, (_, cell) in base.index().items()}
+
+        def local(m: re.Match) -> str:
+            cell = own[m.group(1)]  # a conditional format refers to its own sheet only
+            return a1(cell.r, cell.c)
+
+        parts = [repr((base.widths, sorted(base.heights), base.print_cols, base.repeat_rows, base.landscape,
+                       base.n_rows))]
+        parts += [f"{c.r},{c.c},{c.kind},{c.style},{c.merge},{c.vtype},{c.prompt},{c.choices}" for c in base.cells]
+        parts += [f"{cf.first},{cf.last},{cf.style},{_REF.sub(local, cf.criteria)}" for cf in base.cond_formats]
+        key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        if len(_KEYS) > 4 * _MAX_SHEETS:
+            _KEYS.clear()
+        _KEYS[id(base)] = (base, key)
+    return key + ("|first" if first else "")
+
+
+def _book_key(layout: Layout) -> tuple:
+    return (layout.profile.id,) + tuple((sh.name, sh.n_rows, sh.print_cols, sh.repeat_rows) for sh in layout.sheets)
+
+
+def _build_skeletons(layout: Layout, keys: list[str]) -> None:
+    """Draw this layout with XlsxWriter, no contents, and keep its sheets and workbook parts."""
+    from .xlsx_write import _write
+
+    blank = compile_layout(layout.profile, Shape(layout.shape.year, "", "", "", tuple(layout.shape.project_categories)))
+    buf = io.BytesIO()
+    _write(buf, blank, {}, {}, dt.datetime(2000, 1, 1))
+    parts: list[tuple[str, bytes | None]] = []
+    sheet_xml: dict[int, str] = {}
+    with zipfile.ZipFile(buf) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
+                sheet_xml[int(name[len("xl/worksheets/sheet"):-4]) - 1] = z.read(name).decode("utf-8")
+                parts.append((name, None))
+            elif name in ("xl/sharedStrings.xml", "docProps/core.xml"):
+                parts.append((name, None))
+            else:
+                parts.append((name, z.read(name)))
+    if len(sheet_xml) != len(layout.sheets) + 1:
+        raise AssertionError(f"skeleton has {len(sheet_xml)} sheets, layout {len(layout.sheets) + 1}")
+    if len(_SHEETS) > _MAX_SHEETS:
+        _SHEETS.clear()
+    if len(_BOOKS) > _MAX_BOOKS:
+        _BOOKS.clear()
+    for i, key in enumerate(keys):
+        _SHEETS[key] = _parse_sheet(sheet_xml[i])
+    _SHEETS["meta"] = _parse_sheet(sheet_xml[len(layout.sheets)])
+    _BOOKS[_book_key(layout)] = parts
+
+
+class _Strings:
+    """The shared-string table, indices assigned in write order as XlsxWriter assigns them."""
+
+    def __init__(self) -> None:
+        self.table = SharedStringTable()
+
+    def index(self, s: str) -> int:
+        if len(s) > _STRMAX // 2 and _utf16_len(s) > _STRMAX:
+            s = _utf16_truncate(s, _STRMAX)
+        return self.table._get_shared_string_index(s)
+
+    def xml(self) -> str:
+        self.table._sort_string_data()
+        sst = SharedStrings()
+        sst.string_table = self.table
+        fh = StringIO()
+        sst._set_xml_writer(fh)
+        sst._assemble_xml_file()
+        return fh.getvalue()
+
+
+def _contents(writes, strings: _Strings) -> dict[tuple[int, int], str]:
+    """What follows each cell's '<c r=".." s=".."' for the cells that hold something."""
+    out: dict[tuple[int, int], str] = {}
+    for op, cell, payload, cached in writes:
+        rc = (cell.r, cell.c)
+        if op == STRING:
+            out[rc] = f' t="s"><v>{strings.index(payload)}</v></c>'
+        elif op == NUMBER:
+            out[rc] = f"><v>{payload:.16G}</v></c>"
+        elif op == FORMULA:
+            value, t = cached, ""
+            if isinstance(value, bool):
+                t, value = ' t="b"', int(value)
+            elif isinstance(value, str):
+                if value in _ERRORS:
+                    t = ' t="e"'
+                elif value:
+                    t = ' t="str"'
+                value = _escape(value)
+            out[rc] = f"{t}><f>{_escape(payload[1:] if payload.startswith('=') else payload)}</f><v>{value}</v></c>"
+        elif op == BLANK or op == MERGE:
+            out.pop(rc, None)
+    return out
+
+
+def _sheet_xml(sk: _SheetSkeleton, contents: dict[tuple[int, int], str], heights: dict[int, float]) -> str:
+    out = [sk.head]
+    get = contents.get
+    for row in sk.rows:
+        out.append(_row_tag(row.r, row.spans, heights.get(row.r), not row.cells))
+        if row.cells:
+            for rc, prefix in row.cells:
+                out.append(prefix)
+                out.append(get(rc) or "/>")
+            out.append("</row>")
+    out.append(sk.tail)
+    return "".join(out)
+
+
+def _core_xml(layout: Layout, generated_at: dt.datetime) -> str:
+    core = Core()
+    core._set_properties(doc_properties(layout, generated_at))
+    fh = StringIO()
+    core._set_xml_writer(fh)
+    core._assemble_xml_file()
+    return fh.getvalue()
+
+
+def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any],
+                 generated_at: dt.datetime) -> list[tuple[str, bytes]]:
+    """The workbook's parts, in XlsxWriter's order."""
+    keys = [sheet_key(sh, i == 0) for i, sh in enumerate(layout.sheets)]
+    book = _BOOKS.get(_book_key(layout))
+    if book is None or any(k not in _SHEETS for k in keys) or "meta" not in _SHEETS:
+        _build_skeletons(layout, keys)
+        book = _BOOKS[_book_key(layout)]
+    strings = _Strings()
+    own: dict[str, str] = {}
+    for i, (sh, key) in enumerate(zip(layout.sheets, keys)):
+        contents = _contents(cell_writes(sh, layout, values, derived), strings)
+        own[f"xl/worksheets/sheet{i + 1}.xml"] = _sheet_xml(_SHEETS[key], contents, row_heights(sh, values))
+    meta_contents = {}
+    for r, (k, v) in enumerate(meta_for(layout, generated_at).items()):
+        meta_contents[(r, 0)] = f' t="s"><v>{strings.index(k)}</v></c>'
+        meta_contents[(r, 1)] = f' t="s"><v>{strings.index(v)}</v></c>'
+    own[f"xl/worksheets/sheet{len(layout.sheets) + 1}.xml"] = _sheet_xml(_SHEETS["meta"], meta_contents, {})
+    own["xl/sharedStrings.xml"] = strings.xml()
+    own["docProps/core.xml"] = _core_xml(layout, generated_at)
+    return [(name, data if data is not None else own[name].encode("utf-8")) for name, data in book]
+
+
+def write_stamped(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
+                  generated_at: dt.datetime) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in render_parts(layout, values, derived, generated_at):
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+
+
+__all__ = ["write_stamped", "render_parts", "sheet_key"]
