@@ -6,7 +6,6 @@ Exit status: 0 done; 1 the data has errors (later: check); 2 usage or unreadable
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 import tempfile

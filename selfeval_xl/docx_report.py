@@ -16,23 +16,21 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from xml.sax.saxutils import escape as xml_escape
 
-from docx.oxml import parse_xml
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
+from jinja2 import Environment
 
 from .binding import flatten
 from .checks import ERROR, CheckResult, check
 from .layout import AREA, INT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet, compile_layout
 from .model import Department
 from .profile import Profile
-from .report_template import H1_FONT, set_run_font
+from .report_template import H1_FONT
 from .xlsx_write import shape_for
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.docx"
@@ -239,8 +237,9 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
     """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
     rows dropped and vertical merges re-spanned over the rows that remain.
 
-    Written as one XML string, escaped, parsed once: python-docx's ``table.cell()`` rebuilds the
-    grid on every call, and building elements one by one was the next largest cost.
+    Written as one XML string and put into the saved document as text (``_insert_attachments``):
+    python-docx's ``table.cell()`` rebuilds the grid on every call, and building or parsing
+    elements was the next largest cost.
     """
     keep = kept_rows(sh, values)
     index = {r: i for i, r in enumerate(keep)}
@@ -264,7 +263,7 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
                 grid[(i, c)] = region
     edges = "".join(f'<w:{e} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
                     for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
-    out = [f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+    out = [f'<w:tbl><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
            f'<w:tblBorders>{edges}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>',
            "".join(f'<w:gridCol w:w="{w}"/>' for w in widths), "</w:tblGrid>"]
     for i in range(len(keep)):
@@ -289,14 +288,14 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
             c = c2 + 1
         out.append("</w:tr>")
     out.append("</w:tbl>")
-    return parse_xml("".join(out))
+    return "".join(out)
 
 
 ATTACHMENTS_MARKER = "\u2063selfeval-xl-attachments\u2063"
 
 
-def attachment_elements(dept: Department, layout: Layout, derived: dict[str, Any]) -> list:
-    """Paragraphs and tables of 附件1, 附件2 and each filled 附件3, as body elements."""
+def attachments_xml(dept: Department, layout: Layout, derived: dict[str, Any]) -> str:
+    """Paragraphs and tables of 附件1, 附件2 and each filled 附件3, as body XML (w: prefix)."""
     values = flatten(dept, layout)
     sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
     so = dept.signoff
@@ -310,40 +309,98 @@ def attachment_elements(dept: Department, layout: Layout, derived: dict[str, Any
         out.append(sheet_table_xml(sh, values, derived))
         for note in [c.text for c in sh.cells if c.style == "note" and c.r > sh.table_rows[1]] + [footer]:
             out.append(_para_xml(str(note), 21, "left", "宋体"))
-    return out
+    return "".join(out)
 
 
-def _para_xml(text: str, half_points: int, align: str, font: str, page_break_before: bool = False):
+def _para_xml(text: str, half_points: int, align: str, font: str, page_break_before: bool = False) -> str:
     pb = "<w:pageBreakBefore/>" if page_break_before else ""
     rpr = (f'<w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="{xml_escape(font)}"/>'
            f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
-    return parse_xml(f'<w:p xmlns:w="{_W}"><w:pPr>{pb}<w:spacing w:before="0" w:after="80"/><w:jc w:val="{align}"/>'
-                     f'</w:pPr><w:r>{rpr}<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r></w:p>')
+    return (f'<w:p><w:pPr>{pb}<w:spacing w:before="0" w:after="80"/><w:jc w:val="{align}"/>'
+            f'</w:pPr><w:r>{rpr}<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r></w:p>')
 
 
-def _place_attachments(document, elements: list) -> None:
-    """Replace the paragraph holding the attachments marker with the attachment elements."""
-    body = document.element.body
-    for p in body.iter(qn("w:p")):  # {{ attachments }}: the marker is the text of a run
-        if ATTACHMENTS_MARKER in "".join(t.text or "" for t in p.iter(qn("w:t"))):
-            for el in elements:
-                p.addprevious(el)
-            p.getparent().remove(p)
-            return
-    for el in body.iter():  # {{p attachments }}: docxtpl puts a plain string in as raw text
-        if el.tail and ATTACHMENTS_MARKER in el.tail:
-            el.tail = el.tail.replace(ATTACHMENTS_MARKER, "")
-            for new in reversed(elements):
-                el.addnext(new)
-            return
-    raise ValueError("报告模板中没有 {{p attachments }}（或 {{ attachments }}），无法放置附件表格")
+_MARKER_BYTES = ATTACHMENTS_MARKER.encode("utf-8")
+
+
+def _insert_attachments(document_xml: bytes, attachments: str) -> bytes:
+    """Put the attachments where the template's marker is, in the serialised document.
+
+    ``{{ attachments }}`` leaves the marker in a run: its paragraph is replaced.
+    ``{{p attachments }}`` leaves it as bare text in the body: the text is replaced.
+    Working on the serialised part spares parsing and re-serialising the tables (most of
+    the document).
+    """
+    i = document_xml.find(_MARKER_BYTES)
+    if i < 0:
+        raise ValueError("报告模板中没有 {{p attachments }}（或 {{ attachments }}），无法放置附件表格")
+    opened = max(document_xml.rfind(b"<w:p>", 0, i), document_xml.rfind(b"<w:p ", 0, i))
+    closed = document_xml.rfind(b"</w:p>", 0, i)
+    new = attachments.encode("utf-8")
+    if opened > closed:  # inside a paragraph
+        end = document_xml.index(b"</w:p>", i) + len(b"</w:p>")
+        return document_xml[:opened] + new + document_xml[end:]
+    return document_xml[:i] + new + document_xml[i + len(_MARKER_BYTES):]
+
+
+class _CachingEnvironment(Environment):
+    """A Jinja environment that compiles each distinct source once per process.
+
+    docxtpl compiles every part of the template (body, headers, footers, properties) with
+    ``from_string`` on every render; for a batch the sources are the same each time, and
+    compiling was a fifth of the time of writing a report.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True)
+        self._compiled: dict[str, Any] = {}
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - Jinja's signature
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        t = self._compiled.get(source)
+        if t is None:
+            if len(self._compiled) > 256:
+                self._compiled.clear()
+            t = self._compiled[source] = super().from_string(source)
+        return t
+
+
+_ENV: _CachingEnvironment | None = None
+
+
+def _jinja_env() -> _CachingEnvironment:
+    global _ENV
+    if _ENV is None:
+        _ENV = _CachingEnvironment()
+    return _ENV
+
+
+class _FixedTimeZip:
+    """python-docx's package writer interface, writing zip entries with a fixed time.
+
+    python-docx stamps entries with the current time; fixed times make reports byte-identical
+    for the same inputs whatever the number of workers, without re-zipping the saved file.
+    """
+
+    def __init__(self, target: str, replace: dict[str, Any] | None = None) -> None:
+        self._z = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED)
+        self._replace = replace or {}
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        fix = self._replace.get(pack_uri.membername)
+        if fix is not None:
+            blob = fix(blob)
+        info = zipfile.ZipInfo(pack_uri.membername, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        self._z.writestr(info, blob)
+
+    def close(self) -> None:
+        self._z.close()
 
 
 def _fix_zip_times(path: str) -> None:
-    """python-docx stamps zip entries with the current time; fixed times make reports
-    byte-identical for the same inputs whatever the number of workers."""
-    import zipfile
-
+    """Rewrite a saved .docx with fixed entry times (for the template build, saved by python-docx)."""
     with zipfile.ZipFile(path) as z:
         parts = [(i, z.read(i.filename)) for i in z.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -351,6 +408,23 @@ def _fix_zip_times(path: str) -> None:
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(zi, data)
+
+
+def _save(tpl: DocxTemplate, target: str, attachments: str) -> None:
+    """What DocxTemplate.save does for our templates (no replaced pictures or media), with fixed
+    times, and the attachments put into the document part as it is written."""
+    from docx.opc.pkgwriter import PackageWriter
+
+    tpl.pre_processing()
+    package = tpl.docx.part.package
+    document = tpl.docx.part.partname.lstrip("/")
+    writer = _FixedTimeZip(target, {document: lambda blob: _insert_attachments(blob, attachments)})
+    try:
+        PackageWriter._write_content_types_stream(writer, package.parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, package.parts)
+    finally:
+        writer.close()
 
 
 def render_report(dept: Department, profile: Profile, out: str | Path, template: str | Path | None = None,
@@ -367,15 +441,14 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     context = report_context(dept, profile, result)
     # the tables are placed after rendering: Jinja and docxtpl's fix-ups never see their XML
     context["attachments"] = ATTACHMENTS_MARKER
-    tpl.render(context, autoescape=True)
-    _place_attachments(tpl.docx, attachment_elements(dept, layout, result.derived))
+    tpl.render(context, jinja_env=_jinja_env(), autoescape=True)
+    attachments = attachments_xml(dept, layout, result.derived)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".docx", dir=out.parent)
     os.close(fd)
     try:
-        tpl.save(tmp)
-        _fix_zip_times(tmp)
+        _save(tpl, tmp, attachments)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -208,3 +208,40 @@ def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples):
             assert grid[index[cell.r]][cell.c].strip() == want, (sh.name, cell.r, cell.c, cell.key)
             checked += 1
     assert checked > 500
+
+
+def _template_with(tmp_path, text: str | None):
+    """The default template with the attachments paragraph's text replaced (None: paragraph removed)."""
+    from selfeval_xl.docx_report import DEFAULT_TEMPLATE
+
+    d = docx.Document(str(DEFAULT_TEMPLATE))
+    p = next(p for p in d.paragraphs if "attachments" in p.text)
+    if text is None:
+        p._element.getparent().remove(p._element)
+    else:
+        for r in p.runs[1:]:
+            r._element.getparent().remove(r._element)
+        p.runs[0].text = text
+    out = tmp_path / "custom.docx"
+    d.save(str(out))
+    return out
+
+
+@pytest.mark.parametrize("marker", ["{{ attachments }}", "{{p attachments }}", "附件如下：{{ attachments }}"])
+def test_custom_template_attachment_markers(tmp_path, examples, marker):
+    dept = examples["001_岳阳市档案馆"]
+    prof = get_profile(dept.profile)
+    out = render_report(dept, prof, tmp_path / "r.docx", template=_template_with(tmp_path, marker))
+    d = docx.Document(str(out))
+    assert len(d.tables) == 2 + len(dept.projects)
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "\u2063" not in text and "attachments" not in text and "附件如下" not in text
+    # the tables come after the body text, each headed by its 附件 label
+    assert [p.text for p in d.paragraphs if re.fullmatch(r"附件[123](（\d+）)?", p.text)][:3] == ["附件1", "附件2", "附件3（1）"]
+
+
+def test_template_without_attachments_is_refused_in_chinese(tmp_path, examples):
+    dept = examples["001_岳阳市档案馆"]
+    with pytest.raises(ValueError, match="attachments"):
+        render_report(dept, get_profile(dept.profile), tmp_path / "r.docx", template=_template_with(tmp_path, None))
+    assert not list(tmp_path.glob(".~selfeval-*")) and not (tmp_path / "r.docx").exists()
