@@ -28,8 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from selfeval_xl import batch  # noqa: E402
-from selfeval_xl.checking import check_workbook, report_workbook  # noqa: E402
-from selfeval_xl.cli import generate_unit  # noqa: E402
+from selfeval_xl.cli import generate_unit, run_check, run_report  # noqa: E402
 from selfeval_xl.model import Department  # noqa: E402
 from selfeval_xl.profile import get_profile  # noqa: E402
 from selfeval_xl.roster import RosterUnit, workbook_name  # noqa: E402
@@ -164,12 +163,13 @@ def main() -> int:
         for f in broken:
             f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])
         print(f"corpus: {len(files)} filled workbooks, {len(broken)} broken ({len(broken) / len(files):.1%})")
-        if "check" in stages:
-            results["check"] = timed("check", lambda: batch.run(check_workbook, files, a.workers, "check"),
+        quiet = lambda *args, **kw: None  # noqa: E731
+        if "check" in stages:  # as the CLI runs it: discovery, workers, 汇总表.xlsx and summary.json
+            results["check"] = timed("check", lambda: run_check([fill_dir], root / "chk", workers=a.workers, echo=quiet),
                                      len(files), a.runs)
         if "report" in stages:
-            job = functools.partial(report_workbook, outdir=str(root / "rep"))
-            results["report"] = timed("report", lambda: batch.run(job, files, a.workers, "report"), len(files), a.runs)
+            results["report"] = timed("report", lambda: run_report([fill_dir], root / "rep", workers=a.workers,
+                                                                   echo=quiet), len(files), a.runs)
 
         sample = [f for f in files if f not in broken][: a.sample]
         t = time.perf_counter()

@@ -29,7 +29,9 @@ from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.utility import _utf16_len, _utf16_truncate
 
 from .layout import _REF, Layout, Shape, Sheet, a1, compile_layout
-from .xlsx_write import BLANK, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights
+from .xlsx_write import (
+    BLANK, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights, sheet_skeleton_xml,
+)
 
 _ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 _STRMAX = 32767  # XlsxWriter's limit: longer strings are truncated (as Excel would refuse them)
@@ -140,11 +142,15 @@ def _book_key(layout: Layout) -> tuple:
     return (layout.profile.id,) + tuple((sh.name, sh.n_rows, sh.print_cols, sh.repeat_rows) for sh in layout.sheets)
 
 
+def _blank(layout: Layout) -> Layout:
+    return compile_layout(layout.profile, Shape(layout.shape.year, "", "", "", tuple(layout.shape.project_categories)))
+
+
 def _build_skeletons(layout: Layout, keys: list[str]) -> None:
     """Draw this layout with XlsxWriter, no contents, and keep its sheets and workbook parts."""
     from .xlsx_write import _write
 
-    blank = compile_layout(layout.profile, Shape(layout.shape.year, "", "", "", tuple(layout.shape.project_categories)))
+    blank = _blank(layout)
     buf = io.BytesIO()
     _write(buf, blank, {}, {}, dt.datetime(2000, 1, 1))
     parts: list[tuple[str, bytes | None]] = []
@@ -244,9 +250,12 @@ def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any]
     """The workbook's parts, in XlsxWriter's order."""
     keys = [sheet_key(sh, i == 0) for i, sh in enumerate(layout.sheets)]
     book = _BOOKS.get(_book_key(layout))
-    if book is None or any(k not in _SHEETS for k in keys) or "meta" not in _SHEETS:
+    if book is None or "meta" not in _SHEETS:
         _build_skeletons(layout, keys)
         book = _BOOKS[_book_key(layout)]
+    for i, (sh, key) in enumerate(zip(layout.sheets, keys)):
+        if key not in _SHEETS:  # e.g. 附件1 for a new mix of project categories: draw that sheet only
+            _SHEETS[key] = _parse_sheet(sheet_skeleton_xml(_blank(layout), sh, i == 0))
     strings = _Strings()
     own: dict[str, str] = {}
     for i, (sh, key) in enumerate(zip(layout.sheets, keys)):

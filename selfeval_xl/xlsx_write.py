@@ -151,26 +151,58 @@ def doc_properties(layout: Layout, generated_at: dt.datetime) -> dict[str, Any]:
 def _write(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
            generated_at: dt.datetime) -> None:
     """The reference writer: every cell through XlsxWriter (a path or a BytesIO)."""
-    wb = xlsxwriter.Workbook(target, {
-        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-        "in_memory": True,  # XlsxWriter otherwise writes every part to a temporary file first
-    })
+    wb = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
     wb.set_properties(doc_properties(layout, generated_at))
-    fmts = {name: wb.add_format(spec) for name, spec in STYLES.items()}
-    # Fix every format's index up front (XlsxWriter otherwise numbers them in order of first
-    # use), so a sheet's XML depends on that sheet alone: xlsx_stamp shares sheet skeletons
-    # between workbooks whose other sheets differ.
-    for name, f in fmts.items():
-        f._get_dxf_index() if name.startswith("cf_") else f._get_xf_index()
+    fmts = formats(wb)
     for sh in layout.sheets:
-        ws = wb.add_worksheet(sh.name)
-        # Our formulas use only Excel 2007 functions (Layout.formula_of asserts it), so XlsxWriter's
-        # ~30 regex substitutions per formula for _xlfn. prefixes can be skipped: it was the largest
-        # cost of writing a workbook. LibreOffice recalculation tests guard the result.
-        ws._prepare_formula = _strip_equals
-        _draw(ws, sh, layout, values, derived, fmts)
+        _draw(add_sheet(wb, sh), sh, layout, values, derived, fmts)
     _meta_sheet(wb, layout, generated_at)
     wb.close()
+
+
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                    "in_memory": True}  # in_memory: XlsxWriter otherwise writes every part to a temp file first
+
+
+def formats(wb) -> dict[str, Any]:
+    """The workbook's formats, every index fixed up front.
+
+    XlsxWriter otherwise numbers formats in order of first use, so a sheet's XML would depend
+    on the sheets before it; fixed, it depends on the sheet alone, and xlsx_stamp can share a
+    sheet's skeleton between workbooks whose other sheets differ.
+    """
+    fmts = {name: wb.add_format(spec) for name, spec in STYLES.items()}
+    for name, f in fmts.items():
+        f._get_dxf_index() if name.startswith("cf_") else f._get_xf_index()
+    return fmts
+
+
+def add_sheet(wb, sh: Sheet):
+    ws = wb.add_worksheet(sh.name)
+    # Our formulas use only Excel 2007 functions (Layout.formula_of asserts it), so XlsxWriter's
+    # ~30 regex substitutions per formula for _xlfn. prefixes can be skipped: it was the largest
+    # cost of writing a workbook. LibreOffice recalculation tests guard the result.
+    ws._prepare_formula = _strip_equals
+    return ws
+
+
+def sheet_skeleton_xml(layout: Layout, sh: Sheet, first: bool) -> str:
+    """One sheet's XML as the reference writer draws it with no contents, without a whole workbook.
+
+    Worksheet XML depends on the workbook only through the format indices (fixed by
+    ``formats``) and, for the first sheet, its selected tab (set as Workbook.close sets it).
+    """
+    import io
+
+    wb = xlsxwriter.Workbook(io.BytesIO(), WORKBOOK_OPTIONS)
+    fmts = formats(wb)
+    ws = add_sheet(wb, sh)
+    _draw(ws, sh, layout, {}, {}, fmts)
+    ws.selected = 1 if first else 0
+    fh = io.StringIO()
+    ws._set_xml_writer(fh)
+    ws._assemble_xml_file()
+    return fh.getvalue()
 
 
 def _display_width(text: str) -> int:

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from selfeval_xl import xlsx_stamp
 from selfeval_xl.profile import get_profile
-from selfeval_xl.xlsx_write import write_workbook
+from selfeval_xl.layout import compile_layout
+from selfeval_xl.xlsx_write import shape_for, write_workbook
 
 from .conftest import example_departments
 from .strategies import departments
@@ -63,8 +64,19 @@ def test_units_sharing_skeletons_keep_their_own_contents(tmp_path):
     profile = get_profile("yueyang-2023")
     base = example_departments()["001_岳阳市档案馆"]
     cats = profile.projects.categories
+    xlsx_stamp._SHEETS.clear()
+    xlsx_stamp._BOOKS.clear()
+    seen = []
     for order in ((cats[0], cats[1], cats[0]), (cats[1], cats[0], cats[0]), (cats[0],) * 3):
         projects = [p.model_copy(update={"category": c, "name": f"{p.name}-{c}"})
                     for p, c in zip(base.projects, order)]
         dept = base.model_copy(update={"projects": projects, "name": "单位" + "".join(order)})
         assert_same_workbook(dept, profile, tmp_path)
+        seen.append(dept)
+    # one workbook skeleton drawn whole; the third unit's 附件1 (other category counts) drawn alone
+    assert len(xlsx_stamp._BOOKS) == 1
+    from selfeval_xl.layout import BASIC
+
+    basic_keys = {xlsx_stamp.sheet_key(compile_layout(profile, shape_for(d, profile)).sheet(BASIC), False)
+                  for d in seen}
+    assert len(basic_keys) == 2 and basic_keys <= set(xlsx_stamp._SHEETS)
