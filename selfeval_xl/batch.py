@@ -101,12 +101,14 @@ class Progress:
 
 
 def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | None = None,
-        label: str = "处理中") -> tuple[list[dict[str, Any]], bool]:
+        label: str = "处理中", on_result: Callable[[int, dict[str, Any]], None] | None = None,
+        ) -> tuple[list[dict[str, Any]], bool]:
     """Apply ``func`` to every item (paths, or any picklable work item).
 
     Returns (results in input order, interrupted?). Ctrl-C cancels what has not started;
     finished results are kept, and every output is written atomically by ``func``, so no
-    half-written file is left behind.
+    half-written file is left behind. ``on_result(index, result)`` is called in this process
+    as each result arrives (in completion order), e.g. to write a summary while workers run.
     """
     workers = workers or default_workers(len(paths))
     results: list[dict[str, Any] | None] = [None] * len(paths)
@@ -116,6 +118,8 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
         if workers <= 1 or len(paths) <= 1:
             for i, p in enumerate(paths):
                 results[i] = _safe(func, p)
+                if on_result:
+                    on_result(i, results[i])
                 progress.advance()
         else:
             # Workers are forked: without this, every garbage collection in a worker walks the
@@ -127,7 +131,10 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
                 futures = {pool.submit(_safe, func, p): i for i, p in enumerate(paths)}
                 try:
                     for fut in as_completed(futures):
-                        results[futures[fut]] = fut.result()
+                        i = futures[fut]
+                        results[i] = fut.result()
+                        if on_result:
+                            on_result(i, results[i])
                         progress.advance()
                 except KeyboardInterrupt:
                     interrupted = True

@@ -206,12 +206,17 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
               echo=typer.echo) -> int:
     from . import batch
     from .checking import STATUS_UNREADABLE, check_workbook
-    from .summary import write_json, write_xlsx
+    from .summary import SummaryWorkbook, write_json
 
     files = _collect_inputs(inputs, out)
     t0 = time.monotonic()
-    results, interrupted = batch.run(check_workbook, files, workers, label="校验")
-    write_xlsx(results, out / "汇总表.xlsx")
+    book = SummaryWorkbook(out / "汇总表.xlsx")  # filled as results arrive
+    try:
+        results, interrupted = batch.run(check_workbook, files, workers, label="校验", on_result=book.add)
+    except BaseException:
+        book.abandon()
+        raise
+    book.close()
     write_json(results, out / "summary.json")
     if annotate_copies:
         from .annotate import annotate

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _FW = str.maketrans("０１２３４５６７８９．，＋－％＞＜＝≧≦", "0123456789.,+-%><=≥≤")
 _NUM = re.compile(r"(\d+(?:\.\d+)?)")
@@ -104,6 +105,7 @@ def _comparable(target: Quantity, actual: Quantity) -> tuple[float, float] | Non
     return target.raw, actual.raw  # one side has no unit: compare the numbers as written
 
 
+@lru_cache(maxsize=16384)  # targets and actuals repeat across a batch ("≥95%", "100%"); the result is frozen
 def suggest(target: str, actual: str, weight: float) -> Suggestion | None:
     """A suggested score range, or None when the texts cannot be judged."""
     if not target.strip() or not actual.strip() or weight is None:

@@ -17,6 +17,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,23 @@ def _xml(z: zipfile.ZipFile, name: str):
         return etree.parse(f, _parser()).getroot()
 
 
+_DATE_STYLES: dict[bytes, set[int]] = {}
+
+
 def _date_styles(z: zipfile.ZipFile) -> set[int]:
+    """Indices of cell formats that show dates (cached by the styles part: a batch shares one)."""
     if "xl/styles.xml" not in z.namelist():
         return set()
-    root = _xml(z, "xl/styles.xml")
+    raw = z.read("xl/styles.xml")
+    hit = _DATE_STYLES.get(raw)
+    if hit is None:
+        if len(_DATE_STYLES) > 64:
+            _DATE_STYLES.clear()
+        hit = _DATE_STYLES[raw] = _parse_date_styles(etree.fromstring(raw, _parser()))
+    return hit
+
+
+def _parse_date_styles(root) -> set[int]:
     custom = {}
     for nf in root.iter(f"{{{NS}}}numFmt"):
         code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", nf.get("formatCode", ""))
@@ -89,19 +103,23 @@ def _date_styles(z: zipfile.ZipFile) -> set[int]:
     return out
 
 
-def read_xlsx(path: str | Path, wanted: set[str] | None = None) -> dict[str, SheetData]:
-    """Sheets by name (in workbook order); only ``wanted`` sheets are parsed when given."""
-    with zipfile.ZipFile(path) as z:
+def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = None) -> dict[str, SheetData]:
+    """Sheets by name (in workbook order); only ``wanted`` sheets are parsed when given.
+
+    ``path`` may be a zip already opened (and checked) by ``safety.open_checked``; it is closed here.
+    """
+    with (path if isinstance(path, zipfile.ZipFile) else zipfile.ZipFile(path)) as z:
         names = set(z.namelist())
         wb = _xml(z, "xl/workbook.xml")
         rels = _xml(z, "xl/_rels/workbook.xml.rels")
         targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_RNS}}}Relationship")}
         strings: list[str] = []
         if "xl/sharedStrings.xml" in names:
-            with z.open("xl/sharedStrings.xml") as f:
-                for _, si in etree.iterparse(f, events=("end",), tag=_SI, resolve_entities=False, no_network=True):
+            for si in etree.fromstring(z.read("xl/sharedStrings.xml"), _parser()).iter(_SI):
+                if len(si) == 1 and si[0].tag == _T:  # plain text: one <t>
+                    strings.append(si[0].text or "")
+                else:  # rich text runs, phonetic hints
                     strings.append(_text_of(si))
-                    si.clear()
         dates = _date_styles(z)
         out: dict[str, SheetData] = {}
         for sh in wb.iter(f"{{{NS}}}sheet"):
@@ -140,8 +158,100 @@ def _rc(ref: str) -> tuple[int, int] | None:
 
 
 def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -> None:
-    # one parse of the whole part is faster than iterparse here; preflight has capped part sizes
-    root = etree.fromstring(_BLANK_CELL.sub(b"", z.read(part)), _parser())
+    # preflight has capped part sizes, so whole-part reads are safe
+    xml = _BLANK_CELL.sub(b"", z.read(part))
+    if not _read_sheet_fast(xml, data, strings, dates):
+        _read_sheet_lxml(xml, data, strings, dates)
+
+
+# The fast path: a sheet as XlsxWriter and Excel write it — <c r s t> with at most <f> and <v>,
+# no comments, CDATA or carriage returns — is read with one regular expression in C. Every
+# byte of <sheetData> must be accounted for (cells, row tags, whitespace), otherwise the sheet
+# goes to lxml; so an unusual writer is read correctly, only more slowly.
+_FAST_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,6})")?(?: t="([a-zA-Z]{1,9})")?>'
+                        r"(?:<f>([^<]*)</f>)?(?:<v>([^<]*)</v>)?</c>")
+_FAST_REST = re.compile(r"(?:<row [^<>]*>|</row>|\s)*")
+_FAST_PROT = re.compile(r'<sheetProtection\b[^>]*?\ssheet="(?:1|true)"')
+_ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+class _NotSimple(Exception):
+    pass
+
+
+def _entity(m: re.Match) -> str:
+    if m.group(1):
+        return _NAMED[m.group(1)]
+    code = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise _NotSimple
+    return chr(code)
+
+
+@lru_cache(maxsize=65536)  # formulas repeat across the workbooks of a batch
+def _unescape_refs(text: str) -> str:
+    out, n = _ENTITY.subn(_entity, text)
+    if n != text.count("&"):  # an entity lxml would refuse: let lxml refuse it
+        raise _NotSimple
+    return out
+
+
+def _unescape(text: str) -> str:
+    return _unescape_refs(text) if "&" in text else text
+
+
+def _read_sheet_fast(raw: bytes, data: SheetData, strings: list[str], dates: set[int]) -> bool:
+    try:
+        xml = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if "<!" in xml or "\r" in xml:
+        return False
+    i, j = xml.find("<sheetData>"), xml.find("</sheetData>")
+    if i < 0 or j < i or xml.find("<sheetData", i + 1) >= 0 or xml.find("</sheetData>", j + 1) >= 0:
+        return False
+    body = xml[i + len("<sheetData>"):j]
+    if not _FAST_REST.fullmatch(_FAST_CELL.sub("", body)):
+        return False
+    formulas: dict[tuple[int, int], str] = {}
+    values: dict[tuple[int, int], Any] = {}
+    try:
+        for ref, st, t, f, v in _FAST_CELL.findall(body):
+            rc = _rc(ref)
+            if f:
+                formulas[rc] = "=" + _unescape(f)
+            if v:
+                value = _cell_value(t or "n", _unescape(v), st or None, strings, dates)
+                if value is not None and value != "":
+                    values[rc] = value
+    except _NotSimple:
+        return False
+    data.formulas.update(formulas)
+    data.values.update(values)
+    data.protected = _FAST_PROT.search(xml, j) is not None
+    return True
+
+
+def _cell_value(t: str, raw: str, style: str | None, strings: list[str], dates: set[int]) -> Any:
+    """A cached value typed as openpyxl types it: shared string, text, bool, number or date."""
+    if t == "s":
+        return strings[int(raw)] if raw.isdigit() and int(raw) < len(strings) else None
+    if t in ("str", "e", "inlineStr"):
+        return raw
+    if t == "b":
+        return raw in ("1", "true")
+    try:
+        value: Any = int(raw) if _INT.fullmatch(raw) else float(raw)
+    except ValueError:
+        return raw
+    if dates and style is not None and style.isdigit() and int(style) in dates:
+        value = EPOCH + dt.timedelta(days=float(value))
+    return value
+
+
+def _read_sheet_lxml(xml: bytes, data: SheetData, strings: list[str], dates: set[int]) -> None:
+    root = etree.fromstring(xml, _parser())
     prot = root.find(_PROT)
     data.protected = prot is not None and prot.get("sheet") in ("1", "true")
     formulas, values = data.formulas, data.values
@@ -165,21 +275,6 @@ def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -
         if t == "inlineStr":
             value = _text_of(is_el) if is_el is not None else None
         elif v_el is not None and v_el.text is not None:
-            raw = v_el.text
-            if t == "s":
-                value = strings[int(raw)] if raw.isdigit() and int(raw) < len(strings) else None
-            elif t in ("str", "e"):
-                value = raw
-            elif t == "b":
-                value = raw in ("1", "true")
-            else:
-                try:
-                    value = int(raw) if _INT.fullmatch(raw) else float(raw)
-                except ValueError:
-                    value = raw
-                if dates:
-                    st = el.get("s")
-                    if st is not None and st.isdigit() and int(st) in dates and isinstance(value, (int, float)):
-                        value = EPOCH + dt.timedelta(days=float(value))
+            value = _cell_value(t, v_el.text, el.get("s"), strings, dates)
         if value is not None and value != "":
             values[rc] = value

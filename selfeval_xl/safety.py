@@ -27,6 +27,12 @@ class UnsafeFile(ValueError):
 
 
 def preflight(path: Path) -> None:
+    """Refuse ``path`` (UnsafeFile, with a Chinese message) unless it is a plausible, safe .xlsx."""
+    open_checked(path).close()
+
+
+def open_checked(path: Path) -> zipfile.ZipFile:
+    """``preflight``, returning the zip it opened so the reader does not open it again."""
     name = path.name
     try:
         size = path.stat().st_size
@@ -52,10 +58,19 @@ def preflight(path: Path) -> None:
         guess = "PDF 文件" if head.startswith(b"%PDF") else ("文本或 CSV 文件" if _looks_text(sniff) else "未知格式")
         raise UnsafeFile(f"{name}：不是 .xlsx 工作簿（看起来是{guess}）")
     try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
+        z = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
         raise UnsafeFile(f"{name}：文件已损坏，无法解压（{e}）；请重新保存或重新下载") from None
+    try:
+        _check_zip(z, name)
+    except BaseException:
+        z.close()
+        raise
+    return z
+
+
+def _check_zip(z: zipfile.ZipFile, name: str) -> None:
+    infos = z.infolist()
     if len(infos) > MAX_ENTRIES:
         raise UnsafeFile(f"{name}：压缩包内有 {len(infos)} 个部件，超过上限 {MAX_ENTRIES}，拒绝读取（可能是恶意构造的文件）")
     total = 0
@@ -75,13 +90,12 @@ def preflight(path: Path) -> None:
         if required not in names:
             raise UnsafeFile(f"{name}：缺少 {required}，不是完整的 Excel 工作簿（可能是 Word/其他 Office 文件或已损坏）")
     # Office never writes a DOCTYPE; one in any XML part is an entity trick (billion laughs, XXE)
-    with zipfile.ZipFile(path) as z:
-        for info in infos:
-            if info.filename.endswith((".xml", ".rels", ".vml")):
-                with z.open(info) as f:
-                    start = f.read(4096)
-                if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-                    raise UnsafeFile(f"{name}：部件 {info.filename} 含有 DOCTYPE/实体声明，拒绝读取（可能是恶意构造的文件）")
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            with z.open(info) as f:
+                start = f.read(4096)
+            if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+                raise UnsafeFile(f"{name}：部件 {info.filename} 含有 DOCTYPE/实体声明，拒绝读取（可能是恶意构造的文件）")
 
 
 def _looks_text(head: bytes) -> bool:

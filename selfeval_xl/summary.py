@@ -54,68 +54,104 @@ def _json_entry(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:
-    def w(tmp: str) -> None:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
-                                       "strings_to_urls": False})
-        head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "font_name": "宋体", "text_wrap": True})
-        cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "top"})
-        wrap = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})
-        num = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00", "valign": "top"})
+class SummaryWorkbook:
+    """汇总表.xlsx written while a batch runs: rows go out as results arrive, in input order.
+
+    The main process is otherwise idle while workers check; writing the summary then, rather
+    than after the last workbook, takes it off the batch's critical path. XlsxWriter's
+    constant_memory mode keeps a province's long flag list on disk, not in memory. Results
+    may arrive out of order; they are held until the ones before them are in. The file is
+    written to a temporary name and renamed by ``close``.
+    """
+
+    SUMMARY_COLS = ["文件", "单位编码", "单位名称", "年度", "配置", "表中总分", "重算总分", "评价等次", "错误", "警告",
+                    "提示", "状态"]
+    FLAG_COLS = ["文件", "单位名称", "代码", "级别", "位置", "表中数值", "应为", "说明"]
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        wb = self.wb = xlsxwriter.Workbook(self.tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
+                                                      "strings_to_urls": False, "constant_memory": True})
+        self.head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "font_name": "宋体", "text_wrap": True})
+        self.cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "top"})
+        self.wrap = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})
+        self.num = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00", "valign": "top"})
         fills = {"有错误": "#FFC7CE", "有警告": "#FFEB9C", "通过": "#C6EFCE"}
-        status_fmt = {k: wb.add_format({"border": 1, "font_name": "宋体", "bg_color": v}) for k, v in fills.items()}
+        self.status_fmt = {k: wb.add_format({"border": 1, "font_name": "宋体", "bg_color": v}) for k, v in fills.items()}
+        self.units = self._sheet("汇总", self.SUMMARY_COLS, [40, 12, 30, 8, 16, 10, 10, 10, 8, 8, 8, 10])
+        self.flags = self._sheet("问题清单", self.FLAG_COLS, [36, 26, 11, 6, 16, 12, 12, 90])
+        self.unreadable_ws = self._sheet("无法读取", ["文件", "路径", "原因"], [36, 60, 100])
+        self.n_units = self.n_flags = self.n_bad = 0
+        self.pending: dict[int, dict[str, Any]] = {}
+        self.next = 0
 
-        def put(ws, r, c, v, fmt=cell):
-            if v is None or v == "":
-                ws.write_blank(r, c, None, fmt)
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(r, c, v, num if isinstance(v, float) else fmt)
-            else:
-                ws.write_string(r, c, str(v), fmt)
-
-        ok = [r for r in results if r["status"] != "无法读取"]
-        bad = [r for r in results if r["status"] == "无法读取"]
-
-        ws = wb.add_worksheet("汇总")
-        cols = ["文件", "单位编码", "单位名称", "年度", "配置", "表中总分", "重算总分", "评价等次", "错误", "警告", "提示", "状态"]
-        widths = [40, 12, 30, 8, 16, 10, 10, 10, 8, 8, 8, 10]
+    def _sheet(self, name: str, cols: list[str], widths: list[int]):
+        ws = self.wb.add_worksheet(name)
         for c, (h, wd) in enumerate(zip(cols, widths)):
-            ws.write_string(0, c, h, head)
             ws.set_column(c, c, wd)
-        for i, r in enumerate(ok, start=1):
-            row = [r["name"], r["unit_code"], r["unit_name"], r["year"], r["profile"], r["stated_total"],
-                   r["recomputed_total"], r["grade"], r["errors"], r["warnings"], r["infos"]]
+            ws.write_string(0, c, h, self.head)
+        return ws
+
+    def _put(self, ws, r: int, c: int, v: Any, fmt=None) -> None:
+        fmt = fmt or self.cell
+        if v is None or v == "":
+            ws.write_blank(r, c, None, fmt)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            ws.write_number(r, c, v, self.num if isinstance(v, float) else fmt)
+        else:
+            ws.write_string(r, c, str(v), fmt)
+
+    def add(self, index: int, result: dict[str, Any]) -> None:
+        """Result ``index`` of the batch (any order); written once all before it have come."""
+        self.pending[index] = result
+        while self.next in self.pending:
+            self._write(self.pending.pop(self.next))
+            self.next += 1
+
+    def _write(self, r: dict[str, Any]) -> None:
+        if r["status"] == "无法读取":
+            self.n_bad += 1
+            self._put(self.unreadable_ws, self.n_bad, 0, r["name"])
+            self._put(self.unreadable_ws, self.n_bad, 1, r["file"])
+            self._put(self.unreadable_ws, self.n_bad, 2, r["reason"], self.wrap)
+            return
+        self.n_units += 1
+        row = [r["name"], r["unit_code"], r["unit_name"], r["year"], r["profile"], r["stated_total"],
+               r["recomputed_total"], r["grade"], r["errors"], r["warnings"], r["infos"]]
+        for c, v in enumerate(row):
+            self._put(self.units, self.n_units, c, v)
+        self.units.write_string(self.n_units, len(row), r["status"], self.status_fmt.get(r["status"], self.cell))
+        for f in r["flags"]:
+            self.n_flags += 1
+            row = [r["name"], r["unit_name"], f["code"], SEVERITY_CN.get(f["severity"], f["severity"]), f["location"],
+                   f.get("stated"), f.get("expected"), f["message"]]
             for c, v in enumerate(row):
-                put(ws, i, c, v)
-            ws.write_string(i, len(row), r["status"], status_fmt.get(r["status"], cell))
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(ok), 1), len(cols) - 1)
+                self._put(self.flags, self.n_flags, c, v, self.wrap if c == 7 else self.cell)
 
-        ws = wb.add_worksheet("问题清单")
-        cols = ["文件", "单位名称", "代码", "级别", "位置", "表中数值", "应为", "说明"]
-        widths = [36, 26, 11, 6, 16, 12, 12, 90]
-        for c, (h, wd) in enumerate(zip(cols, widths)):
-            ws.write_string(0, c, h, head)
-            ws.set_column(c, c, wd)
-        i = 1
-        for r in ok:
-            for f in r["flags"]:
-                row = [r["name"], r["unit_name"], f["code"], SEVERITY_CN.get(f["severity"], f["severity"]), f["location"],
-                       f.get("stated"), f.get("expected"), f["message"]]
-                for c, v in enumerate(row):
-                    put(ws, i, c, v, wrap if c == 7 else cell)
-                i += 1
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(i - 1, 1), len(cols) - 1)
+    def close(self) -> None:
+        """Write what is held (an interrupted batch leaves gaps), finish the file, rename it into place."""
+        try:
+            for i in sorted(self.pending):
+                self._write(self.pending.pop(i))
+            for ws, n, cols in ((self.units, self.n_units, self.SUMMARY_COLS), (self.flags, self.n_flags, self.FLAG_COLS)):
+                ws.freeze_panes(1, 0)
+                ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+            self.wb.close()
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            Path(self.tmp).unlink(missing_ok=True)
+            raise
 
-        ws = wb.add_worksheet("无法读取")
-        for c, (h, wd) in enumerate(zip(["文件", "路径", "原因"], [36, 60, 100])):
-            ws.write_string(0, c, h, head)
-            ws.set_column(c, c, wd)
-        for i, r in enumerate(bad, start=1):
-            put(ws, i, 0, r["name"])
-            put(ws, i, 1, r["file"])
-            put(ws, i, 2, r["reason"], wrap)
-        wb.close()
+    def abandon(self) -> None:
+        Path(self.tmp).unlink(missing_ok=True)
 
-    _atomic(path, w)
+
+def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:
+    """汇总表.xlsx for results already gathered (in order)."""
+    book = SummaryWorkbook(path)
+    for i, r in enumerate(results):
+        book.add(i, r)
+    book.close()

@@ -22,7 +22,7 @@ from .layout import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout
 from .model import Department
 from .normalize import parse_number
 from .profile import ProfileError, get_profile
-from .safety import UnsafeFile, preflight
+from .safety import UnsafeFile, open_checked
 from .scoring import derive
 
 
@@ -121,11 +121,11 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
 
     path = Path(path)
     try:
-        preflight(path)
+        z = open_checked(path)
     except UnsafeFile as e:
         raise ReadError(str(e)) from None
     try:
-        sheets = read_xlsx(path)
+        sheets = read_xlsx(z)
     except Exception as e:  # damaged XML inside a well-formed zip
         raise ReadError(f"{path.name}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
     meta = _meta_from(sheets, path.name)
