@@ -44,15 +44,25 @@ def synthetic_unit(i: int, rng: random.Random) -> Department:
         return round(rng.uniform(lo, hi), 2)
 
     def indicators():
+        # As in the seeds: most indicators met with full marks, some missed and scored in proportion
+        # with a reason, and a few (~3 %) scored in a way the checker questions (IND-201).
         out = []
         for l1 in P.level1:
             l2s = l1.level2
             per = l1.weight / len(l2s)
             for l2 in l2s:
                 w = round(per, 2)
-                s = w if rng.random() > 0.15 else round(w * rng.uniform(0.6, 0.95), 2)
+                t = rng.randint(80, 98)
+                roll = rng.random()
+                if roll < 0.82:
+                    a, s = rng.randint(t, 100), w
+                elif roll < 0.97:
+                    a = rng.randint(60, t - 1)
+                    s = round(w * a / t, 2)
+                else:
+                    a, s = rng.randint(60, t - 1), w
                 out.append(dict(level1=l1.name, level2=l2.name, name=f"{l2.name}{rng.randint(1, 99)}",
-                                target=f"≥{rng.randint(80, 98)}%", actual=f"{rng.randint(80, 100)}%", weight=w,
+                                target=f"≥{t}%", actual=f"{a}%", weight=w,
                                 score=s, deviation="" if s == w else "部分任务延期，下年加强进度管理"))
         return out
 

@@ -23,7 +23,8 @@ def check_workbook(path: str | Path) -> dict[str, Any]:
     except ReadError as e:
         return {"file": str(path), "name": path.name, "status": STATUS_UNREADABLE, "reason": str(e)}
     dept = rr.dept
-    result = check(dept, rr.book.layout.profile)
+    layout = rr.book.layout
+    result = check(dept, layout.profile, (layout.shape.project_categories, rr.derived))
     flags = rr.flags + result.flags
     recomputed = result.total
     stated = dept.stated.get("overall.total_score", recomputed)
@@ -59,14 +60,15 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     try:
         if path.suffix.lower() == ".json":
             dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
-            pre_flags = []
+            pre_flags, recomputed = [], None
         else:
             rr = read_workbook(path)
             dept, pre_flags = rr.dept, rr.flags
+            recomputed = (rr.book.layout.shape.project_categories, rr.derived)
         profile = get_profile(dept.profile)
     except (ReadError, ProfileError, ValueError) as e:
         return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{path.name}：{e}"}
-    result = check(dept, profile)
+    result = check(dept, profile, recomputed)
     result.flags = pre_flags + result.flags
     errors = result.count(ERROR)
     out = Path(outdir) / (out_name or report_name(path))

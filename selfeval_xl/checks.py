@@ -318,10 +318,15 @@ def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, 
 
 # -- entry point ----------------------------------------------------------------------------
 
-def check(dept: Department, profile: Profile) -> CheckResult:
+def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str, Any]] | None = None) -> CheckResult:
+    """Every check of ``dept``. ``recomputed`` = (project categories, derive() for them), when the
+    caller has it already (the reader does); used only if the categories are the ones checked."""
     shape = shape_for(dept, profile)
     layout = compile_layout(profile, shape)
-    derived = derive(dept, profile, shape.project_categories)
+    if recomputed is not None and tuple(recomputed[0]) == tuple(shape.project_categories):
+        derived = recomputed[1]
+    else:
+        derived = derive(dept, profile, shape.project_categories)
     flags: list[Flag] = []
     s = profile.scoring
     flags += check_stated(dept, profile, layout, derived)

@@ -813,6 +813,7 @@ def _basic_sheet_shared(profile: Profile, year: int, project_categories: tuple[s
     return _basic_sheet(profile, _structural(year, project_categories))
 
 
+@lru_cache(maxsize=4)  # reading, checking and reporting one unit ask for the same layout in turn
 def compile_layout(profile: Profile, shape: Shape) -> Layout:
     """The unit's layout, assembled from shared sheets (cells are never mutated after building)."""
     guide, overall, narrative = _common_sheets(profile, shape.year)

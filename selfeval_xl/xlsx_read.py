@@ -53,6 +53,7 @@ class ReadResult:
     dept: Department
     flags: list[Flag]
     book: Workbook
+    derived: dict[str, Any] = field(default_factory=dict)  # the recompute, for the workbook's project sheets
 
 
 def _load(path: Path, data_only: bool):
@@ -238,10 +239,11 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     return flags
 
 
-def _formula_flags(book: Workbook, dept: Department, check_structure: bool = True) -> tuple[dict[str, Any], list[Flag]]:
+def _formula_flags(book: Workbook, dept: Department, check_structure: bool = True,
+                   ) -> tuple[dict[str, Any], list[Flag], dict[str, Any]]:
     """Compare formula cells with the layout and their cached values with the recompute.
 
-    Returns (stated figures that differ from the recompute, flags).
+    Returns (stated figures that differ from the recompute, flags, the recompute).
     """
     layout = book.layout
     derived = derive(dept, layout.profile, layout.shape.project_categories)  # derive ignores stated figures
@@ -291,7 +293,7 @@ def _formula_flags(book: Workbook, dept: Department, check_structure: bool = Tru
                         stated[cell.key] = float(cached)
             elif isinstance(cached, str) and cached and cached != (want or ""):
                 stated[cell.key] = cached
-    return stated, flags
+    return stated, flags, derived
 
 
 def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> ReadResult:
@@ -304,11 +306,11 @@ def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> Re
         raise ReadError(f"{Path(path).name}：数据无法解析（{e}）") from None
     if with_checks_of_structure:
         flags = _structure_flags(book) + flags
-    stated, fflags = _formula_flags(book, dept, with_checks_of_structure)
+    stated, fflags, derived = _formula_flags(book, dept, with_checks_of_structure)
     flags += fflags
     if stated:
         dept = dept.model_copy(update={"stated": stated})
-    return ReadResult(dept, flags, book)
+    return ReadResult(dept, flags, book, derived)
 
 
 def extract(path: str | Path) -> Department:
