@@ -72,10 +72,12 @@ class Progress:
         self._next_pct = 5
         self._rich = None
         if self.stream.isatty() and total > 1:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as RP, TextColumn, TimeRemainingColumn
 
             self._rich = RP(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), transient=False)
+                            TextColumn("{task.fields[rate]}"), TextColumn("剩余"), TimeRemainingColumn(),
+                            transient=False, console=Console(file=self.stream))
             self._rich.start()
             self._task = self._rich.add_task(label, total=total, rate="")
 

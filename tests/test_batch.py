@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from selfeval_xl import batch
 from selfeval_xl.batch import unique_names
 from selfeval_xl.cli import app
 from selfeval_xl.profile import get_profile
@@ -65,3 +67,46 @@ def test_two_workbooks_of_one_unit_get_two_reports(tmp_path, examples):
 def test_unique_names():
     files = [Path("a/x.xlsx"), Path("b/x.xlsx"), Path("c/x.xlsx"), Path("y.xlsx")]
     assert unique_names(files, lambda f: f.name) == ["x.xlsx", "x_2.xlsx", "x_3.xlsx", "y.xlsx"]
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_plain_progress_a_line_every_5_percent():
+    out = _Stream(tty=False)
+    p = batch.Progress(200, "校验", stream=out)
+    for _ in range(200):
+        p.advance()
+    p.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 20
+    assert lines[0].startswith("校验：10/200（5%）") and lines[-1].startswith("校验：200/200（100%）")
+    assert all("个/秒" in line and "预计剩余" in line for line in lines)
+
+
+def test_terminal_progress_bar_with_count_rate_and_time_left():
+    out = _Stream(tty=True)
+    p = batch.Progress(3, "生成报告", stream=out)
+    for _ in range(3):
+        p.advance()
+    p.close()
+    text = out.getvalue()
+    assert "生成报告" in text and "3/3" in text and "个/秒" in text and "剩余" in text
+
+
+def test_batch_reports_results_as_they_arrive_and_in_order(tmp_path):
+    seen = []
+    results, interrupted = batch.run(_square, list(range(12)), workers=2, label="t",
+                                     on_result=lambda i, r: seen.append((i, r["value"])))
+    assert not interrupted and [r["value"] for r in results] == [i * i for i in range(12)]
+    assert sorted(seen) == [(i, i * i) for i in range(12)]
+
+
+def _square(x: int) -> dict:
+    return {"value": x * x}
