@@ -114,8 +114,7 @@ def build_report_template(path: str | Path) -> Path:
     fonts.set(qn("w:hAnsi"), "Times New Roman")
     fonts.set(qn("w:eastAsia"), BODY_FONT)
     rpr.insert(0, fonts)
-    _page_setup(doc.sections[0])
-    _page_number_footer(doc.sections[0])
+    _page_setup(doc.sections[0])  # the cover's section: no footer, so no page number on the cover
 
     # first-page notice when the data has errors (omitted with --strict: such units get no report)
     _para(doc, "{%p if errors %}")
@@ -136,8 +135,17 @@ def build_report_template(path: str | Path) -> Path:
     for _ in range(6):
         _para(doc, "")
     _para(doc, "（此页为封面）", BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
-    p = _para(doc, "")
-    p.add_run().add_break(WD_BREAK.PAGE)
+
+    # the body: its own section, numbered from 1 (the attachments' section continues the numbering)
+    body = doc.add_section(WD_SECTION.NEW_PAGE)
+    _page_setup(body)
+    body.footer.is_linked_to_previous = False
+    _page_number_footer(body)
+    pg = OxmlElement("w:pgNumType")
+    pg.set(qn("w:start"), "1")
+    body._sectPr.insert_element_before(pg, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
+                                       "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings",
+                                       "w:sectPrChange")  # schema order matters to Word
 
     # title and sections
     _para(doc, "{{ year }}年度{{ unit_name }}", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
@@ -161,6 +169,8 @@ def build_report_template(path: str | Path) -> Path:
     # attachments in a landscape section
     sec = doc.add_section(WD_SECTION.NEW_PAGE)
     _page_setup(sec, landscape=True)
+    for restart in sec._sectPr.findall(qn("w:pgNumType")):  # cloned from the body's: continue, do not restart
+        sec._sectPr.remove(restart)
     _para(doc, "{{ attachments }}", "宋体", Pt(10.5))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

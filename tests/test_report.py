@@ -176,6 +176,18 @@ def test_report_cli_with_pdf(soffice, tmp_path):
     assert res.exit_code == 0, res.output
     pdfs = list((tmp_path / "out").glob("*.pdf"))
     assert len(pdfs) == 1 and pdfs[0].stat().st_size > 10000
+    # page numbers as printed: none on the notice and cover pages, "— 1 —" on the first body page,
+    # continued (not restarted) through the landscape attachments
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext"):
+        pages = subprocess.run(["pdftotext", "-layout", str(pdfs[0]), "-"], capture_output=True, text=True,
+                               check=True).stdout.split("\f")
+        numbers = [re.findall(r"—\s*(\d+)\s*—", page) for page in pages if page.strip()]
+        cover = next(i for i, page in enumerate(p for p in pages if p.strip()) if "此页为封面" in page)
+        assert all(not n for n in numbers[:cover + 1])
+        assert [int(n[-1]) for n in numbers[cover + 1:]] == list(range(1, len(numbers) - cover))
     res = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "strict"), "--strict"])
     assert res.exit_code == 1 and "--strict" in res.output and not list((tmp_path / "strict").glob("*.docx"))
 
@@ -245,3 +257,20 @@ def test_template_without_attachments_is_refused_in_chinese(tmp_path, examples):
     with pytest.raises(ValueError, match="attachments"):
         render_report(dept, get_profile(dept.profile), tmp_path / "r.docx", template=_template_with(tmp_path, None))
     assert not list(tmp_path.glob(".~selfeval-*")) and not (tmp_path / "r.docx").exists()
+
+
+def test_cover_unnumbered_body_from_one_attachments_continue():
+    """The template's sections: cover without footer; body footer with PAGE, restarting at 1 (in
+    schema order, or Word reports the file as damaged); attachments continue the numbering."""
+    from docx.oxml.ns import qn
+
+    from selfeval_xl.docx_report import DEFAULT_TEMPLATE
+
+    d = docx.Document(str(DEFAULT_TEMPLATE))
+    cover, body, attachments = d.sections
+    assert not cover._sectPr.findall(qn("w:footerReference"))
+    assert body._sectPr.findall(qn("w:footerReference")) and "PAGE" in body.footer._element.xml
+    tags = [el.tag for el in body._sectPr]
+    assert body._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
+    assert tags.index(qn("w:pgNumType")) < tags.index(qn("w:cols"))
+    assert attachments.footer.is_linked_to_previous and attachments._sectPr.find(qn("w:pgNumType")) is None
