@@ -118,3 +118,20 @@ def test_outputs_are_byte_identical_whatever_the_workers(tmp_path):
         assert r.exit_code == 0, r.output
         outs[w] = {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
     assert len(outs[1]) == 6 and outs[1] == outs[2]
+
+
+def test_annotated_copy_sent_back_reads_the_same(tmp_path, examples):
+    """Coordinator annotates, the clerk corrects in that copy and returns it: the copy must read
+    back to the same inputs and raise no flag the original did not (openpyxl, which writes the
+    copy, empties cached values: the claims they held are lost, never invented)."""
+    from selfeval_xl.annotate import annotate
+    from selfeval_xl.xlsx_read import extract
+
+    path = write_workbook(examples["001_岳阳市档案馆"], P, tmp_path / "a.xlsx", generated_at=TS)
+    first = check_workbook(path)
+    copy = annotate(path, first["flags"], tmp_path / "back" / "a.xlsx")
+    again = check_workbook(copy)
+    assert again["status"] != "无法读取"
+    assert {(f["code"], f["location"]) for f in again["flags"]} <= {(f["code"], f["location"]) for f in first["flags"]}
+    assert extract(copy).model_copy(update={"stated": {}}) == extract(path).model_copy(update={"stated": {}})
+    assert openpyxl.load_workbook(copy).sheetnames[0] == "校验结果"
