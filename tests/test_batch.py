@@ -78,26 +78,27 @@ class _Stream(io.StringIO):
         return self.tty
 
 
-def test_plain_progress_a_line_every_5_percent():
-    out = _Stream(tty=False)
-    p = batch.Progress(200, "校验", stream=out)
-    for _ in range(200):
+def _progress_output(total: int, label: str, tty: bool) -> str:
+    """What a batch of ``total`` items shows on a stream that is (or is not) a terminal."""
+    out = _Stream(tty=tty)
+    p = batch.Progress(total, label, stream=out)
+    for _ in range(total):
         p.advance()
     p.close()
-    lines = out.getvalue().splitlines()
+    return out.getvalue()
+
+
+def test_plain_progress_a_line_every_5_percent():
+    lines = _progress_output(200, "校验", tty=False).splitlines()
     assert len(lines) == 20
     assert lines[0].startswith("校验：10/200（5%）") and lines[-1].startswith("校验：200/200（100%）")
     assert all("个/秒" in line and "预计剩余" in line for line in lines)
 
 
 def test_terminal_progress_bar_with_count_rate_and_time_left():
-    out = _Stream(tty=True)
-    p = batch.Progress(3, "生成报告", stream=out)
-    for _ in range(3):
-        p.advance()
-    p.close()
-    text = out.getvalue()
+    text = _progress_output(3, "生成报告", tty=True)
     assert "生成报告" in text and "3/3" in text and "个/秒" in text and "剩余" in text
+    assert "预计剩余" not in text  # the bar, not the plain lines
 
 
 def test_batch_reports_results_as_they_arrive_and_in_order(tmp_path):
