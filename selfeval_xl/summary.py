@@ -15,6 +15,8 @@ from typing import Any
 
 import xlsxwriter
 
+from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
+
 SEVERITY_CN = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
@@ -58,8 +60,7 @@ class SummaryWorkbook:
     """汇总表.xlsx written while a batch runs: rows go out as results arrive, in input order.
 
     The main process is otherwise idle while workers check; writing the summary then, rather
-    than after the last workbook, takes it off the batch's critical path. XlsxWriter's
-    constant_memory mode keeps a province's long flag list on disk, not in memory. Results
+    than after the last workbook, takes it off the batch's critical path. Results
     may arrive out of order; they are held until the ones before them are in. The file is
     written to a temporary name and renamed by ``close``.
     """
@@ -73,8 +74,9 @@ class SummaryWorkbook:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=path.suffix, dir=path.parent)
         os.close(fd)
+        # not constant_memory: its inline strings take XlsxWriter's raw rich-text path (xlsxwriter_text.py)
         wb = self.wb = xlsxwriter.Workbook(self.tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
-                                                      "strings_to_urls": False, "constant_memory": True})
+                                                      "strings_to_urls": False, "in_memory": True})
         self.head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "font_name": "宋体", "text_wrap": True})
         self.cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "top"})
         self.wrap = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})

@@ -28,6 +28,8 @@ from xlsxwriter.core import Core
 from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.utility import _utf16_len, _utf16_truncate
 
+from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
+
 from .layout import _REF, Layout, Shape, Sheet, a1, compile_layout
 from .xlsx_write import (
     BLANK, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights, sheet_skeleton_xml,

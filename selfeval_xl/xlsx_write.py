@@ -17,6 +17,8 @@ from typing import Any
 
 import xlsxwriter
 
+from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
+
 from . import __version__
 from .binding import flatten
 from .layout import (

@@ -100,3 +100,20 @@ def test_deterministic_bytes(tmp_path, examples):
     a = write_workbook(dept, prof, tmp_path / "a.xlsx", generated_at=TS).read_bytes()
     b = write_workbook(dept, prof, tmp_path / "b.xlsx", generated_at=TS).read_bytes()
     assert a == b
+
+
+@pytest.mark.parametrize("engine", ["stamp", "xlsxwriter"])
+def test_text_that_looks_like_rich_text_xml_stays_text(tmp_path, examples, engine):
+    """XlsxWriter writes "<r>…</r>" strings unescaped as rich text: the name read back empty and
+    a crafted one injected XML. Both engines must store it as the text typed."""
+    import openpyxl
+
+    d = examples["001_岳阳市档案馆"]
+    typed = ["<r>项目</r>", '<r><t>x</t></r><si><t>y</t></si><r>', "<r> 前后空格 </r>"]
+    projects = [p.model_copy(update={"name": t}) for p, t in zip(d.projects, typed)] + d.projects[len(typed):]
+    d = d.model_copy(update={"projects": projects, "signoff": d.signoff.model_copy(update={"preparer": "<r>张</r>"})})
+    prof = get_profile(d.profile)
+    path = write_workbook(d, prof, tmp_path / "t.xlsx", generated_at=TS, engine=engine)
+    back = extract(path)
+    assert [p.name for p in back.projects[:3]] == typed and back.signoff.preparer == "<r>张</r>"
+    assert openpyxl.load_workbook(path)["附件3(1)"]["C3"].value == typed[0]

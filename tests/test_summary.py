@@ -50,3 +50,12 @@ def test_interrupted_batch_keeps_what_arrived(tmp_path):
     book.close()
     rows = _rows(openpyxl.load_workbook(tmp_path / "a.xlsx")["汇总"])
     assert [r[2] for r in rows] == ["单位0", "单位2", "单位5"]
+
+
+def test_names_that_look_like_rich_text_stay_text(tmp_path):
+    r = _result(1, 1)
+    r.update(unit_name="<r>单位</r>", name="<r>a</r>.xlsx")
+    write_xlsx([r], tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert _rows(wb["汇总"])[0][:3] == ["<r>a</r>.xlsx", "U001", "<r>单位</r>"]
+    assert _rows(wb["问题清单"])[0][1] == "<r>单位</r>"
