@@ -107,6 +107,7 @@ def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
     shape = shape_for(dept, profile, spares)
     layout = compile_layout(profile, shape)
     values = flatten(dept, layout)
+    _check_cell_text_limit(values, layout)
     derived = derive(dept, profile, shape.project_categories)
     for key, v in dept.stated.items():  # a source document's claims show as the cached value
         if key in derived:
@@ -131,6 +132,21 @@ def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+EXCEL_CELL_CHARS = 32767  # Excel's limit; XlsxWriter silently truncates longer strings
+
+
+def _check_cell_text_limit(values: dict[str, Any], layout: Layout) -> None:
+    """Refuse text Excel cannot hold, naming the cell, instead of losing its end silently."""
+    from xlsxwriter.utility import _utf16_len
+
+    from .binding import BindingError
+
+    for key, v in values.items():
+        if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS // 2 and _utf16_len(v) > EXCEL_CELL_CHARS:
+            raise BindingError(f"{layout.location(key)} 的文字共 {_utf16_len(v)} 个字符，超过 Excel 单元格上限 "
+                               f"{EXCEL_CELL_CHARS} 个字符；请精简，或把部分内容移到其他部分")
 
 
 def _strip_equals(formula: str, expand_future_functions: bool = False) -> str:

@@ -117,3 +117,21 @@ def test_text_that_looks_like_rich_text_xml_stays_text(tmp_path, examples, engin
     back = extract(path)
     assert [p.name for p in back.projects[:3]] == typed and back.signoff.preparer == "<r>张</r>"
     assert openpyxl.load_workbook(path)["附件3(1)"]["C3"].value == typed[0]
+
+
+def test_text_longer_than_an_excel_cell_is_refused_not_cut(tmp_path, examples):
+    from typer.testing import CliRunner
+
+    from selfeval_xl.binding import BindingError
+    from selfeval_xl.cli import app
+
+    d = examples["000_岳阳市城市建设档案馆"]
+    long = "绩效" * 16400  # 32,800 characters
+    d = d.model_copy(update={"narrative": d.narrative.model_copy(update={"sections": {"basic_info": long}})})
+    with pytest.raises(BindingError, match="报告正文!B3.*32800.*32767"):
+        write_workbook(d, get_profile(d.profile), tmp_path / "x.xlsx")
+    assert not list(tmp_path.iterdir())
+    src = tmp_path / "d.json"
+    src.write_text(d.model_dump_json(), encoding="utf-8")
+    res = CliRunner().invoke(app, ["fill", str(src), "-o", str(tmp_path / "x.xlsx")])
+    assert res.exit_code == 2 and "32767" in res.output and not (tmp_path / "x.xlsx").exists()
