@@ -289,6 +289,15 @@ def _m(r, c, r2, c2):
     return None if (r2, c2) == (r, c) else (r2, c2)
 
 
+def blank_text(ref: str) -> str:
+    """Excel test that a text cell holds nothing but spaces, line breaks or full-width spaces.
+
+    TRIM alone keeps line breaks (CLEAN removes them) and the full-width space U+3000 that
+    Chinese input methods type; ``scoring.is_blank_text`` is the Python twin.
+    """
+    return f'LEN(TRIM(SUBSTITUTE(CLEAN({ref}),"\u3000"," ")))=0'
+
+
 def num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
@@ -371,7 +380,7 @@ def _indicator_block(b: _B, r: int, prefix: str, profile: Profile) -> tuple[int,
                 w, s, d = "{" + keys["weight"] + "}", "{" + keys["score"] + "}", "{" + keys["deviation"] + "}"
                 b.hint(r, 9, f"{prefix}.hint.{l2.key}.{k}",
                        f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",'
-                       f'IF(AND({s}<{w},LEN(TRIM({d}))=0),"得分低于分值：请填写偏差原因","")),"")')
+                       f'IF(AND({s}<{w},{blank_text(d)}),"得分低于分值：请填写偏差原因","")),"")')
                 l1_weights.append(keys["weight"])
                 score_keys.append(keys["score"])
                 b.sh.heights[r] = 30
@@ -392,7 +401,7 @@ def _indicator_block(b: _B, r: int, prefix: str, profile: Profile) -> tuple[int,
     # row-relative conditional formats over the whole block (anchored at the first data row)
     d0 = first + 1
     b.sh.cond_formats.append(CondFormat((d0, 7), (last, 7), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}>{a1(d0, 6)})", "cf_error"))
-    b.sh.cond_formats.append(CondFormat((d0, 8), (last, 8), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}<{a1(d0, 6)},LEN(TRIM({a1(d0, 8)}))=0)", "cf_warn"))
+    b.sh.cond_formats.append(CondFormat((d0, 8), (last, 8), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}<{a1(d0, 6)},{blank_text(a1(d0, 8))})", "cf_warn"))
     return r, weight_keys, score_keys
 
 

@@ -20,6 +20,12 @@ from .profile import Profile, normalize_label
 Value = float | str | None
 
 
+def is_blank_text(text: str) -> bool:
+    """Python twin of ``layout.blank_text``: CLEAN (drop characters below U+0020), full-width
+    spaces as spaces, TRIM; nothing left."""
+    return not "".join(ch for ch in text if ord(ch) >= 32).replace("\u3000", " ").strip(" ")
+
+
 def xl_round(x: float, digits: int) -> float:
     """Excel's ROUND: half away from zero, on the value as Excel sees it (15 digits)."""
     d = Decimal(format(x, ".15g"))
@@ -98,7 +104,7 @@ def _indicator_block(prefix: str, indicators: list[Indicator], profile: Profile,
                 if w is not None and s is not None:
                     if s > w:
                         hint = "得分超过分值"
-                    elif s < w and not d.strip():
+                    elif s < w and is_blank_text(d):
                         hint = "得分低于分值：请填写偏差原因"
                 out[f"{prefix}.hint.{l2.key}.{k}"] = hint
                 l1_weights.append(w)

@@ -154,3 +154,21 @@ def test_workbook_filled_by_libreoffice_reads_back_identically(soffice, tmp_path
         assert proc.returncode == 0 and dest.exists(), proc.stderr
         back = extract(dest)
         assert back == dept, model_diff(back, dept)
+
+
+def test_blank_looking_reasons_recalculate_like_python(soffice, tmp_path, examples):
+    """偏差原因 of only a line break, full-width or ordinary spaces counts as blank in the sheet's
+    hint exactly as in Python (Excel's TRIM alone keeps line breaks and U+3000)."""
+    dept = examples["001_岳阳市档案馆"]
+    reasons = ["\n", "\u3000", " \n ", "\u3000原因", "x"]
+    inds = list(dept.overall.indicators)
+    for k, reason in enumerate(reasons):
+        ind = inds[k]
+        w = ind.weight or 5.0
+        inds[k] = ind.model_copy(update={"weight": w, "score": w / 2, "deviation": reason})
+    dept = dept.model_copy(update={"overall": dept.overall.model_copy(update={"indicators": inds})})
+    mismatches, checked, outs = compare_recalculated([dept], tmp_path)
+    assert checked > 300 and not mismatches, mismatches[:10]
+    from selfeval_xl.scoring import is_blank_text
+
+    assert [is_blank_text(r) for r in reasons] == [True, True, True, False, False]
