@@ -382,6 +382,9 @@ def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:
         raise ValueError(f"data validation rejected for {ranges[:3]}: {opts}")
 
 
+ONE_PAGE_MAX_ROWS = 45
+
+
 def _print_setup(ws, sh: Sheet) -> None:
     ws.set_paper(9)  # A4 before fit_to_pages, or Excel falls back to Letter
     if sh.landscape:
@@ -390,7 +393,10 @@ def _print_setup(ws, sh: Sheet) -> None:
         ws.set_portrait()
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.center_horizontally()
-    ws.fit_to_pages(1, 0)
+    # 附件1 ends with the sign-off rows (填表人, 单位负责人签字): keep it on one page, as the official
+    # form is, unless a unit has so many projects that the print would become unreadably small
+    one_page = sh.role == "basic" and sh.n_rows <= ONE_PAGE_MAX_ROWS
+    ws.fit_to_pages(1, 1 if one_page else 0)
     ws.print_area(0, 0, sh.n_rows - 1, sh.print_cols - 1)
     if sh.repeat_rows:
         ws.repeat_rows(*sh.repeat_rows)

@@ -123,7 +123,9 @@ def test_print_setup(generated):
         ws = wb[name]
         assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 page wide
+        assert ws.page_setup.fitToWidth in (None, 1)  # 1 page wide
+        # 附件1 (ending with the sign-off rows) on one page, as the official form; the others as long as needed
+        assert ws.page_setup.fitToHeight in ((None, 1) if name == "附件1" else (0,))
         assert ws.print_title_rows and "&P" in ws.oddFooter.center.text
 
 
