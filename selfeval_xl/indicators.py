@@ -21,6 +21,9 @@ from functools import lru_cache
 
 _FW = str.maketrans("０１２３４５６７８９．，＋－％＞＜＝≧≦", "0123456789.,+-%><=≥≤")
 _NUM = re.compile(r"(\d+(?:\.\d+)?)")
+# (?<!\d) and possessive runs: clerk text with a long run of digits stays linear to scan
+_DATE_WORDS = re.compile(r"(?<!\d)\d++月\d++日|年底|年末|(?<!\d)\d{4}年")
+_DEADLINE_WORDS = re.compile(r"(?<!\d)\d++月\d++日|年底|年末|年内")
 OPERATORS = ("≥", "≤", ">", "<", "=", "不低于", "不少于", "不超过", "不超", "不高于", "以上", "以内", "以下")
 _GE = ("≥", "不低于", "不少于", "以上", "达到")
 _LE = ("≤", "不超过", "不超", "不高于", "以内", "以下", "控制在")
@@ -72,14 +75,14 @@ def parse_quantity(text: str) -> Quantity | None:
         op = "eq"
     else:
         op = "bare"
-    if re.search(r"\d+月\d+日|年底|年末|\d{4}年", t) and ("前" in t or "之前" in t or "底" in t):
+    if _DATE_WORDS.search(t) and ("前" in t or "之前" in t or "底" in t):
         return None  # a deadline, not a quantity
     return Quantity(op, raw * mult, raw, unit)
 
 
 def is_deadline(text: str) -> bool:
     t = normalize(text)
-    return bool(re.search(r"(\d+月\d+日|年底|年末|年内)", t)) and ("前" in t or "底" in t or "内" in t)
+    return bool(_DEADLINE_WORDS.search(t)) and ("前" in t or "底" in t or "内" in t)
 
 
 def has_operator(text: str) -> bool:

@@ -91,6 +91,8 @@ def _date_styles(z: zipfile.ZipFile) -> set[int]:
 def _parse_date_styles(root) -> set[int]:
     custom = {}
     for nf in root.iter(f"{{{NS}}}numFmt"):
+        if len(nf.get("formatCode", "")) > 255:  # Excel's limit; longer is not a real format (and slow to scan)
+            continue
         code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", nf.get("formatCode", ""))
         custom[int(nf.get("numFmtId"))] = bool(_DATE_CHARS.search(code)) and "0" not in code.split(";")[0][:1]
     out = set()
@@ -141,7 +143,9 @@ def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = No
 # A self-closing <c .../> is a styled blank (most cells of a template: merged areas, empty
 # inputs). Removing them before parsing halves lxml's work; the pattern only matches when the
 # first ">" after "<c " closes an empty element, so a cell with content is never touched.
-_BLANK_CELL = re.compile(rb"<c [^>]*/>")
+# Bounded: with "[^>]*" a part full of "<c " and no ">" took quadratic time (a hostile file
+# could stall a worker for hours); real cells carry a few short attributes.
+_BLANK_CELL = re.compile(rb"<c [^>]{0,256}/>")
 _REFS: dict[str, tuple[int, int]] = {}
 
 
@@ -171,7 +175,7 @@ def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -
 _FAST_CELL = re.compile(r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,6})")?(?: t="([a-zA-Z]{1,9})")?>'
                         r"(?:<f>([^<]*)</f>)?(?:<v>([^<]*)</v>)?</c>")
 _FAST_REST = re.compile(r"(?:<row [^<>]*>|</row>|\s)*")
-_FAST_PROT = re.compile(r'<sheetProtection\b[^>]*?\ssheet="(?:1|true)"')
+_FAST_PROT = re.compile(r'<sheetProtection\b[^>]{0,2000}?\ssheet="(?:1|true)"')
 _ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 

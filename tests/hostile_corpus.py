@@ -67,6 +67,16 @@ def _set(key: str, value):
     return fn
 
 
+def _all(*fns):
+    def fn(wb):
+        for f in fns:
+            f(wb)
+    return fn
+
+
+_FIRST_L2 = P.level1[0].level2[0].key
+
+
 def _meta(field: str, value: str):
     def fn(wb):
         ws = wb["_meta"]
@@ -175,6 +185,15 @@ def build(out: Path) -> dict[str, str]:
     add(f"{CODE}_38_大写扩展名.XLSX", "flag:PRE-301", copy)
     add(f"{CODE}_39_超大文本.xlsx", "flag:PRE-301", lambda p: _edit(base, p, _set("narrative.sections.basic_info", "档" * 30000)))
     add("~$" + good_name, "skipped", lambda p: p.write_bytes(b"\x00owner"))
+    # regular expressions meet hostile text: each of these was quadratic once (hours or minutes per file)
+    add("42_无尽单元格.xlsx", "unreadable:无法作为",
+        lambda p: _rewrite_part(base, p, "xl/worksheets/sheet3.xml",
+                                lambda d: d.replace(b"<sheetData>", b"<sheetData>" + b"<c " * 300_000, 1)))
+    digits = "1" * 30_000
+    add(f"{CODE}_43_长串数字.xlsx", "flag:PRE-301",
+        lambda p: _edit(base, p, _all(_set("narrative.sections.basic_info", digits),
+                                      _set(f"overall.ind.{_FIRST_L2}.0.target", digits),
+                                      _set(f"overall.ind.{_FIRST_L2}.0.actual", digits))))
     add(f"{CODE}_41_错误值.xlsx", "flag:FORMULA-101", lambda p: _edit(base, p, _set("basic.control_rate", "#DIV/0!")))
     base.unlink()
     return cases

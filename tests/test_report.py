@@ -274,3 +274,19 @@ def test_cover_unnumbered_body_from_one_attachments_continue():
     assert body._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
     assert tags.index(qn("w:pgNumType")) < tags.index(qn("w:cols"))
     assert attachments.footer.is_linked_to_previous and attachments._sectPr.find(qn("w:pgNumType")) is None
+
+
+def test_long_runs_of_digits_in_every_section(tmp_path):
+    """30,000 digits without a unit are no "figure": kept and printed as typed in every section,
+    the generated one included (its figure test once rescanned such a run from every digit)."""
+    prof = get_profile("yueyang-2023")
+    digits = "1" * 30_000
+    dept = Department.model_validate(dict(
+        code="1", name="单位", year=2023, profile=prof.id,
+        overall=dict(indicators=[dict(level1="产出指标", level2="时效指标", name="时限", target=digits,
+                                      actual=digits, weight=5, score=5)]),
+        narrative=dict(sections={s.key: digits for s in prof.report.sections}),
+    ))
+    assert any(s.generated for s in prof.report.sections)
+    text = body_text(render_report(dept, prof, tmp_path / "d.docx"))
+    assert text.count(digits) >= len(prof.report.sections) + 1  # every section, and the 附件2 row
