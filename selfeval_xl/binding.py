@@ -23,9 +23,6 @@ _OTHER = re.compile(r"^basic\.other\.(?P<ci>\d+)\.(?P<j>\d+)\.(?P<f>\w+)$")
 _PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
 
 
-_SLOT_FIELD_ENDS = {f[-1] for f in IND_FIELDS}
-
-
 class BindingError(ValueError):
     """The model does not fit the layout (too many rows for the slots, unknown names)."""
 
@@ -121,7 +118,7 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     ind_rows: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     other_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for key, v in values.items():
-        if v is None and key[-1] in _SLOT_FIELD_ENDS and _plan(key)[0] == "ind":
+        if v is None and _plan(key)[0] == "ind":
             continue  # a blank indicator slot (most of them): nothing to keep
         if (v == "" or isinstance(v, float)) and key in where:  # only then does the cell's type matter
             vtype = where[key][1].vtype

@@ -211,7 +211,6 @@ def kept_rows(sh: Sheet, values: dict[str, Any]) -> list[int]:
     return keep
 
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _RPR = ('<w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="宋体"/>{b}'
         '<w:sz w:val="{hp}"/><w:szCs w:val="{hp}"/></w:rPr>')
 
@@ -368,14 +367,7 @@ class _CachingEnvironment(Environment):
         return t
 
 
-_ENV: _CachingEnvironment | None = None
-
-
-def _jinja_env() -> _CachingEnvironment:
-    global _ENV
-    if _ENV is None:
-        _ENV = _CachingEnvironment()
-    return _ENV
+_JINJA = _CachingEnvironment()  # one per process: a worker renders many reports
 
 
 class _FixedTimeZip:
@@ -401,26 +393,16 @@ class _FixedTimeZip:
         self._z.close()
 
 
-def _fix_zip_times(path: str) -> None:
-    """Rewrite a saved .docx with fixed entry times (for the template build, saved by python-docx)."""
-    with zipfile.ZipFile(path) as z:
-        parts = [(i, z.read(i.filename)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in parts:
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(zi, data)
-
-
-def _save(tpl: DocxTemplate, target: str, attachments: str) -> None:
-    """What DocxTemplate.save does for our templates (no replaced pictures or media), with fixed
-    times, and the attachments put into the document part as it is written."""
+def save_package(document, target, replace: dict[str, Any] | None = None) -> None:
+    """Save a python-docx document as python-docx would, with fixed entry times, and with
+    ``replace[member](blob)`` applied to the named parts as they are written. Used for the
+    reports and for the template build, so both are byte-reproducible."""
     from docx.opc.pkgwriter import PackageWriter
 
-    tpl.pre_processing()
-    package = tpl.docx.part.package
-    document = tpl.docx.part.partname.lstrip("/")
-    writer = _FixedTimeZip(target, {document: lambda blob: _insert_attachments(blob, attachments)})
+    package = document.part.package
+    for part in package.parts:  # as OpcPackage.save does
+        part.before_marshal()
+    writer = _FixedTimeZip(target, replace)
     try:
         PackageWriter._write_content_types_stream(writer, package.parts)
         PackageWriter._write_pkg_rels(writer, package.rels)
@@ -443,14 +425,16 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     context = report_context(dept, profile, result)
     # the tables are placed after rendering: Jinja and docxtpl's fix-ups never see their XML
     context["attachments"] = ATTACHMENTS_MARKER
-    tpl.render(context, jinja_env=_jinja_env(), autoescape=True)
+    tpl.render(context, jinja_env=_JINJA, autoescape=True)
     attachments = attachments_xml(dept, layout, result.derived)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".docx", dir=out.parent)
     os.close(fd)
     try:
-        _save(tpl, tmp, attachments)
+        tpl.pre_processing()  # what DocxTemplate.save does first (no pictures or media are replaced here)
+        body = tpl.docx.part.partname.lstrip("/")
+        save_package(tpl.docx, tmp, {body: lambda blob: _insert_attachments(blob, attachments)})
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

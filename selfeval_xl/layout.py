@@ -215,11 +215,8 @@ class Layout:
 
             def ref(m: re.Match) -> str:
                 nonlocal local
-                other, target = self.where[m.group(1)]
-                if other.name != sh.name:
-                    local = False
-                    return f"{quote_sheet(other.name)}!{a1(target.r, target.c)}"
-                return a1(target.r, target.c)
+                local = local and self.where[m.group(1)][0].name == sh.name
+                return self.ref(m.group(1), sh.name)
 
             f = _REF.sub(ref, cell.formula)
             if _NEEDS_PREFIX.search(f):  # xlsx_write skips XlsxWriter's _xlfn expansion: keep that safe

@@ -2,12 +2,13 @@
 
 openpyxl builds a full object model (styles, validations, ranges) and needs two loads to get
 both a cell's formula and its cached value; the checker needs neither the model nor the
-second load. This reader opens the zip once and streams each worksheet with lxml, keeping
-per cell: the formula text (if any) and the cached value typed as openpyxl would type it
-(number, string, bool, error text, or datetime for date-formatted numbers).
+second load. This reader reads each worksheet once — a regular expression for sheets as
+XlsxWriter and Excel write them, lxml for anything else — keeping per cell: the formula text
+(if any) and the cached value typed as openpyxl would type it (number, string, bool, error
+text, or datetime for date-formatted numbers).
 
-Safety: ``safety.preflight`` has already refused DOCTYPEs and oversized parts; the parser
-here also resolves no entities and touches no network.
+Safety: ``safety.open_checked`` has already refused DOCTYPEs and oversized parts; lxml here
+also resolves no entities and touches no network, and every pattern is linear in its input.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def _rc(ref: str) -> tuple[int, int] | None:
 
 
 def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -> None:
-    # preflight has capped part sizes, so whole-part reads are safe
+    # safety.open_checked has capped part sizes, so whole-part reads are safe
     xml = _BLANK_CELL.sub(b"", z.read(part))
     if not _read_sheet_fast(xml, data, strings, dates):
         _read_sheet_lxml(xml, data, strings, dates)

@@ -181,8 +181,7 @@ def build_report_template(path: str | Path) -> Path:
     doc.core_properties.modified = dt.datetime(2024, 1, 1)
     doc.core_properties.last_modified_by = "selfeval-xl"
     doc.core_properties.revision = 1
-    doc.save(path)
-    from .docx_report import _fix_zip_times  # same fixed entry times as reports: reproducible builds
+    from .docx_report import save_package  # same fixed entry times as reports: reproducible builds
 
-    _fix_zip_times(str(path))
+    save_package(doc, str(path))
     return path

@@ -1,10 +1,11 @@
 """Refuse hostile or broken files before any XML is parsed.
 
-An .xlsx is a zip of XML parts. Before openpyxl touches it we look at the bytes and the zip
+An .xlsx is a zip of XML parts. Before any part is parsed we look at the bytes and the zip
 directory only: legacy .xls and encrypted workbooks are OLE files (say what to do); a zip
 whose entries are too many, too large or too compressed is refused (a 206 KB file can
-expand to a 200 MiB sheet); the parts a workbook needs must exist. Entity tricks inside
-the XML are stopped by defusedxml, which openpyxl uses when it is installed.
+expand to a 200 MiB sheet); the parts a workbook needs must exist; a DOCTYPE or ENTITY in
+any part (billion laughs, XXE) is refused. The zip stays open for the reader (``ooxml``);
+openpyxl, used for annotated copies, has defusedxml as well.
 """
 
 from __future__ import annotations
@@ -26,13 +27,8 @@ class UnsafeFile(ValueError):
     """A file refused before parsing; the message is for the user (Chinese) and names the file."""
 
 
-def preflight(path: Path) -> None:
-    """Refuse ``path`` (UnsafeFile, with a Chinese message) unless it is a plausible, safe .xlsx."""
-    open_checked(path).close()
-
-
 def open_checked(path: Path) -> zipfile.ZipFile:
-    """``preflight``, returning the zip it opened so the reader does not open it again."""
+    """The workbook's zip, opened once and checked; UnsafeFile (a Chinese message) when refused."""
     name = path.name
     try:
         size = path.stat().st_size
@@ -107,15 +103,3 @@ def _looks_text(head: bytes) -> bool:
                 continue
             return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
     return False
-
-
-def protected_sheets(path: Path) -> dict[str, bool]:
-    """Which worksheet parts still carry <sheetProtection> (by part name); cheap, no XML parsing."""
-    out: dict[str, bool] = {}
-    with zipfile.ZipFile(path) as z:
-        for info in z.infolist():
-            if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
-                with z.open(info) as f:
-                    data = f.read(MAX_ENTRY_UNCOMPRESSED)
-                out[info.filename] = b"<sheetProtection" in data
-    return out

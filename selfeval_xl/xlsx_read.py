@@ -5,7 +5,7 @@ compared with the recompute, and a difference becomes a *stated* figure for the 
 constant typed over a formula, a stale file, or a workbook from another tool). The metadata
 sheet says which profile, unit, year and project shape built the workbook, so the layout can
 be compiled again; sheets are found by name, or by recorded position when a clerk renamed
-them. Hostile files are refused by ``safety.preflight`` before any XML is parsed.
+them. Hostile files are refused by ``safety.open_checked`` before any XML is parsed.
 """
 
 from __future__ import annotations

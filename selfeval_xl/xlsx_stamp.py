@@ -4,7 +4,8 @@ Every unit of a batch with the same profile, year and project shape gets the sam
 merges, validations, conditional formats, print setup, protection and defined names; only
 the cells' contents, the row heights, the shared strings, the document title and the
 metadata differ. So XlsxWriter (the reference writer, ``xlsx_write._write``) draws one
-*skeleton* per structure — every cell present with its style but no content — and each unit
+*skeleton* per sheet structure (and the workbook-level parts once per list of sheets) —
+every cell present with its style but no content — and each unit
 is written by walking the same ``cell_writes`` the reference writer replays and serialising
 them into the skeleton's rows. The rest of the package is copied as it is.
 
@@ -27,16 +28,17 @@ from typing import Any
 from xlsxwriter.core import Core
 from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.utility import _utf16_len, _utf16_truncate
+from xlsxwriter.xmlwriter import XMLwriter
 
 from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
 
 from .layout import _REF, Layout, Shape, Sheet, a1, compile_layout
 from .xlsx_write import (
-    BLANK, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights, sheet_skeleton_xml,
+    BLANK, EXCEL_CELL_CHARS, FORMULA, MERGE, NUMBER, STRING, _strip_equals, cell_writes, doc_properties, meta_for,
+    row_heights, sheet_skeleton_xml,
 )
 
 _ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
-_STRMAX = 32767  # XlsxWriter's limit: longer strings are truncated (as Excel would refuse them)
 _ROW = re.compile(r'<row r="(\d+)"(?: spans="([^"]*)")?[^>]*?(/?)>')
 _CELL = re.compile(r'<c r="([A-Z]+\d+)"(?: s="(\d+)")?')
 _DEFAULT_PX = 20  # XlsxWriter's default row height in pixels (15 points)
@@ -56,10 +58,7 @@ class _SheetSkeleton:
     rows: list[_Row]
 
 
-def _escape(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
+_escape = XMLwriter()._escape_data  # XlsxWriter's own escaping of cell data: same bytes by construction
 
 
 def _row_tag(r: int, spans: str | None, height: float | None, empty: bool) -> str:
@@ -168,14 +167,18 @@ def _build_skeletons(layout: Layout, keys: list[str]) -> None:
                 parts.append((name, z.read(name)))
     if len(sheet_xml) != len(layout.sheets) + 1:
         raise AssertionError(f"skeleton has {len(sheet_xml)} sheets, layout {len(layout.sheets) + 1}")
-    if len(_SHEETS) > _MAX_SHEETS:
-        _SHEETS.clear()
     if len(_BOOKS) > _MAX_BOOKS:
         _BOOKS.clear()
     for i, key in enumerate(keys):
-        _SHEETS[key] = _parse_sheet(sheet_xml[i])
-    _SHEETS["meta"] = _parse_sheet(sheet_xml[len(layout.sheets)])
+        _keep_sheet(key, sheet_xml[i])
+    _keep_sheet("meta", sheet_xml[len(layout.sheets)])
     _BOOKS[_book_key(layout)] = parts
+
+
+def _keep_sheet(key: str, xml: str) -> None:
+    if len(_SHEETS) > _MAX_SHEETS:
+        _SHEETS.clear()
+    _SHEETS[key] = _parse_sheet(xml)
 
 
 class _Strings:
@@ -185,8 +188,8 @@ class _Strings:
         self.table = SharedStringTable()
 
     def index(self, s: str) -> int:
-        if len(s) > _STRMAX // 2 and _utf16_len(s) > _STRMAX:
-            s = _utf16_truncate(s, _STRMAX)
+        if len(s) > EXCEL_CELL_CHARS // 2 and _utf16_len(s) > EXCEL_CELL_CHARS:  # as XlsxWriter's write_string
+            s = _utf16_truncate(s, EXCEL_CELL_CHARS)
         return self.table._get_shared_string_index(s)
 
     def xml(self) -> str:
@@ -218,7 +221,7 @@ def _contents(writes, strings: _Strings) -> dict[tuple[int, int], str]:
                 elif value:
                     t = ' t="str"'
                 value = _escape(value)
-            out[rc] = f"{t}><f>{_escape(payload[1:] if payload.startswith('=') else payload)}</f><v>{value}</v></c>"
+            out[rc] = f"{t}><f>{_escape(_strip_equals(payload))}</f><v>{value}</v></c>"
         elif op == BLANK or op == MERGE:
             out.pop(rc, None)
     return out
@@ -257,7 +260,7 @@ def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any]
         book = _BOOKS[_book_key(layout)]
     for i, (sh, key) in enumerate(zip(layout.sheets, keys)):
         if key not in _SHEETS:  # e.g. 附件1 for a new mix of project categories: draw that sheet only
-            _SHEETS[key] = _parse_sheet(sheet_skeleton_xml(_blank(layout), sh, i == 0))
+            _keep_sheet(key, sheet_skeleton_xml(_blank(layout), sh, i == 0))
     strings = _Strings()
     own: dict[str, str] = {}
     for i, (sh, key) in enumerate(zip(layout.sheets, keys)):

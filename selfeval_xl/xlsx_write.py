@@ -91,10 +91,6 @@ def shape_for(dept: Department, profile: Profile, spares: int | None = None) -> 
                  project_categories=project_categories(dept, profile, spares))
 
 
-def _xl_value(v: Any) -> Any:
-    return "" if v is None else v
-
-
 def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
                    generated_at: dt.datetime | None = None, spares: int | None = None,
                    engine: str = "stamp") -> Path:
