@@ -23,7 +23,8 @@ from .indicators import has_operator, normalize, suggest
 from .layout import Layout, compile_layout, indicator_key, project_sheet_name
 from .model import Department, Indicator
 from .profile import Profile
-from .scoring import derive, group_indicators, xl_round
+from .forms.recompute import derive
+from .scoring import group_indicators, xl_round
 from .xlsx_write import shape_for
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -326,7 +327,7 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     if recomputed is not None and tuple(recomputed[0]) == tuple(shape.project_categories):
         derived = recomputed[1]
     else:
-        derived = derive(dept, profile, shape.project_categories)
+        derived = derive(dept, layout)
     flags: list[Flag] = []
     s = profile.scoring
     flags += check_stated(dept, profile, layout, derived)

@@ -23,7 +23,7 @@ from .model import Department
 from .normalize import parse_number
 from .profile import ProfileError, get_profile
 from .safety import UnsafeFile, open_checked
-from .scoring import derive
+from .forms.recompute import derive_values
 
 
 EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
@@ -239,14 +239,14 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     return flags
 
 
-def _formula_flags(book: Workbook, dept: Department, check_structure: bool = True,
+def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool = True,
                    ) -> tuple[dict[str, Any], list[Flag], dict[str, Any]]:
     """Compare formula cells with the layout and their cached values with the recompute.
 
     Returns (stated figures that differ from the recompute, flags, the recompute).
     """
     layout = book.layout
-    derived = derive(dept, layout.profile, layout.shape.project_categories)  # derive ignores stated figures
+    derived = derive_values(values, layout)  # the sheet's own formulas over the cells as typed
     stated: dict[str, Any] = {}
     flags: list[Flag] = []
     label_changes = 0
@@ -306,7 +306,7 @@ def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> Re
         raise ReadError(f"{Path(path).name}：数据无法解析（{e}）") from None
     if with_checks_of_structure:
         flags = _structure_flags(book) + flags
-    stated, fflags, derived = _formula_flags(book, dept, with_checks_of_structure)
+    stated, fflags, derived = _formula_flags(book, values, with_checks_of_structure)
     flags += fflags
     if stated:
         dept = dept.model_copy(update={"stated": stated})

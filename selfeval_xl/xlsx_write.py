@@ -27,7 +27,8 @@ from .layout import (
 )
 from .model import Department
 from .profile import Profile
-from .scoring import derive, project_categories
+from .forms.recompute import derive_values
+from .scoring import project_categories
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
@@ -104,7 +105,7 @@ def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
     layout = compile_layout(profile, shape)
     values = flatten(dept, layout)
     _check_cell_text_limit(values, layout)
-    derived = derive(dept, profile, shape.project_categories)
+    derived = derive_values(values, layout)
     for key, v in dept.stated.items():  # a source document's claims show as the cached value
         if key in derived:
             derived[key] = v

@@ -42,10 +42,13 @@ def without_stated(d: Department) -> Department:
 def after_roundtrip(d: Department) -> Department:
     """What extract(fill(d)) gives: the inputs, plus those stated figures that disagree with the
     recompute (fill writes stated figures as cached values; extract keeps the ones that differ)."""
+    from selfeval_xl.forms.recompute import derive
+    from selfeval_xl.layout import compile_layout
     from selfeval_xl.profile import get_profile
-    from selfeval_xl.scoring import derive
+    from selfeval_xl.xlsx_write import shape_for
 
-    want = derive(without_stated(d), get_profile(d.profile))
+    prof = get_profile(d.profile)
+    want = derive(without_stated(d), compile_layout(prof, shape_for(d, prof)))
     keep = {}
     for k, v in d.stated.items():
         w = want.get(k)

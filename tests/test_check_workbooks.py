@@ -14,7 +14,7 @@ from selfeval_xl.checking import check_workbook
 from selfeval_xl.cli import app
 from selfeval_xl.layout import compile_layout
 from selfeval_xl.profile import get_profile
-from selfeval_xl.scoring import derive
+from selfeval_xl.forms.recompute import derive
 from selfeval_xl.xlsx_write import shape_for, write_workbook
 
 from .conftest import EXAMPLES
@@ -47,10 +47,10 @@ def test_clean_fill_has_no_arithmetic_error_and_each_corruption_is_caught(tmp_pa
 
     key, code = data.draw(st.sampled_from([c for c in CORRUPTIBLE
                                            if not c[0].startswith("projects[0]") or dept.projects]))
-    right = derive(dept, P)[key]
+    layout = compile_layout(P, shape_for(dept, P))
+    right = derive(dept, layout)[key]
     wrong = (right or 0) + data.draw(st.sampled_from([1, 12.5, 100]))
     # a clerk types a constant over the formula cell
-    layout = compile_layout(P, shape_for(dept, P))
     sh, cell = layout.where[key]
     wb = openpyxl.load_workbook(path)
     wb[sh.name].cell(cell.r + 1, cell.c + 1).value = wrong

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from selfeval_xl.layout import compile_layout
 from selfeval_xl.libreoffice import convert
 from selfeval_xl.profile import get_profile
-from selfeval_xl.scoring import derive
+from selfeval_xl.forms.recompute import derive
 from selfeval_xl.xlsx_read import extract
 from selfeval_xl.xlsx_write import shape_for, write_workbook
 
@@ -43,7 +43,8 @@ def compare_recalculated(depts, tmp_path):
         prof = get_profile(dept.profile)
         shape = shape_for(dept, prof)
         files.append(write_workbook(dept, prof, src / f"u{i}.xlsx", generated_at=TS))
-        expected.append((compile_layout(prof, shape), derive(without_stated(dept), prof, shape.project_categories)))
+        layout = compile_layout(prof, shape)
+        expected.append((layout, derive(without_stated(dept), layout)))
     outs = convert(files, tmp_path / "recalc", "xlsx")
     mismatches, checked = [], 0
     for out, (layout, want) in zip(outs, expected):

@@ -1,0 +1,470 @@
+"""One formula language for the workbook and for Python: a small subset of Excel.
+
+A derived cell is declared once, as an Excel formula whose references name model keys —
+``=IF(N({b})>0,ROUND({a}/{b},2),"")``. ``Layout.render`` turns the ``{key}`` references into
+A1 addresses for the workbook; this module compiles the same text into Python and evaluates
+it with Excel's semantics, so the recompute a returned workbook is checked against cannot
+drift from the formula the clerk saw. A LibreOffice test holds the two equal.
+
+Only what the forms need is supported, and anything else is refused when a region is
+compiled (``FormulaError`` names the formula), never at check time:
+
+* numbers, "strings" ("" escapes a quote), TRUE/FALSE, ``{key}`` references, parentheses;
+* operators ``+ - * / & = <> < > <= >=`` and unary minus, with Excel's precedence;
+* functions ABS AND CLEAN COUNT IF ISBLANK ISNUMBER ISTEXT LEN MAX MIN N NOT OR ROUND
+  SUBSTITUTE SUM TRIM.
+
+Values are ``float``, ``str``, ``bool`` and ``None`` (a blank cell). As in Excel: a blank
+is 0 in arithmetic and "" in text; SUM, COUNT, MIN and MAX skip text and blanks given as
+references; ROUND is half away from zero on the 15-digit value; a number joined to text is
+written with 15 significant digits; errors (``#DIV/0!``, ``#VALUE!``) propagate.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable
+
+Value = float | str | bool | None
+
+
+class FormulaError(ValueError):
+    """A formula outside the supported subset; the message quotes it."""
+
+
+class XlError(Exception):
+    """An Excel error value raised while evaluating (#DIV/0!, #VALUE!); the cell shows it."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+# -- Excel's conversions ------------------------------------------------------------------------
+
+def xl_round(x: float, digits: int) -> float:
+    """Excel's ROUND: half away from zero, on the value as Excel sees it (15 digits)."""
+    d = Decimal(format(x, ".15g"))
+    q = Decimal(1).scaleb(-digits)
+    sign = -1 if d < 0 else 1
+    return float(sign * abs(d).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def xl_text(x: Value) -> str:
+    """A value as Excel writes it inside ``"..."&value`` (numbers with 15 significant digits)."""
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "TRUE" if x else "FALSE"
+    if isinstance(x, (int, float)):
+        s = format(x, ".15g")
+        if "e" in s:  # Excel: 1E+16, 1E-07
+            mant, exp = s.split("e")
+            s = f"{mant}E{exp[0]}{int(exp[1:]):02d}"
+        return s
+    return x
+
+
+def _num(x: Value) -> float:
+    """A value in arithmetic: blank 0, TRUE 1, numeric text its number, other text #VALUE!."""
+    if x is None:
+        return 0.0
+    if isinstance(x, bool):
+        return 1.0 if x else 0.0
+    if isinstance(x, (int, float)):
+        return float(x)
+    try:
+        return float(x.strip()) if x.strip() else _raise("#VALUE!")
+    except ValueError:
+        raise XlError("#VALUE!") from None
+
+
+def _raise(code: str):
+    raise XlError(code)
+
+
+_NUMBER_TYPES = frozenset((float, int))
+
+
+def _is_number(x: Value) -> bool:
+    return type(x) in _NUMBER_TYPES  # not bool, which Excel does not count as a number
+
+
+def _compare(a: Value, b: Value) -> int:
+    """Excel's ordering: blank takes the other side's type; numbers < text < booleans;
+    text compares case-insensitively."""
+    if a is None:
+        a = "" if isinstance(b, str) else (False if isinstance(b, bool) else 0.0)
+    if b is None:
+        b = "" if isinstance(a, str) else (False if isinstance(a, bool) else 0.0)
+    rank = lambda v: 2 if isinstance(v, bool) else (1 if isinstance(v, str) else 0)  # noqa: E731
+    ra, rb = rank(a), rank(b)
+    if ra != rb:
+        return -1 if ra < rb else 1
+    if ra == 1:
+        a, b = a.lower(), b.lower()
+    return (a > b) - (a < b)
+
+
+# -- functions: each receives its arguments as (value, came_from_reference) pairs -------------
+
+def _numbers(args, strict: bool) -> list[float]:
+    out = []
+    for v, is_ref in args:
+        if _is_number(v):
+            out.append(float(v))
+        elif is_ref or v is None:
+            continue  # text and blanks in references are skipped
+        elif strict:
+            out.append(_num(v))
+    return out
+
+
+def f_sum(*args):
+    total = 0.0
+    for x in _numbers(args, True):
+        total += x
+    return total
+
+
+def f_count(*args):
+    n = 0
+    for v, _ in args:
+        if type(v) in _NUMBER_TYPES:
+            n += 1
+    return float(n)
+
+
+def f_min(*args):
+    xs = _numbers(args, True)
+    return min(xs) if xs else 0.0
+
+
+def f_max(*args):
+    xs = _numbers(args, True)
+    return max(xs) if xs else 0.0
+
+
+def f_abs(x):
+    return abs(_num(x))
+
+
+def f_round(x, d):
+    return xl_round(_num(x), int(_num(d)))
+
+
+def f_n(x):
+    return float(x) if _is_number(x) else (1.0 if x is True else 0.0)
+
+
+def f_isnumber(x):
+    return _is_number(x)
+
+
+def f_istext(x):
+    return isinstance(x, str)
+
+
+def f_isblank(x):
+    return x is None
+
+
+def f_len(x):
+    return float(len(xl_text(x)))
+
+
+def f_trim(x):
+    return " ".join(p for p in xl_text(x).split(" ") if p)
+
+
+def f_clean(x):
+    return "".join(ch for ch in xl_text(x) if ord(ch) >= 32)
+
+
+def f_substitute(text, old, new):
+    o = xl_text(old)
+    return xl_text(text) if not o else xl_text(text).replace(o, xl_text(new))
+
+
+def _truth(x: Value) -> bool:
+    if x is True or x is False:
+        return x
+    if x is None:
+        return False
+    if isinstance(x, bool):
+        return x
+    if _is_number(x):
+        return x != 0
+    up = x.strip().upper()
+    if up in ("TRUE", "FALSE"):
+        return up == "TRUE"
+    raise XlError("#VALUE!")
+
+
+def f_and(*args):
+    return all([_truth(v) for v in args])
+
+
+def f_or(*args):
+    return any([_truth(v) for v in args])
+
+
+def f_not(x):
+    return not _truth(x)
+
+
+# aggregates see (value, came_from_reference) pairs: they skip text only when it is referenced
+_AGGREGATES = {"SUM", "COUNT", "MIN", "MAX"}
+
+FUNCTIONS: dict[str, tuple[Callable, int, int]] = {  # name: (function, min args, max args)
+    "SUM": (f_sum, 1, 255), "COUNT": (f_count, 1, 255), "MIN": (f_min, 1, 255), "MAX": (f_max, 1, 255),
+    "ABS": (f_abs, 1, 1), "ROUND": (f_round, 2, 2), "N": (f_n, 1, 1), "ISNUMBER": (f_isnumber, 1, 1),
+    "ISTEXT": (f_istext, 1, 1), "ISBLANK": (f_isblank, 1, 1), "LEN": (f_len, 1, 1), "TRIM": (f_trim, 1, 1),
+    "CLEAN": (f_clean, 1, 1), "SUBSTITUTE": (f_substitute, 3, 3), "AND": (f_and, 1, 255),
+    "OR": (f_or, 1, 255), "NOT": (f_not, 1, 1),
+}
+
+
+def arith(op: str, a: Value, b: Value) -> float:
+    x, y = _num(a), _num(b)
+    if op == "+":
+        return x + y
+    if op == "-":
+        return x - y
+    if op == "*":
+        return x * y
+    if y == 0:
+        raise XlError("#DIV/0!")
+    return x / y
+
+
+def concat(a: Value, b: Value) -> str:
+    return xl_text(a) + xl_text(b)
+
+
+_CMP = {"=": lambda c: c == 0, "<>": lambda c: c != 0, "<": lambda c: c < 0, ">": lambda c: c > 0,
+        "<=": lambda c: c <= 0, ">=": lambda c: c >= 0}
+
+
+def compare(op: str, a: Value, b: Value) -> bool:
+    if type(a) is float and type(b) is float:  # the common case, without Excel's type ordering
+        c = (a > b) - (a < b)
+    else:
+        c = _compare(a, b)
+    return _CMP[op](c)
+
+
+def if_(cond: Value) -> bool:
+    return _truth(cond)
+
+
+# -- parsing to Python source ---------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)
+  | (?P<str>"(?:[^"]|"")*")
+  | (?P<ref>\{[^{}]+\})
+  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
+  | (?P<op><=|>=|<>|[-+*/&=<>(),])
+""", re.VERBOSE)
+
+
+def tokenize(src: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(src):
+        m = _TOKEN.match(src, pos)
+        if not m:
+            raise FormulaError(f"公式 {src} 在第 {pos + 1} 个字符处无法识别：{src[pos:pos + 10]}")
+        pos = m.end()
+        if m.lastgroup != "ws":
+            out.append((m.lastgroup, m.group()))
+    return out
+
+
+class _Parser:
+    """Recursive descent with Excel's precedence: comparison < & < + - < * / < unary minus.
+
+    Each node becomes (python source, is_reference): references matter to SUM and friends,
+    which skip text given as a reference but not text given as a literal.
+    """
+
+    def __init__(self, src: str):
+        self.src = src
+        self.toks = tokenize(src)
+        self.i = 0
+        self.refs: list[str] = []
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        t = self.peek()
+        if t is None or (value is not None and t[1] != value):
+            want = f"“{value}”" if value else "更多内容"
+            raise FormulaError(f"公式 {self.src} 不完整：此处应有{want}")
+        self.i += 1
+        return t
+
+    def parse(self) -> str:
+        src, _ = self.comparison()
+        if self.peek() is not None:
+            raise FormulaError(f"公式 {self.src} 在“{self.peek()[1]}”处多出内容")
+        return src
+
+    def comparison(self):
+        left = self.concat()
+        while (t := self.peek()) and t[1] in _CMP:
+            self.take()
+            right = self.concat()
+            left = (f"compare({t[1]!r},{left[0]},{right[0]})", False)
+        return left
+
+    def concat(self):
+        left = self.additive()
+        while (t := self.peek()) and t[1] == "&":
+            self.take()
+            right = self.additive()
+            left = (f"concat({left[0]},{right[0]})", False)
+        return left
+
+    def additive(self):
+        left = self.term()
+        while (t := self.peek()) and t[1] in "+-" and t[0] == "op":
+            self.take()
+            right = self.term()
+            left = (f"arith({t[1]!r},{left[0]},{right[0]})", False)
+        return left
+
+    def term(self):
+        left = self.unary()
+        while (t := self.peek()) and t[1] in "*/" and t[0] == "op":
+            self.take()
+            right = self.unary()
+            left = (f"arith({t[1]!r},{left[0]},{right[0]})", False)
+        return left
+
+    def unary(self):
+        t = self.peek()
+        if t and t[1] in ("-", "+") and t[0] == "op":
+            self.take()
+            inner = self.unary()
+            return (f"arith('-',0.0,{inner[0]})" if t[1] == "-" else f"_num({inner[0]})"), False
+        return self.primary()
+
+    def primary(self):
+        t = self.take()
+        kind, text = t
+        if kind == "num":
+            return repr(float(text)), False
+        if kind == "str":
+            return repr(text[1:-1].replace('""', '"')), False
+        if kind == "ref":
+            key = text[1:-1]
+            self.refs.append(key)
+            return f"g({key!r})", True
+        if kind == "op" and text == "(":
+            inner = self.comparison()
+            self.take(")")
+            return inner[0], False
+        if kind == "name":
+            up = text.upper()
+            if up in ("TRUE", "FALSE") and not (self.peek() and self.peek()[1] == "("):
+                return repr(up == "TRUE"), False
+            return self.call(up)
+        raise FormulaError(f"公式 {self.src} 在“{text}”处无法识别")
+
+    def call(self, name: str):
+        self.take("(")
+        args: list[tuple[str, bool]] = []
+        if self.peek() and self.peek()[1] != ")":
+            while True:
+                args.append(self.comparison())
+                if self.peek() and self.peek()[1] == ",":
+                    self.take()
+                    continue
+                break
+        self.take(")")
+        if name == "IF":
+            if not 2 <= len(args) <= 3:
+                raise FormulaError(f"公式 {self.src} 中 IF 需要 2 或 3 个参数")
+            other = args[2][0] if len(args) == 3 else "False"
+            return f"({args[1][0]} if if_({args[0][0]}) else {other})", False
+        if name not in FUNCTIONS:
+            raise FormulaError(f"公式 {self.src} 使用了不支持的函数 {name}（可用：IF、{'、'.join(sorted(FUNCTIONS))}）")
+        _fn, lo, hi = FUNCTIONS[name]
+        if not lo <= len(args) <= hi:
+            raise FormulaError(f"公式 {self.src} 中 {name} 的参数个数不对")
+        if name == "ISNUMBER":  # inlined: the commonest test of the hint formulas
+            return f"(type({args[0][0]}) in _NUMBER_TYPES)", False
+        if name in ("AND", "OR"):  # every argument evaluated, as Excel does (no short cut)
+            joiner = " & " if name == "AND" else " | "
+            return "(" + joiner.join(f"_truth({src})" for src, _ in args) + ")", False
+        if name in _AGGREGATES:
+            if any(src.startswith(("'", '"')) for src, _ in args):
+                raise FormulaError(f"公式 {self.src} 中 {name} 的参数不能是文字（Excel 与 LibreOffice 对此结果不同）")
+            inner = ",".join(f"({src},{is_ref})" for src, is_ref in args)
+        else:
+            inner = ",".join(src for src, _ in args)
+        return f"f_{name.lower()}({inner})", False
+
+
+_NAMESPACE = {name: obj for name, obj in globals().items()
+              if name.startswith("f_") or name in ("arith", "concat", "compare", "if_", "_num", "_truth", "_NUMBER_TYPES")}
+
+
+class Program:
+    """Many formulas compiled into one Python function, evaluated in dependency order.
+
+    Formulas that read other formulas are placed after them once, when the program is
+    built; evaluating a unit is then straight-line code over one dict of values. Built once
+    per form structure and shared by every unit of that structure.
+    """
+
+    def __init__(self, formulas: dict[str, str]):
+        parsed: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for key, source in formulas.items():
+            if not source.startswith("="):
+                raise FormulaError(f"公式应以 = 开头：{source}")
+            p = _Parser(source[1:])
+            parsed[key] = (p.parse(), tuple(dict.fromkeys(p.refs)))
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = visiting, 2 = placed
+
+        def visit(key: str, chain: tuple[str, ...]) -> None:
+            st = state.get(key)
+            if st == 2:
+                return
+            if st == 1:
+                raise FormulaError("公式循环引用：" + " → ".join(chain + (key,)))
+            state[key] = 1
+            for ref in parsed[key][1]:
+                if ref in parsed:
+                    visit(ref, chain + (key,))
+            state[key] = 2
+            order.append(key)
+
+        for key in parsed:
+            visit(key, ())
+        lines = ["def run(v):", "    g = v.get"]
+        for key in order:
+            lines += ["    try:", f"        x = {parsed[key][0]}", "    except XlError as e:", "        x = e.code",
+                      f"    v[{key!r}] = 0.0 if x is None else x"]
+        lines.append("    return v")
+        ns = dict(_NAMESPACE, XlError=XlError)
+        exec(compile("\n".join(lines), "<formulas>", "exec"), ns)  # noqa: S102
+        self._run = ns["run"]
+        self.keys = tuple(order)
+        self.refs = {key: parsed[key][1] for key in order}
+
+    def __call__(self, inputs: dict[str, Any]) -> dict[str, Value]:
+        """Inputs and every formula's value in one dict (the inputs are not modified)."""
+        return self._run(dict(inputs))
+
+
+def evaluate(formulas: dict[str, str], inputs: dict[str, Any]) -> dict[str, Value]:
+    """Every formula's value, ``formulas`` mapping a key to its formula over ``{key}``
+    references to inputs or other formulas. For one-off use; layouts keep their ``Program``."""
+    values = Program(formulas)(inputs)
+    return {k: values[k] for k in formulas}
