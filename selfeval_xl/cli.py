@@ -62,7 +62,7 @@ def profiles_cmd() -> None:
 def generate_cmd(
     roster: Path = typer.Argument(..., help="名册文件（.xlsx 或 .csv，UTF-8/GBK）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
-    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help="地区配置名或 .toml 路径"),
+    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help="地区名，或地区文件夹的路径"),
     year: int = typer.Option(dt.date.today().year - 1, "--year", "-y", help="评价年度"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),

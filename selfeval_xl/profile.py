@@ -1,19 +1,25 @@
-"""Region profiles: weights, indicator slots, grades, rounding and the report outline.
+"""Regions: a folder of data — its rules (``region.toml``) and its forms (``forms/*.toml``).
 
-A profile is TOML data shipped in ``selfeval_xl/profiles/`` (or any path a coordinator passes).
-Both the Excel formulas (``layout``) and the Python recompute (``scoring``) read the same
-``Profile`` object, so a region's rules live in exactly one file.
+The rules say what is scored and how (weights, rounding, grades, tolerances), which
+indicator slots each 二级 offers, the 附件1 project categories and the report outline; the
+forms declare each sheet's grid (``forms.definition``). One ``Profile`` object carries both,
+with the source text of every file, so a workbook can carry its region whole
+(``Profile.sources``/``digest``) and be read where the region is not installed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-PROFILE_DIR = Path(__file__).parent / "profiles"
+from .forms.definition import FormError, SheetDef, parse_sheet
+
+REGION_DIR = Path(__file__).parent / "regions"
+REGION_FILE = "region.toml"
 
 
 class ProfileError(ValueError):
@@ -40,6 +46,13 @@ class Scoring(_Strict):
     money_tolerance: float = Field(default=0.01, ge=0)
     score_tolerance: float = Field(default=0.01, ge=0)
     show_grade_row: bool = False
+    execution_shown: bool | None = None  # 分值 printed beside the rate; defaults to execution_scored
+
+    @model_validator(mode="after")
+    def _shown(self) -> "Scoring":
+        if self.execution_shown is None:
+            object.__setattr__(self, "execution_shown", self.execution_scored)
+        return self
 
 
 class Grade(_Strict):
@@ -71,6 +84,7 @@ class ProjectRules(_Strict):
     default_category: str
     free_rows_per_category: int = Field(default=2, ge=0, le=20)
     spare_sheets: int = Field(default=2, ge=0, le=20)
+    category_rows: bool = True  # a subtotal row per category in 附件1 (false: one flat list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProjectRules":
@@ -82,8 +96,10 @@ class ProjectRules(_Strict):
 
 
 class Forms(_Strict):
-    basic_data_note: str = ""
-    project_note: str = ""
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    sheets: tuple[SheetDef, ...] = Field(min_length=1)  # in workbook order
+    guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
 
 
 class Section(_Strict):
@@ -103,9 +119,11 @@ class Profile(_Strict):
     scoring: Scoring
     grades: tuple[Grade, ...] = Field(min_length=1)
     level1: tuple[Level1, ...] = Field(min_length=1)
+    overall_level1: tuple[Level1, ...] = ()  # 附件2's indicator structure, where it differs from 附件3's
     projects: ProjectRules
-    forms: Forms = Forms()
+    forms: Forms
     report: Report
+    sources: tuple[tuple[str, str], ...] = ()  # (file, text) of every file of the region, for the workbook
 
     @model_validator(mode="after")
     def _weights_add_up(self) -> "Profile":
@@ -119,9 +137,13 @@ class Profile(_Strict):
         mins = [g.min for g in self.grades]
         if mins != sorted(mins, reverse=True) or mins[-1] != 0:
             raise ValueError("grades 必须按 min 从高到低排列，最后一档 min = 0")
-        keys = [l2.key for l1 in self.level1 for l2 in l1.level2]
-        if len(keys) != len(set(keys)):
-            raise ValueError("level1.level2.key 有重复")
+        for name, levels in (("level1", self.level1), ("overall_level1", self.overall_level1)):
+            keys = [l2.key for l1 in levels for l2 in l1.level2]
+            if len(keys) != len(set(keys)):
+                raise ValueError(f"{name}.level2.key 有重复")
+            if levels and abs(sum(l1.weight for l1 in levels) + (s.execution_weight if s.execution_scored else 0)
+                              - s.total) > 1e-9:
+                raise ValueError(f"{name}.weight 之和与 scoring.total = {_fmt_num(s.total)} 不符")
         skeys = [sec.key for sec in self.report.sections]
         if len(skeys) != len(set(skeys)):
             raise ValueError("report.sections.key 有重复")
@@ -132,12 +154,25 @@ class Profile(_Strict):
     def id(self) -> str:
         return self.profile.id
 
-    def level2_all(self) -> list[tuple[Level1, Level2]]:
-        return [(l1, l2) for l1 in self.level1 for l2 in l1.level2]
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the region's files (names and text): two copies with the same id and
+        another digest are different rules."""
+        h = hashlib.sha256()
+        for name, text in self.sources:
+            h.update(name.encode() + b"\0" + text.encode() + b"\0")
+        return h.hexdigest()
 
-    def level2_by_name(self, name: str) -> tuple[Level1, Level2] | None:
+    def levels(self, which: str = "project") -> tuple[Level1, ...]:
+        """The 一级/二级 structure of the project tables, or of the overall table ("overall")."""
+        return self.overall_level1 if which == "overall" and self.overall_level1 else self.level1
+
+    def level2_all(self, which: str = "project") -> list[tuple[Level1, Level2]]:
+        return [(l1, l2) for l1 in self.levels(which) for l2 in l1.level2]
+
+    def level2_by_name(self, name: str, which: str = "project") -> tuple[Level1, Level2] | None:
         want = normalize_label(name)
-        for l1, l2 in self.level2_all():
+        for l1, l2 in self.level2_all(which):
             if normalize_label(l2.name) == want:
                 return l1, l2
         return None
@@ -164,45 +199,122 @@ def _loc(err: dict) -> str:
     return ".".join(str(p) for p in err["loc"]) or "(根)"
 
 
-def parse_profile(data: dict, source: str) -> Profile:
+def _line_of(text: str, loc: tuple) -> int:
+    """Where a key of ``loc`` is written in the TOML text: after its table's header, the first
+    line that sets its last name (0 when it cannot be found, e.g. a missing key)."""
+    names = [p for p in loc if isinstance(p, str)]
+    if not names or not text:
+        return 0
+    lines = text.splitlines()
+    start = 0
+    if len(names) > 1:
+        for i, ln in enumerate(lines):
+            s = ln.strip()
+            if s.startswith("[") and s.strip("[]").strip() == names[0]:
+                start = i
+                break
+    for i in range(start, len(lines)):
+        s = lines[i].strip()
+        if s.startswith(names[-1]) and s[len(names[-1]):].lstrip().startswith("=") or f"{names[-1]} =" in s:
+            return i + 1
+    return start + 1 if start else 0
+
+
+def parse_profile(data: dict, source: str, text: str = "") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as e:
         lines = []
         for err in e.errors():
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  键 {_loc(err)}：{msg}")
-        raise ProfileError(f"配置文件 {source} 无效：\n" + "\n".join(lines)) from None
+            line = _line_of(text, err["loc"])
+            lines.append(f"  {f'第 {line} 行 ' if line else ''}键 {_loc(err)}：{msg}")
+        raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None
 
 
-def load_profile_file(path: str | Path) -> Profile:
-    path = Path(path)
+def _safe_member(folder: Path, rel: str, display: str) -> Path:
+    """A file named in region.toml, which must stay inside the region's folder."""
+    p = (folder / rel).resolve()
+    if folder.resolve() not in p.parents:
+        raise ProfileError(f"地区配置 {display}：forms.sheets 中的“{rel}”不在地区文件夹内")
+    return p
+
+
+def profile_from_sources(sources: dict[str, str], display: str) -> Profile:
+    """A region from its files' text (``region.toml`` and the forms it names) — from a folder,
+    or from the copy a workbook carries."""
+    if REGION_FILE not in sources:
+        raise ProfileError(f"地区配置 {display} 中没有 {REGION_FILE}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(f"找不到配置文件 {path}") from None
+        data = tomllib.loads(sources[REGION_FILE])
     except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"配置文件 {path} 不是有效的 TOML：{e}") from None
-    return parse_profile(data, str(path))
+        raise ProfileError(f"地区配置 {display}/{REGION_FILE} 不是有效的 TOML：{e}") from None
+    forms = data.get("forms")
+    if not isinstance(forms, dict) or not isinstance(forms.get("sheets"), list) or not forms["sheets"]:
+        raise ProfileError(f"地区配置 {display}/{REGION_FILE} 无效：\n  键 forms.sheets：应列出各表的定义文件")
+    sheets = []
+    for rel in forms["sheets"]:
+        if not isinstance(rel, str) or rel not in sources:
+            raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{rel}”找不到")
+        try:
+            sheets.append(parse_sheet(sources[rel], f"{display}/{rel}"))
+        except FormError as e:
+            raise ProfileError(str(e)) from None
+    data = dict(data, forms=dict(forms, sheets=tuple(sheets)),
+                sources=tuple(sorted(sources.items())))
+    return parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE])
+
+
+def read_region_sources(folder: Path) -> dict[str, str]:
+    """The text of ``region.toml`` and of every form file it names."""
+    display = folder.name
+    main = folder / REGION_FILE
+    try:
+        text = main.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(f"找不到地区配置 {main}（一个地区是一个文件夹，内有 {REGION_FILE}）") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"地区配置 {main} 不是 UTF-8 文字") from None
+    sources = {REGION_FILE: text}
+    try:
+        names = tomllib.loads(text).get("forms", {}).get("sheets", [])
+    except (tomllib.TOMLDecodeError, AttributeError):
+        names = []  # profile_from_sources says what is wrong
+    for rel in names if isinstance(names, list) else []:
+        if isinstance(rel, str):
+            p = _safe_member(folder, rel, display)
+            try:
+                sources[rel] = p.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{rel}”找不到") from None
+            except UnicodeDecodeError:
+                raise ProfileError(f"表格定义 {display}/{rel} 不是 UTF-8 文字") from None
+    return sources
+
+
+def load_region(folder: str | Path) -> Profile:
+    folder = Path(folder)
+    if folder.name == REGION_FILE:
+        folder = folder.parent
+    return profile_from_sources(read_region_sources(folder), folder.name)
 
 
 def available_profiles() -> list[str]:
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+    return sorted(p.name for p in REGION_DIR.iterdir() if (p / REGION_FILE).exists())
 
 
 @lru_cache(maxsize=32)
 def get_profile(name_or_path: str) -> Profile:
-    """A bundled profile by id, or a TOML file by path."""
-    candidate = PROFILE_DIR / f"{name_or_path}.toml"
-    if candidate.exists():
-        prof = load_profile_file(candidate)
-    elif name_or_path.endswith(".toml") or Path(name_or_path).exists():
-        prof = load_profile_file(name_or_path)
-    else:
-        raise ProfileError(
-            f"没有名为 {name_or_path} 的配置；可用：{'、'.join(available_profiles())}，或给出 .toml 文件路径"
-        )
-    return prof
+    """A shipped region by id, or a region folder (or its region.toml) by path."""
+    shipped = REGION_DIR / name_or_path
+    if "/" not in name_or_path and "\\" not in name_or_path and (shipped / REGION_FILE).exists():
+        return load_region(shipped)
+    p = Path(name_or_path)
+    if p.is_dir() or p.name == REGION_FILE:
+        return load_region(p)
+    raise ProfileError(
+        f"没有名为 {name_or_path} 的地区配置；可用：{'、'.join(available_profiles())}，或给出地区文件夹的路径"
+    )
 
 
 DEFAULT_PROFILE = "yueyang-2023"

@@ -1,0 +1,438 @@
+"""Compile a region's sheet definitions into the cells every edge walks.
+
+``build_sheet`` turns one ``SheetDef`` (forms/definition.py) into a ``layout.Sheet`` for a
+year and, for sheets repeated per project, a project index: grid blocks are placed as
+drawn; the rule-driven blocks (indicator slots, the total row, 附件1's project rows, the
+report sections, the guide) are drawn from the region's rules. Writer, reader, recompute,
+checks and the Word tables all read the result, so they follow the definition together.
+"""
+
+from __future__ import annotations
+
+import re
+from ..layout import (
+    GRADE, IND_FIELDS, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CondFormat, Sheet, Shape, _B, _count, _sum,
+    a1, blank_text, exec_score_formula, grade_formula, indicator_key, num, project_sheet_name, rate_formula,
+)
+from ..profile import Profile
+from .definition import Block, FormError, GridCell, SheetDef
+
+# what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
+DEVIATION_CHOICES = ("无", "无偏差")
+_INPUT_STYLE = {"text": "in_text", "longtext": "in_long", "money": "in_money", "int": "in_int", "area": "in_num",
+                "weight": "in_num", "score": "in_num"}
+_FORMULA_STYLE = {"money": "f_money", "rate": "f_rate", "score": "f_num", "weight": "f_num", "text": "f_text",
+                  "grade": "f_text"}
+_REF = re.compile(r"\{([^{}]+)\}")
+
+
+class _Context:
+    """What a sheet's blocks share while it is compiled: placeholders, the key prefix of the
+    repeated item, and each indicator block's weight and score keys for the total row."""
+
+    def __init__(self, sdef: SheetDef, profile: Profile, shape: Shape, index: int | None):
+        self.sdef, self.profile, self.shape, self.index = sdef, profile, shape, index
+        self.prefix = f"projects[{index}]" if index is not None else ""
+        self.sheet_name = sdef.name.replace("{n}", str((index or 0) + 1))
+        self.subs = {
+            "{year}": str(shape.year), "{prior_year}": str(shape.year - 1), "{n}": str((index or 0) + 1),
+            "{unit_name}": shape.unit_name, "{unit_code}": shape.unit_code, "{sheet}": self.sheet_name,
+            "{dept_name_label}": profile.profile.dept_name_label,
+        }
+        self.indicator_keys: dict[str, tuple[list[str], list[str]]] = {}
+
+    def text(self, s: str) -> str:
+        for k, v in self.subs.items():
+            if k in s:
+                s = s.replace(k, v)
+        return s
+
+    def key(self, k: str, file: str = "", line: int = 0) -> str:
+        k = k.replace("{sheet}", self.sheet_name)
+        if k.startswith("."):
+            if not self.prefix:
+                raise FormError(f"表格定义 {file} 第 {line} 行：键“{k}”以 . 开头，但本表不是按项目重复的表（repeat）")
+            return self.prefix + k
+        return k
+
+    def formula(self, f: str) -> str:
+        """A declared formula with relative keys resolved; text templates become Excel text joins."""
+        if not f.startswith("="):
+            parts, pos = [], 0
+            for m in _REF.finditer(f):
+                if m.start() > pos:
+                    parts.append('"' + self.text(f[pos:m.start()]).replace('"', '""') + '"')
+                parts.append("{" + self.key(m.group(1)) + "}")
+                pos = m.end()
+            if pos < len(f):
+                parts.append('"' + self.text(f[pos:]).replace('"', '""') + '"')
+            return "=" + ("&".join(parts) if parts else '""')
+        return _REF.sub(lambda m: "{" + self.key(m.group(1)) + "}", f.replace("{sheet}", self.sheet_name))
+
+
+def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | None = None) -> Sheet:
+    ctx = _Context(sdef, profile, shape, index)
+    sh = Sheet(ctx.sheet_name, sdef.role, widths=list(sdef.widths), print_cols=sdef.print_cols,
+               project=index, landscape=sdef.landscape)
+    b = _B(sh)
+    r = 0
+    table_first = table_last = None
+    for block in sdef.blocks:
+        start = r
+        if block.kind == "grid":
+            r = _grid(b, ctx, block, r)
+        elif block.kind == "indicators":
+            r = _indicators(b, ctx, block, r)
+        elif block.kind == "totals":
+            r = _totals(b, ctx, block, r)
+        elif block.kind == "project_rows":
+            r = _project_rows(b, ctx, block, r)
+        elif block.kind == "sections":
+            r = _sections(b, ctx, r)
+        elif block.kind == "guide":
+            r = _guide(b, ctx, r)
+        if block.table and r > start:
+            if table_last is not None and table_last != start - 1:
+                raise FormError(f"表格定义 {sdef.file} 第 {block.line} 行：正式表格的块（table = true）必须相连")
+            table_first = start if table_first is None else table_first
+            table_last = r - 1
+    if table_first is not None:
+        sh.table_rows = (table_first, table_last)
+    sh.repeat_rows = sdef.repeat_rows
+    return sh
+
+
+# -- grid blocks --------------------------------------------------------------------------------
+
+def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
+    formulas = {ctx.key(k): v for k, v in block.formulas}
+    prompts = {ctx.key(k): v for k, v in block.prompts}
+    exec_params = dict(block.param("exec", ()))
+    owner: dict[tuple[int, int], Cell] = {}
+    file = ctx.sdef.file
+    for i, row in enumerate(block.rows):
+        r = r0 + i
+        if row.height:
+            b.sh.heights[r] = row.height
+        for c, gc in enumerate(row.cells):
+            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, block)
+            if gc.kind == "merge_left":
+                left = owner.get((r, c - 1))
+                if left is None:
+                    raise FormError(f"表格定义 {file} 第 {gc.line} 行：第 {c + 1} 格的 < 左边没有可合并的格")
+                last_r = left.merge[0] if left.merge else left.r
+                left.merge = (max(last_r, r), c)
+                owner[(r, c)] = left
+            elif gc.kind == "merge_up":
+                up = owner.get((r - 1, c))
+                if up is None:
+                    raise FormError(f"表格定义 {file} 第 {gc.line} 行：第 {c + 1} 格的 ^ 上面没有可合并的格")
+                last_c = up.merge[1] if up.merge else up.c
+                up.merge = (r, max(last_c, c))
+                owner[(r, c)] = up
+            elif cell is not None:
+                owner[(r, c)] = cell
+    for cell in owner.values():
+        if cell.merge == (cell.r, cell.c):
+            cell.merge = None
+    for kind, style in (("warn", "cf_warn"), ("error", "cf_error")):
+        for k, criteria in getattr(block, kind):
+            key = ctx.key(k)
+            sh_cell = next((c for c in b.sh.cells if c.key == key), None)
+            if sh_cell is None:
+                raise FormError(f"表格定义 {file} 第 {block.line} 行：[block.{kind}] 的“{k}”不在该块的网格中")
+            b.sh.cond_formats.append(CondFormat((sh_cell.r, sh_cell.c), (sh_cell.r, sh_cell.c),
+                                                ctx.formula("=" + criteria)[1:], style))
+    _auto_prompts(b.sh, r0, r0 + len(block.rows))
+    return r0 + len(block.rows)
+
+
+def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dict, prompts: dict,
+               exec_params: dict, block: Block) -> Cell | None:
+    sh = b.sh
+    n = len(sh.cells)
+    if gc.kind == "label":
+        b.label(r, c, ctx.text(gc.text), style=gc.style)
+    elif gc.kind == "input":
+        key = ctx.key(gc.key, ctx.sdef.file, gc.line)
+        choices = DEVIATION_CHOICES if key.endswith(".deviation") else ()
+        sh.cells.append(Cell(r, c, "input", key=key, vtype=gc.vtype, style=gc.style or _INPUT_STYLE[gc.vtype],
+                             prompt=prompts.get(key), choices=choices))
+    elif gc.kind in ("formula", "hint"):
+        key = ctx.key(gc.key, ctx.sdef.file, gc.line)
+        f = ctx.formula(formulas[key])
+        if gc.kind == "hint":
+            b.hint(r, c, key, f)
+        else:
+            style = gc.style or _FORMULA_STYLE[gc.vtype]
+            sh.cells.append(Cell(r, c, "formula", key=key, vtype=gc.vtype, formula=f, style=style))
+    elif gc.kind == "exec":
+        if not exec_params:
+            raise FormError(f"表格定义 {ctx.sdef.file} 第 {gc.line} 行：&exec.{gc.key} 需要该块给出 exec = {{ key, executed, budget }}")
+        _exec_cell(b, ctx, gc.key, r, c, exec_params)
+    else:
+        return None
+    return sh.cells[n] if len(sh.cells) > n else None
+
+
+def _auto_prompts(sh: Sheet, r0: int, r1: int) -> None:
+    """An input without a declared prompt gets its row's label and its column's header, as
+    a clerk would read them off the form ("其中：当年财政拨款 年初预算数（万元）")."""
+    labels = {(c.r, c.c): c for c in sh.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()}
+    for cell in sh.cells:
+        if cell.kind != "input" or cell.prompt or not r0 <= cell.r < r1:
+            continue
+        row = next((labels[(cell.r, c)].text for c in range(cell.c - 1, -1, -1)
+                    if (cell.r, c) in labels and not _tall(labels[(cell.r, c)])), "")
+        head = next((labels[(r, cell.c)].text for r in range(cell.r - 1, -1, -1)
+                     if (r, cell.c) in labels and labels[(r, cell.c)].style == "header"), "")
+        text = (row + head).replace("\n", "").strip() or cell.key
+        unit = {MONEY: "（万元）", "int": "（人）", "area": "（㎡）"}.get(cell.vtype, "")
+        cell.prompt = (text + (unit if unit and unit not in text else ""))[:250]
+
+
+def _tall(cell: Cell) -> bool:
+    """A group label merged down several rows (项目资金（万元）): not a row's own label."""
+    return bool(cell.merge) and cell.merge[0] > cell.r
+
+
+# -- execution-rate cells from the rules ---------------------------------------------------------
+
+def _exec_cell(b: _B, ctx: _Context, part: str, r: int, c: int, params: dict) -> None:
+    s = ctx.profile.scoring
+    prefix = ctx.key(params["key"])
+    executed, full = "{" + ctx.key(params["executed"]) + "}", "{" + ctx.key(params["budget"]) + "}"
+    over = f"AND(N({full})>0,N({executed})>N({full}))"
+    if part == "rate":
+        b.formula(r, c, f"{prefix}.rate", rate_formula(executed, full, s.execution_rate_percent_decimals), RATE)
+        b.sh.cond_formats.append(CondFormat((r, c), (r, c), over, "cf_warn"))
+    elif part == "hint":
+        b.hint(r, c, f"{prefix}.hint.rate", f'=IF({over},"执行数超过全年预算数（超预算执行），请核实","")')
+    elif part == "weight":
+        b.label(r, c, num(s.execution_weight) if s.execution_shown else "—", style="f_num")
+    elif s.execution_scored:
+        b.formula(r, c, f"{prefix}.score", exec_score_formula("{" + f"{prefix}.rate" + "}", s.execution_weight,
+                                                               ctx.profile), SCORE)
+    else:
+        b.label(r, c, "—" if not s.execution_shown else "", style="f_num")
+
+
+def _exec_score_keys(ctx: _Context, exec_key: str | None) -> list[str]:
+    if not exec_key or not ctx.profile.scoring.execution_scored:
+        return []
+    return [f"{ctx.key(exec_key)}.score"]
+
+
+# -- indicator block and total row ---------------------------------------------------------------
+
+def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
+    """The 绩效指标 block: header row, then per 一级 and 二级 the rules' number of slots."""
+    prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
+    levels = ctx.profile.levels(block.param("levels", "project"))
+    first = r
+    heads = block.param("headers") or ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
+                                      "偏差原因分析及改进措施")
+    for c, text in enumerate(heads, start=1):
+        b.label(r, c, text, style="header")
+    b.sh.heights[r] = 30
+    r += 1
+    weight_keys: list[str] = []
+    score_keys: list[str] = []
+    for l1 in levels:
+        l1_first = r
+        l1_weights: list[str] = []
+        for l2 in l1.level2:
+            l2_first = r
+            for k in range(l2.rows):
+                keys = {f: indicator_key(prefix, l2.key, k, f) for f in IND_FIELDS}
+                b.input(r, 3, keys["name"], TEXT, prompt="三级指标名称")
+                b.input(r, 4, keys["target"], TEXT, prompt="年度指标值，如 ≥96%、≤181万元、12月31日之前")
+                b.input(r, 5, keys["actual"], TEXT, prompt="实际完成值：写实际数，不要带 ≥ ≤ 等符号")
+                b.input(r, 6, keys["weight"], WEIGHT, prompt="本行分值")
+                b.input(r, 7, keys["score"], SCORE, prompt="得分：0 到本行分值之间")
+                b.input(r, 8, keys["deviation"], TEXT, prompt="满分可选“无”；未得满分时必须写明偏差原因及改进措施",
+                        choices=DEVIATION_CHOICES)
+                w, s, d = "{" + keys["weight"] + "}", "{" + keys["score"] + "}", "{" + keys["deviation"] + "}"
+                b.hint(r, 9, f"{prefix}.hint.{l2.key}.{k}",
+                       f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",'
+                       f'IF(AND({s}<{w},{blank_text(d)}),"得分低于分值：请填写偏差原因","")),"")')
+                l1_weights.append(keys["weight"])
+                score_keys.append(keys["score"])
+                b.sh.heights[r] = 30
+                b.sh.optional_rows.add(r)
+                r += 1
+            b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
+        b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
+        wsum = _sum(l1_weights)
+        b.hint(l1_first, 10, f"{prefix}.hint.level1.{l1.key}",
+               f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
+               f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
+        b.sh.cond_formats.append(CondFormat(
+            (l1_first, 1), (l1_first, 1),
+            f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
+        weight_keys.extend(l1_weights)
+    b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
+    last = r - 1
+    d0 = first + 1
+    b.sh.cond_formats.append(CondFormat((d0, 7), (last, 7), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}>{a1(d0, 6)})", "cf_error"))
+    b.sh.cond_formats.append(CondFormat((d0, 8), (last, 8), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}<{a1(d0, 6)},{blank_text(a1(d0, 8))})", "cf_warn"))
+    ctx.indicator_keys[prefix] = (weight_keys, score_keys)
+    return r
+
+
+def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
+    """The total row (its label from the definition), and the grade row where the rules show one."""
+    s = ctx.profile.scoring
+    prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
+    if prefix not in ctx.indicator_keys:
+        raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：totals 之前没有 key 相同的 indicators 块")
+    weight_keys, score_keys = ctx.indicator_keys[prefix]
+    exec_score = _exec_score_keys(ctx, block.param("exec"))
+    b.label(r, 0, block.param("label", "总分"), c2=5, style="header")
+    w_expr = _sum(weight_keys)
+    if s.execution_scored:
+        w_expr = f"{num(s.execution_weight)}+{w_expr}"
+    b.formula(r, 6, f"{prefix}.weight_total", f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT)
+    all_scores = exec_score + score_keys
+    b.formula(r, 7, f"{prefix}.total_score", f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE)
+    b.label(r, 8, "", style="label")
+    total_ref = "{" + f"{prefix}.total_score" + "}"
+    b.hint(r, 9, f"{prefix}.hint.total",
+           f'=IF({_count(weight_keys)}=0,"",IF(ABS({{{prefix}.weight_total}}-{num(s.total)})>0.0001,'
+           f'"分值合计"&{{{prefix}.weight_total}}&"，应为{num(s.total)}",""))')
+    if s.show_grade_row:
+        r += 1
+        b.label(r, 0, block.param("grade_label", "评价等次"), c2=5, style="header")
+        b.formula(r, 6, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, c2=8, style="f_text")
+    else:
+        # the official form has no grade row: the live grade sits beside the total, unprinted
+        b.formula(r, 10, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, style="f_side")
+    return r + 1
+
+
+# -- 附件1's project rows ---------------------------------------------------------------------------
+
+def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
+    """项目支出: its total row, then per category of the rules a subtotal row, one row per
+    project with a 附件3 (本年数 taken from it by formula) and the rules' free rows."""
+    rules = ctx.profile.projects
+    key = block.param("key", "basic.projects")
+    spans = [tuple(sp) for sp in block.param("spans", ((1, 2), (3, 4), (5, 6)))]
+    fields = ("prior", "budget", "final")
+    hint_col = block.param("hint_col", 7)
+    total_row = r
+    r += 1
+    cat_keys: list[str] = []
+    show_categories = rules.category_rows
+    for ci, (cat, cat_label) in enumerate(zip(rules.categories, rules.category_labels)):
+        cat_row = r
+        if show_categories:
+            r += 1
+        members: list[dict[str, str]] = []
+        for i, pc in enumerate(ctx.shape.project_categories):
+            if pc != cat:
+                continue
+            p = f"projects[{i}]"
+            b.formula(r, 0, f"{p}.basic.name", f'=""&{{{p}.name}}', TEXT, style="f_indent")
+            (c1, c2), (c3, c4), (c5, c6) = spans
+            b.input(r, c1, f"{p}.prior_year_final", MONEY, c2=c2, prompt="该项目上年决算数（万元）")
+            b.formula(r, c3, f"{p}.basic.budget", f"={{{p}.funds.total.full}}", c2=c4)
+            b.formula(r, c5, f"{p}.basic.final", f"={{{p}.funds.total.executed}}", c2=c6)
+            b.hint(r, hint_col, f"{p}.hint.basic", f'="← 本年数取自{project_sheet_name(i)}"')
+            members.append({"prior": f"{p}.prior_year_final", "budget": f"{p}.basic.budget", "final": f"{p}.basic.final"})
+            r += 1
+        for j in range(rules.free_rows_per_category):
+            k = f"basic.other.{ci}.{j}"
+            b.input(r, 0, f"{k}.name", TEXT, prompt=f"无附件3 表的{cat}项目名称")
+            for (c, c2), f in zip(spans, fields):
+                b.input(r, c, f"{k}.{f}", MONEY, c2=c2, prompt=f"{cat}项目（万元）")
+            members.append({f: f"{k}.{f}" for f in fields})
+            b.sh.optional_rows.add(r)
+            r += 1
+        ck = f"{key}.cat{ci}"
+        if show_categories:
+            for (c, c2), f in zip(spans, fields):
+                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2)
+            b.label(cat_row, 0, cat_label, style="indent1")
+            cat_keys.append(ck)
+        else:
+            cat_keys.extend(m for m in members)  # type: ignore[arg-type]
+    b.label(total_row, 0, block.param("label", "项目支出："), style="label_left")
+    for (c, c2), f in zip(spans, fields):
+        refs = [f"{k}.{f}" for k in cat_keys] if show_categories else [m[f] for m in cat_keys]  # type: ignore[index]
+        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2)
+    return r
+
+
+# -- sheets written from the rules: report sections and the guide -------------------------------
+
+def _sections(b: _B, ctx: _Context, r: int) -> int:
+    for sec in ctx.profile.report.sections:
+        b.label(r, 0, sec.title + (f"\n（{sec.hint}）" if sec.hint else ""), style="label_left")
+        b.input(r, 1, f"narrative.sections.{sec.key}", LONGTEXT, prompt=sec.hint[:250] or sec.title)
+        b.sh.heights[r] = 150 if not sec.hint.startswith("没有") else 40
+        r += 1
+    return r
+
+
+def _guide(b: _B, ctx: _Context, r: int) -> int:
+    profile, shape = ctx.profile, ctx.shape
+    b.label(r, 0, f"{shape.year}年度部门整体支出绩效自评 填表说明", c2=1, style="title")
+    b.sh.heights[r] = 30
+    r += 2
+    lines = [
+        ("单位", f"{shape.unit_code} {shape.unit_name}"),
+        ("适用规则", f"{profile.profile.name}（{profile.id}）"),
+        ("图例", "浅黄色单元格：请填写"),
+        ("", "灰色单元格：自动计算，已锁定，无需也不能修改"),
+        ("", "红色底纹：数据有误（如得分超过分值、分值合计不符）；橙/黄色底纹：请核实或补充说明"),
+        ("", "表格右侧红字（不打印）：即时校验提示"),
+        ("填写顺序", profile.forms.guide_order or
+         "① 附件3：每个一级项目一张表（名册之外的项目请用空白的备用表）；"
+         "② 附件1：人员、三公经费、公用经费等，项目行的本年预算数/决算数自动取自附件3；"
+         "③ 附件2：部门整体预算、收入性质、基本支出和绩效指标；④ 报告正文：各部分文字和人员经费。"),
+        ("金额", "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
+        ("执行率", _exec_rule(profile)),
+        ("分值", _weights_rule(profile)),
+        ("得分", "得分在 0 与本行分值之间；未得满分的，必须填写偏差原因分析及改进措施。"
+                 "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。"),
+        ("评价等次", "；".join(f"{g.name}：{num(g.min)} 分及以上" if g.min > 0 else f"{g.name}：低于 {num(profile.grades[-2].min)} 分"
+                          for g in profile.grades)),
+    ]
+    if any(s.uses_projects for s in profile.forms.sheets):
+        lines.append(("无附件3 的项目", "在附件1 相应类别下的空白行填写项目名称和金额。"))
+    lines.append(("保护", "各表已保护（无密码），仅为防止误改公式；请勿删除、插入行列或重命名工作表。"))
+    for k, v in lines:
+        b.label(r, 0, k, style="label_left")
+        style = {"浅黄色单元格：请填写": "legend_input", "灰色单元格：自动计算，已锁定，无需也不能修改": "legend_formula"}.get(v, "label_left")
+        if v.startswith("红色底纹"):
+            style = "legend_error"
+        elif v.startswith("表格右侧红字"):
+            style = "legend_hint"
+        b.label(r, 1, v, style=style)
+        b.sh.heights[r] = 20 if len(v) < 60 else 36 * (1 + len(v) // 120)
+        r += 1
+    return r
+
+
+def _weights_rule(profile: Profile) -> str:
+    s = profile.scoring
+    parts = [f"{l1.name} {num(l1.weight)} 分" for l1 in profile.level1]
+    if s.execution_scored:
+        parts.append(f"预算执行率 {num(s.execution_weight)} 分")
+    text = "一级指标分值：" + "；".join(parts) + f"；合计 {num(s.total)} 分。"
+    if s.execution_shown and not s.execution_scored:
+        text += f"预算执行率显示分值 {num(s.execution_weight)} 分，但不计入合计。"
+    return text
+
+
+def _exec_rule(profile: Profile) -> str:
+    s = profile.scoring
+    rounding = ("执行率先四舍五入到" + ("整数百分比" if s.execution_rate_percent_decimals == 0
+                                      else f"{s.execution_rate_percent_decimals} 位小数的百分比") + "，再") \
+        if s.execution_rate_percent_decimals >= 0 else ""
+    if not s.execution_scored:
+        return "执行率 = 全年执行数 ÷ 全年预算数，只显示、不计分。"
+    return (f"执行率 = 全年执行数 ÷ 全年预算数；{rounding}按 分值 × 执行率（最高 100%）计分，"
+            f"即 {num(s.execution_weight)} 分 × 执行率。超过 100% 的为超预算执行，会被提示。")
+

@@ -1,0 +1,341 @@
+"""The form-definition format: one TOML file per sheet, its grid drawn as a text table.
+
+Why a drawn grid: a coordinator reviews a region the way she reads the paper form, row by
+row, and a change shows in a diff as the row that changed. A sheet file is a list of blocks
+(``[[block]]``); most are ``grid`` blocks, the rest are parts whose rows come from the rules
+(indicator slots per 二级, the total row, 附件1's project rows, report sections, the guide).
+
+Grid syntax — one line per row, cells separated by ``|`` (``\\|`` for a literal bar):
+
+* ``text`` a label; ``text ::style`` with a style (header, title, note, label_left …);
+  ``\\n`` is a line break; ``{year}``, ``{prior_year}``, ``{n}`` (the project number),
+  ``{unit_name}``, ``{unit_code}``, ``{dept_name_label}``, ``{sheet}`` are filled in;
+* ``<`` merged into the cell on its left, ``^`` into the cell above; ``~`` no cell at all;
+* ``$key`` or ``$key:type`` a cell the clerk fills, bound to a model key (types: text,
+  longtext, money, int, area, weight, score);
+* ``=key`` or ``=key:type`` a derived cell (types: money, rate, score, weight, text, grade)
+  whose formula is in the block's ``[block.formulas]``; ``!key`` an unprinted hint cell;
+* ``&exec.weight``, ``&exec.rate``, ``&exec.score``, ``&exec.hint`` the execution-rate cells,
+  drawn from the rules (rounding, weight, whether it counts) for the block's ``exec``;
+* a trailing ``@30`` sets the row height; a line ``-`` is an empty row; ``#`` starts a comment.
+
+Keys starting with ``.`` belong to the sheet's repeat item (``projects[0].name`` on 附件3(1)).
+A formula is Excel with ``{key}`` references (``=SUM({.funds.current.full},…)``); text without
+a leading ``=`` is a text template (``填表人：{signoff.preparer}``). Errors name file, line, key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .formula import FormulaError, Program
+
+INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score")
+DERIVED_TYPES = ("money", "rate", "score", "weight", "text", "grade")
+LABEL_STYLES = ("label", "label_left", "label_right", "label_center", "header", "title", "attach", "note",
+                "footer", "footer_label", "indent1", "indent2", "indent3")
+ROLES = ("guide", "basic", "overall", "project", "narrative", "other")
+EXEC_PARTS = ("weight", "rate", "score", "hint")
+BLOCK_KINDS = ("grid", "indicators", "totals", "project_rows", "sections", "guide")
+_KEY = re.compile(r"^\.?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff{}()\[\]]+)*$")
+_HEIGHT = re.compile(r"^@(\d+(?:\.\d+)?)$")
+
+
+class FormError(ValueError):
+    """A region definition that cannot be used; the message names file, line and key."""
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One cell as drawn: what it is, and its text, key, type and style."""
+
+    kind: str  # label | input | formula | hint | exec | merge_left | merge_up | none
+    text: str = ""
+    key: str = ""
+    vtype: str = ""
+    style: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class GridRow:
+    cells: tuple[GridCell, ...]
+    height: float | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    table: bool = True
+    rows: tuple[GridRow, ...] = ()
+    params: tuple[tuple[str, Any], ...] = ()
+    formulas: tuple[tuple[str, str], ...] = ()
+    prompts: tuple[tuple[str, str], ...] = ()
+    warn: tuple[tuple[str, str], ...] = ()
+    error: tuple[tuple[str, str], ...] = ()
+    line: int = 0
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
+
+
+@dataclass(frozen=True)
+class SheetDef:
+    name: str
+    role: str
+    file: str
+    blocks: tuple[Block, ...]
+    widths: tuple[float, ...] = ()
+    print_cols: int = 0
+    repeat_rows: tuple[int, int] | None = None
+    landscape: bool = True
+    repeat: str | None = None  # "projects": one sheet per project
+    source: str = field(default="", compare=False, repr=False)
+
+    @property
+    def uses_projects(self) -> bool:
+        """Whether the sheet's rows depend on which projects the unit has (附件1)."""
+        return any(b.kind == "project_rows" for b in self.blocks)
+
+
+_SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "block"}
+_BLOCK_KEYS = {"grid", "indicators", "totals", "project_rows", "sections", "guide", "table", "exec", "formulas",
+               "prompts", "warn", "error"}
+
+
+def _fail(file: str, line: int, key: str, msg: str) -> FormError:
+    where = f"{file} 第 {line} 行" if line else file
+    return FormError(f"表格定义 {where}（{key}）：{msg}")
+
+
+def _lines_of(source: str, marker: str) -> list[int]:
+    """1-based line numbers of each line that starts with ``marker`` (after spaces)."""
+    return [i + 1 for i, ln in enumerate(source.splitlines()) if ln.lstrip().startswith(marker)]
+
+
+def _split_cells(line: str) -> list[str]:
+    parts, cur, esc = [], [], False
+    for ch in line:
+        if esc:
+            cur.append(ch if ch == "|" else "\\" + ch)
+            esc = False
+        elif ch == "\\":
+            esc = True
+        elif ch == "|":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if esc:
+        cur.append("\\")
+    parts.append("".join(cur))
+    return parts
+
+
+def parse_cell(raw: str, file: str, line: int, where: str) -> GridCell:
+    s = raw.strip()
+    if s == "<":
+        return GridCell("merge_left", line=line)
+    if s == "^":
+        return GridCell("merge_up", line=line)
+    if s == "~":
+        return GridCell("none", line=line)
+    sigil = s[:1]
+    if sigil in "$=!" and len(s) > 1 and not s.startswith("=="):
+        body = s[1:]
+        key, _, vtype = body.partition(":")
+        key, style = key.strip(), ""
+        if " ::" in vtype:
+            vtype, _, style = vtype.partition(" ::")
+        elif " ::" in key:
+            key, _, style = key.partition(" ::")
+        vtype, style, key = vtype.strip(), style.strip(), key.strip()
+        if not _KEY.match(key.replace("{sheet}", "s")):
+            raise _fail(file, line, where, f"“{key}”不是有效的键（字母、数字、下划线，以 . 分隔）")
+        if style and style not in LABEL_STYLES + ("footer",):
+            raise _fail(file, line, where, f"样式“{style}”未知（可用：{'、'.join(LABEL_STYLES)}）")
+        if sigil == "$":
+            vtype = vtype or "text"
+            if vtype not in INPUT_TYPES:
+                raise _fail(file, line, where, f"填写格类型“{vtype}”未知（可用：{'、'.join(INPUT_TYPES)}）")
+            return GridCell("input", key=key, vtype=vtype, style=style, line=line)
+        if sigil == "=":
+            vtype = vtype or "money"
+            if vtype not in DERIVED_TYPES:
+                raise _fail(file, line, where, f"计算格类型“{vtype}”未知（可用：{'、'.join(DERIVED_TYPES)}）")
+            return GridCell("formula", key=key, vtype=vtype, style=style, line=line)
+        return GridCell("hint", key=key, vtype="text", line=line)
+    if sigil == "&":
+        part = s[1:]
+        if not part.startswith("exec.") or part[5:] not in EXEC_PARTS:
+            raise _fail(file, line, where, f"“{s}”未知（可用：{'、'.join('&exec.' + p for p in EXEC_PARTS)}）")
+        return GridCell("exec", key=part[5:], line=line)
+    text, style = s, "label"
+    if " ::" in s or s.startswith("::"):
+        text, _, style = s.rpartition("::")
+        text, style = text.strip(), style.strip()
+        if style not in LABEL_STYLES:
+            raise _fail(file, line, where, f"样式“{style}”未知（可用：{'、'.join(LABEL_STYLES)}）")
+    return GridCell("label", text=text.replace("\\n", "\n"), style=style, line=line)
+
+
+def parse_grid(text: str, file: str, first_line: int) -> tuple[GridRow, ...]:
+    rows: list[GridRow] = []
+    lines = text.split("\n")
+    for i, ln in enumerate(lines):
+        line_no = first_line + i
+        s = ln.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s == "-":
+            rows.append(GridRow((), None, line_no))
+            continue
+        parts = _split_cells(s)
+        height = None
+        m = _HEIGHT.match(parts[-1].strip())
+        if m and len(parts) > 1:
+            height = float(m.group(1))
+            parts = parts[:-1]
+        cells = tuple(parse_cell(p, file, line_no, f"网格第 {len(rows) + 1} 行第 {j + 1} 格") for j, p in enumerate(parts))
+        if cells and cells[0].kind == "merge_left":
+            raise _fail(file, line_no, "网格", "一行的第一格不能是 <（左边没有可合并的格）")
+        if not rows and any(c.kind == "merge_up" for c in cells):
+            raise _fail(file, line_no, "网格", "第一行不能有 ^（上面没有可合并的格）")
+        rows.append(GridRow(cells, height, line_no))
+    return tuple(rows)
+
+
+def _pairs(v: Any, file: str, line: int, key: str) -> tuple[tuple[str, str], ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values()):
+        raise _fail(file, line, key, "应为“键 = 文字”的表")
+    return tuple(v.items())
+
+
+def parse_sheet(source: str, file: str) -> SheetDef:
+    """A sheet file's text → ``SheetDef``; every problem is a ``FormError`` naming file and line."""
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as e:
+        raise FormError(f"表格定义 {file} 不是有效的 TOML：{e}") from None
+    unknown = set(data) - _SHEET_KEYS
+    if unknown:
+        k = sorted(unknown)[0]
+        raise _fail(file, (_lines_of(source, k) or [0])[0], k, f"未知的键（可用：{'、'.join(sorted(_SHEET_KEYS))}）")
+    for k in ("name", "role"):
+        if not isinstance(data.get(k), str) or not data[k]:
+            raise _fail(file, 0, k, "必须给出（文字）")
+    if data["role"] not in ROLES:
+        raise _fail(file, (_lines_of(source, "role") or [0])[0], "role", f"应为 {'、'.join(ROLES)} 之一")
+    repeat = data.get("repeat")
+    if repeat not in (None, "projects"):
+        raise _fail(file, (_lines_of(source, "repeat") or [0])[0], "repeat", "只能是 \"projects\"")
+    block_lines = _lines_of(source, "[[block]]")
+    grid_lines = [n for n in _lines_of(source, "grid") if re.match(r"\s*grid\s*=", source.splitlines()[n - 1])]
+    blocks: list[Block] = []
+    grids_seen = 0
+    raw_blocks = data.get("block") or []
+    if not isinstance(raw_blocks, list) or not raw_blocks:
+        raise _fail(file, 0, "block", "至少要有一个 [[block]]")
+    for bi, raw in enumerate(raw_blocks):
+        line = block_lines[bi] if bi < len(block_lines) else 0
+        where = f"block[{bi + 1}]"
+        unknown = set(raw) - _BLOCK_KEYS
+        if unknown:
+            raise _fail(file, line, f"{where}.{sorted(unknown)[0]}", f"未知的键（可用：{'、'.join(sorted(_BLOCK_KEYS))}）")
+        kinds = [k for k in BLOCK_KINDS if k in raw]
+        if len(kinds) != 1:
+            raise _fail(file, line, where, f"每个块要有且只有一个：{'、'.join(BLOCK_KINDS)}")
+        kind = kinds[0]
+        rows: tuple[GridRow, ...] = ()
+        params: dict[str, Any] = {}
+        if kind == "grid":
+            if not isinstance(raw["grid"], str):
+                raise _fail(file, line, f"{where}.grid", "应为多行文字（'''…'''）")
+            gl = grid_lines[grids_seen] if grids_seen < len(grid_lines) else line
+            grids_seen += 1
+            text = raw["grid"]
+            rows = parse_grid(text, file, gl + 1)  # TOML drops the newline right after '''
+            if not rows:
+                raise _fail(file, gl, f"{where}.grid", "网格是空的")
+        else:
+            params = raw[kind] if isinstance(raw[kind], dict) else {}
+        if "exec" in raw:
+            ex = raw["exec"]
+            if not isinstance(ex, dict) or set(ex) != {"key", "executed", "budget"}:
+                raise _fail(file, line, f"{where}.exec", "应为 { key = …, executed = …, budget = … }")
+            params["exec"] = tuple(sorted(ex.items()))
+        formulas = _pairs(raw.get("formulas"), file, line, f"{where}.formulas")
+        for k, f in formulas:
+            if f.startswith("="):
+                try:
+                    Program({"x": _plain_refs(f)})
+                except FormulaError as e:
+                    fl = next((n for n in _lines_of(source, f'"{k}"')), line)
+                    raise _fail(file, fl, f"{where}.formulas.{k}", str(e)) from None
+        blocks.append(Block(
+            kind=kind, table=bool(raw.get("table", True)), rows=rows,
+            params=tuple(sorted((k, _freeze(v)) for k, v in params.items())), formulas=formulas,
+            prompts=_pairs(raw.get("prompts"), file, line, f"{where}.prompts"),
+            warn=_pairs(raw.get("warn"), file, line, f"{where}.warn"),
+            error=_pairs(raw.get("error"), file, line, f"{where}.error"),
+            line=line,
+        ))
+    _check_keys(blocks, file)
+    rr = data.get("repeat_rows")
+    return SheetDef(
+        name=data["name"], role=data["role"], file=file, blocks=tuple(blocks),
+        widths=tuple(float(w) for w in data.get("widths", ())), print_cols=int(data.get("print_cols", 0)),
+        repeat_rows=tuple(rr) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat,
+        source=source,
+    )
+
+
+def _plain_refs(formula: str) -> str:
+    """A formula with its placeholders filled by stand-ins, to check its syntax alone."""
+    return formula.replace("{sheet}", "s")
+
+
+def _freeze(v: Any) -> Any:
+    if isinstance(v, dict):
+        return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    if isinstance(v, list):
+        return tuple(_freeze(x) for x in v)
+    return v
+
+
+def _check_keys(blocks: list[Block], file: str) -> None:
+    """Every derived cell has a formula, every formula a cell; no key drawn twice."""
+    seen: dict[str, int] = {}
+    for b in blocks:
+        formulas = dict(b.formulas)
+        drawn = set()
+        for row in b.rows:
+            for c in row.cells:
+                if c.kind in ("input", "formula", "hint"):
+                    if c.key in seen:
+                        raise _fail(file, c.line, c.key, f"键在第 {seen[c.key]} 行已经用过")
+                    seen[c.key] = c.line
+                if c.kind in ("formula", "hint"):
+                    drawn.add(c.key)
+                    if c.key not in formulas:
+                        raise _fail(file, c.line, c.key, "计算格没有公式：请在该块的 [block.formulas] 中给出")
+        for k, _f in b.formulas:
+            if k not in drawn:
+                raise _fail(file, b.line, f"formulas.{k}", "该块的网格中没有这个计算格（=键 或 !键）")
+
+
+def load_sheet_file(path: Path, display: str) -> SheetDef:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormError(f"找不到表格定义 {display}") from None
+    except UnicodeDecodeError:
+        raise FormError(f"表格定义 {display} 不是 UTF-8 文字") from None
+    return parse_sheet(source, display)
