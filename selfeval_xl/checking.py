@@ -10,13 +10,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .checks import ERROR, INFO, WARNING, check
+from .checks import ERROR, INFO, WARNING, Flag, check
 from .xlsx_read import ReadError, read_workbook
 
 STATUS_OK, STATUS_WARN, STATUS_ERR, STATUS_UNREADABLE = "通过", "有警告", "有错误", "无法读取"
 
 
-def check_workbook(path: str | Path) -> dict[str, Any]:
+def expectation_flags(profile, year: int, expect: dict[str, Any] | None) -> list[Flag]:
+    """What a batch expects (``check --profile P --year Y``) against what the workbook is:
+    a workbook of another region or year is an error, the same region in another version
+    a warning — never a silent pass."""
+    if not expect:
+        return []
+    flags = []
+    want_id, want_digest, want_year = expect.get("region"), expect.get("digest"), expect.get("year")
+    if want_id and profile.id != want_id:
+        flags.append(Flag("META-205", ERROR, "元数据", f"该工作簿使用地区配置 {profile.id}，本批次要求 {want_id}；"
+                          f"请确认单位使用了正确的模板。", profile.id, want_id))
+    elif want_digest and profile.digest != want_digest:
+        flags.append(Flag("META-205", WARNING, "元数据",
+                          f"该工作簿的地区配置 {profile.id} 与本批次的版本不同（摘要 {profile.digest[:12]}，"
+                          f"本批次 {want_digest[:12]}）；已按工作簿携带的配置校验。", profile.digest[:12], want_digest[:12]))
+    if want_year and year != want_year:
+        flags.append(Flag("META-206", ERROR, "元数据", f"该工作簿是 {year} 年度的，本批次为 {want_year} 年度。",
+                          year, want_year))
+    return flags
+
+
+def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One workbook end to end; ``expect`` = {"region", "digest", "year"} a batch requires."""
     path = Path(path)
     try:
         rr = read_workbook(path)
@@ -25,7 +47,7 @@ def check_workbook(path: str | Path) -> dict[str, Any]:
     dept = rr.dept
     layout = rr.book.layout
     result = check(dept, layout.profile, (layout.shape.project_categories, rr.derived))
-    flags = rr.flags + result.flags
+    flags = expectation_flags(layout.profile, dept.year, expect) + rr.flags + result.flags
     recomputed = result.total
     stated = dept.stated.get("overall.total_score", recomputed)
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
@@ -61,11 +83,12 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
         if path.suffix.lower() == ".json":
             dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
             pre_flags, recomputed = [], None
+            profile = get_profile(dept.profile)
         else:
             rr = read_workbook(path)
             dept, pre_flags = rr.dept, rr.flags
             recomputed = (rr.book.layout.shape.project_categories, rr.derived)
-        profile = get_profile(dept.profile)
+            profile = rr.book.layout.profile  # the region the workbook carries, not the one installed here
     except (ReadError, ProfileError, ValueError) as e:
         return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{path.name}：{e}"}
     result = check(dept, profile, recomputed)

@@ -180,8 +180,17 @@ def check_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
     annotate_copies: bool = typer.Option(False, "--annotate", help="同时在 输出文件夹/批注/ 下生成带批注的副本"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p",
+                                          help="本批次应使用的地区（地区名或文件夹）；其他地区或其他版本的工作簿会被标出"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", help="本批次的年度；其他年度的工作簿会被标为错误"),
 ) -> None:
-    code = run_check(inputs, out, annotate_copies, workers)
+    expect = None
+    if profile or year:
+        expect = {"year": year}
+        if profile:
+            prof = _profile(profile)
+            expect.update(region=prof.id, digest=prof.digest)
+    code = run_check(inputs, out, annotate_copies, workers, expect=expect)
     raise typer.Exit(code)
 
 
@@ -203,7 +212,9 @@ def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> l
 
 
 def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, workers: Optional[int] = None,
-              echo=typer.echo) -> int:
+              echo=typer.echo, expect: Optional[dict] = None) -> int:
+    import functools
+
     from . import batch
     from .checking import STATUS_UNREADABLE, check_workbook
     from .summary import SummaryWorkbook, write_json
@@ -212,7 +223,8 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     t0 = time.monotonic()
     book = SummaryWorkbook(out / "汇总表.xlsx")  # filled as results arrive
     try:
-        results, interrupted = batch.run(check_workbook, files, workers, label="校验", on_result=book.add)
+        job = functools.partial(check_workbook, expect=expect) if expect else check_workbook
+        results, interrupted = batch.run(job, files, workers, label="校验", on_result=book.add)
     except BaseException:
         book.abandon()
         raise

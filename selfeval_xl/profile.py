@@ -158,10 +158,11 @@ class Profile(_Strict):
     def digest(self) -> str:
         """SHA-256 of the region's files (names and text): two copies with the same id and
         another digest are different rules."""
-        h = hashlib.sha256()
-        for name, text in self.sources:
-            h.update(name.encode() + b"\0" + text.encode() + b"\0")
-        return h.hexdigest()
+        d = self.__dict__.get("_digest")
+        if d is None:
+            d = sources_digest(self.sources)
+            self.__dict__["_digest"] = d
+        return d
 
     def levels(self, which: str = "project") -> tuple[Level1, ...]:
         """The 一级/二级 structure of the project tables, or of the overall table ("overall")."""
@@ -265,6 +266,61 @@ def profile_from_sources(sources: dict[str, str], display: str) -> Profile:
     return parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE])
 
 
+# metadata rows that carry a region's files: "region:<file>:<part>" (a cell holds at most 32,767 characters)
+REGION_ROW = "region:"
+REGION_CHUNK = 30000
+_EMBEDDED: dict[str, Profile] = {}
+
+
+def sources_digest(sources: dict[str, str] | tuple[tuple[str, str], ...]) -> str:
+    """The digest ``Profile.digest`` gives for these files."""
+    h = hashlib.sha256()
+    for name, text in sorted(dict(sources).items()):
+        h.update(name.encode() + b"\0" + text.encode() + b"\0")
+    return h.hexdigest()
+
+
+def region_rows(profile: Profile) -> list[tuple[str, str]]:
+    """The metadata rows that carry the region whole, so the workbook is read where the
+    region is not installed."""
+    rows = []
+    for name, text in profile.sources:
+        for k in range(0, max(len(text), 1), REGION_CHUNK):
+            rows.append((f"{REGION_ROW}{name}:{k // REGION_CHUNK}", text[k:k + REGION_CHUNK]))
+    return rows
+
+
+def sources_from_rows(meta: dict[str, str]) -> dict[str, str]:
+    """The region files a workbook's metadata carries (empty for workbooks that carry none)."""
+    parts: dict[str, dict[int, str]] = {}
+    for key, value in meta.items():
+        if key.startswith(REGION_ROW):
+            name, _, k = key[len(REGION_ROW):].rpartition(":")
+            if name and k.isdigit():
+                parts.setdefault(name, {})[int(k)] = value
+    return {name: "".join(chunks[k] for k in sorted(chunks)) for name, chunks in parts.items()}
+
+
+def embedded_profile(sources: dict[str, str], display: str) -> Profile:
+    """The region a workbook carries, compiled once per digest (a batch of one region's
+    workbooks parses it once per process)."""
+    digest = sources_digest(sources)
+    prof = _EMBEDDED.get(digest)
+    if prof is None:
+        if len(_EMBEDDED) >= 16:
+            _EMBEDDED.pop(next(iter(_EMBEDDED)))
+        prof = _EMBEDDED[digest] = profile_from_sources(sources, display)
+    return prof
+
+
+def installed_profile(region_id: str) -> Profile | None:
+    """The shipped region of this id, if this installation has one that loads."""
+    try:
+        return get_profile(region_id) if (REGION_DIR / region_id / REGION_FILE).exists() else None
+    except ProfileError:
+        return None
+
+
 def read_region_sources(folder: Path) -> dict[str, str]:
     """The text of ``region.toml`` and of every form file it names."""
     display = folder.name
@@ -305,7 +361,15 @@ def available_profiles() -> list[str]:
 
 @lru_cache(maxsize=32)
 def get_profile(name_or_path: str) -> Profile:
-    """A shipped region by id, or a region folder (or its region.toml) by path."""
+    """A shipped region by id, a region folder (or its region.toml) by path, or the region a
+    workbook made by this tool carries (``--profile 某单位.xlsx``)."""
+    if name_or_path.lower().endswith((".xlsx", ".xlsm")):
+        from .xlsx_read import ReadError, profile_from_workbook  # the reader builds on this module
+
+        try:
+            return profile_from_workbook(name_or_path)
+        except ReadError as e:
+            raise ProfileError(str(e)) from None
     shipped = REGION_DIR / name_or_path
     if "/" not in name_or_path and "\\" not in name_or_path and (shipped / REGION_FILE).exists():
         return load_region(shipped)

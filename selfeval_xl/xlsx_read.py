@@ -21,7 +21,7 @@ from .checks import ERROR, INFO, WARNING, Flag
 from .layout import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1, compile_layout
 from .model import Department
 from .normalize import parse_number
-from .profile import ProfileError, get_profile
+from .profile import ProfileError, embedded_profile, get_profile, installed_profile, sources_from_rows
 from .safety import UnsafeFile, open_checked
 from .forms.recompute import derive_values
 
@@ -99,11 +99,38 @@ def meta_from_grids(grids, name: str) -> dict[str, str]:
     raise ReadError(f"{name}：找不到 selfeval-xl 元数据工作表，不是本工具生成的模板（或元数据已被删除）；请使用下发的模板填写")
 
 
-def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
+def profile_from_meta(meta: dict[str, str], name: str):
+    """The region the workbook carries (its own rules and forms, whatever is installed here);
+    for workbooks made before regions travelled with them, the installed region of that id."""
+    sources = sources_from_rows(meta)
     try:
-        profile = get_profile(meta["profile"])
+        if sources:
+            return embedded_profile(sources, f"{name} 携带的地区配置")
+        return get_profile(meta["profile"])
     except (ProfileError, KeyError) as e:
-        raise ReadError(f"{name}：元数据中的配置无法使用（{e}）") from None
+        raise ReadError(f"{name}：元数据中的地区配置无法使用（{e}）") from None
+
+
+def profile_from_workbook(path: str | Path):
+    """The region a workbook carries, read from its metadata alone."""
+    from .ooxml import read_xlsx
+
+    path = Path(path)
+    try:
+        z = open_checked(path)
+    except UnsafeFile as e:
+        raise ReadError(str(e)) from None
+    except FileNotFoundError:
+        raise ReadError(f"找不到文件 {path}") from None
+    try:
+        sheets = read_xlsx(z)
+    except Exception as e:  # damaged XML inside a well-formed zip
+        raise ReadError(f"{path.name}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
+    return profile_from_meta(_meta_from(sheets, path.name), path.name)
+
+
+def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
+    profile = profile_from_meta(meta, name)
     try:
         cats = tuple(json.loads(meta["project_categories"]))
         shape = Shape(year=int(meta["year"]), unit_code=meta["unit_code"], unit_name=meta["unit_name"],
@@ -227,6 +254,15 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     if code and code not in book.path.stem:
         flags.append(Flag("META-203", WARNING, "文件名", f"文件名“{name}”不含单位编码 {code}（元数据中的单位：{meta.get('unit_name')}）。"
                           f"请确认文件没有交错单位。", name, code))
+    if meta.get("profile") != layout.profile.id:
+        flags.append(Flag("META-207", WARNING, "元数据", f"元数据中的地区名“{meta.get('profile')}”与工作簿携带的地区配置"
+                          f"“{layout.profile.id}”不符（元数据被改动过）；已按携带的配置读取。", meta.get("profile"), layout.profile.id))
+    local = installed_profile(layout.profile.id)
+    if local is not None and local.digest != layout.profile.digest:
+        flags.append(Flag("META-204", WARNING, "元数据",
+                          f"{name} 携带的地区配置 {layout.profile.id}（摘要 {layout.profile.digest[:12]}）与本机同名配置"
+                          f"（摘要 {local.digest[:12]}）不同；已按工作簿携带的配置读取和校验。请确认下发的模板是否为最新版本。",
+                          layout.profile.digest[:12], local.digest[:12]))
     missing = [sh.name for sh in layout.sheets if sh.name not in book.sheet_map]
     for m in missing:
         flags.append(Flag("READ-201", ERROR, m, f"缺少工作表“{m}”（被删除或改名）。该表的数据无法读取。", None, m))

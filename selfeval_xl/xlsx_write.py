@@ -21,13 +21,13 @@ from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
 
 from . import __version__
 from .binding import flatten
+from .forms.recompute import derive_values
 from .layout import (
     AREA, GRADE, INT, LONGTEXT, META, MONEY, RATE, SCORE, TEXT, WEIGHT, Layout, Shape, Sheet, a1,
     compile_layout, TEMPLATE_VERSION,
 )
 from .model import Department
-from .profile import Profile
-from .forms.recompute import derive_values
+from .profile import Profile, region_rows
 from .scoring import project_categories
 
 FONT = "宋体"
@@ -402,7 +402,7 @@ def _print_setup(ws, sh: Sheet) -> None:
 
 
 META_KEYS = ("marker", "template_version", "app_version", "profile", "unit_code", "unit_name", "competent_dept",
-             "year", "generated_at", "fingerprint", "project_categories", "sheets")
+             "year", "generated_at", "fingerprint", "project_categories", "sheets", "region_digest")  # then region:* rows
 
 
 def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
@@ -420,6 +420,8 @@ def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
         "fingerprint": layout.fingerprint(),
         "project_categories": json.dumps(list(s.project_categories), ensure_ascii=False),
         "sheets": json.dumps([sh.name for sh in layout.sheets], ensure_ascii=False),
+        "region_digest": layout.profile.digest,
+        **dict(region_rows(layout.profile)),
     }
 
 

@@ -148,7 +148,10 @@ def build(out: Path) -> dict[str, str]:
         wb.save(p)
     add("13_外来工作簿.xlsx", "unreadable:元数据", foreign)
     add("14_删除元数据.xlsx", "unreadable:元数据", lambda p: _edit(base, p, lambda wb: wb.remove(wb["_meta"])))
-    add("15_未知配置.xlsx", "unreadable:配置", lambda p: _edit(base, p, _meta("profile", "no-such-profile")))
+    # the workbook carries its region: an unknown id in the metadata is said, the carried rules are used
+    add(f"{CODE}_15_未知配置.xlsx", "flag:META-207", lambda p: _edit(base, p, _meta("profile", "no-such-profile")))
+    add("15b_携带的配置损坏.xlsx", "unreadable:地区配置",
+        lambda p: _edit(base, p, _meta("region:region.toml:0", "[profile\nid = 1")))
     add("16_元数据损坏.xlsx", "unreadable:元数据不完整", lambda p: _edit(base, p, _meta("project_categories", "{not json")))
     add("17_年度非数字.xlsx", "unreadable:元数据不完整", lambda p: _edit(base, p, _meta("year", "二〇二三")))
 
