@@ -154,6 +154,14 @@ class Profile(_Strict):
     def id(self) -> str:
         return self.profile.id
 
+    # Profiles key the layout and sheet caches: hash and compare by the digest of the region's
+    # files, not field by field (hashing every grid cell on each cache look-up cost ~5 ms).
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Profile) and (self is other or self.digest == other.digest)
+
     @property
     def digest(self) -> str:
         """SHA-256 of the region's files (names and text): two copies with the same id and

@@ -84,7 +84,7 @@ class Block:
         return dict(self.params).get(name, default)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: a region is compared by its digest (Profile)
 class SheetDef:
     name: str
     role: str

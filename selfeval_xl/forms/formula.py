@@ -417,9 +417,10 @@ _NAMESPACE = {name: obj for name, obj in globals().items()
 class Program:
     """Many formulas compiled into one Python function, evaluated in dependency order.
 
-    Formulas that read other formulas are placed after them once, when the program is
-    built; evaluating a unit is then straight-line code over one dict of values. Built once
-    per form structure and shared by every unit of that structure.
+    Formulas that read other formulas of the program are placed after them once, when the
+    program is built; references to anything else (inputs, other programs' results) are
+    read from the values as they are. Evaluating a unit is then straight-line code over one
+    dict of values. Layouts build one program per sheet and share it between units.
     """
 
     def __init__(self, formulas: dict[str, str]):
@@ -457,6 +458,12 @@ class Program:
         self._run = ns["run"]
         self.keys = tuple(order)
         self.refs = {key: parsed[key][1] for key in order}
+        # what the program reads that it does not compute itself
+        self.external = frozenset(r for refs in self.refs.values() for r in refs if r not in parsed)
+
+    def run_into(self, values: dict[str, Any]) -> dict[str, Value]:
+        """Add every formula's value to ``values`` (which must already hold what it reads)."""
+        return self._run(values)
 
     def __call__(self, inputs: dict[str, Any]) -> dict[str, Value]:
         """Inputs and every formula's value in one dict (the inputs are not modified)."""

@@ -4,6 +4,10 @@ There is no hand-written twin of the sheets' formulas: each formula or hint cell
 formula is evaluated by ``forms.formula`` over the unit's input values (``binding.flatten``).
 What the writer stores as cached values and what the checker trusts instead of a returned
 workbook's cached values are therefore the formulas the clerk sees, evaluated.
+
+Programs are compiled per sheet and kept on the shared sheet (``layout.Sheet.origin``): a
+province's units come in hundreds of project shapes, but their 附件3 sheets and most of
+their other sheets are the same few objects, so each formula is compiled once per process.
 """
 
 from __future__ import annotations
@@ -11,24 +15,49 @@ from __future__ import annotations
 from typing import Any
 
 from ..binding import flatten
-from ..layout import NUMERIC, Layout
+from ..layout import NUMERIC, Layout, Sheet
 from ..model import Department
-from .formula import Program, Value
-
-# one compiled program per form structure (sheet digests), shared by every unit of that shape
-_PROGRAMS: dict[tuple[str, ...], tuple[Program, frozenset[str]]] = {}
+from .formula import FormulaError, Program, Value
 
 
-def program_of(layout: Layout) -> tuple[Program, frozenset[str]]:
-    """The layout's formulas as one program, and the keys of its numeric cells."""
-    key = tuple(sh.digest() for sh in layout.sheets)
-    found = _PROGRAMS.get(key)
+def sheet_program(sh: Sheet) -> tuple[Program, frozenset[str]]:
+    """The sheet's formulas as one program, and the keys of its numeric cells."""
+    base = sh.origin or sh
+    found = base.__dict__.get("_program")
     if found is None:
-        if len(_PROGRAMS) >= 64:
-            _PROGRAMS.pop(next(iter(_PROGRAMS)))
-        cells = [cell for _sh, cell in layout.formulas()]
-        prog = Program({cell.key: cell.formula for cell in cells})
-        found = _PROGRAMS[key] = (prog, frozenset(c.key for c in cells if c.vtype in NUMERIC))
+        cells = [c for c in base.cells if c.kind in ("formula", "hint")]
+        found = (Program({c.key: c.formula for c in cells}), frozenset(c.key for c in cells if c.vtype in NUMERIC))
+        base.__dict__["_program"] = found
+    return found
+
+
+def _sheet_order(layout: Layout) -> list[tuple[Program, frozenset[str]]]:
+    """The sheets' programs, each after the sheets whose results it reads (附件3 before 附件1
+    before 附件2 before 报告正文, as the references say)."""
+    found = getattr(layout, "_programs", None)
+    if found is not None:
+        return found
+    progs = [sheet_program(sh) for sh in layout.sheets]
+    owner = {key: i for i, (prog, _n) in enumerate(progs) for key in prog.keys}
+    deps = [{owner[r] for r in prog.external if r in owner} - {i} for i, (prog, _n) in enumerate(progs)]
+    order: list[int] = []
+    state: dict[int, int] = {}
+
+    def visit(i: int) -> None:
+        if state.get(i) == 2:
+            return
+        if state.get(i) == 1:
+            raise FormulaError(f"工作表之间的公式循环引用：{layout.sheets[i].name}")
+        state[i] = 1
+        for j in sorted(deps[i]):
+            visit(j)
+        state[i] = 2
+        order.append(i)
+
+    for i in range(len(progs)):
+        visit(i)
+    found = [progs[i] for i in order]
+    layout._programs = found
     return found
 
 
@@ -38,14 +67,15 @@ def derive_values(values: dict[str, Any], layout: Layout) -> dict[str, Value]:
     As the model reads them: a numeric cell whose formula shows "" (a rate with no
     denominator yet) is blank (None).
     """
-    prog, numeric = program_of(layout)
-    allv = prog(values)
+    allv = dict(values)
     out: dict[str, Value] = {}
-    for key in prog.keys:
-        v = allv[key]
-        if v == "" and key in numeric:
-            v = None
-        out[key] = v
+    for prog, numeric in _sheet_order(layout):
+        prog.run_into(allv)
+        for key in prog.keys:
+            v = allv[key]
+            if v == "" and key in numeric:
+                v = None
+            out[key] = v
     return out
 
 
