@@ -16,11 +16,12 @@ from typing import Any
 from .layout import IND_FIELDS, INT, NUMERIC, Layout
 from .model import Department, Indicator, ProjectLine
 from .profile import Profile
-from .scoring import group_indicators
+from .scoring import group_indicators, which_levels
 
 _IND = re.compile(r"^(?P<prefix>overall|projects\[\d+\])\.ind\.(?P<l2>[a-z0-9_]+)\.(?P<k>\d+)\.(?P<f>\w+)$")
 _OTHER = re.compile(r"^basic\.other\.(?P<ci>\d+)\.(?P<j>\d+)\.(?P<f>\w+)$")
 _PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
+_PROJECT = re.compile(r"^projects\[(\d+)\]\.(.+)$")
 
 
 class BindingError(ValueError):
@@ -49,7 +50,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     out: dict[str, Any] = {}
     grouped: dict[str, dict[str, list[Indicator]]] = {}
     try:
-        grouped["overall"] = group_indicators(dept.overall.indicators, profile)
+        grouped["overall"] = group_indicators(dept.overall.indicators, profile, "overall")
         for i, p in enumerate(dept.projects):
             grouped[f"projects[{i}]"] = group_indicators(p.indicators, profile)
     except ValueError as e:
@@ -70,7 +71,13 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
             j = int(m["j"])
             out[key] = getattr(rows[j], m["f"]) if j < len(rows) else None
             continue
-        out[key] = _get_path(dept, key)
+        kind, a, rel, _ = _plan(key)
+        if kind == "fig":
+            out[key] = dept.figures.get(key)
+        elif kind == "pfig":
+            out[key] = dept.projects[a].figures.get(rel) if a < len(dept.projects) else None
+        else:
+            out[key] = _get_path(dept, key)
     return out
 
 
@@ -87,7 +94,7 @@ def _other_by_category(dept: Department, profile: Profile) -> list[list[ProjectL
 def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str, list[Indicator]]]) -> None:
     for prefix, by_l2 in grouped.items():
         where = "附件2" if prefix == "overall" else f"附件3({int(prefix[9:-1]) + 1})"
-        for l1, l2 in profile.level2_all():
+        for l1, l2 in profile.level2_all(which_levels(prefix)):
             if len(by_l2[l2.key]) > l2.rows:
                 raise BindingError(
                     f"{where} 的“{l2.name}”有 {len(by_l2[l2.key])} 行，模板只提供 {l2.rows} 行；"
@@ -129,6 +136,15 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
         kind, a, b, c = _plan(key)
         if kind == "ind":
             ind_rows.setdefault(a, {}).setdefault(b, {})[c] = v
+        elif kind == "fig":
+            if not _blank(v):
+                tree.setdefault("figures", {})[key] = v
+        elif kind == "pfig":
+            if not _blank(v):
+                projects_tree = tree.setdefault("projects", [])
+                while len(projects_tree) <= a:
+                    projects_tree.append({})
+                projects_tree[a].setdefault("figures", {})[b] = v
         elif kind == "other":
             other_rows.setdefault(a, {})[b] = v
         else:
@@ -138,7 +154,7 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     def indicators(prefix: str) -> list[dict[str, Any]]:
         rows = ind_rows.get(prefix, {})
         out = []
-        for l1, l2 in profile.level2_all():
+        for l1, l2 in profile.level2_all(which_levels(prefix)):
             for k in range(l2.rows):
                 row = rows.get((l2.key, k), {})
                 if all(_blank(row.get(f)) for f in IND_FIELDS):
@@ -222,13 +238,42 @@ def _plan(key: str) -> tuple:
     m = _OTHER.match(key)
     if m:
         return "other", (int(m["ci"]), int(m["j"])), m["f"], None
-    return "path", _path_parts(key), None, None
+    parts = _path_parts(key)
+    if not _in_model(Department, parts):
+        m = _PROJECT.match(key)
+        if m and parts[0] == ("projects", int(m[1])):
+            return "pfig", int(m[1]), m[2], None
+        return "fig", None, None, None
+    return "path", parts, None, None
+
+
+def _in_model(model: Any, parts: tuple[tuple[str, int | None], ...]) -> bool:
+    """Whether a key names a field of the model (else the region declared it: ``figures``)."""
+    for n, (name, idx) in enumerate(parts):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or name not in fields or name in ("figures", "stated"):
+            return False
+        ann = fields[name].annotation
+        if name == "sections":  # narrative.sections.<key>: a dict of texts
+            return n == len(parts) - 2
+        args = getattr(ann, "__args__", ())
+        if idx is not None:
+            if not args:
+                return False
+            ann = args[0]
+        elif args and getattr(ann, "__origin__", None) is list:
+            return False
+        model = ann
+    return True
 
 
 def _path_parts(key: str) -> tuple[tuple[str, int | None], ...]:
     out = []
     for part in key.split("."):
-        name, idx = _PATH.fullmatch(part).groups()
+        m = _PATH.fullmatch(part)
+        if m is None:  # not a model path at all (a region's own key with other characters)
+            return (("\0", None),)
+        name, idx = m.groups()
         out.append((name, None if idx is None else int(idx)))
     return tuple(out)
 

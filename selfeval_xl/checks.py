@@ -24,7 +24,7 @@ from .layout import Layout, compile_layout, indicator_key, project_sheet_name
 from .model import Department, Indicator
 from .profile import Profile
 from .forms.recompute import derive
-from .scoring import group_indicators, xl_round
+from .scoring import group_indicators, which_levels, xl_round
 from .xlsx_write import shape_for
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -142,9 +142,10 @@ def check_income(dept: Department, layout: Layout, derived: dict[str, Any], tol:
                    f"{_fmt(executed)}。请核对各项收入来源。", total, executed, "overall.income.general")
 
 
-def indicator_slots(indicators: list[Indicator], profile: Profile) -> Iterator[tuple[str, int, Indicator]]:
-    grouped = group_indicators(indicators, profile)
-    for _, l2 in profile.level2_all():
+def indicator_slots(indicators: list[Indicator], profile: Profile, which: str = "project",
+                    ) -> Iterator[tuple[str, int, Indicator]]:
+    grouped = group_indicators(indicators, profile, which)
+    for _, l2 in profile.level2_all(which):
         for k, ind in enumerate(grouped[l2.key]):
             yield l2.key, k, ind
 
@@ -153,11 +154,13 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                      ) -> Iterator[Flag]:
     s = profile.scoring
     tol = s.score_tolerance
+    which = which_levels(prefix)
     loc = lambda l2, k, f: layout.location(indicator_key(prefix, l2, k, f))  # noqa: E731
-    weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.level1}
-    l1_of = {l2.key: l1 for l1, l2 in profile.level2_all()}
+    weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
+    l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
+    ceiling_of = {l2.key: l2.ceiling for _, l2 in profile.level2_all(which)}
     present_l2: set[str] = set()
-    for l2key, k, ind in indicator_slots(indicators, profile):
+    for l2key, k, ind in indicator_slots(indicators, profile, which):
         present_l2.add(l2key)
         key_w, key_s = indicator_key(prefix, l2key, k, "weight"), indicator_key(prefix, l2key, k, "score")
         name = ind.name or f"第 {k + 1} 行"
@@ -177,7 +180,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                            f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
                            f"请填写偏差原因分析及改进措施。", ind.deviation, None,
                            indicator_key(prefix, l2key, k, "deviation"))
-            sug = suggest(ind.target, ind.actual, ind.weight)
+            sug = suggest(ind.target, ind.actual, ind.weight, ceiling_of[l2key])
             if sug and not sug.contains(ind.score, tol):
                 exp = _fmt(xl_round(sug.low, 2)) if sug.low == sug.high else \
                     f"{_fmt(xl_round(sug.low, 2))}–{_fmt(xl_round(sug.high, 2))}"
@@ -199,16 +202,16 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                        ind.target, None, indicator_key(prefix, l2key, k, "target"))
     if not indicators:
         return
-    for l1 in profile.level1:
+    for l1 in profile.levels(which):
         ws = weights_by_l1[l1.key]
         if ws and abs(sum(ws) - l1.weight) > tol:
             first_l2 = l1.level2[0].key
             yield Flag("WEIGHT-101", ERROR, layout.location(indicator_key(prefix, first_l2, 0, "weight")),
                        f"{where}{l1.name}各行分值合计 {_fmt(sum(ws))}，按规则应为 {_fmt(l1.weight)}。请调整各行分值。",
                        sum(ws), l1.weight, indicator_key(prefix, first_l2, 0, "weight"))
-    missing = [l2.name for _, l2 in profile.level2_all() if l2.key not in present_l2]
+    missing = [l2.name for _, l2 in profile.level2_all(which) if l2.key not in present_l2]
     if missing:
-        l1, l2 = next((a, b) for a, b in profile.level2_all() if b.name == missing[0])
+        l1, l2 = next((a, b) for a, b in profile.level2_all(which) if b.name == missing[0])
         yield Flag("IND-301", INFO, layout.location(indicator_key(prefix, l2.key, 0, "name")),
                    f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（附件5 考核“细化到三级指标”会扣分）。",
                    None, None, indicator_key(prefix, l2.key, 0, "name"))

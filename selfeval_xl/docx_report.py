@@ -124,7 +124,7 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
         by = []
         if s.execution_scored and derived.get("overall.score") is not None:
             by.append(f"预算执行率得分{fmt_num(derived['overall.score'])}分")
-        for l1 in profile.level1:
+        for l1 in profile.levels("overall"):
             scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
             if scores:
                 by.append(f"{l1.name}得分{fmt_num(sum(scores))}分（满分{fmt_num(l1.weight)}分）")

@@ -109,8 +109,9 @@ def _comparable(target: Quantity, actual: Quantity) -> tuple[float, float] | Non
 
 
 @lru_cache(maxsize=16384)  # targets and actuals repeat across a batch ("≥95%", "100%"); the result is frozen
-def suggest(target: str, actual: str, weight: float) -> Suggestion | None:
-    """A suggested score range, or None when the texts cannot be judged."""
+def suggest(target: str, actual: str, weight: float, ceiling: bool = False) -> Suggestion | None:
+    """A suggested score range, or None when the texts cannot be judged. ``ceiling``: the
+    二级 reads a bare amount as an upper limit (cost indicators)."""
     if not target.strip() or not actual.strip() or weight is None:
         return None
     t_norm, a_norm = normalize(target), normalize(actual)
@@ -129,7 +130,7 @@ def suggest(target: str, actual: str, weight: float) -> Suggestion | None:
     if pair is None:
         return None
     t, a = pair
-    if tq.op in ("le", "lt"):
+    if tq.op in ("le", "lt") or (ceiling and tq.op == "bare"):
         if a <= t:
             return Suggestion(weight, weight, "反向指标：实际未超过目标，应得满分")
         if t > 0 and a < 2 * t:

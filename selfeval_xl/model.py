@@ -31,6 +31,9 @@ def clean_text(v: object) -> object:
 
 
 Money = float | None  # 万元; None = left blank
+# a figure a region's form declares that the core model has no name for (基本支出 in 衡阳's
+# 附件1, 调整后预算数, a reason column …): kept by its layout key, as typed
+Figure = int | float | str | None
 
 
 class _TextModel(_Model):
@@ -136,6 +139,7 @@ class ProjectEvaluation(_TextModel):
     goal_expected: str = ""
     goal_actual: str = ""
     indicators: list[Indicator] = []
+    figures: dict[str, Figure] = Field(default={}, description="地区表格声明、模型中没有专名的项目数据（键相对于该项目）")
 
 
 class Income(_TextModel):
@@ -186,6 +190,9 @@ class Department(_TextModel):
     projects: list[ProjectEvaluation] = []
     narrative: Narrative = Narrative()
     signoff: Signoff = Signoff()
+    figures: dict[str, Figure] = Field(
+        default={}, description="地区表格声明、模型中没有专名的数据（键为布局键），如衡阳附件1 的基本支出",
+    )
     stated: dict[str, float | str] = Field(
         default={},
         description="来源文件对派生单元格所写的数值（键为布局键），仅供核对，不作为真值",

@@ -64,6 +64,7 @@ class Level2(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     rows: int = Field(ge=1, le=30)
+    ceiling: bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
 
 
 class Level1(_Strict):

@@ -29,13 +29,19 @@ def project_categories(dept: Department, profile: Profile, spares: int | None = 
     return cats + (None,) * n_spare
 
 
-def group_indicators(indicators: list[Indicator], profile: Profile) -> dict[str, list[Indicator]]:
+def which_levels(prefix: str) -> str:
+    """The indicator structure a block uses: 附件2's ("overall") or the project tables'."""
+    return "overall" if prefix == "overall" else "project"
+
+
+def group_indicators(indicators: list[Indicator], profile: Profile, which: str = "project",
+                     ) -> dict[str, list[Indicator]]:
     """Indicators by 二级 key, in the order given. Unknown 二级 names raise ValueError."""
-    out: dict[str, list[Indicator]] = {l2.key: [] for _, l2 in profile.level2_all()}
+    out: dict[str, list[Indicator]] = {l2.key: [] for _, l2 in profile.level2_all(which)}
     for ind in indicators:
-        found = profile.level2_by_name(ind.level2)
+        found = profile.level2_by_name(ind.level2, which)
         if not found:
-            names = "、".join(l2.name for _, l2 in profile.level2_all())
+            names = "、".join(l2.name for _, l2 in profile.level2_all(which))
             raise ValueError(f"二级指标“{ind.level2}”不在配置 {profile.id} 中（可用：{names}）")
         out[found[1].key].append(ind)
     return out
