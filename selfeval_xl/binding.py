@@ -81,6 +81,25 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     return out
 
 
+def value_of(dept: Department, key: str, derived: dict[str, Any]) -> Any:
+    """A figure by its layout key, wherever the region put it: a derived cell (recomputed),
+    a region-declared input (``figures``), or a field of the model. ``overall.expense_project``
+    is derived from 附件1 in one region and typed in another; readers ask for it by name."""
+    if key in derived:
+        return derived[key]
+    kind, a, rel, _ = _plan(key)
+    if kind == "fig":
+        return dept.figures.get(key)
+    if kind == "pfig":
+        return dept.projects[a].figures.get(rel) if a < len(dept.projects) else None
+    if kind == "path":
+        try:
+            return _get_path(dept, key)
+        except (AttributeError, KeyError):
+            return None
+    return None
+
+
 def _other_by_category(dept: Department, profile: Profile) -> list[list[ProjectLine]]:
     cats = profile.projects.categories
     out: list[list[ProjectLine]] = [[] for _ in cats]

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .binding import IND_FIELDS  # noqa: F401  (re-exported for callers that build keys)
+from .binding import IND_FIELDS, value_of  # noqa: F401  (IND_FIELDS re-exported for callers that build keys)
 from .indicators import has_operator, normalize, suggest
 from .layout import Layout, compile_layout, indicator_key, project_sheet_name
 from .model import Department, Indicator
@@ -155,6 +155,9 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     s = profile.scoring
     tol = s.score_tolerance
     which = which_levels(prefix)
+    # the cell a target problem points at: the one-cell target, or 指标值 where the form splits it
+    target_field = "target" if indicator_key(prefix, profile.level2_all(which)[0][1].key, 0, "target") in layout.where \
+        else "value"
     loc = lambda l2, k, f: layout.location(indicator_key(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
@@ -180,26 +183,27 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                            f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
                            f"请填写偏差原因分析及改进措施。", ind.deviation, None,
                            indicator_key(prefix, l2key, k, "deviation"))
-            sug = suggest(ind.target, ind.actual, ind.weight, ceiling_of[l2key])
+            sug = suggest(ind.target_text, ind.actual, ind.weight, ceiling_of[l2key])
             if sug and not sug.contains(ind.score, tol):
                 exp = _fmt(xl_round(sug.low, 2)) if sug.low == sug.high else \
                     f"{_fmt(xl_round(sug.low, 2))}–{_fmt(xl_round(sug.high, 2))}"
                 yield Flag("IND-201", WARNING, loc(l2key, k, "score"),
-                           f"{where}“{name}”：指标值“{ind.target}”，完成值“{ind.actual}”，{sug.basis}，建议得分 {exp}，"
+                           f"{where}“{name}”：指标值“{ind.target_text}”，完成值“{ind.actual}”，{sug.basis}，建议得分 {exp}，"
                            f"表中为 {_fmt(ind.score)}。请复核得分或在偏差原因中说明。", ind.score, exp, key_s)
         if ind.actual.strip():
             if has_operator(ind.actual):
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值“{ind.actual}”带有 ≥、≤ 等符号。完成值应写实际达到的数，如 98%。",
                            ind.actual, None, indicator_key(prefix, l2key, k, "actual"))
-            elif normalize(ind.actual) == normalize(ind.target) and has_operator(ind.target):
+            elif normalize(ind.actual) == normalize(ind.target_text) and has_operator(ind.target_text):
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
-                           f"{where}“{name}”的实际完成值照抄了指标值“{ind.target}”。请填写实际达到的数。",
+                           f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
                            ind.actual, None, indicator_key(prefix, l2key, k, "actual"))
-        if ind.name and (not ind.target.strip() or normalize(ind.target) == "定性"):
-            yield Flag("IND-204", WARNING, loc(l2key, k, "target"),
-                       f"{where}“{name}”的年度指标值“{ind.target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
-                       ind.target, None, indicator_key(prefix, l2key, k, "target"))
+        target = ind.target_text
+        if ind.name and (not target.strip() or normalize(target) == "定性"):
+            yield Flag("IND-204", WARNING, loc(l2key, k, target_field),
+                       f"{where}“{name}”的年度指标值“{target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
+                       target, None, indicator_key(prefix, l2key, k, target_field))
     if not indicators:
         return
     for l1 in profile.levels(which):
@@ -220,7 +224,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
 def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
                     key: str) -> Iterator[Flag]:
     if full is not None and full > 0 and executed > full + 1e-9:
-        yield Flag("RATE-201", WARNING, layout.location(key),
+        yield Flag("RATE-201", WARNING, layout.location(key) if key in layout.where else where.strip(),
                    f"{where}全年执行数 {_fmt(executed)} 超过全年预算数 {_fmt(full)}（执行率 {executed / full:.2%}），"
                    f"属超预算执行。请核实或说明原因。", executed, full, key)
 
@@ -233,8 +237,8 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
         if p.category in profile.projects.categories:
             continue
         line = free.get(normalize(p.name))
-        exec_ = derived[f"projects[{i}].funds.total.executed"]
-        full = derived[f"projects[{i}].funds.total.full"]
+        exec_ = value_of(dept, f"projects[{i}].funds.total.executed", derived) or 0.0
+        full = value_of(dept, f"projects[{i}].funds.total.full", derived) or 0.0
         if line is None:
             yield Flag("XATT-103", ERROR, layout.location(f"projects[{i}].name"),
                        f"{where}“{p.name}”（全年执行数 {_fmt(exec_)}）未列入附件1 项目支出。请在附件1 相应类别下填写该项目。",
@@ -245,6 +249,23 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
                 yield Flag("XATT-104", ERROR, layout.location(f"projects[{i}].name"),
                            f"附件1“{line.name}”{label} {_fmt(a)} 与 {where} {_fmt(b)} 不一致。",
                            a, b, f"projects[{i}].name")
+
+
+def check_declared(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    """The region's own ``[[checks]]``: figures that must agree across its sheets."""
+    tol = profile.scoring.money_tolerance
+    for rule in profile.checks:
+        a_key, b_key = rule.equal
+        a, b = value_of(dept, a_key, derived), value_of(dept, b_key, derived)
+        if a in (None, "") and b in (None, ""):
+            continue
+        same = isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= tol + 1e-9
+        if not same:
+            at = b_key if b_key in layout.where else a_key
+            loc = layout.location(at) if at in layout.where else at
+            names = "、".join(layout.location(k) for k in (a_key, b_key) if k in layout.where)
+            yield Flag(rule.code, rule.severity, loc,
+                       f"{rule.message}：{names} 分别为 {_fmt(a)} 和 {_fmt(b)}。请核对后改正。", a, b, at)
 
 
 # -- completeness ---------------------------------------------------------------------------
@@ -258,13 +279,15 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
             yield Flag("SEC-301", INFO, layout.location(f"narrative.sections.{sec.key}"),
                        f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None,
                        f"narrative.sections.{sec.key}")
+    # the attachments are the region's: a region without 附件1 or 附件3 does not miss them
+    roles = {s.role for s in profile.forms.sheets}
     missing_att = []
     b = dept.basic
-    if b.staff_authorized is None and b.public_funds.final is None and b.reception.final is None:
+    if "basic" in roles and b.staff_authorized is None and b.public_funds.final is None and b.reception.final is None:
         missing_att.append("附件1")
-    if not dept.overall.indicators:
+    if "overall" in roles and not dept.overall.indicators:
         missing_att.append("附件2")
-    if not dept.projects:
+    if "project" in roles and not dept.projects:
         missing_att.append("附件3")
     for att in missing_att:
         yield Flag("ATT-301", INFO, att, f"{att} 未填写。", None, None, None)
@@ -279,10 +302,18 @@ _AMOUNT = re.compile(r"(基本支出|项目支出|人员经费|人员支出|公�
 _SHARE = re.compile(r"(基本支出|项目支出)(?:合计)?(?:为)?(\d+(?:\.\d+)?)万元[，,]?占总支出的?(\d+(?:\.\d+)?)%")
 
 
+def _after_a_name(text: str, start: int) -> bool:
+    """A label right after a name ("公车平台项目支出191.18万元") is that item's amount, not the
+    unit's total; after 年度/本/财政拨款/其中, a body's name (…二级机构项目支出) or punctuation
+    it is the unit's total. A heuristic until the narrative reader of issue #12."""
+    prev = text[start - 1] if start else ""
+    return "\u4e00" <= prev <= "\u9fff" and prev not in "年度本的为中其款共计是构局馆心位部委办厅处所院站队"
+
+
 def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
     """Numbers the narrative quotes for 基本/项目/人员/公用 that disagree with the tables."""
     figures = {
-        "基本支出": dept.overall.expense_basic, "项目支出": derived["basic.projects.total.final"],
+        "基本支出": dept.overall.expense_basic, "项目支出": value_of(dept, "overall.expense_project", derived),
         "人员经费": dept.narrative.personnel_expense, "人员支出": dept.narrative.personnel_expense,
         "公用经费": derived.get("narrative.public_expense"), "公用支出": derived.get("narrative.public_expense"),
         "整体支出": derived["overall.executed"], "支出合计": derived["overall.executed"],
@@ -300,6 +331,8 @@ def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, 
         sentences = [normalize(x) for x in re.split(r"[。；;\n]", dept.narrative.sections.get(sec.key, ""))]
         text = "。".join(x for x in sentences if not re.search(r"预算|批复|追加|结余|收入", x))
         for m in _AMOUNT.finditer(text):
+            if _after_a_name(text, m.start()):
+                continue
             label, value = m.group(1), float(m.group(2))
             want = figures.get(label)
             if want is None or (label, value) in seen or not want or round(value, 4) in project_figures:
@@ -335,20 +368,23 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     s = profile.scoring
     flags += check_stated(dept, profile, layout, derived)
     flags += check_income(dept, layout, derived, s.money_tolerance)
-    cr = derived["basic.control_rate"]
+    cr = derived.get("basic.control_rate")
     if cr is not None and cr > 1:
         flags.append(Flag("RATE-202", WARNING, layout.location("basic.staff_actual"),
                           f"实际在职人数 {dept.basic.staff_actual} 超过编制数 {dept.basic.staff_authorized}"
                           f"（控制率 {cr:.2%}）。请核实或在说明中解释。", cr, 1.0, "basic.staff_actual"))
-    flags += check_execution("overall", "附件2 ", derived["overall.executed"], dept.overall.budget_full, layout,
-                             "overall.budget_full")
-    flags += check_indicators("overall", "附件2 ", dept.overall.indicators, profile, layout)
+    overall_name = next((sh.name for sh in layout.sheets if sh.role == "overall"), "附件2") + " "
+    flags += check_execution("overall", overall_name, derived["overall.executed"],
+                             value_of(dept, "overall.budget_full", derived), layout, "overall.budget_full")
+    flags += check_indicators("overall", overall_name, dept.overall.indicators, profile, layout)
     for i, p in enumerate(dept.projects):
         where = project_sheet_name(i) + " "
-        flags += check_execution(f"projects[{i}]", where, derived[f"projects[{i}].funds.total.executed"],
-                                 derived[f"projects[{i}].funds.total.full"], layout, f"projects[{i}].funds.current.executed")
+        flags += check_execution(f"projects[{i}]", where, value_of(dept, f"projects[{i}].funds.total.executed", derived) or 0.0,
+                                 value_of(dept, f"projects[{i}].funds.total.full", derived), layout,
+                                 f"projects[{i}].funds.current.executed")
         flags += check_indicators(f"projects[{i}]", where, p.indicators, profile, layout)
     flags += check_cross(dept, profile, layout, derived)
+    flags += check_declared(dept, profile, layout, derived)
     flags += check_narrative_numbers(dept, profile, layout, derived)
     flags += check_completeness(dept, profile, layout)
     return CheckResult(dept, profile, derived, flags)

@@ -338,7 +338,7 @@ def indicator_key(prefix: str, l2key: str, k: int, fieldname: str) -> str:
     return f"{prefix}.ind.{l2key}.{k}.{fieldname}"
 
 
-IND_FIELDS = ("name", "target", "actual", "weight", "score", "deviation")
+IND_FIELDS = ("name", "target", "actual", "weight", "score", "deviation", "nature", "value", "unit")
 
 
 # Placeholders for the unit's code and name in the labels of shared sheets. Sheets are built

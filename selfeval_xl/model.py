@@ -116,9 +116,19 @@ class Indicator(_TextModel):
     weight: float | None = Field(default=None, ge=0)
     score: float | None = Field(default=None, ge=0)
     deviation: str = ""
+    # the target split as some provinces' forms print it: 指标性质 (≥ ≤ = 定性) | 指标值 | 度量单位
+    nature: str = ""
+    value: str = ""
+    unit: str = ""
+
+    @property
+    def target_text(self) -> str:
+        """The target as one text: as typed, or composed from 指标性质 | 指标值 | 度量单位."""
+        return self.target or f"{self.nature}{self.value}{self.unit}"
 
     def is_blank(self) -> bool:
-        return not (self.name or self.target or self.actual or self.deviation) and self.weight is None and self.score is None
+        return not (self.name or self.target_text or self.actual or self.deviation) and self.weight is None \
+            and self.score is None
 
 
 class Funds(_TextModel):

@@ -80,9 +80,9 @@ class Level1(_Strict):
 
 
 class ProjectRules(_Strict):
-    categories: tuple[str, ...] = Field(min_length=1)
-    category_labels: tuple[str, ...]
-    default_category: str
+    categories: tuple[str, ...] = Field(default=("项目支出",), min_length=1)
+    category_labels: tuple[str, ...] = ("项目支出",)
+    default_category: str = "项目支出"
     free_rows_per_category: int = Field(default=2, ge=0, le=20)
     spare_sheets: int = Field(default=2, ge=0, le=20)
     category_rows: bool = True  # a subtotal row per category in 附件1 (false: one flat list)
@@ -103,6 +103,16 @@ class Forms(_Strict):
     guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
 
 
+class Check(_Strict):
+    """A consistency rule a region's forms need and no formula enforces: two figures (by
+    layout key, typed or derived) that must agree, e.g. 衡阳's 附件1 基本支出 and 附件2 基本支出."""
+
+    code: str = Field(pattern=r"^[A-Z]+-\d{3}$")
+    equal: tuple[str, str]
+    message: str
+    severity: str = Field(default="error", pattern=r"^(error|warning|info)$")
+
+
 class Section(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -121,9 +131,10 @@ class Profile(_Strict):
     grades: tuple[Grade, ...] = Field(min_length=1)
     level1: tuple[Level1, ...] = Field(min_length=1)
     overall_level1: tuple[Level1, ...] = ()  # 附件2's indicator structure, where it differs from 附件3's
-    projects: ProjectRules
+    projects: ProjectRules = ProjectRules(spare_sheets=0)  # regions without 附件1/附件3 need none
     forms: Forms
     report: Report
+    checks: tuple[Check, ...] = ()
     sources: tuple[tuple[str, str], ...] = ()  # (file, text) of every file of the region, for the workbook
 
     @model_validator(mode="after")

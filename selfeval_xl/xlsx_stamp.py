@@ -147,6 +147,14 @@ def _blank(layout: Layout) -> Layout:
     return compile_layout(layout.profile, Shape(layout.shape.year, "", "", "", tuple(layout.shape.project_categories)))
 
 
+def _meta_key(layout: Layout, rows: int | None = None) -> str:
+    """The metadata sheet's skeleton depends on its number of rows, which follows the region's
+    number of files (a region travels in its metadata): one skeleton per row count."""
+    if rows is None:
+        rows = len(meta_for(layout, dt.datetime(2000, 1, 1)))
+    return f"meta:{rows}"
+
+
 def _build_skeletons(layout: Layout, keys: list[str]) -> None:
     """Draw this layout with XlsxWriter, no contents, and keep its sheets and workbook parts."""
     from .xlsx_write import _write
@@ -171,7 +179,7 @@ def _build_skeletons(layout: Layout, keys: list[str]) -> None:
         _BOOKS.clear()
     for i, key in enumerate(keys):
         _keep_sheet(key, sheet_xml[i])
-    _keep_sheet("meta", sheet_xml[len(layout.sheets)])
+    _keep_sheet(_meta_key(layout), sheet_xml[len(layout.sheets)])
     _BOOKS[_book_key(layout)] = parts
 
 
@@ -255,7 +263,8 @@ def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any]
     """The workbook's parts, in XlsxWriter's order."""
     keys = [sheet_key(sh, i == 0) for i, sh in enumerate(layout.sheets)]
     book = _BOOKS.get(_book_key(layout))
-    if book is None or "meta" not in _SHEETS:
+    meta = meta_for(layout, generated_at)
+    if book is None or _meta_key(layout, len(meta)) not in _SHEETS:
         _build_skeletons(layout, keys)
         book = _BOOKS[_book_key(layout)]
     for i, (sh, key) in enumerate(zip(layout.sheets, keys)):
@@ -267,10 +276,11 @@ def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any]
         contents = _contents(cell_writes(sh, layout, values, derived), strings)
         own[f"xl/worksheets/sheet{i + 1}.xml"] = _sheet_xml(_SHEETS[key], contents, row_heights(sh, values))
     meta_contents = {}
-    for r, (k, v) in enumerate(meta_for(layout, generated_at).items()):
+    for r, (k, v) in enumerate(meta.items()):
         meta_contents[(r, 0)] = f' t="s"><v>{strings.index(k)}</v></c>'
         meta_contents[(r, 1)] = f' t="s"><v>{strings.index(v)}</v></c>'
-    own[f"xl/worksheets/sheet{len(layout.sheets) + 1}.xml"] = _sheet_xml(_SHEETS["meta"], meta_contents, {})
+    own[f"xl/worksheets/sheet{len(layout.sheets) + 1}.xml"] = _sheet_xml(_SHEETS[_meta_key(layout, len(meta))],
+                                                                       meta_contents, {})
     own["xl/sharedStrings.xml"] = strings.xml()
     own["docProps/core.xml"] = _core_xml(layout, generated_at)
     return [(name, data if data is not None else own[name].encode("utf-8")) for name, data in book]

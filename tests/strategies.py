@@ -80,3 +80,44 @@ def departments(draw, profile: Profile, max_projects: int = 3) -> Department:
         "signoff": {"preparer": draw(text), "date": draw(text), "phone": draw(text), "head": draw(text)},
     }
     return Department.model_validate(data)
+
+
+# -- any region: random inputs drawn cell by cell from the compiled form ---------------------------
+
+def _random_value(rnd, vtype: str):
+    """One cell's value by its type, from a seeded Random (a form has ~800 cells: drawing each
+    from a strategy exceeds Hypothesis' entropy budget)."""
+    if vtype in ("money", "area"):
+        return round(rnd.uniform(0, 99999), rnd.choice((0, 1, 2)))
+    if vtype == "int":
+        return rnd.randint(0, 500)
+    if vtype in ("weight", "score"):
+        return round(rnd.uniform(0, 20), 1)
+    n = rnd.randint(1, 30)
+    t = "".join(rnd.choice(ALPHABET) for _ in range(n))
+    return t if t.strip() else "x"
+
+
+@st.composite
+def layout_departments(draw, profile: Profile, max_projects: int = 3) -> Department:
+    """A valid unit for any region, drawn from what its form offers: a shape (projects and
+    their 附件1 categories, if the region has 附件3), then a value for every input cell by
+    its type, read back into the model as the reader would (``binding.unflatten``)."""
+    from selfeval_xl.binding import unflatten
+    from selfeval_xl.layout import Shape, compile_layout
+
+    import random
+
+    rnd = random.Random(draw(st.integers(0, 2**32 - 1)))  # one draw: reproducible from Hypothesis' seed
+    has_projects = any(s.repeat == "projects" for s in profile.forms.sheets)
+    n = rnd.randint(0, max_projects) if has_projects else 0
+    cats = list(profile.projects.categories) + [None]
+    shape = Shape(year=rnd.randint(2020, 2030), unit_code=str(rnd.randint(100000, 999999999)),
+                  unit_name=rnd.choice(["测试单位", "某某局", "A&B<局>", "=单位"]),
+                  project_categories=tuple(rnd.choice(cats) for _ in range(n)))
+    layout = compile_layout(profile, shape)
+    blank_share = rnd.choice((0.1, 0.5, 0.9))
+    values = {cell.key: None if rnd.random() < blank_share else _random_value(rnd, cell.vtype)
+              for _sh, cell in layout.inputs()}
+    meta = {"unit_code": shape.unit_code, "unit_name": shape.unit_name, "year": shape.year, "profile": profile.id}
+    return unflatten(values, layout, meta)

@@ -76,15 +76,15 @@ def test_check_cli_outputs_and_exit_codes(tmp_path):
     assert res.exit_code == 0, res.output
     filled = tmp_path / "demo" / "2-预填示例"
     res = CliRunner().invoke(app, ["check", str(filled), "-o", str(out), "--annotate"])
-    assert res.exit_code == 1, res.output  # seeds 001 and 002 have errors
+    assert res.exit_code == 1, res.output  # seeds 001, 002 and 003 have errors
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
-    assert len(summary) == 3
+    assert len(summary) == 5
     e = summary["430600101_岳阳市档案馆_2023年度绩效自评.xlsx"]
     assert e["status"] == "有错误" and e["recomputed_total"] == 100 and e["grade"] == "优"
     assert {"code", "severity", "location", "stated", "expected", "message"} <= set(e["flags"][0])
     wb = openpyxl.load_workbook(out / "汇总表.xlsx")
     assert wb.sheetnames == ["汇总", "问题清单", "无法读取"]
-    assert wb["汇总"].max_row == 4 and wb["问题清单"].max_row > 20
+    assert wb["汇总"].max_row == 6 and wb["问题清单"].max_row > 20
     ann = openpyxl.load_workbook(out / "批注" / "430600101_岳阳市档案馆_2023年度绩效自评.xlsx")
     assert ann.sheetnames[0] == "校验结果"
     c = ann["附件1"]["F12"]
@@ -117,7 +117,7 @@ def test_outputs_are_byte_identical_whatever_the_workers(tmp_path):
         r = CliRunner().invoke(app, ["report", str(EXAMPLES / "data"), "-o", str(d / "rep"), "--workers", str(w)])
         assert r.exit_code == 0, r.output
         outs[w] = {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
-    assert len(outs[1]) == 6 and outs[1] == outs[2]
+    assert len(outs[1]) == 3 + 5 and outs[1] == outs[2]  # 3 roster units, 5 example reports
 
 
 def test_annotated_copy_sent_back_reads_the_same(tmp_path, examples):

@@ -64,7 +64,8 @@ def test_demo_writes_templates_and_filled_examples(tmp_path):
     res = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
     assert res.exit_code == 0, res.output
     d = tmp_path / "d"
-    assert len(list((d / "1-空白模板").glob("*.xlsx"))) == 3 and len(list((d / "2-预填示例").glob("*.xlsx"))) == 3
+    # the roster's three 岳阳 units; the five examples of the seeds, each in its own region
+    assert len(list((d / "1-空白模板").glob("*.xlsx"))) == 3 and len(list((d / "2-预填示例").glob("*.xlsx"))) == 5
     assert (d / "3-校验结果" / "汇总表.xlsx").exists() and (d / "3-校验结果" / "summary.json").exists()
-    assert len(list((d / "3-校验结果" / "批注").glob("*.xlsx"))) == 3
+    assert len(list((d / "3-校验结果" / "批注").glob("*.xlsx"))) == 5
     assert str((tmp_path / "d").resolve()) in res.output

@@ -40,7 +40,7 @@ def test_values_and_formulas_match_openpyxl(tmp_path, stem):
         want_f = {rc: v for rc, v in formulas[name].items() if isinstance(v, str) and v.startswith("=")}
         assert data.formulas == want_f, name
         n += len(data.values)
-    assert n > 300
+    assert n > 200  # the smallest example (云溪: one table, no 附件1/附件3) has ~290 cells
 
 
 def _rewrite_sheet(src, dst, part, fn):

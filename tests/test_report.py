@@ -94,21 +94,30 @@ def test_random_data_numbers_and_tables(tmp_path, data):
 
 def assert_tables_match(path, dept, prof, derived):
     """Every indicator row of 附件2 and each 附件3 appears with the model's values; totals match."""
+    from selfeval_xl.layout import compile_layout
+    from selfeval_xl.xlsx_write import shape_for
+
     d = docx.Document(str(path))
     tables = d.tables
-    assert len(tables) == 2 + len(dept.projects)
-    for t, (prefix, inds) in zip(tables[1:], [("overall", dept.overall.indicators)] +
-                                 [(f"projects[{i}]", p.indicators) for i, p in enumerate(dept.projects)]):
+    layout = compile_layout(prof, shape_for(dept, prof))
+    sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
+    assert len(tables) == len(sheets)  # the region's attachments: 附件1 where it has one, 附件2, each 附件3
+    for t, sh in zip(tables, sheets):
         rows = [[c.text for c in row.cells] for row in t.rows]
-        level1_labels = {l1.label.replace("（", "\n（") for l1 in prof.level1}  # merged cells repeat their text
+        if sh.role == "basic":  # 项目支出's total row, found by its label (blank optional rows are dropped)
+            r = layout.where["basic.projects.total.final"][1].r
+            label = next(c.text for c in sh.cells if c.r == r and c.c == 0)
+            assert [x for x in rows if x[0] == label][0][-1] == fmt_money(derived["basic.projects.total.final"])
+            continue
+        prefix, inds, which = (("overall", dept.overall.indicators, "overall") if sh.role == "overall" else
+                               (f"projects[{sh.project}]", dept.projects[sh.project].indicators, "project"))
+        level1_labels = {l1.label.replace("（", "\n（") for l1 in prof.levels(which)}  # merged cells repeat their text
         got = sorted(tuple(r[3:9]) for r in rows if r[1] in level1_labels)
         want = sorted((i.name, i.target, i.actual, fmt_num(i.weight), fmt_num(i.score), i.deviation) for i in inds)
         assert got == want
-        total = [r for r in rows if r[0] == "总分"][0]
-        assert total[7] == fmt_num(derived[f"{prefix}.total_score"])
-    basic_rows = [[c.text for c in row.cells] for row in tables[0].rows]
-    proj = [r for r in basic_rows if r[0] == "项目支出："][0]
-    assert proj[-1] == fmt_money(derived["basic.projects.total.final"])
+        total_cell = layout.where[f"{prefix}.total_score"][1]
+        label = next(c.text for c in sh.cells if c.r == total_cell.r and c.c == 0)
+        assert [x for x in rows if x[0] == label][0][total_cell.c] == fmt_num(derived[f"{prefix}.total_score"])
 
 
 def test_examples_tables_match_the_model(tmp_path, examples):

@@ -25,7 +25,7 @@ def test_examples_round_trip(tmp_path, examples):
         path = write_workbook(dept, get_profile(dept.profile), tmp_path / f"{name}.xlsx", generated_at=TS)
         back = extract(path)
         want = after_roundtrip(dept)
-        if not name.startswith("000"):  # seed 000's few stated figures are consistent
+        if not name.startswith(("000", "004")):  # the stated figures of seeds 000 and 004 are consistent
             assert want.stated, "the seeds' mistakes must survive the round trip as stated figures"
         assert back == want, model_diff(back, want)
 

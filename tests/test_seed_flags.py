@@ -85,3 +85,33 @@ def test_seed_000_has_only_completeness_notes(examples):
     flags = flags_of(examples, "000_岳阳市城市建设档案馆")
     assert {f.severity for f in flags} == {"info"}
     assert find(flags, "ATT-301", "附件2")  # no 附件2 table in that report
+
+
+def test_seed_003_hengyang(examples):
+    """衡阳 2022: 附件2 states 执行数 533.49 with 基本支出 left blank (项目支出 198.3 from 附件1/附件3);
+    附件1 has 基本支出 249.97 that 附件2 does not repeat; the rest (weights by the region's own
+    structures: 效益 50 with 社会满意度 under it in 附件2, 40 in 附件3) is consistent."""
+    flags = flags_of(examples, "003_衡阳市住房和城乡建设信息中心")
+    f = find(flags, "SUM-104", "附件2!F5")
+    assert (f.stated, f.expected) == (533.49, pytest.approx(198.3))
+    assert find(flags, "SUM-105", "附件2!E7").stated == pytest.approx(533.49)
+    f = find(flags, "XATT-105", "附件2!I7")  # the region's own [[checks]] rule
+    assert (f.stated, f.expected) == (249.97, None)
+    errors = sorted((f.code, f.location) for f in flags if f.severity == ERROR)
+    assert errors == sorted([("SUM-104", "附件2!F5"), ("SUM-105", "附件2!E7"), ("XATT-105", "附件2!I7")])
+    # 成本控制 9 of 10 without a reason; completion values written with ≧
+    assert find(flags, "IND-202", "附件2!I23")
+    assert find(flags, "IND-203", "附件2!F14").stated == "≧100%"
+    assert not [f for f in flags if f.code.startswith("WEIGHT")]
+
+
+def test_seed_004_yunxi(examples):
+    """云溪 2023: 2246.07 = 412.08 + 1833.99 with 项目支出 typed (no 附件3 behind it) passes; bare
+    成本指标 amounts are ceilings: three broken ones are warned, 75.34 under 130 is not."""
+    flags = flags_of(examples, "004_岳阳市云溪区机关事务服务中心")
+    assert not [f for f in flags if f.severity == ERROR], [(f.code, f.location, f.message) for f in flags]
+    broken = {f.location: f.expected for f in flags if f.code == "IND-201"}
+    assert broken == {"自评表!H31": "2.18", "自评表!H32": "2.64", "自评表!H33": "2.59", "自评表!H50": "9.8"}
+    assert find(flags, "IND-202", "自评表!I38")  # 营造良好工作氛围 8 of 10, no reason
+    assert not [f for f in flags if f.code == "ATT-301"]  # the region has no 附件1/附件3 to miss
+    assert not [f for f in flags if f.code == "NARR-302"]  # "公车平台项目支出191.18万元" is that item's figure

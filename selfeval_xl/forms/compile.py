@@ -225,13 +225,45 @@ def _exec_score_keys(ctx: _Context, exec_key: str | None) -> list[str]:
 
 # -- indicator block and total row ---------------------------------------------------------------
 
+# the indicator columns a form may declare, after 一级 and 二级, with their input type and prompt
+_IND_COLUMNS = {
+    "name": (TEXT, "三级指标名称"),
+    "target": (TEXT, "年度指标值，如 ≥96%、≤181万元、12月31日之前"),
+    "nature": (TEXT, "指标性质：≥、≤、= 或 定性"),
+    "value": (TEXT, "指标值，如 96、181"),
+    "unit": (TEXT, "度量单位，如 %、万元、件"),
+    "actual": (TEXT, "实际完成值：写实际数，不要带 ≥ ≤ 等符号"),
+    "weight": (WEIGHT, "本行分值"),
+    "score": (SCORE, "得分：0 到本行分值之间"),
+    "deviation": (TEXT, "满分可选“无”；未得满分时必须写明偏差原因及改进措施"),
+}
+_DEFAULT_COLUMNS = ("name", "target", "actual", "weight", "score", "deviation")
+
+
+def _indicator_columns(ctx: _Context, block: Block) -> dict[str, int]:
+    """field → column: 一级 in B, 二级 in C, then the declared fields (default: the official form)."""
+    fields = tuple(block.param("columns") or _DEFAULT_COLUMNS)
+    unknown = [f for f in fields if f not in _IND_COLUMNS]
+    missing = [f for f in ("name", "weight", "score", "deviation", "actual") if f not in fields]
+    if unknown or missing or not ("target" in fields or "value" in fields):
+        raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.columns 应由 "
+                        f"{'、'.join(_IND_COLUMNS)} 组成，且含 name、target（或 nature/value/unit）、actual、weight、score、deviation")
+    return {f: 3 + i for i, f in enumerate(fields)}
+
+
 def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     """The 绩效指标 block: header row, then per 一级 and 二级 the rules' number of slots."""
     prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
     levels = ctx.profile.levels(block.param("levels", "project"))
+    cols = _indicator_columns(ctx, block)
+    wc, sc, dc = cols["weight"], cols["score"], cols["deviation"]
+    hint_col = max(cols.values()) + 1
     first = r
     heads = block.param("headers") or ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
                                       "偏差原因分析及改进措施")
+    if len(heads) != len(cols) + 2:
+        raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.headers 应有 {len(cols) + 2} 个"
+                        f"（一级、二级和 {len(cols)} 列）")
     for c, text in enumerate(heads, start=1):
         b.label(r, c, text, style="header")
     b.sh.heights[r] = 30
@@ -245,15 +277,11 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             l2_first = r
             for k in range(l2.rows):
                 keys = {f: indicator_key(prefix, l2.key, k, f) for f in IND_FIELDS}
-                b.input(r, 3, keys["name"], TEXT, prompt="三级指标名称")
-                b.input(r, 4, keys["target"], TEXT, prompt="年度指标值，如 ≥96%、≤181万元、12月31日之前")
-                b.input(r, 5, keys["actual"], TEXT, prompt="实际完成值：写实际数，不要带 ≥ ≤ 等符号")
-                b.input(r, 6, keys["weight"], WEIGHT, prompt="本行分值")
-                b.input(r, 7, keys["score"], SCORE, prompt="得分：0 到本行分值之间")
-                b.input(r, 8, keys["deviation"], TEXT, prompt="满分可选“无”；未得满分时必须写明偏差原因及改进措施",
-                        choices=DEVIATION_CHOICES)
+                for f, c in cols.items():
+                    vtype, prompt = _IND_COLUMNS[f]
+                    b.input(r, c, keys[f], vtype, prompt=prompt, choices=DEVIATION_CHOICES if f == "deviation" else ())
                 w, s, d = "{" + keys["weight"] + "}", "{" + keys["score"] + "}", "{" + keys["deviation"] + "}"
-                b.hint(r, 9, f"{prefix}.hint.{l2.key}.{k}",
+                b.hint(r, hint_col, f"{prefix}.hint.{l2.key}.{k}",
                        f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",'
                        f'IF(AND({s}<{w},{blank_text(d)}),"得分低于分值：请填写偏差原因","")),"")')
                 l1_weights.append(keys["weight"])
@@ -264,7 +292,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
         b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
         wsum = _sum(l1_weights)
-        b.hint(l1_first, 10, f"{prefix}.hint.level1.{l1.key}",
+        b.hint(l1_first, hint_col + 1, f"{prefix}.hint.level1.{l1.key}",
                f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
                f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
         b.sh.cond_formats.append(CondFormat(
@@ -274,9 +302,10 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
     last = r - 1
     d0 = first + 1
-    b.sh.cond_formats.append(CondFormat((d0, 7), (last, 7), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}>{a1(d0, 6)})", "cf_error"))
-    b.sh.cond_formats.append(CondFormat((d0, 8), (last, 8), f"AND(ISNUMBER({a1(d0, 7)}),ISNUMBER({a1(d0, 6)}),{a1(d0, 7)}<{a1(d0, 6)},{blank_text(a1(d0, 8))})", "cf_warn"))
-    ctx.indicator_keys[prefix] = (weight_keys, score_keys)
+    s0, w0, v0 = a1(d0, sc), a1(d0, wc), a1(d0, dc)
+    b.sh.cond_formats.append(CondFormat((d0, sc), (last, sc), f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}>{w0})", "cf_error"))
+    b.sh.cond_formats.append(CondFormat((d0, dc), (last, dc), f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}<{w0},{blank_text(v0)})", "cf_warn"))
+    ctx.indicator_keys[prefix] = (weight_keys, score_keys, cols)
     return r
 
 
@@ -286,27 +315,31 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
     if prefix not in ctx.indicator_keys:
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：totals 之前没有 key 相同的 indicators 块")
-    weight_keys, score_keys = ctx.indicator_keys[prefix]
+    weight_keys, score_keys, cols = ctx.indicator_keys[prefix]
+    wc, sc = cols["weight"], cols["score"]
+    last_col = max(cols.values())
+    hint_col = last_col + 1
     exec_score = _exec_score_keys(ctx, block.param("exec"))
-    b.label(r, 0, block.param("label", "总分"), c2=5, style="header")
+    b.label(r, 0, block.param("label", "总分"), c2=wc - 1, style="header")
     w_expr = _sum(weight_keys)
     if s.execution_scored:
         w_expr = f"{num(s.execution_weight)}+{w_expr}"
-    b.formula(r, 6, f"{prefix}.weight_total", f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT)
+    b.formula(r, wc, f"{prefix}.weight_total", f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT)
     all_scores = exec_score + score_keys
-    b.formula(r, 7, f"{prefix}.total_score", f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE)
-    b.label(r, 8, "", style="label")
+    b.formula(r, sc, f"{prefix}.total_score", f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE)
+    if last_col > sc:
+        b.label(r, sc + 1, "", c2=last_col, style="label")
     total_ref = "{" + f"{prefix}.total_score" + "}"
-    b.hint(r, 9, f"{prefix}.hint.total",
+    b.hint(r, hint_col, f"{prefix}.hint.total",
            f'=IF({_count(weight_keys)}=0,"",IF(ABS({{{prefix}.weight_total}}-{num(s.total)})>0.0001,'
            f'"分值合计"&{{{prefix}.weight_total}}&"，应为{num(s.total)}",""))')
     if s.show_grade_row:
         r += 1
-        b.label(r, 0, block.param("grade_label", "评价等次"), c2=5, style="header")
-        b.formula(r, 6, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, c2=8, style="f_text")
+        b.label(r, 0, block.param("grade_label", "评价等次"), c2=wc - 1, style="header")
+        b.formula(r, wc, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text")
     else:
         # the official form has no grade row: the live grade sits beside the total, unprinted
-        b.formula(r, 10, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, style="f_side")
+        b.formula(r, hint_col + 1, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, style="f_side")
     return r + 1
 
 
