@@ -157,12 +157,26 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         else:
             paras = _paragraphs(clerk) or [{"kind": "body", "text": "无"}]
         sections.append({"title": sec.title, "paragraphs": paras})
-    attachment_list = ["1.部门整体支出绩效评价基础数据表", "2.部门整体支出绩效自评表"]
-    attachment_list += [f"{i + 3}.{p.name}项目支出绩效自评表" for i, p in enumerate(dept.projects)]
+    # the attachments are the region's tables: 附件1 and 附件2 where it has them, one per project
+    titles = []
+    for sh in profile.forms.sheets:
+        if sh.role == "project":
+            titles += [f"{p.name}项目支出绩效自评表" for p in dept.projects]
+        elif sh.role in ("basic", "overall"):
+            titles.append({"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
+    attachment_list = [f"{i + 1}.{t}" for i, t in enumerate(titles)]
     errors = [f"{f.location}：{f.message}" for f in result.flags if f.severity == ERROR]
+    report_date = dept.signoff.date or "年    月    日"
+    fill = {"{unit_name}": dept.name, "{unit_code}": dept.code, "{year}": str(dept.year), "{report_date}": report_date}
+    cover = []
+    for line in profile.report.cover:
+        text = line.text
+        for k, v in fill.items():
+            text = text.replace(k, v)
+        cover.append({"text": text, "style": line.style})
     return {
-        "unit_name": dept.name, "year": dept.year,
-        "report_date": dept.signoff.date or "年    月    日",
+        "unit_name": dept.name, "unit_code": dept.code, "year": dept.year, "cover": cover,
+        "report_date": report_date,
         "errors": errors, "sections": sections, "attachment_list": attachment_list,
         "figures": {"basic": dept.overall.expense_basic, "personnel": dept.narrative.personnel_expense,
                     "public": derived.get("narrative.public_expense"),

@@ -121,8 +121,22 @@ class Section(_Strict):
     figures: bool = False  # opens with the generated figures (section 六)
 
 
+class CoverLine(_Strict):
+    """One line of the report's cover: {unit_name}, {unit_code}, {year}, {report_date} are filled in;
+    an empty text is a blank line."""
+
+    text: str = ""
+    style: str = Field(default="center", pattern=r"^(center|left|title)$")
+
+
+# the cover of the 岳阳 package (seeds 000–002): unit and seal, date, “（此页为封面）”
+DEFAULT_COVER = tuple(CoverLine(text=t) for t in [""] * 8 + ["部门（单位）名称：{unit_name}（盖章）", "", "{report_date}"]
+                      + [""] * 6 + ["（此页为封面）"])
+
+
 class Report(_Strict):
     sections: tuple[Section, ...] = Field(min_length=1)
+    cover: tuple[CoverLine, ...] = DEFAULT_COVER
 
 
 class Profile(_Strict):

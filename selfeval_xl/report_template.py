@@ -126,15 +126,16 @@ def build_report_template(path: str | Path) -> Path:
     p.add_run().add_break(WD_BREAK.PAGE)
     _para(doc, "{%p endif %}")
 
-    # cover
-    for _ in range(8):
-        _para(doc, "")
-    _para(doc, "部门（单位）名称：{{ unit_name }}（盖章）", BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "")
-    _para(doc, "{{ report_date }}", BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
-    for _ in range(6):
-        _para(doc, "")
-    _para(doc, "（此页为封面）", BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
+    # cover: the region's lines (region.toml [[report.cover]]), each a title, a centred or a left line
+    _para(doc, "{%p for c in cover %}")
+    _para(doc, "{%p if c.style == 'title' %}")
+    _para(doc, "{{ c.text }}", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "{%p elif c.style == 'left' %}")
+    _para(doc, "{{ c.text }}", BODY_FONT, BODY_SIZE, indent=True)
+    _para(doc, "{%p else %}")
+    _para(doc, "{{ c.text }}", BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "{%p endif %}")
+    _para(doc, "{%p endfor %}")
 
     # the body: its own section, numbered from 1 (the attachments' section continues the numbering)
     body = doc.add_section(WD_SECTION.NEW_PAGE)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
 import pytest
@@ -107,6 +108,10 @@ def test_check_and_report_follow_the_region(tmp_path, region, data):
     assert SIGNATURE[Path(region).name] in body
     for sec in profile.report.sections:
         assert sec.title in body
+    for line in profile.report.cover:  # the region's cover, its placeholders filled
+        text = line.text.replace("{unit_name}", dept.name).replace("{unit_code}", dept.code).replace(
+            "{year}", str(dept.year)).replace("{report_date}", dept.signoff.date or "年    月    日")
+        assert xml_escape(text) in body, text
 
 
 def _fifth(expense_basic: float = 60) -> Department:
