@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .checks import ERROR, INFO, WARNING, Flag, check
+from .checks import check
+from .flags import ERROR, INFO, WARNING, Flag
 from .xlsx_read import ReadError, read_workbook
 
 STATUS_OK, STATUS_WARN, STATUS_ERR, STATUS_UNREADABLE = "通过", "有警告", "有错误", "无法读取"

@@ -24,27 +24,11 @@ from .layout import Layout, compile_layout, indicator_key, project_sheet_name
 from .model import Department, Indicator
 from .profile import Profile
 from .forms.recompute import derive
+from .flags import ERROR, INFO, WARNING, Flag  # noqa: F401  (re-exported: callers import them from here)
+from .layout import shape_for
 from .scoring import group_indicators, which_levels, xl_round
-from .xlsx_write import shape_for
 
-ERROR, WARNING, INFO = "error", "warning", "info"
 _EMPTY_REASON = {"", "无", "无偏差", "—", "——", "-", "/", "无。"}
-
-
-@dataclass
-class Flag:
-    code: str
-    severity: str
-    location: str
-    message: str
-    stated: Any = None
-    expected: Any = None
-    key: str | None = None  # layout key of the flagged cell (for annotate)
-
-    def as_dict(self) -> dict[str, Any]:
-        # not dataclasses.asdict: it deep-copies every value, a measurable cost at 30 flags a unit
-        return {"code": self.code, "severity": self.severity, "location": self.location, "message": self.message,
-                "stated": self.stated, "expected": self.expected, "key": self.key}
 
 
 @dataclass

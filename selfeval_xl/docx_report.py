@@ -31,7 +31,7 @@ from .layout import AREA, INT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet, compil
 from .model import Department
 from .profile import Profile
 from .report_template import H1_FONT
-from .xlsx_write import shape_for
+from .layout import shape_for
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.docx"
 _SUB = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")

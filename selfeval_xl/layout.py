@@ -378,6 +378,15 @@ def compile_layout(profile: Profile, shape: Shape) -> Layout:
     return Layout(profile, shape, sheets)
 
 
+def shape_for(dept, profile: Profile, spares: int | None = None) -> Shape:
+    """The shape of a unit's workbook: its year, code, name and each project's 附件1 category,
+    plus the region's spare 附件3 sheets (``spares`` overrides their number)."""
+    from .scoring import project_categories  # scoring reads the model; layout stays below it
+
+    return Shape(year=dept.year, unit_code=dept.code, unit_name=dept.name, competent_dept=dept.competent_dept,
+                 project_categories=project_categories(dept, profile, spares))
+
+
 def level1_of(profile: Profile, level2_key: str, which: str = "project") -> Level1:
     for l1 in profile.levels(which):
         if any(l2.key == level2_key for l2 in l1.level2):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .binding import unflatten
-from .checks import ERROR, INFO, WARNING, Flag
+from .flags import ERROR, INFO, WARNING, Flag
 from .layout import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1, compile_layout
 from .model import Department
 from .normalize import parse_number

@@ -24,11 +24,10 @@ from .binding import flatten
 from .forms.recompute import derive_values
 from .layout import (
     AREA, GRADE, INT, LONGTEXT, META, MONEY, RATE, SCORE, TEXT, WEIGHT, Layout, Shape, Sheet, a1,
-    compile_layout, TEMPLATE_VERSION,
+    compile_layout, shape_for, TEMPLATE_VERSION,
 )
 from .model import Department
 from .profile import Profile, region_rows
-from .scoring import project_categories
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
@@ -85,11 +84,6 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
     WEIGHT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100, "error_title": "分值有误",
              "error_message": "分值应为 0 到 100 之间的数字。"},
 }
-
-
-def shape_for(dept: Department, profile: Profile, spares: int | None = None) -> Shape:
-    return Shape(year=dept.year, unit_code=dept.code, unit_name=dept.name, competent_dept=dept.competent_dept,
-                 project_categories=project_categories(dept, profile, spares))
 
 
 def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
