@@ -175,13 +175,13 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
         out = []
         for l1, l2 in profile.level2_all(which_levels(prefix)):
             for k in range(l2.rows):
-                row = rows.get((l2.key, k), {})
-                if all(_blank(row.get(f)) for f in IND_FIELDS):
+                row = rows.get((l2.key, k))
+                if not row or all(_blank(v) for v in row.values()):  # most slots are blank
                     continue
                 item = {"level1": l1.name, "level2": l2.name}
-                for f in IND_FIELDS:
-                    v = row.get(f)
-                    item[f] = ("" if v is None else v) if f not in ("weight", "score") else v
+                for f, v in row.items():  # blank fields keep the model's defaults ("" or None)
+                    if v is not None:
+                        item[f] = v
                 out.append(item)
         return out
 

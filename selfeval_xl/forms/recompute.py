@@ -71,11 +71,10 @@ def derive_values(values: dict[str, Any], layout: Layout) -> dict[str, Value]:
     out: dict[str, Value] = {}
     for prog, numeric in _sheet_order(layout):
         prog.run_into(allv)
-        for key in prog.keys:
-            v = allv[key]
-            if v == "" and key in numeric:
-                v = None
-            out[key] = v
+        out.update({k: allv[k] for k in prog.keys})
+        for k in numeric:
+            if out[k] == "":
+                out[k] = None
     return out
 
 
