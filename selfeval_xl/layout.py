@@ -362,7 +362,10 @@ def _shared_sheet(profile: Profile, sheet_index: int, year: int, item: int | Non
     from .forms.compile import build_sheet  # forms.compile builds on this module's classes
 
     sdef = profile.forms.sheets[sheet_index]
-    return build_sheet(sdef, profile, _structural(year, project_categories or ()), item)
+    sheet = build_sheet(sdef, profile, _structural(year, project_categories or ()), item)
+    if project_categories is not None:  # one of many shapes (附件1): recompute without a per-sheet compile
+        sheet.__dict__["per_shape"] = True
+    return sheet
 
 
 @lru_cache(maxsize=4)  # reading, checking and reporting one unit ask for the same layout in turn

@@ -470,6 +470,86 @@ class Program:
         return self._run(dict(inputs))
 
 
+_SUM_ONLY = re.compile(r"^=SUM\((\{[^{}]+\}(?:,\{[^{}]+\})*)\)$")
+_REF_ONLY = re.compile(r"^=\{([^{}]+)\}$")
+_ONE: dict[str, tuple[Callable, tuple[str, ...]]] = {}
+
+
+def _one(source: str) -> tuple[Callable, tuple[str, ...]]:
+    """One formula as a function of the value getter, and the keys it reads; cached by text.
+
+    The commonest shapes (``=SUM({a},{b},…)``, ``={a}``) get a closure without parsing or
+    compiling: a sheet that exists in one unit's shape only (附件1 with that unit's projects)
+    then costs microseconds, not the milliseconds of compiling a program for it.
+    """
+    hit = _ONE.get(source)
+    if hit is not None:
+        return hit
+    m = _SUM_ONLY.match(source)
+    if m:
+        keys = tuple(k[1:-1] for k in m.group(1).split(","))
+
+        def fn(g, keys=keys):
+            return f_sum(*[(g(k), True) for k in keys])
+        hit = (fn, keys)
+    elif (m := _REF_ONLY.match(source)):
+        key = m.group(1)
+
+        def fn(g, key=key):
+            return g(key)
+        hit = (fn, (key,))
+    else:
+        if not source.startswith("="):
+            raise FormulaError(f"公式应以 = 开头：{source}")
+        p = _Parser(source[1:])
+        py = p.parse()
+        hit = (eval(compile(f"lambda g: {py}", "<formula>", "eval"), dict(_NAMESPACE)), tuple(dict.fromkeys(p.refs)))  # noqa: S307
+    if len(_ONE) > 100_000:  # bounded: texts repeat across units, keys differ across shapes
+        _ONE.clear()
+    _ONE[source] = hit
+    return hit
+
+
+class LooseProgram:
+    """Formulas evaluated one by one from per-formula functions shared by text: for sheets whose
+    formulas change with each unit's shape, where compiling a straight-line program per sheet
+    would cost more than it saves. Same interface and results as ``Program``."""
+
+    def __init__(self, formulas: dict[str, str]):
+        parts = {key: _one(src) for key, src in formulas.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(key: str, chain: tuple[str, ...]) -> None:
+            st = state.get(key)
+            if st == 2:
+                return
+            if st == 1:
+                raise FormulaError("公式循环引用：" + " → ".join(chain + (key,)))
+            state[key] = 1
+            for ref in parts[key][1]:
+                if ref in parts:
+                    visit(ref, chain + (key,))
+            state[key] = 2
+            order.append(key)
+
+        for key in parts:
+            visit(key, ())
+        self.keys = tuple(order)
+        self._steps = [(key, parts[key][0]) for key in order]
+        self.external = frozenset(r for _fn, refs in parts.values() for r in refs if r not in parts)
+
+    def run_into(self, values: dict[str, Any]) -> dict[str, Value]:
+        g = values.get
+        for key, fn in self._steps:
+            try:
+                x = fn(g)
+            except XlError as e:
+                x = e.code
+            values[key] = 0.0 if x is None else x
+        return values
+
+
 def evaluate(formulas: dict[str, str], inputs: dict[str, Any]) -> dict[str, Value]:
     """Every formula's value, ``formulas`` mapping a key to its formula over ``{key}``
     references to inputs or other formulas. For one-off use; layouts keep their ``Program``."""

@@ -17,7 +17,7 @@ from typing import Any
 from ..binding import flatten
 from ..layout import NUMERIC, Layout, Sheet
 from ..model import Department
-from .formula import FormulaError, Program, Value
+from .formula import FormulaError, LooseProgram, Program, Value
 
 
 def sheet_program(sh: Sheet) -> tuple[Program, frozenset[str]]:
@@ -26,7 +26,8 @@ def sheet_program(sh: Sheet) -> tuple[Program, frozenset[str]]:
     found = base.__dict__.get("_program")
     if found is None:
         cells = [c for c in base.cells if c.kind in ("formula", "hint")]
-        found = (Program({c.key: c.formula for c in cells}), frozenset(c.key for c in cells if c.vtype in NUMERIC))
+        kind = LooseProgram if base.__dict__.get("per_shape") else Program
+        found = (kind({c.key: c.formula for c in cells}), frozenset(c.key for c in cells if c.vtype in NUMERIC))
         base.__dict__["_program"] = found
     return found
 
