@@ -414,6 +414,30 @@ _NAMESPACE = {name: obj for name, obj in globals().items()
               if name.startswith("f_") or name in ("arith", "concat", "compare", "if_", "_num", "_truth", "_NUMBER_TYPES")}
 
 
+def dependency_order(refs: dict[str, tuple[str, ...]]) -> list[str]:
+    """Keys ordered so that each comes after the keys of ``refs`` it reads; references to keys
+    outside ``refs`` are inputs. A cycle is refused, naming it."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = visiting, 2 = placed
+
+    def visit(key: str, chain: tuple[str, ...]) -> None:
+        st = state.get(key)
+        if st == 2:
+            return
+        if st == 1:
+            raise FormulaError("公式循环引用：" + " → ".join(chain + (key,)))
+        state[key] = 1
+        for ref in refs[key]:
+            if ref in refs:
+                visit(ref, chain + (key,))
+        state[key] = 2
+        order.append(key)
+
+    for key in refs:
+        visit(key, ())
+    return order
+
+
 class Program:
     """Many formulas compiled into one Python function, evaluated in dependency order.
 
@@ -430,24 +454,7 @@ class Program:
                 raise FormulaError(f"公式应以 = 开头：{source}")
             p = _Parser(source[1:])
             parsed[key] = (p.parse(), tuple(dict.fromkeys(p.refs)))
-        order: list[str] = []
-        state: dict[str, int] = {}  # 1 = visiting, 2 = placed
-
-        def visit(key: str, chain: tuple[str, ...]) -> None:
-            st = state.get(key)
-            if st == 2:
-                return
-            if st == 1:
-                raise FormulaError("公式循环引用：" + " → ".join(chain + (key,)))
-            state[key] = 1
-            for ref in parsed[key][1]:
-                if ref in parsed:
-                    visit(ref, chain + (key,))
-            state[key] = 2
-            order.append(key)
-
-        for key in parsed:
-            visit(key, ())
+        order = dependency_order({key: refs for key, (_py, refs) in parsed.items()})
         lines = ["def run(v):", "    g = v.get"]
         for key in order:
             lines += ["    try:", f"        x = {parsed[key][0]}", "    except XlError as e:", "        x = e.code",
@@ -517,24 +524,7 @@ class LooseProgram:
 
     def __init__(self, formulas: dict[str, str]):
         parts = {key: _one(src) for key, src in formulas.items()}
-        order: list[str] = []
-        state: dict[str, int] = {}
-
-        def visit(key: str, chain: tuple[str, ...]) -> None:
-            st = state.get(key)
-            if st == 2:
-                return
-            if st == 1:
-                raise FormulaError("公式循环引用：" + " → ".join(chain + (key,)))
-            state[key] = 1
-            for ref in parts[key][1]:
-                if ref in parts:
-                    visit(ref, chain + (key,))
-            state[key] = 2
-            order.append(key)
-
-        for key in parts:
-            visit(key, ())
+        order = dependency_order({key: refs for key, (_fn, refs) in parts.items()})
         self.keys = tuple(order)
         self._steps = [(key, parts[key][0]) for key in order]
         self.external = frozenset(r for _fn, refs in parts.values() for r in refs if r not in parts)
