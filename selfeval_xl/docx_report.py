@@ -315,8 +315,6 @@ def attachments_xml(dept: Department, layout: Layout, derived: dict[str, Any]) -
     """Paragraphs and tables of 附件1, 附件2 and each filled 附件3, as body XML (w: prefix)."""
     values = flatten(dept, layout)
     sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
-    so = dept.signoff
-    footer = f"填表人：{so.preparer}  填报日期：{so.date}  联系电话：{so.phone}  单位负责人签字：{so.head}"
     out = []
     for n, sh in enumerate(sheets):
         label = next(c.text for c in sh.cells if c.r == 0 and c.c == 0)
@@ -324,9 +322,23 @@ def attachments_xml(dept: Department, layout: Layout, derived: dict[str, Any]) -
         out.append(_para_xml(str(label), 28, "left", H1_FONT, page_break_before=n > 0))
         out.append(_para_xml(str(title), 32, "center", H1_FONT))
         out.append(sheet_table_xml(sh, values, derived))
-        for note in [c.text for c in sh.cells if c.style == "note" and c.r > sh.table_rows[1]] + [footer]:
-            out.append(_para_xml(str(note), 21, "left", "宋体"))
+        for note in _lines_after_table(sh, values, derived):
+            out.append(_para_xml(note, 21, "left", "宋体"))
     return "".join(out)
+
+
+def _lines_after_table(sh: Sheet, values: dict[str, Any], derived: dict[str, Any]) -> list[str]:
+    """What the region's sheet draws under its table — notes, sign-off rows, text blocks — one
+    line per drawn row, labels and figures in reading order (the 岳阳 附件1 draws its sign-off as
+    label/input pairs over two rows; 云溪 its evaluators and opinions; others a footer formula)."""
+    rows: dict[int, list[str]] = {}
+    for cell in sh.cells:
+        if cell.r <= sh.table_rows[1] or cell.c >= sh.print_cols or cell.kind == "hint":
+            continue
+        text = _cell_text(cell, values, derived).strip()
+        if text:
+            rows.setdefault(cell.r, []).append((cell.c, text))
+    return ["  ".join(t for _c, t in sorted(parts)) for _r, parts in sorted(rows.items())]
 
 
 def _para_xml(text: str, half_points: int, align: str, font: str, page_break_before: bool = False) -> str:

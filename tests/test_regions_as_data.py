@@ -40,6 +40,11 @@ SIGNATURE = {
     "yueyang-2023": "市级预算部门名称", "sample-50-40-10": "预算部门名称", "hengyang-2022": "部门职能",
     "yunxi-2023": "绩效自评综合得分", "fifth-region": "调整后预算数",
 }
+# what each region draws under its tables (sign-off, opinions), which the report must carry too
+SIGNOFF = {
+    "yueyang-2023": "单位负责人签字", "sample-50-40-10": "单位负责人签字", "hengyang-2022": "单位负责人签字",
+    "yunxi-2023": "评价组组长（签字）", "fifth-region": "财务负责人",
+}
 
 
 def test_the_regions_are_what_this_test_covers():
@@ -106,6 +111,7 @@ def test_check_and_report_follow_the_region(tmp_path, region, data):
     with zipfile.ZipFile(rep["report"]) as z:
         body = z.read("word/document.xml").decode("utf-8")
     assert SIGNATURE[Path(region).name] in body
+    assert SIGNOFF[Path(region).name] in body
     for sec in profile.report.sections:
         assert sec.title in body
     for line in profile.report.cover:  # the region's cover, its placeholders filled
