@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .layout import IND_FIELDS, INT, NUMERIC, Layout
+from .layout import INT, NUMERIC, Layout
 from .model import Department, Indicator, ProjectLine
 from .profile import Profile
 from .scoring import group_indicators, which_levels

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .binding import IND_FIELDS, value_of  # noqa: F401  (IND_FIELDS re-exported for callers that build keys)
+from .binding import value_of
 from .indicators import has_operator, normalize, suggest
 from .layout import Layout, compile_layout, indicator_key, project_sheet_name
 from .model import Department, Indicator

@@ -23,7 +23,7 @@ from . import __version__
 from .binding import flatten
 from .forms.recompute import derive_values
 from .layout import (
-    AREA, GRADE, INT, LONGTEXT, META, MONEY, RATE, SCORE, TEXT, WEIGHT, Layout, Shape, Sheet, a1,
+    AREA, GRADE, INT, LONGTEXT, META, MONEY, RATE, SCORE, TEXT, WEIGHT, Layout, Sheet, a1,
     compile_layout, shape_for, TEMPLATE_VERSION,
 )
 from .model import Department
