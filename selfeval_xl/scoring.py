@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from .forms.formula import xl_round, xl_text  # noqa: F401  (Excel's ROUND and number-to-text, for callers)
 from .model import Department, Indicator
-from .profile import Profile, normalize_label
+from .profile import Profile
 
 
 def is_blank_text(text: str) -> bool:
     """Python twin of ``layout.blank_text``: CLEAN (drop characters below U+0020), full-width
     spaces as spaces, TRIM; nothing left."""
     return not "".join(ch for ch in text if ord(ch) >= 32).replace("\u3000", " ").strip(" ")
-
-
-def grade(total: float | None, profile: Profile) -> str:
-    return "" if total is None else profile.grade_for(total)
 
 
 def project_categories(dept: Department, profile: Profile, spares: int | None = None) -> tuple[str | None, ...]:
@@ -45,7 +41,3 @@ def group_indicators(indicators: list[Indicator], profile: Profile, which: str =
             raise ValueError(f"二级指标“{ind.level2}”不在配置 {profile.id} 中（可用：{names}）")
         out[found[1].key].append(ind)
     return out
-
-
-def same_label(a: str, b: str) -> bool:
-    return normalize_label(a) == normalize_label(b)

@@ -105,7 +105,7 @@ def profile_from_meta(meta: dict[str, str], name: str):
     sources = sources_from_rows(meta)
     try:
         if sources:
-            return embedded_profile(sources, f"{name} 携带的地区配置")
+            return embedded_profile(sources, f"（{name} 携带）")
         return get_profile(meta["profile"])
     except (ProfileError, KeyError) as e:
         raise ReadError(f"{name}：元数据中的地区配置无法使用（{e}）") from None

@@ -39,7 +39,8 @@ class _Context:
             "{unit_name}": shape.unit_name, "{unit_code}": shape.unit_code, "{sheet}": self.sheet_name,
             "{dept_name_label}": profile.profile.dept_name_label,
         }
-        self.indicator_keys: dict[str, tuple[list[str], list[str]]] = {}
+        # indicator block key → (weight keys, score keys, field → column), for its total row
+        self.indicator_keys: dict[str, tuple[list[str], list[str], dict[str, int]]] = {}
 
     def text(self, s: str) -> str:
         for k, v in self.subs.items():

@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .formula import FormulaError, Program
@@ -330,12 +329,3 @@ def _check_keys(blocks: list[Block], file: str) -> None:
             if k not in drawn:
                 raise _fail(file, b.line, f"formulas.{k}", "该块的网格中没有这个计算格（=键 或 !键）")
 
-
-def load_sheet_file(path: Path, display: str) -> SheetDef:
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormError(f"找不到表格定义 {display}") from None
-    except UnicodeDecodeError:
-        raise FormError(f"表格定义 {display} 不是 UTF-8 文字") from None
-    return parse_sheet(source, display)

@@ -464,9 +464,8 @@ class Program:
         exec(compile("\n".join(lines), "<formulas>", "exec"), ns)  # noqa: S102
         self._run = ns["run"]
         self.keys = tuple(order)
-        self.refs = {key: parsed[key][1] for key in order}
         # what the program reads that it does not compute itself
-        self.external = frozenset(r for refs in self.refs.values() for r in refs if r not in parsed)
+        self.external = frozenset(r for _py, refs in parsed.values() for r in refs if r not in parsed)
 
     def run_into(self, values: dict[str, Any]) -> dict[str, Value]:
         """Add every formula's value to ``values`` (which must already hold what it reads)."""
