@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from selfeval_xl.model import Department
-from selfeval_xl.profile import available_profiles, get_profile
-from selfeval_xl.xlsx_write import write_workbook
+from selfeval_xl.core.model import Department
+from selfeval_xl.forms.regions import available_profiles, get_profile
+from selfeval_xl.xlsx.write import write_workbook
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
@@ -39,7 +39,7 @@ def build(out: Path = TEMPLATES) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "department.schema.json"]
     written[0].write_text(schema_text(), encoding="utf-8")
-    from selfeval_xl.report_template import build_report_template
+    from selfeval_xl.docx.template import build_report_template
 
     written.append(build_report_template(out / "report.docx"))
     for pid in available_profiles():

@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from selfeval_xl import batch  # noqa: E402
 from selfeval_xl.cli import generate_unit, run_check, run_report  # noqa: E402
-from selfeval_xl.model import Department  # noqa: E402
-from selfeval_xl.profile import get_profile  # noqa: E402
+from selfeval_xl.core.model import Department  # noqa: E402
+from selfeval_xl.forms.regions import get_profile  # noqa: E402
 from selfeval_xl.roster import RosterUnit, workbook_name  # noqa: E402
-from selfeval_xl.xlsx_write import write_workbook  # noqa: E402
+from selfeval_xl.xlsx.write import write_workbook  # noqa: E402
 
 TS = dt.datetime(2024, 1, 1)
 P = get_profile("yueyang-2023")

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from .checks import check
-from .flags import ERROR, INFO, WARNING, Flag
-from .xlsx_read import ReadError, read_workbook
+from .forms import keys
+from .core.flags import ERROR, INFO, WARNING, Flag
+from .xlsx.read import ReadError, read_workbook
 
 STATUS_OK, STATUS_WARN, STATUS_ERR, STATUS_UNREADABLE = "通过", "有警告", "有错误", "无法读取"
 
@@ -50,7 +51,7 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
     result = check(dept, layout.profile, (layout.shape.project_categories, rr.derived))
     flags = expectation_flags(layout.profile, dept.year, expect) + rr.flags + result.flags
     recomputed = result.total
-    stated = dept.stated.get("overall.total_score", recomputed)
+    stated = dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed)
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
     status = STATUS_ERR if counts[ERROR] else (STATUS_WARN if counts[WARNING] else STATUS_OK)
     return {
@@ -75,9 +76,10 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     ``item`` is a path, or (path, output file name) when the batch has chosen unique names.
     """
     path, out_name = (item if isinstance(item, tuple) else (item, None))
-    from .docx_report import render_report
-    from .model import Department
-    from .profile import ProfileError, get_profile
+    from .docx.report import render_report
+    from .core.model import Department
+    from .core.region import ProfileError
+    from .forms.regions import get_profile
     path = Path(path)
     base = {"file": str(path), "name": path.name}
     try:

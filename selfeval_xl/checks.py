@@ -9,7 +9,7 @@ stable so coordinators can filter and count them:
 * ``*-3*`` info: completeness (empty sections, missing attachments, the 附件5 pre-score).
 
 Figures a source *states* for derived cells (``Department.stated``: a Word report's typed
-totals, or cached values in a returned workbook) are compared with ``scoring.derive``.
+totals, or cached values in a returned workbook) are compared with ``forms.recompute.derive``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .binding import value_of
-from .indicators import has_operator, normalize, suggest
-from .layout import Layout, compile_layout, indicator_key, project_sheet_name
-from .model import Department, Indicator
-from .profile import Profile
+from .forms.binding import value_of
+from .core.indicators import has_operator, normalize, suggest
+from .forms import keys
+from .forms.cells import Layout, project_sheet_name
+from .forms.layout import compile_layout, shape_for
+from .core.model import Department, Indicator
+from .core.region import Profile
 from .forms.recompute import derive
-from .flags import ERROR, INFO, WARNING, Flag  # noqa: F401  (re-exported: callers import them from here)
-from .layout import shape_for
-from .scoring import group_indicators, which_levels, xl_round
+from .core.flags import ERROR, INFO, WARNING, Flag
+from .core.numbers import fmt_num, xl_round
+from .core.scoring import group_indicators, which_levels
 
 _EMPTY_REASON = {"", "无", "无偏差", "—", "——", "-", "/", "无。"}
 
@@ -40,11 +42,11 @@ class CheckResult:
 
     @property
     def total(self) -> float | None:
-        return self.derived.get("overall.total_score")
+        return self.derived.get(keys.OVERALL_TOTAL_SCORE)
 
     @property
     def grade(self) -> str:
-        return self.derived.get("overall.grade") or ""
+        return self.derived.get(keys.OVERALL_GRADE) or ""
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.flags if f.severity == severity)
@@ -79,7 +81,7 @@ def _close(a: Any, b: Any, tol: float) -> bool:
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
-        return f"{v:.4f}".rstrip("0").rstrip(".")
+        return fmt_num(v, 4)
     return "空" if v in (None, "") else str(v)
 
 
@@ -119,11 +121,11 @@ def check_income(dept: Department, layout: Layout, derived: dict[str, Any], tol:
     if all(p is None for p in parts):
         return
     total = sum(p or 0 for p in parts)
-    executed = derived["overall.executed"]
+    executed = derived[keys.OVERALL_EXECUTED]
     if abs(total - executed) > tol:
-        yield Flag("SUM-105", ERROR, layout.location("overall.income.general"),
+        yield Flag("SUM-105", ERROR, layout.location(keys.OVERALL_INCOME_GENERAL),
                    f"按收入性质分合计 {_fmt(total)}（一般公共预算+政府性基金+专户非税+其他）应等于全年执行数 "
-                   f"{_fmt(executed)}。请核对各项收入来源。", total, executed, "overall.income.general")
+                   f"{_fmt(executed)}。请核对各项收入来源。", total, executed, keys.OVERALL_INCOME_GENERAL)
 
 
 def indicator_slots(indicators: list[Indicator], profile: Profile, which: str = "project",
@@ -140,16 +142,16 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     tol = s.score_tolerance
     which = which_levels(prefix)
     # the cell a target problem points at: the one-cell target, or 指标值 where the form splits it
-    target_field = "target" if indicator_key(prefix, profile.level2_all(which)[0][1].key, 0, "target") in layout.where \
+    target_field = "target" if keys.indicator(prefix, profile.level2_all(which)[0][1].key, 0, "target") in layout.where \
         else "value"
-    loc = lambda l2, k, f: layout.location(indicator_key(prefix, l2, k, f))  # noqa: E731
+    loc = lambda l2, k, f: layout.location(keys.indicator(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
     ceiling_of = {l2.key: l2.ceiling for _, l2 in profile.level2_all(which)}
     present_l2: set[str] = set()
     for l2key, k, ind in indicator_slots(indicators, profile, which):
         present_l2.add(l2key)
-        key_w, key_s = indicator_key(prefix, l2key, k, "weight"), indicator_key(prefix, l2key, k, "score")
+        key_w, key_s = keys.indicator(prefix, l2key, k, "weight"), keys.indicator(prefix, l2key, k, "score")
         name = ind.name or f"第 {k + 1} 行"
         if ind.weight is not None:
             weights_by_l1[l1_of[l2key].key].append(ind.weight)
@@ -166,7 +168,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
                            f"请填写偏差原因分析及改进措施。", ind.deviation, None,
-                           indicator_key(prefix, l2key, k, "deviation"))
+                           keys.indicator(prefix, l2key, k, "deviation"))
             sug = suggest(ind.target_text, ind.actual, ind.weight, ceiling_of[l2key])
             if sug and not sug.contains(ind.score, tol):
                 exp = _fmt(xl_round(sug.low, 2)) if sug.low == sug.high else \
@@ -178,31 +180,31 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
             if has_operator(ind.actual):
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值“{ind.actual}”带有 ≥、≤ 等符号。完成值应写实际达到的数，如 98%。",
-                           ind.actual, None, indicator_key(prefix, l2key, k, "actual"))
+                           ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
             elif normalize(ind.actual) == normalize(ind.target_text) and has_operator(ind.target_text):
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
-                           ind.actual, None, indicator_key(prefix, l2key, k, "actual"))
+                           ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
         target = ind.target_text
         if ind.name and (not target.strip() or normalize(target) == "定性"):
             yield Flag("IND-204", WARNING, loc(l2key, k, target_field),
                        f"{where}“{name}”的年度指标值“{target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
-                       target, None, indicator_key(prefix, l2key, k, target_field))
+                       target, None, keys.indicator(prefix, l2key, k, target_field))
     if not indicators:
         return
     for l1 in profile.levels(which):
         ws = weights_by_l1[l1.key]
         if ws and abs(sum(ws) - l1.weight) > tol:
             first_l2 = l1.level2[0].key
-            yield Flag("WEIGHT-101", ERROR, layout.location(indicator_key(prefix, first_l2, 0, "weight")),
+            yield Flag("WEIGHT-101", ERROR, layout.location(keys.indicator(prefix, first_l2, 0, "weight")),
                        f"{where}{l1.name}各行分值合计 {_fmt(sum(ws))}，按规则应为 {_fmt(l1.weight)}。请调整各行分值。",
-                       sum(ws), l1.weight, indicator_key(prefix, first_l2, 0, "weight"))
+                       sum(ws), l1.weight, keys.indicator(prefix, first_l2, 0, "weight"))
     missing = [l2.name for _, l2 in profile.level2_all(which) if l2.key not in present_l2]
     if missing:
         l1, l2 = next((a, b) for a, b in profile.level2_all(which) if b.name == missing[0])
-        yield Flag("IND-301", INFO, layout.location(indicator_key(prefix, l2.key, 0, "name")),
+        yield Flag("IND-301", INFO, layout.location(keys.indicator(prefix, l2.key, 0, "name")),
                    f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（附件5 考核“细化到三级指标”会扣分）。",
-                   None, None, indicator_key(prefix, l2.key, 0, "name"))
+                   None, None, keys.indicator(prefix, l2.key, 0, "name"))
 
 
 def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
@@ -221,18 +223,18 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
         if p.category in profile.projects.categories:
             continue
         line = free.get(normalize(p.name))
-        exec_ = value_of(dept, f"projects[{i}].funds.total.executed", derived) or 0.0
-        full = value_of(dept, f"projects[{i}].funds.total.full", derived) or 0.0
+        exec_ = value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0
+        full = value_of(dept, keys.funds(keys.project(i), "total", "full"), derived) or 0.0
         if line is None:
-            yield Flag("XATT-103", ERROR, layout.location(f"projects[{i}].name"),
+            yield Flag("XATT-103", ERROR, layout.location(keys.of(keys.project(i), "name")),
                        f"{where}“{p.name}”（全年执行数 {_fmt(exec_)}）未列入附件1 项目支出。请在附件1 相应类别下填写该项目。",
-                       p.name, None, f"projects[{i}].name")
+                       p.name, None, keys.of(keys.project(i), "name"))
             continue
         for label, a, b in (("本年预算数", line.budget, full), ("本年决算数", line.final, exec_)):
             if abs((a or 0) - b) > tol:
-                yield Flag("XATT-104", ERROR, layout.location(f"projects[{i}].name"),
+                yield Flag("XATT-104", ERROR, layout.location(keys.of(keys.project(i), "name")),
                            f"附件1“{line.name}”{label} {_fmt(a)} 与 {where} {_fmt(b)} 不一致。",
-                           a, b, f"projects[{i}].name")
+                           a, b, keys.of(keys.project(i), "name"))
 
 
 def check_declared(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
@@ -297,12 +299,12 @@ def _after_a_name(text: str, start: int) -> bool:
 def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
     """Numbers the narrative quotes for 基本/项目/人员/公用 that disagree with the tables."""
     figures = {
-        "基本支出": dept.overall.expense_basic, "项目支出": value_of(dept, "overall.expense_project", derived),
+        "基本支出": dept.overall.expense_basic, "项目支出": value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
         "人员经费": dept.narrative.personnel_expense, "人员支出": dept.narrative.personnel_expense,
         "公用经费": derived.get("narrative.public_expense"), "公用支出": derived.get("narrative.public_expense"),
-        "整体支出": derived["overall.executed"], "支出合计": derived["overall.executed"],
+        "整体支出": derived[keys.OVERALL_EXECUTED], "支出合计": derived[keys.OVERALL_EXECUTED],
     }
-    total = derived["overall.executed"]
+    total = derived[keys.OVERALL_EXECUTED]
     tol = profile.scoring.money_tolerance
     # a quoted figure that is some project's own amount is not a claim about the total
     project_figures = {round(v, 4) for k, v in derived.items()
@@ -352,21 +354,21 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     s = profile.scoring
     flags += check_stated(dept, profile, layout, derived)
     flags += check_income(dept, layout, derived, s.money_tolerance)
-    cr = derived.get("basic.control_rate")
+    cr = derived.get(keys.CONTROL_RATE)
     if cr is not None and cr > 1:
-        flags.append(Flag("RATE-202", WARNING, layout.location("basic.staff_actual"),
+        flags.append(Flag("RATE-202", WARNING, layout.location(keys.STAFF_ACTUAL),
                           f"实际在职人数 {dept.basic.staff_actual} 超过编制数 {dept.basic.staff_authorized}"
-                          f"（控制率 {cr:.2%}）。请核实或在说明中解释。", cr, 1.0, "basic.staff_actual"))
+                          f"（控制率 {cr:.2%}）。请核实或在说明中解释。", cr, 1.0, keys.STAFF_ACTUAL))
     overall_name = next((sh.name for sh in layout.sheets if sh.role == "overall"), "附件2") + " "
-    flags += check_execution("overall", overall_name, derived["overall.executed"],
-                             value_of(dept, "overall.budget_full", derived), layout, "overall.budget_full")
+    flags += check_execution(keys.OVERALL, overall_name, derived[keys.OVERALL_EXECUTED],
+                             value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL)
     flags += check_indicators("overall", overall_name, dept.overall.indicators, profile, layout)
     for i, p in enumerate(dept.projects):
         where = project_sheet_name(i) + " "
-        flags += check_execution(f"projects[{i}]", where, value_of(dept, f"projects[{i}].funds.total.executed", derived) or 0.0,
-                                 value_of(dept, f"projects[{i}].funds.total.full", derived), layout,
-                                 f"projects[{i}].funds.current.executed")
-        flags += check_indicators(f"projects[{i}]", where, p.indicators, profile, layout)
+        flags += check_execution(keys.project(i), where, value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0,
+                                 value_of(dept, keys.funds(keys.project(i), "total", "full"), derived), layout,
+                                 keys.funds(keys.project(i), "current", "executed"))
+        flags += check_indicators(keys.project(i), where, p.indicators, profile, layout)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_declared(dept, profile, layout, derived)
     flags += check_narrative_numbers(dept, profile, layout, derived)

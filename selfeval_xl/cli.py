@@ -6,9 +6,7 @@ Exit status: 0 done; 1 the data has errors (later: check); 2 usage or unreadable
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -16,7 +14,9 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from .profile import DEFAULT_PROFILE, ProfileError, available_profiles, get_profile
+from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
+from .core.region import ProfileError
+from .outputs import write_text_atomic
 
 app = typer.Typer(
     add_completion=False,
@@ -33,9 +33,22 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def open_region(name: str):
+    """``--profile``: a region by id or folder, or the one a workbook made by this tool
+    carries (``--profile 某单位.xlsx``). Raises ProfileError."""
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        from .xlsx.read import ReadError, profile_from_workbook
+
+        try:
+            return profile_from_workbook(name)
+        except ReadError as e:
+            raise ProfileError(str(e)) from None
+    return get_profile(name)
+
+
 def _profile(name: str):
     try:
-        return get_profile(name)
+        return open_region(name)
     except ProfileError as e:
         _fail(str(e))
 
@@ -97,9 +110,9 @@ def generate_cmd(
 def generate_unit(unit, out: str, profile: str, year: int, generated_at: dt.datetime) -> dict:
     """One roster unit → one workbook (a top-level function, so a process pool can run it)."""
     from .roster import workbook_name
-    from .xlsx_write import write_workbook
+    from .xlsx.write import write_workbook
 
-    prof = get_profile(profile)
+    prof = open_region(profile)
     target = Path(out) / workbook_name(unit.code, unit.name, year)
     try:
         write_workbook(unit.department(year, prof), prof, target, generated_at=generated_at)
@@ -109,7 +122,7 @@ def generate_unit(unit, out: str, profile: str, year: int, generated_at: dt.date
 
 
 def load_department(path: Path):
-    from .model import Department
+    from .core.model import Department
 
     try:
         raw = path.read_text(encoding="utf-8-sig")
@@ -131,8 +144,8 @@ def fill_cmd(
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
 ) -> None:
-    from .binding import BindingError
-    from .xlsx_write import write_workbook
+    from .forms.binding import BindingError
+    from .xlsx.write import write_workbook
 
     dept = load_department(data)
     prof = _profile(profile or dept.profile)
@@ -145,24 +158,12 @@ def fill_cmd(
     typer.echo(f"已写入：{out}")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @app.command("extract", help="从填好的模板读回录入的数据，写成 JSON（不含任何计算结果）。")
 def extract_cmd(
     workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的 JSON 文件"),
 ) -> None:
-    from .xlsx_read import ReadError, extract
+    from .xlsx.read import ReadError, extract
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
@@ -217,7 +218,7 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
 
     from . import batch
     from .checking import STATUS_UNREADABLE, check_workbook
-    from .summary import SummaryWorkbook, write_json
+    from .xlsx.summary import SummaryWorkbook, write_json
 
     files = _collect_inputs(inputs, out)
     t0 = time.monotonic()
@@ -231,7 +232,7 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     book.close()
     write_json(results, out / "summary.json")
     if annotate_copies:
-        from .annotate import annotate
+        from .xlsx.annotate import annotate
 
         names = dict(zip((str(f) for f in files), batch.unique_names(files, lambda f: f.name)))
         for r in results:
@@ -258,7 +259,7 @@ def annotate_cmd(
     workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的批注副本 .xlsx"),
 ) -> None:
-    from .annotate import annotate
+    from .xlsx.annotate import annotate
     from .checking import STATUS_UNREADABLE, check_workbook
 
     if not workbook.exists():
@@ -326,9 +327,9 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
 ) -> None:
-    from .model import Department
+    from .core.model import Department
     from .roster import read_roster, workbook_name
-    from .xlsx_write import write_workbook
+    from .xlsx.write import write_workbook
 
     prof = get_profile(DEFAULT_PROFILE)
     roster = EXAMPLES / "roster.csv"

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Department, FundRow, Funds, ProjectEvaluation
-from .profile import Profile, normalize_label
+from .core.model import Department, FundRow, Funds, ProjectEvaluation
+from .core.region import Profile, normalize_label
 
 REQUIRED = ("单位编码", "单位名称", "项目名称")
 OPTIONAL = ("主管部门", "项目类别", "年初预算数", "全年预算数")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from selfeval_xl.libreoffice import soffice_path
-from selfeval_xl.model import Department
+from selfeval_xl.core.model import Department
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -43,9 +43,9 @@ def after_roundtrip(d: Department) -> Department:
     """What extract(fill(d)) gives: the inputs, plus those stated figures that disagree with the
     recompute (fill writes stated figures as cached values; extract keeps the ones that differ)."""
     from selfeval_xl.forms.recompute import derive
-    from selfeval_xl.layout import compile_layout
-    from selfeval_xl.profile import get_profile
-    from selfeval_xl.xlsx_write import shape_for
+    from selfeval_xl.forms.layout import compile_layout
+    from selfeval_xl.forms.regions import get_profile
+    from selfeval_xl.xlsx.write import shape_for
 
     prof = get_profile(d.profile)
     want = derive(without_stated(d), compile_layout(prof, shape_for(d, prof)))

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import openpyxl
 
-from selfeval_xl.layout import compile_layout
-from selfeval_xl.model import Department
-from selfeval_xl.profile import get_profile
-from selfeval_xl.xlsx_write import shape_for, write_workbook
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.core.model import Department
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 P = get_profile("yueyang-2023")
 TS = dt.datetime(2024, 1, 1)

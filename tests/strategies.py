@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from selfeval_xl.model import Department
-from selfeval_xl.profile import Profile
+from selfeval_xl.core.model import Department
+from selfeval_xl.core.region import Profile
 
 # clerks' text: Chinese, digits, the symbols of targets, XML/formula specials, line breaks
 ALPHABET = "档案项目经费万元个次≥≤＜＞%％０１２abcXYZ 0123456789.=+-@&<>\"'{}#/\n，。；：（）"
@@ -103,8 +103,9 @@ def layout_departments(draw, profile: Profile, max_projects: int = 3) -> Departm
     """A valid unit for any region, drawn from what its form offers: a shape (projects and
     their 附件1 categories, if the region has 附件3), then a value for every input cell by
     its type, read back into the model as the reader would (``binding.unflatten``)."""
-    from selfeval_xl.binding import unflatten
-    from selfeval_xl.layout import Shape, compile_layout
+    from selfeval_xl.forms.binding import unflatten
+    from selfeval_xl.forms.cells import Shape
+    from selfeval_xl.forms.layout import compile_layout
 
     import random
 

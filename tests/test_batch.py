@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from selfeval_xl import batch
 from selfeval_xl.batch import unique_names
 from selfeval_xl.cli import app
-from selfeval_xl.profile import get_profile
-from selfeval_xl.xlsx_write import write_workbook
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.xlsx.write import write_workbook
 
 CLI = Path(sys.executable).parent / "selfeval-xl"
 

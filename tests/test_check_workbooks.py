@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from selfeval_xl.checking import check_workbook
 from selfeval_xl.cli import app
-from selfeval_xl.layout import compile_layout
-from selfeval_xl.profile import get_profile
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.forms.recompute import derive
-from selfeval_xl.xlsx_write import shape_for, write_workbook
+from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 from .conftest import EXAMPLES
 from .strategies import departments
@@ -124,8 +124,8 @@ def test_annotated_copy_sent_back_reads_the_same(tmp_path, examples):
     """Coordinator annotates, the clerk corrects in that copy and returns it: the copy must read
     back to the same inputs and raise no flag the original did not (openpyxl, which writes the
     copy, empties cached values: the claims they held are lost, never invented)."""
-    from selfeval_xl.annotate import annotate
-    from selfeval_xl.xlsx_read import extract
+    from selfeval_xl.xlsx.annotate import annotate
+    from selfeval_xl.xlsx.read import extract
 
     path = write_workbook(examples["001_岳阳市档案馆"], P, tmp_path / "a.xlsx", generated_at=TS)
     first = check_workbook(path)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from selfeval_xl.checks import ERROR, INFO, WARNING, check
-from selfeval_xl.model import Department
-from selfeval_xl.profile import get_profile
+from selfeval_xl.checks import check
+from selfeval_xl.core.flags import ERROR, INFO, WARNING
+from selfeval_xl.core.model import Department
+from selfeval_xl.forms.regions import get_profile
 
 P = get_profile("yueyang-2023")
 
@@ -125,7 +126,7 @@ def test_execution_score_uses_the_profiles_rounding():
 
 
 def test_suggested_scores_follow_the_conventions():
-    from selfeval_xl.indicators import suggest
+    from selfeval_xl.core.indicators import suggest
 
     assert suggest("≥5千件", "0.9万件", 5).low == 5  # 千/万 normalised: met
     assert suggest("≤181万元", "115.78", 10).low == 10  # cost ceiling met (seed 001 附件3(4) gave 6.4)

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from selfeval_xl.cli import app
-from selfeval_xl.model import Department
+from selfeval_xl.core.model import Department
 
 from .conftest import EXAMPLES, after_roundtrip
 

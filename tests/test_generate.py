@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from selfeval_xl.cli import app
-from selfeval_xl.layout import GUIDE, META, NARRATIVE, compile_layout
-from selfeval_xl.profile import get_profile
-from selfeval_xl.xlsx_read import layout_from_meta, read_meta
+from selfeval_xl.forms.cells import GUIDE, META, NARRATIVE
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.xlsx.read import layout_from_meta, read_meta
 
 from .conftest import EXAMPLES
 
@@ -104,7 +105,7 @@ def _cells(rng):
 
 
 def _shape(wb):
-    from selfeval_xl.xlsx_read import layout_from_meta
+    from selfeval_xl.xlsx.read import layout_from_meta
     return layout_from_meta(read_meta(wb, "x"), "x").shape
 
 
@@ -131,8 +132,8 @@ def test_print_setup(generated):
 
 def test_labels_fit_their_columns():
     """No #### in a label: each single-cell label's longest line fits the column width."""
-    from selfeval_xl.layout import Shape
-    from selfeval_xl.xlsx_write import _display_width
+    from selfeval_xl.forms.cells import Shape
+    from selfeval_xl.xlsx.plan import _display_width
 
     prof = get_profile("yueyang-2023")
     layout = compile_layout(prof, Shape(2023, "1", "某单位", "", ("业务工作经费",)))

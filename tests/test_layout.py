@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from selfeval_xl.layout import BASIC, NARRATIVE, OVERALL, GUIDE, Shape, a1, compile_layout, project_sheet_name
-from selfeval_xl.profile import get_profile
+from selfeval_xl.forms.cells import BASIC, NARRATIVE, OVERALL, GUIDE, Shape, a1, project_sheet_name
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.forms.regions import get_profile
 
 P = get_profile("yueyang-2023")
 CATS = P.projects.categories

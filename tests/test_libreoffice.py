@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl.layout import compile_layout
+from selfeval_xl.forms.layout import compile_layout
 from selfeval_xl.libreoffice import convert
-from selfeval_xl.profile import get_profile
+from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.forms.recompute import derive
-from selfeval_xl.xlsx_read import extract
-from selfeval_xl.xlsx_write import shape_for, write_workbook
+from selfeval_xl.xlsx.read import extract
+from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 from .conftest import model_diff, without_stated
 from .strategies import departments
@@ -89,7 +89,7 @@ def test_random_inputs_recalculate_to_the_python_values(soffice, tmp_path_factor
 
 
 def test_blank_templates_show_no_error_values(soffice, tmp_path):
-    from selfeval_xl.model import Department
+    from selfeval_xl.core.model import Department
 
     depts = [Department(code="1", name="空白单位", year=2023, profile=pid,
                         projects=[{"name": "项目", "category": get_profile(pid).projects.categories[0]}])
@@ -129,9 +129,9 @@ def test_workbook_filled_by_libreoffice_reads_back_identically(soffice, tmp_path
     import json
     import subprocess
 
-    from selfeval_xl.binding import flatten
-    from selfeval_xl.layout import a1
-    from selfeval_xl.model import Department
+    from selfeval_xl.forms.binding import flatten
+    from selfeval_xl.forms.cells import a1
+    from selfeval_xl.core.model import Department
 
     py = _system_python_with_uno()
     tool = __import__("pathlib").Path(__file__).resolve().parent.parent / "tools" / "lo_fill.py"
@@ -170,6 +170,6 @@ def test_blank_looking_reasons_recalculate_like_python(soffice, tmp_path, exampl
     dept = dept.model_copy(update={"overall": dept.overall.model_copy(update={"indicators": inds})})
     mismatches, checked, outs = compare_recalculated([dept], tmp_path)
     assert checked > 300 and not mismatches, mismatches[:10]
-    from selfeval_xl.scoring import is_blank_text
+    from selfeval_xl.core.scoring import is_blank_text
 
     assert [is_blank_text(r) for r in reasons] == [True, True, True, False, False]

@@ -7,9 +7,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from selfeval_xl.ooxml import read_xlsx
-from selfeval_xl.profile import get_profile
-from selfeval_xl.xlsx_write import write_workbook
+from selfeval_xl.xlsx.ooxml import read_xlsx
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.xlsx.write import write_workbook
 
 from .conftest import example_departments
 
@@ -75,7 +75,7 @@ def test_blank_cell_forms_and_markup_inside_values(tmp_path):
 
 
 def _both_paths(xml: bytes, strings=("甲", "乙")):
-    from selfeval_xl import ooxml
+    from selfeval_xl.xlsx import ooxml
 
     fast, slow = ooxml.SheetData("s", "visible"), ooxml.SheetData("s", "visible")
     took_fast = ooxml._read_sheet_fast(ooxml._BLANK_CELL.sub(b"", xml), fast, list(strings), set())

@@ -13,8 +13,8 @@ import zipfile
 
 from typer.testing import CliRunner
 
-from selfeval_xl.cli import app
-from selfeval_xl.profile import REGION_DIR, get_profile, load_region
+from selfeval_xl.cli import app, open_region
+from selfeval_xl.forms.regions import REGION_DIR, get_profile, load_region
 
 from .conftest import EXAMPLES
 
@@ -81,16 +81,16 @@ def test_the_workbook_serves_as_the_region_for_fill_and_generate(tmp_path):
     first = tmp_path / "first.xlsx"
     assert runner.invoke(app, ["fill", str(SEED), "-o", str(first), "--profile", str(region)]).exit_code == 0
     shutil.rmtree(region)
-    carried = get_profile(str(first))
+    carried = open_region(str(first))
     assert carried.digest == load_region_digest_of(first)
     second = tmp_path / "second.xlsx"
     res = runner.invoke(app, ["fill", str(SEED), "-o", str(second), "--profile", str(first)])
     assert res.exit_code == 0, res.output
-    assert get_profile(str(second)).digest == carried.digest
+    assert open_region(str(second)).digest == carried.digest
 
 
 def load_region_digest_of(book) -> str:
-    from selfeval_xl.xlsx_read import read_workbook
+    from selfeval_xl.xlsx.read import read_workbook
 
     return read_workbook(book).book.meta["region_digest"]
 

@@ -6,8 +6,10 @@ import shutil
 
 import pytest
 
-from selfeval_xl.layout import Shape, compile_layout
-from selfeval_xl.profile import REGION_DIR, ProfileError, available_profiles, get_profile, load_region
+from selfeval_xl.forms.cells import Shape
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.forms.regions import REGION_DIR, available_profiles, get_profile, load_region
+from selfeval_xl.core.region import ProfileError
 
 
 def test_shipped_regions_load_and_weights_add_to_total():

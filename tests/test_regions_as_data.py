@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from selfeval_xl.checking import check_workbook, report_workbook
-from selfeval_xl.layout import compile_layout
-from selfeval_xl.model import Department
-from selfeval_xl.profile import available_profiles, get_profile
-from selfeval_xl.xlsx_read import extract
-from selfeval_xl.xlsx_write import shape_for, write_workbook
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.core.model import Department
+from selfeval_xl.forms.regions import available_profiles, get_profile
+from selfeval_xl.xlsx.read import extract
+from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 from .conftest import model_diff
 from .strategies import layout_departments

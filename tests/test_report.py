@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from selfeval_xl.checks import check
 from selfeval_xl.cli import app
-from selfeval_xl.docx_report import fmt_money, fmt_num, render_report
-from selfeval_xl.model import Department
-from selfeval_xl.profile import get_profile
+from selfeval_xl.core.numbers import fmt_money, fmt_num
+from selfeval_xl.docx.report import render_report
+from selfeval_xl.core.model import Department
+from selfeval_xl.forms.regions import get_profile
 
 from .strategies import departments
 
@@ -94,8 +95,8 @@ def test_random_data_numbers_and_tables(tmp_path, data):
 
 def assert_tables_match(path, dept, prof, derived):
     """Every indicator row of 附件2 and each 附件3 appears with the model's values; totals match."""
-    from selfeval_xl.layout import compile_layout
-    from selfeval_xl.xlsx_write import shape_for
+    from selfeval_xl.forms.layout import compile_layout
+    from selfeval_xl.xlsx.write import shape_for
 
     d = docx.Document(str(path))
     tables = d.tables
@@ -203,10 +204,10 @@ def test_report_cli_with_pdf(soffice, tmp_path):
 
 def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples):
     """Each printed layout cell's text is in the Word table at its (kept row, column), merges included."""
-    from selfeval_xl.binding import flatten
-    from selfeval_xl.docx_report import _cell_text, kept_rows
-    from selfeval_xl.layout import compile_layout
-    from selfeval_xl.xlsx_write import shape_for
+    from selfeval_xl.forms.binding import flatten
+    from selfeval_xl.docx.report import _cell_text, kept_rows
+    from selfeval_xl.forms.layout import compile_layout
+    from selfeval_xl.xlsx.write import shape_for
 
     dept = examples["001_岳阳市档案馆"]
     path, prof = render(dept, tmp_path)
@@ -233,7 +234,7 @@ def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples):
 
 def _template_with(tmp_path, text: str | None):
     """The default template with the attachments paragraph's text replaced (None: paragraph removed)."""
-    from selfeval_xl.docx_report import DEFAULT_TEMPLATE
+    from selfeval_xl.docx.report import DEFAULT_TEMPLATE
 
     d = docx.Document(str(DEFAULT_TEMPLATE))
     p = next(p for p in d.paragraphs if "attachments" in p.text)
@@ -273,7 +274,7 @@ def test_cover_unnumbered_body_from_one_attachments_continue():
     schema order, or Word reports the file as damaged); attachments continue the numbering."""
     from docx.oxml.ns import qn
 
-    from selfeval_xl.docx_report import DEFAULT_TEMPLATE
+    from selfeval_xl.docx.report import DEFAULT_TEMPLATE
 
     d = docx.Document(str(DEFAULT_TEMPLATE))
     cover, body, attachments = d.sections

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from selfeval_xl.profile import get_profile
+from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.roster import RosterError, read_roster, safe_filename, workbook_name
 
 P = get_profile("yueyang-2023")

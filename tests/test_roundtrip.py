@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from selfeval_xl.binding import BindingError, flatten
-from selfeval_xl.layout import compile_layout
-from selfeval_xl.model import Indicator
-from selfeval_xl.profile import get_profile
-from selfeval_xl.xlsx_read import extract
-from selfeval_xl.xlsx_write import shape_for, write_workbook
+from selfeval_xl.forms.binding import BindingError, flatten
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.core.model import Indicator
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.xlsx.read import extract
+from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 from .conftest import after_roundtrip, model_diff
 from .strategies import departments
@@ -48,7 +48,7 @@ def test_clerk_text_stays_text(tmp_path):
     import openpyxl
 
     prof = get_profile("yueyang-2023")
-    from selfeval_xl.model import Department
+    from selfeval_xl.core.model import Department
 
     d = Department(code="1", name="单位", year=2023, profile=prof.id,
                    narrative={"sections": {"basic_info": '=HYPERLINK("http://x","y")'}},
@@ -65,7 +65,7 @@ def test_clerk_text_stays_text(tmp_path):
 
 def test_too_many_indicators_for_the_slots_is_refused():
     prof = get_profile("yueyang-2023")
-    from selfeval_xl.model import Department
+    from selfeval_xl.core.model import Department
 
     rows = next(l2.rows for _, l2 in prof.level2_all() if l2.name == "成本指标")
     d = Department(code="1", name="单位", year=2023, profile=prof.id, overall={"indicators": [
@@ -76,7 +76,7 @@ def test_too_many_indicators_for_the_slots_is_refused():
 
 def test_unlinked_project_with_prior_year_figure_is_refused():
     prof = get_profile("yueyang-2023")
-    from selfeval_xl.model import Department
+    from selfeval_xl.core.model import Department
 
     d = Department(code="1", name="单位", year=2023, profile=prof.id,
                    projects=[{"name": "备用项目", "category": "", "prior_year_final": 3.5}])
@@ -86,7 +86,7 @@ def test_unlinked_project_with_prior_year_figure_is_refused():
 
 def test_unknown_level2_is_refused():
     prof = get_profile("yueyang-2023")
-    from selfeval_xl.model import Department
+    from selfeval_xl.core.model import Department
 
     d = Department(code="1", name="单位", year=2023, profile=prof.id,
                    overall={"indicators": [Indicator(level1="产出指标", level2="数字指标", name="x")]})
@@ -122,7 +122,7 @@ def test_text_that_looks_like_rich_text_xml_stays_text(tmp_path, examples, engin
 def test_text_longer_than_an_excel_cell_is_refused_not_cut(tmp_path, examples):
     from typer.testing import CliRunner
 
-    from selfeval_xl.binding import BindingError
+    from selfeval_xl.forms.binding import BindingError
     from selfeval_xl.cli import app
 
     d = examples["000_岳阳市城市建设档案馆"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from selfeval_xl.checks import ERROR, check
-from selfeval_xl.profile import get_profile
+from selfeval_xl.checks import check
+from selfeval_xl.core.flags import ERROR
+from selfeval_xl.forms.regions import get_profile
 
 
 def flags_of(examples, name):

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl import xlsx_stamp
-from selfeval_xl.profile import get_profile
-from selfeval_xl.layout import compile_layout
-from selfeval_xl.xlsx_write import shape_for, write_workbook
+from selfeval_xl.xlsx import stamp as xlsx_stamp
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 from .conftest import example_departments
 from .strategies import departments
@@ -75,7 +75,7 @@ def test_units_sharing_skeletons_keep_their_own_contents(tmp_path):
         seen.append(dept)
     # one workbook skeleton drawn whole; the third unit's 附件1 (other category counts) drawn alone
     assert len(xlsx_stamp._BOOKS) == 1
-    from selfeval_xl.layout import BASIC
+    from selfeval_xl.forms.cells import BASIC
 
     basic_keys = {xlsx_stamp.sheet_key(compile_layout(profile, shape_for(d, profile)).sheet(BASIC), False)
                   for d in seen}

@@ -6,7 +6,7 @@ import random
 
 import openpyxl
 
-from selfeval_xl.summary import SummaryWorkbook, write_xlsx
+from selfeval_xl.xlsx.summary import SummaryWorkbook, write_xlsx
 
 
 def _result(i: int, n_flags: int) -> dict:

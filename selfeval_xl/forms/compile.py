@@ -10,11 +10,12 @@ checks and the Word tables all read the result, so they follow the definition to
 from __future__ import annotations
 
 import re
-from ..layout import (
-    GRADE, IND_FIELDS, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CondFormat, Sheet, Shape, _B, _count, _sum,
-    a1, blank_text, exec_score_formula, grade_formula, indicator_key, num, project_sheet_name, rate_formula,
+from . import keys
+from .cells import (
+    GRADE, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CondFormat, Sheet, Shape, _B, _count, _sum, a1, blank_text,
+    exec_score_formula, grade_formula, num, project_sheet_name, rate_formula,
 )
-from ..profile import Profile
+from ..core.region import Profile
 from .definition import Block, FormError, GridCell, SheetDef
 
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
@@ -32,7 +33,7 @@ class _Context:
 
     def __init__(self, sdef: SheetDef, profile: Profile, shape: Shape, index: int | None):
         self.sdef, self.profile, self.shape, self.index = sdef, profile, shape, index
-        self.prefix = f"projects[{index}]" if index is not None else ""
+        self.prefix = keys.project(index) if index is not None else ""
         self.sheet_name = sdef.name.replace("{n}", str((index or 0) + 1))
         self.subs = {
             "{year}": str(shape.year), "{prior_year}": str(shape.year - 1), "{n}": str((index or 0) + 1),
@@ -205,14 +206,14 @@ def _exec_cell(b: _B, ctx: _Context, part: str, r: int, c: int, params: dict) ->
     executed, full = "{" + ctx.key(params["executed"]) + "}", "{" + ctx.key(params["budget"]) + "}"
     over = f"AND(N({full})>0,N({executed})>N({full}))"
     if part == "rate":
-        b.formula(r, c, f"{prefix}.rate", rate_formula(executed, full, s.execution_rate_percent_decimals), RATE)
+        b.formula(r, c, keys.of(prefix, keys.RATE), rate_formula(executed, full, s.execution_rate_percent_decimals), RATE)
         b.sh.cond_formats.append(CondFormat((r, c), (r, c), over, "cf_warn"))
     elif part == "hint":
-        b.hint(r, c, f"{prefix}.hint.rate", f'=IF({over},"执行数超过全年预算数（超预算执行），请核实","")')
+        b.hint(r, c, keys.hint(prefix, "rate"), f'=IF({over},"执行数超过全年预算数（超预算执行），请核实","")')
     elif part == "weight":
         b.label(r, c, num(s.execution_weight) if s.execution_shown else "—", style="f_num")
     elif s.execution_scored:
-        b.formula(r, c, f"{prefix}.score", exec_score_formula("{" + f"{prefix}.rate" + "}", s.execution_weight,
+        b.formula(r, c, keys.of(prefix, keys.SCORE), exec_score_formula("{" + keys.of(prefix, keys.RATE) + "}", s.execution_weight,
                                                                ctx.profile), SCORE)
     else:
         b.label(r, c, "—" if not s.execution_shown else "", style="f_num")
@@ -277,23 +278,23 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
         for l2 in l1.level2:
             l2_first = r
             for k in range(l2.rows):
-                keys = {f: indicator_key(prefix, l2.key, k, f) for f in IND_FIELDS}
+                slot = {f: keys.indicator(prefix, l2.key, k, f) for f in keys.INDICATOR_FIELDS}
                 for f, c in cols.items():
                     vtype, prompt = _IND_COLUMNS[f]
-                    b.input(r, c, keys[f], vtype, prompt=prompt, choices=DEVIATION_CHOICES if f == "deviation" else ())
-                w, s, d = "{" + keys["weight"] + "}", "{" + keys["score"] + "}", "{" + keys["deviation"] + "}"
-                b.hint(r, hint_col, f"{prefix}.hint.{l2.key}.{k}",
+                    b.input(r, c, slot[f], vtype, prompt=prompt, choices=DEVIATION_CHOICES if f == "deviation" else ())
+                w, s, d = "{" + slot["weight"] + "}", "{" + slot["score"] + "}", "{" + slot["deviation"] + "}"
+                b.hint(r, hint_col, keys.hint(prefix, l2.key, k),
                        f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",'
                        f'IF(AND({s}<{w},{blank_text(d)}),"得分低于分值：请填写偏差原因","")),"")')
-                l1_weights.append(keys["weight"])
-                score_keys.append(keys["score"])
+                l1_weights.append(slot["weight"])
+                score_keys.append(slot["score"])
                 b.sh.heights[r] = 30
                 b.sh.optional_rows.add(r)
                 r += 1
             b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
         b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
         wsum = _sum(l1_weights)
-        b.hint(l1_first, hint_col + 1, f"{prefix}.hint.level1.{l1.key}",
+        b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
                f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
                f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
         b.sh.cond_formats.append(CondFormat(
@@ -325,22 +326,22 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     w_expr = _sum(weight_keys)
     if s.execution_scored:
         w_expr = f"{num(s.execution_weight)}+{w_expr}"
-    b.formula(r, wc, f"{prefix}.weight_total", f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT)
+    b.formula(r, wc, keys.of(prefix, keys.WEIGHT_TOTAL), f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT)
     all_scores = exec_score + score_keys
-    b.formula(r, sc, f"{prefix}.total_score", f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE)
+    b.formula(r, sc, keys.of(prefix, keys.TOTAL_SCORE), f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE)
     if last_col > sc:
         b.label(r, sc + 1, "", c2=last_col, style="label")
-    total_ref = "{" + f"{prefix}.total_score" + "}"
-    b.hint(r, hint_col, f"{prefix}.hint.total",
+    total_ref = "{" + keys.of(prefix, keys.TOTAL_SCORE) + "}"
+    b.hint(r, hint_col, keys.hint(prefix, "total"),
            f'=IF({_count(weight_keys)}=0,"",IF(ABS({{{prefix}.weight_total}}-{num(s.total)})>0.0001,'
            f'"分值合计"&{{{prefix}.weight_total}}&"，应为{num(s.total)}",""))')
     if s.show_grade_row:
         r += 1
         b.label(r, 0, block.param("grade_label", "评价等次"), c2=wc - 1, style="header")
-        b.formula(r, wc, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text")
+        b.formula(r, wc, keys.of(prefix, keys.GRADE), grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text")
     else:
         # the official form has no grade row: the live grade sits beside the total, unprinted
-        b.formula(r, hint_col + 1, f"{prefix}.grade", grade_formula(total_ref, ctx.profile), GRADE, style="f_side")
+        b.formula(r, hint_col + 1, keys.of(prefix, keys.GRADE), grade_formula(total_ref, ctx.profile), GRADE, style="f_side")
     return r + 1
 
 
@@ -366,17 +367,17 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
         for i, pc in enumerate(ctx.shape.project_categories):
             if pc != cat:
                 continue
-            p = f"projects[{i}]"
+            p = keys.project(i)
             b.formula(r, 0, f"{p}.basic.name", f'=""&{{{p}.name}}', TEXT, style="f_indent")
             (c1, c2), (c3, c4), (c5, c6) = spans
             b.input(r, c1, f"{p}.prior_year_final", MONEY, c2=c2, prompt="该项目上年决算数（万元）")
-            b.formula(r, c3, f"{p}.basic.budget", f"={{{p}.funds.total.full}}", c2=c4)
-            b.formula(r, c5, f"{p}.basic.final", f"={{{p}.funds.total.executed}}", c2=c6)
-            b.hint(r, hint_col, f"{p}.hint.basic", f'="← 本年数取自{project_sheet_name(i)}"')
+            b.formula(r, c3, f"{p}.basic.budget", "={" + keys.funds(p, "total", "full") + "}", c2=c4)
+            b.formula(r, c5, f"{p}.basic.final", "={" + keys.funds(p, "total", "executed") + "}", c2=c6)
+            b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{project_sheet_name(i)}"')
             members.append({"prior": f"{p}.prior_year_final", "budget": f"{p}.basic.budget", "final": f"{p}.basic.final"})
             r += 1
         for j in range(rules.free_rows_per_category):
-            k = f"basic.other.{ci}.{j}"
+            k = keys.other_project(ci, j)
             b.input(r, 0, f"{k}.name", TEXT, prompt=f"无附件3 表的{cat}项目名称")
             for (c, c2), f in zip(spans, fields):
                 b.input(r, c, f"{k}.{f}", MONEY, c2=c2, prompt=f"{cat}项目（万元）")

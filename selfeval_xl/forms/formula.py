@@ -23,8 +23,9 @@ written with 15 significant digits; errors (``#DIV/0!``, ``#VALUE!``) propagate.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
+
+from ..core.numbers import xl_round, xl_text  # noqa: F401  (ROUND, and numbers joined to text)
 
 Value = float | str | bool | None
 
@@ -39,31 +40,6 @@ class XlError(Exception):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
-
-
-# -- Excel's conversions ------------------------------------------------------------------------
-
-def xl_round(x: float, digits: int) -> float:
-    """Excel's ROUND: half away from zero, on the value as Excel sees it (15 digits)."""
-    d = Decimal(format(x, ".15g"))
-    q = Decimal(1).scaleb(-digits)
-    sign = -1 if d < 0 else 1
-    return float(sign * abs(d).quantize(q, rounding=ROUND_HALF_UP))
-
-
-def xl_text(x: Value) -> str:
-    """A value as Excel writes it inside ``"..."&value`` (numbers with 15 significant digits)."""
-    if x is None:
-        return ""
-    if isinstance(x, bool):
-        return "TRUE" if x else "FALSE"
-    if isinstance(x, (int, float)):
-        s = format(x, ".15g")
-        if "e" in s:  # Excel: 1E+16, 1E-07
-            mant, exp = s.split("e")
-            s = f"{mant}E{exp[0]}{int(exp[1:]):02d}"
-        return s
-    return x
 
 
 def _num(x: Value) -> float:

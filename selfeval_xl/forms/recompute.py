@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..binding import flatten
-from ..layout import NUMERIC, Layout, Sheet
-from ..model import Department
+from .binding import flatten
+from .cells import NUMERIC, Layout, Sheet
+from ..core.model import Department
 from .formula import FormulaError, LooseProgram, Program, Value
 
 

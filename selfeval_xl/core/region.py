@@ -10,15 +10,12 @@ with the source text of every file, so a workbook can carry its region whole
 from __future__ import annotations
 
 import hashlib
-import tomllib
-from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .forms.definition import FormError, SheetDef, parse_sheet
+from .numbers import fmt_num
 
-REGION_DIR = Path(__file__).parent / "regions"
 REGION_FILE = "region.toml"
 
 
@@ -76,7 +73,7 @@ class Level1(_Strict):
     @property
     def label(self) -> str:
         """The 一级 cell text of the official form, e.g. 产出指标（50分）."""
-        return f"{self.name}（{_fmt_num(self.weight)}分）"
+        return f"{self.name}（{fmt_num(self.weight, 4)}分）"
 
 
 class ProjectRules(_Strict):
@@ -99,7 +96,9 @@ class ProjectRules(_Strict):
 class Forms(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    sheets: tuple[SheetDef, ...] = Field(min_length=1)  # in workbook order
+    # the sheets' declarations in workbook order (``forms.definition.SheetDef``, parsed by
+    # ``forms.regions``: the core holds them but reads no form format)
+    sheets: tuple[Any, ...] = Field(min_length=1)
     guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
 
 
@@ -158,7 +157,7 @@ class Profile(_Strict):
         if abs(total - s.total) > 1e-9:
             raise ValueError(
                 f"level1.weight 之和{'加 scoring.execution_weight ' if s.execution_scored else ''}"
-                f"为 {_fmt_num(total)}，应等于 scoring.total = {_fmt_num(s.total)}"
+                f"为 {fmt_num(total, 4)}，应等于 scoring.total = {fmt_num(s.total, 4)}"
             )
         mins = [g.min for g in self.grades]
         if mins != sorted(mins, reverse=True) or mins[-1] != 0:
@@ -169,7 +168,7 @@ class Profile(_Strict):
                 raise ValueError(f"{name}.level2.key 有重复")
             if levels and abs(sum(l1.weight for l1 in levels) + (s.execution_weight if s.execution_scored else 0)
                               - s.total) > 1e-9:
-                raise ValueError(f"{name}.weight 之和与 scoring.total = {_fmt_num(s.total)} 不符")
+                raise ValueError(f"{name}.weight 之和与 scoring.total = {fmt_num(s.total, 4)} 不符")
         skeys = [sec.key for sec in self.report.sections]
         if len(skeys) != len(set(skeys)):
             raise ValueError("report.sections.key 有重复")
@@ -226,10 +225,6 @@ def normalize_label(text: str) -> str:
     return "".join(str(text).split())
 
 
-def _fmt_num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
 def _loc(err: dict) -> str:
     return ".".join(str(p) for p in err["loc"]) or "(根)"
 
@@ -267,44 +262,9 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
         raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None
 
 
-def _safe_member(folder: Path, rel: str, display: str) -> Path:
-    """A file named in region.toml, which must stay inside the region's folder."""
-    p = (folder / rel).resolve()
-    if folder.resolve() not in p.parents:
-        raise ProfileError(f"地区配置 {display}：forms.sheets 中的“{rel}”不在地区文件夹内")
-    return p
-
-
-def profile_from_sources(sources: dict[str, str], display: str) -> Profile:
-    """A region from its files' text (``region.toml`` and the forms it names) — from a folder,
-    or from the copy a workbook carries."""
-    if REGION_FILE not in sources:
-        raise ProfileError(f"地区配置 {display} 中没有 {REGION_FILE}")
-    try:
-        data = tomllib.loads(sources[REGION_FILE])
-    except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"地区配置 {display}/{REGION_FILE} 不是有效的 TOML：{e}") from None
-    forms = data.get("forms")
-    if not isinstance(forms, dict) or not isinstance(forms.get("sheets"), list) or not forms["sheets"]:
-        raise ProfileError(f"地区配置 {display}/{REGION_FILE} 无效：\n  键 forms.sheets：应列出各表的定义文件")
-    sheets = []
-    for rel in forms["sheets"]:
-        if not isinstance(rel, str) or rel not in sources:
-            raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{rel}”找不到")
-        try:
-            sheets.append(parse_sheet(sources[rel], f"{display}/{rel}"))
-        except FormError as e:
-            raise ProfileError(str(e)) from None
-    data = dict(data, forms=dict(forms, sheets=tuple(sheets)),
-                sources=tuple(sorted(sources.items())))
-    return parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE])
-
-
 # metadata rows that carry a region's files: "region:<file>:<part>" (a cell holds at most 32,767 characters)
 REGION_ROW = "region:"
 REGION_CHUNK = 30000
-_EMBEDDED: dict[str, Profile] = {}
-
 
 def sources_digest(sources: dict[str, str] | tuple[tuple[str, str], ...]) -> str:
     """The digest ``Profile.digest`` gives for these files."""
@@ -312,7 +272,6 @@ def sources_digest(sources: dict[str, str] | tuple[tuple[str, str], ...]) -> str
     for name, text in sorted(dict(sources).items()):
         h.update(name.encode() + b"\0" + text.encode() + b"\0")
     return h.hexdigest()
-
 
 def region_rows(profile: Profile) -> list[tuple[str, str]]:
     """The metadata rows that carry the region whole, so the workbook is read where the
@@ -323,7 +282,6 @@ def region_rows(profile: Profile) -> list[tuple[str, str]]:
             rows.append((f"{REGION_ROW}{name}:{k // REGION_CHUNK}", text[k:k + REGION_CHUNK]))
     return rows
 
-
 def sources_from_rows(meta: dict[str, str]) -> dict[str, str]:
     """The region files a workbook's metadata carries (empty for workbooks that carry none)."""
     parts: dict[str, dict[int, str]] = {}
@@ -333,86 +291,3 @@ def sources_from_rows(meta: dict[str, str]) -> dict[str, str]:
             if name and k.isdigit():
                 parts.setdefault(name, {})[int(k)] = value
     return {name: "".join(chunks[k] for k in sorted(chunks)) for name, chunks in parts.items()}
-
-
-def embedded_profile(sources: dict[str, str], display: str) -> Profile:
-    """The region a workbook carries, compiled once per digest (a batch of one region's
-    workbooks parses it once per process)."""
-    digest = sources_digest(sources)
-    prof = _EMBEDDED.get(digest)
-    if prof is None:
-        if len(_EMBEDDED) >= 16:
-            _EMBEDDED.pop(next(iter(_EMBEDDED)))
-        prof = _EMBEDDED[digest] = profile_from_sources(sources, display)
-    return prof
-
-
-def installed_profile(region_id: str) -> Profile | None:
-    """The shipped region of this id, if this installation has one that loads."""
-    try:
-        return get_profile(region_id) if (REGION_DIR / region_id / REGION_FILE).exists() else None
-    except ProfileError:
-        return None
-
-
-def read_region_sources(folder: Path) -> dict[str, str]:
-    """The text of ``region.toml`` and of every form file it names."""
-    display = folder.name
-    main = folder / REGION_FILE
-    try:
-        text = main.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"找不到地区配置 {main}（一个地区是一个文件夹，内有 {REGION_FILE}）") from None
-    except UnicodeDecodeError:
-        raise ProfileError(f"地区配置 {main} 不是 UTF-8 文字") from None
-    sources = {REGION_FILE: text}
-    try:
-        names = tomllib.loads(text).get("forms", {}).get("sheets", [])
-    except (tomllib.TOMLDecodeError, AttributeError):
-        names = []  # profile_from_sources says what is wrong
-    for rel in names if isinstance(names, list) else []:
-        if isinstance(rel, str):
-            p = _safe_member(folder, rel, display)
-            try:
-                sources[rel] = p.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{rel}”找不到") from None
-            except UnicodeDecodeError:
-                raise ProfileError(f"表格定义 {display}/{rel} 不是 UTF-8 文字") from None
-    return sources
-
-
-def load_region(folder: str | Path) -> Profile:
-    folder = Path(folder)
-    if folder.name == REGION_FILE:
-        folder = folder.parent
-    return profile_from_sources(read_region_sources(folder), folder.name)
-
-
-def available_profiles() -> list[str]:
-    return sorted(p.name for p in REGION_DIR.iterdir() if (p / REGION_FILE).exists())
-
-
-@lru_cache(maxsize=32)
-def get_profile(name_or_path: str) -> Profile:
-    """A shipped region by id, a region folder (or its region.toml) by path, or the region a
-    workbook made by this tool carries (``--profile 某单位.xlsx``)."""
-    if name_or_path.lower().endswith((".xlsx", ".xlsm")):
-        from .xlsx_read import ReadError, profile_from_workbook  # the reader builds on this module
-
-        try:
-            return profile_from_workbook(name_or_path)
-        except ReadError as e:
-            raise ProfileError(str(e)) from None
-    shipped = REGION_DIR / name_or_path
-    if "/" not in name_or_path and "\\" not in name_or_path and (shipped / REGION_FILE).exists():
-        return load_region(shipped)
-    p = Path(name_or_path)
-    if p.is_dir() or p.name == REGION_FILE:
-        return load_region(p)
-    raise ProfileError(
-        f"没有名为 {name_or_path} 的地区配置；可用：{'、'.join(available_profiles())}，或给出地区文件夹的路径"
-    )
-
-
-DEFAULT_PROFILE = "yueyang-2023"

@@ -8,28 +8,15 @@ stays text here too. Both files are written atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
-from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
+from . import text_escape  # noqa: F401  (shared strings always escaped)
+from ..outputs import PendingOutput, write_text_atomic
 
 SEVERITY_CN = {"error": "错误", "warning": "警告", "info": "提示"}
-
-
-def _atomic(path: Path, writer) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(results: list[dict[str, Any]], path: Path) -> None:
@@ -37,12 +24,7 @@ def write_json(results: list[dict[str, Any]], path: Path) -> None:
     # the same file name in two folders must not collide
     if len(data["files"]) != len(results):
         data = {"files": {r["file"]: _json_entry(r) for r in results}}
-
-    def w(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=2)
-
-    _atomic(path, w)
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _json_entry(r: dict[str, Any]) -> dict[str, Any]:
@@ -71,9 +53,8 @@ class SummaryWorkbook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
+        self.out = PendingOutput(path)
+        self.tmp = self.out.tmp
         # not constant_memory: its inline strings take XlsxWriter's raw rich-text path (xlsxwriter_text.py)
         wb = self.wb = xlsxwriter.Workbook(self.tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
                                                       "strings_to_urls": False, "in_memory": True})
@@ -142,13 +123,13 @@ class SummaryWorkbook:
                 ws.freeze_panes(1, 0)
                 ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
             self.wb.close()
-            os.replace(self.tmp, self.path)
+            self.out.commit()
         except BaseException:
-            Path(self.tmp).unlink(missing_ok=True)
+            self.out.abandon()
             raise
 
     def abandon(self) -> None:
-        Path(self.tmp).unlink(missing_ok=True)
+        self.out.abandon()
 
 
 def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:

@@ -13,15 +13,15 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .layout import INT, NUMERIC, Layout
-from .model import Department, Indicator, ProjectLine
-from .profile import Profile
-from .scoring import group_indicators, which_levels
+from . import keys
+from .cells import INT, NUMERIC, Layout
+from ..core.model import Department, Indicator, ProjectLine
+from ..core.region import Profile
+from ..core.scoring import group_indicators, which_levels
 
-_IND = re.compile(r"^(?P<prefix>overall|projects\[\d+\])\.ind\.(?P<l2>[a-z0-9_]+)\.(?P<k>\d+)\.(?P<f>\w+)$")
-_OTHER = re.compile(r"^basic\.other\.(?P<ci>\d+)\.(?P<j>\d+)\.(?P<f>\w+)$")
+_IND, _OTHER = keys.INDICATOR_KEY, keys.OTHER_PROJECT_KEY
 _PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
-_PROJECT = re.compile(r"^projects\[(\d+)\]\.(.+)$")
+_PROJECT = keys.PROJECT_KEY
 
 
 class BindingError(ValueError):
@@ -52,7 +52,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     try:
         grouped["overall"] = group_indicators(dept.overall.indicators, profile, "overall")
         for i, p in enumerate(dept.projects):
-            grouped[f"projects[{i}]"] = group_indicators(p.indicators, profile)
+            grouped[keys.project(i)] = group_indicators(p.indicators, profile)
     except ValueError as e:
         raise BindingError(str(e)) from None
     _check_fits(dept, profile, grouped)
@@ -192,7 +192,7 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     for i, cat in enumerate(shape.project_categories):
         p = projects_in[i] if i < len(projects_in) and projects_in[i] is not None else {}
         p = dict(p)
-        p["indicators"] = indicators(f"projects[{i}]")
+        p["indicators"] = indicators(keys.project(i))
         if _project_blank(p):
             continue
         p["category"] = cat or ""

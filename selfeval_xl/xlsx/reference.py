@@ -1,33 +1,20 @@
-"""Write a unit's workbook by walking the layout: locked labels and formulas, unlocked inputs.
+"""The reference writer: every cell of a unit's workbook drawn through XlsxWriter.
 
-Used by both ``generate`` (a blank template prefilled from the roster) and ``fill`` (a
-template prefilled from JSON). Every formula is stored with the value ``scoring.derive``
-computes, so Excel, WPS and LibreOffice show correct figures before any recalculation.
-Clerk text is always written with ``write_string``: a name starting with ``=`` stays text.
+It replays the cell plan (``xlsx.plan.cell_writes``) and adds what is the same for every
+unit of a structure — styles, validations, conditional formats, print setup, protection.
+``xlsx.stamp`` builds its skeletons with it; tests hold the two writers equal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
-from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
-
-from . import __version__
-from .binding import flatten
-from .forms.recompute import derive_values
-from .layout import (
-    AREA, GRADE, INT, LONGTEXT, META, MONEY, RATE, SCORE, TEXT, WEIGHT, Layout, Sheet, a1,
-    compile_layout, shape_for, TEMPLATE_VERSION,
-)
-from .model import Department
-from .profile import Profile, region_rows
+from . import text_escape  # noqa: F401  (shared strings always escaped)
+from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
+from .plan import BLANK, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
@@ -86,78 +73,11 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
-                   generated_at: dt.datetime | None = None, spares: int | None = None,
-                   engine: str = "stamp") -> Path:
-    """Write ``dept`` as a protected workbook at ``path`` (atomically: temp file, then rename).
-
-    ``engine="stamp"`` (default) fills a per-structure skeleton (``xlsx_stamp``);
-    ``engine="xlsxwriter"`` draws every cell with XlsxWriter. Both give the same XML parts
-    (tests/test_stamp.py); XlsxWriter is the reference and builds the stamp's skeleton.
-    """
-    shape = shape_for(dept, profile, spares)
-    layout = compile_layout(profile, shape)
-    values = flatten(dept, layout)
-    _check_cell_text_limit(values, layout)
-    derived = derive_values(values, layout)
-    for key, v in dept.stated.items():  # a source document's claims show as the cached value
-        if key in derived:
-            derived[key] = v
-    generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        if engine == "stamp":
-            from .xlsx_stamp import write_stamped
-
-            write_stamped(tmp, layout, values, derived, generated_at)
-        elif engine == "xlsxwriter":
-            _write(tmp, layout, values, derived, generated_at)
-        else:
-            raise ValueError(f"unknown engine {engine!r}")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-EXCEL_CELL_CHARS = 32767  # Excel's limit; XlsxWriter silently truncates longer strings
-
-
-def _check_cell_text_limit(values: dict[str, Any], layout: Layout) -> None:
-    """Refuse text Excel cannot hold, naming the cell, instead of losing its end silently."""
-    from xlsxwriter.utility import _utf16_len
-
-    from .binding import BindingError
-
-    for key, v in values.items():
-        if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS // 2 and _utf16_len(v) > EXCEL_CELL_CHARS:
-            raise BindingError(f"{layout.location(key)} 的文字共 {_utf16_len(v)} 个字符，超过 Excel 单元格上限 "
-                               f"{EXCEL_CELL_CHARS} 个字符；请精简，或把部分内容移到其他部分")
-
-
 def _strip_equals(formula: str, expand_future_functions: bool = False) -> str:
     return formula[1:] if formula.startswith("=") else formula
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def doc_properties(layout: Layout, generated_at: dt.datetime) -> dict[str, Any]:
-    return {
-        "title": f"{layout.shape.year}年度{layout.shape.unit_name}整体支出绩效自评",
-        "author": "selfeval-xl", "created": generated_at, "comments": f"profile={layout.profile.id}",
-    }
-
-
-def _write(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
+def write_reference(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
            generated_at: dt.datetime) -> None:
     """The reference writer: every cell through XlsxWriter (a path or a BytesIO)."""
     wb = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
@@ -177,7 +97,7 @@ def formats(wb) -> dict[str, Any]:
     """The workbook's formats, every index fixed up front.
 
     XlsxWriter otherwise numbers formats in order of first use, so a sheet's XML would depend
-    on the sheets before it; fixed, it depends on the sheet alone, and xlsx_stamp can share a
+    on the sheets before it; fixed, it depends on the sheet alone, and xlsx.stamp can share a
     sheet's skeleton between workbooks whose other sheets differ.
     """
     fmts = {name: wb.add_format(spec) for name, spec in STYLES.items()}
@@ -212,68 +132,6 @@ def sheet_skeleton_xml(layout: Layout, sh: Sheet, first: bool) -> str:
     ws._set_xml_writer(fh)
     ws._assemble_xml_file()
     return fh.getvalue()
-
-
-def _display_width(text: str) -> int:
-    """Columns a text needs in Excel's units: CJK and full-width characters count double."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def row_heights(sh: Sheet, values: dict[str, Any]) -> dict[int, float]:
-    """The layout's row heights, grown so that filled text is not clipped when printed.
-
-    Excel does not auto-fit rows holding merged or wrapped cells, so the writer estimates:
-    lines = Σ over paragraphs ⌈display width ÷ cell width⌉, 14 points a line.
-    """
-    heights = dict(sh.heights)
-    for cell in sh.cells:
-        text = values.get(cell.key) if cell.kind == "input" else (cell.text if cell.kind == "label" else None)
-        if not isinstance(text, str) or not text or (cell.merge and cell.merge[0] != cell.r):
-            continue
-        c2 = cell.merge[1] if cell.merge else cell.c
-        width = max(1.0, sum(sh.widths[cell.c:c2 + 1]) - 1)
-        lines = sum(max(1, -(-_display_width(p) // int(width))) for p in text.split("\n"))
-        need = min(409.0, lines * 14 + 6)
-        if need > heights.get(cell.r, 15):
-            heights[cell.r] = need
-    return heights
-
-
-# what cell_writes yields, in XlsxWriter call order
-MERGE, BLANK, STRING, NUMBER, FORMULA = range(5)
-
-
-def cell_writes(sh: Sheet, layout: Layout, values: dict[str, Any], derived: dict[str, Any]):
-    """Every write the sheet needs, in order: (op, cell, payload, cached value).
-
-    The one place that decides what a cell holds. The XlsxWriter writer replays these
-    calls; the stamp writer serialises them into its skeleton, so the two cannot differ.
-    """
-    for cell in sh.cells:
-        kind = cell.kind
-        if kind == "label":
-            text = cell.text if cell.text is not None else ""
-            yield from _put_ops(cell, text, not isinstance(text, (int, float)))
-        elif kind == "input":
-            v = values.get(cell.key)
-            yield from _put_ops(cell, "" if v is None else v, cell.vtype in (TEXT, LONGTEXT))
-        else:  # formula / hint
-            if cell.merge:
-                yield MERGE, cell, None, None
-            cached = derived.get(cell.key)
-            yield FORMULA, cell, layout.formula_of(sh, cell), "" if cached is None else cached
-
-
-def _put_ops(cell, value, as_text: bool):
-    if cell.merge:
-        yield MERGE, cell, None, None
-    if value == "" or value is None:
-        if not cell.merge:
-            yield BLANK, cell, None, None
-    elif as_text or isinstance(value, str):
-        yield STRING, cell, str(value), None
-    else:
-        yield NUMBER, cell, value, None
 
 
 def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
@@ -395,30 +253,6 @@ def _print_setup(ws, sh: Sheet) -> None:
     ws.hide_gridlines(2)
 
 
-META_KEYS = ("marker", "template_version", "app_version", "profile", "unit_code", "unit_name", "competent_dept",
-             "year", "generated_at", "fingerprint", "project_categories", "sheets", "region_digest")  # then region:* rows
-
-
-def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
-    s = layout.shape
-    return {
-        "marker": "selfeval-xl",
-        "template_version": TEMPLATE_VERSION,
-        "app_version": __version__,
-        "profile": layout.profile.id,
-        "unit_code": s.unit_code,
-        "unit_name": s.unit_name,
-        "competent_dept": s.competent_dept,
-        "year": str(s.year),
-        "generated_at": generated_at.isoformat(),
-        "fingerprint": layout.fingerprint(),
-        "project_categories": json.dumps(list(s.project_categories), ensure_ascii=False),
-        "sheets": json.dumps([sh.name for sh in layout.sheets], ensure_ascii=False),
-        "region_digest": layout.profile.digest,
-        **dict(region_rows(layout.profile)),
-    }
-
-
 def _meta_sheet(wb, layout: Layout, generated_at: dt.datetime) -> None:
     ws = wb.add_worksheet(META)
     for r, (k, v) in enumerate(meta_for(layout, generated_at).items()):
@@ -427,5 +261,3 @@ def _meta_sheet(wb, layout: Layout, generated_at: dt.datetime) -> None:
     ws.protect("")
     ws.very_hidden()
 
-
-__all__ = ["write_workbook", "shape_for", "meta_for", "META_KEYS", "GRADE", "RATE"]

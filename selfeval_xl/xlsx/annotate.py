@@ -8,15 +8,14 @@ standard data validations XlsxWriter writes; it drops Excel's x14 extension vali
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
+from ..outputs import atomic_output
 from .summary import SEVERITY_CN
 
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
@@ -61,13 +60,6 @@ def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
     for col, width in zip("ABCD", (8, 12, 18, 100)):
         ws.column_dimensions[col].width = width
     wb.active = 0
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".xlsx", dir=dest.parent)
-    os.close(fd)
-    try:
+    with atomic_output(dest) as tmp:
         wb.save(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return dest

@@ -28,6 +28,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from ..outputs import atomic_output
+from .package import save_package
+
 BODY_FONT = "仿宋_GB2312"
 TITLE_FONT = "方正小标宋简体"
 H1_FONT = "黑体"
@@ -174,7 +177,6 @@ def build_report_template(path: str | Path) -> Path:
         sec._sectPr.remove(restart)
     _para(doc, "{{ attachments }}", "宋体", Pt(10.5))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc.core_properties.author = "selfeval-xl"
     import datetime as dt
 
@@ -182,7 +184,7 @@ def build_report_template(path: str | Path) -> Path:
     doc.core_properties.modified = dt.datetime(2024, 1, 1)
     doc.core_properties.last_modified_by = "selfeval-xl"
     doc.core_properties.revision = 1
-    from .docx_report import save_package  # same fixed entry times as reports: reproducible builds
 
-    save_package(doc, str(path))
+    with atomic_output(path) as tmp:
+        save_package(doc, tmp)
     return path

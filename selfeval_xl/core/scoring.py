@@ -7,9 +7,8 @@ What remains here are the rules the checks and the report apply to the model dir
 
 from __future__ import annotations
 
-from .forms.formula import xl_round, xl_text  # noqa: F401  (Excel's ROUND and number-to-text, for callers)
 from .model import Department, Indicator
-from .profile import Profile
+from .region import Profile
 
 
 def is_blank_text(text: str) -> bool:

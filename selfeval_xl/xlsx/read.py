@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .binding import unflatten
-from .flags import ERROR, INFO, WARNING, Flag
-from .layout import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1, compile_layout
-from .model import Department
-from .normalize import parse_number
-from .profile import ProfileError, embedded_profile, get_profile, installed_profile, sources_from_rows
+from ..forms.binding import unflatten
+from ..core.flags import ERROR, INFO, WARNING, Flag
+from ..forms.cells import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1
+from ..forms.layout import compile_layout
+from ..core.model import Department
+from ..core.numbers import parse_number
+from ..core.region import ProfileError, sources_from_rows
+from ..forms.regions import embedded_profile, get_profile, installed_profile
 from .safety import UnsafeFile, open_checked
-from .forms.recompute import derive_values
+from ..forms.recompute import derive_values
 
 
 EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",

@@ -1,6 +1,6 @@
 """Merge one unit's data into the Word report (docxtpl), cover to attachments.
 
-* Figures are always the recompute (``scoring.derive``), never a workbook's cached values.
+* Figures are always the recompute (``forms.recompute.derive``), never a workbook's cached values.
 * Section 二 is written from the data (amounts, shares, to two decimals), so it cannot
   disagree with the tables; section 六 opens with the figures (execution rate, scores,
   grade). The clerk's text from 报告正文 fills the rest; an empty section says 无.
@@ -13,10 +13,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +22,18 @@ from xml.sax.saxutils import escape as xml_escape
 from docxtpl import DocxTemplate
 from jinja2 import Environment
 
-from .binding import flatten, value_of
-from .checks import ERROR, CheckResult, check
-from .layout import AREA, INT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet, compile_layout
-from .model import Department
-from .profile import Profile
-from .report_template import H1_FONT
-from .layout import shape_for
+from ..forms import keys
+from ..forms.binding import flatten, value_of
+from ..checks import CheckResult, check
+from ..core.flags import ERROR
+from ..forms.cells import AREA, INT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet
+from ..forms.layout import compile_layout, shape_for
+from ..core.model import Department
+from ..core.region import Profile
+from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
+from ..outputs import atomic_output
+from .package import save_package
+from .template import H1_FONT, build_report_template
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.docx"
 _SUB = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
@@ -39,30 +41,6 @@ _HEADING_LIKE = re.compile(r"^([（(][一二三四五六七八九十\d]+[）)]|[
 # starts only where a run of digits starts, possessive: a long run of digits without a unit
 # would otherwise be rescanned from each of its digits (quadratic; 32,000 digits took 17 s)
 _HAS_FIGURE = re.compile(r"(?<!\d)\d++(?:\.\d++)?\s*+(万元|元|%|％)")
-
-
-def fmt_money(x: float | None) -> str:
-    """Two decimals, or three where the figure has them (seeds use 440.083)."""
-    if x is None:
-        return ""
-    s = f"{x:.3f}"
-    return s[:-1] if s.endswith("0") else s
-
-
-def fmt_pct(x: float | None) -> str:
-    return "" if x is None else f"{x * 100:.2f}%"
-
-
-def fmt_num(x: float | None) -> str:
-    if x is None:
-        return ""
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
-def share(part: float | None, whole: float | None) -> str:
-    if part is None or not whole:
-        return ""
-    return f"{part / whole * 100:.2f}%"
 
 
 def _of(part: float | None, whole: float | None, what: str) -> str:
@@ -82,7 +60,7 @@ def _paragraphs(text: str) -> list[dict[str, str]]:
 
 def _project_lines(dept: Department, profile: Profile, derived: dict[str, Any]) -> list[tuple[str, float]]:
     """Every 附件1 project row with its 本年决算数: 附件3-linked projects, then free rows."""
-    lines = [(p.name, value_of(dept, f"projects[{i}].funds.total.executed", derived) or 0.0)
+    lines = [(p.name, value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0)
              for i, p in enumerate(dept.projects)
              if p.category in profile.projects.categories]
     lines += [(line.name, line.final or 0.0) for line in dept.basic.other_projects]
@@ -94,8 +72,8 @@ def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any
     basic = dept.overall.expense_basic
     personnel = dept.narrative.personnel_expense
     public = derived.get("narrative.public_expense")
-    project = value_of(dept, "overall.expense_project", derived)
-    total = derived["overall.executed"]
+    project = value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived)
+    total = derived[keys.OVERALL_EXECUTED]
     out = [{"kind": "sub", "text": "（一）基本支出情况"}]
     if basic is None:
         out.append({"kind": "body", "text": "未填报基本支出数据。"})
@@ -116,14 +94,14 @@ def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any
 
 def performance_figures(dept: Department, profile: Profile, derived: dict[str, Any]) -> dict[str, str]:
     s = profile.scoring
-    full = value_of(dept, "overall.budget_full", derived)
+    full = value_of(dept, keys.OVERALL_BUDGET_FULL, derived)
     parts = [f"{dept.year}年度部门整体支出全年预算数{fmt_money(full)}万元，全年执行数{fmt_money(derived['overall.executed'])}万元，"
              f"预算执行率{fmt_pct(derived['overall.rate'])}"]
-    total = derived["overall.total_score"]
+    total = derived[keys.OVERALL_TOTAL_SCORE]
     if total is not None:
         t = f"部门整体支出绩效自评总分{fmt_num(total)}分，评价等次为“{derived['overall.grade']}”"
         by = []
-        if s.execution_scored and derived.get("overall.score") is not None:
+        if s.execution_scored and derived.get(keys.OVERALL_SCORE) is not None:
             by.append(f"预算执行率得分{fmt_num(derived['overall.score'])}分")
         for l1 in profile.levels("overall"):
             scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
@@ -133,7 +111,7 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
             t += "，其中" + "，".join(by)
         parts.append(t)
     proj = [f"{p.name}{fmt_num(derived[f'projects[{i}].total_score'])}分" for i, p in enumerate(dept.projects)
-            if derived.get(f"projects[{i}].total_score") is not None]
+            if derived.get(keys.of(keys.project(i), keys.TOTAL_SCORE)) is not None]
     if proj:
         parts.append("项目支出绩效自评得分：" + "，".join(proj))
     return {"kind": "body", "text": "。".join(parts) + "。"}
@@ -180,9 +158,9 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         "errors": errors, "sections": sections, "attachment_list": attachment_list,
         "figures": {"basic": dept.overall.expense_basic, "personnel": dept.narrative.personnel_expense,
                     "public": derived.get("narrative.public_expense"),
-                    "project": value_of(dept, "overall.expense_project", derived),
-                    "total": derived["overall.executed"], "rate": derived["overall.rate"],
-                    "score": derived["overall.total_score"], "grade": derived["overall.grade"]},
+                    "project": value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
+                    "total": derived[keys.OVERALL_EXECUTED], "rate": derived[keys.OVERALL_RATE],
+                    "score": derived[keys.OVERALL_TOTAL_SCORE], "grade": derived[keys.OVERALL_GRADE]},
     }
 
 
@@ -398,47 +376,6 @@ class _CachingEnvironment(Environment):
 _JINJA = _CachingEnvironment()  # one per process: a worker renders many reports
 
 
-class _FixedTimeZip:
-    """python-docx's package writer interface, writing zip entries with a fixed time.
-
-    python-docx stamps entries with the current time; fixed times make reports byte-identical
-    for the same inputs whatever the number of workers, without re-zipping the saved file.
-    """
-
-    def __init__(self, target: str, replace: dict[str, Any] | None = None) -> None:
-        self._z = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED)
-        self._replace = replace or {}
-
-    def write(self, pack_uri, blob: bytes) -> None:
-        fix = self._replace.get(pack_uri.membername)
-        if fix is not None:
-            blob = fix(blob)
-        info = zipfile.ZipInfo(pack_uri.membername, date_time=(1980, 1, 1, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
-        self._z.writestr(info, blob)
-
-    def close(self) -> None:
-        self._z.close()
-
-
-def save_package(document, target, replace: dict[str, Any] | None = None) -> None:
-    """Save a python-docx document as python-docx would, with fixed entry times, and with
-    ``replace[member](blob)`` applied to the named parts as they are written. Used for the
-    reports and for the template build, so both are byte-reproducible."""
-    from docx.opc.pkgwriter import PackageWriter
-
-    package = document.part.package
-    for part in package.parts:  # as OpcPackage.save does
-        part.before_marshal()
-    writer = _FixedTimeZip(target, replace)
-    try:
-        PackageWriter._write_content_types_stream(writer, package.parts)
-        PackageWriter._write_pkg_rels(writer, package.rels)
-        PackageWriter._write_parts(writer, package.parts)
-    finally:
-        writer.close()
-
-
 def render_report(dept: Department, profile: Profile, out: str | Path, template: str | Path | None = None,
                   result: CheckResult | None = None) -> Path:
     """Write the report of ``dept`` to ``out`` atomically; returns the path."""
@@ -446,8 +383,6 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     layout = compile_layout(profile, shape_for(dept, profile))
     template = Path(template) if template else DEFAULT_TEMPLATE
     if not template.exists():
-        from .report_template import build_report_template
-
         build_report_template(template)
     tpl = DocxTemplate(str(template))
     context = report_context(dept, profile, result)
@@ -456,15 +391,8 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     tpl.render(context, jinja_env=_JINJA, autoescape=True)
     attachments = attachments_xml(dept, layout, result.derived)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~selfeval-", suffix=".docx", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_output(out) as tmp:
         tpl.pre_processing()  # what DocxTemplate.save does first (no pictures or media are replaced here)
         body = tpl.docx.part.partname.lstrip("/")
         save_package(tpl.docx, tmp, {body: lambda blob: _insert_attachments(blob, attachments)})
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return out

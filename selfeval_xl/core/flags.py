@@ -1,6 +1,6 @@
 """A flag: what is wrong, where, and what to do — the one result type of every reader and check.
 
-Core: no file format, no I/O. The reader (``xlsx_read``), the checks (``checks``) and the
+Core: no file format, no I/O. The reader (``xlsx.read``), the checks (``checks``) and the
 region's own rules all produce ``Flag``; the summary, the annotated copy and the report read it.
 """
 

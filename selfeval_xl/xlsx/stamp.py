@@ -3,7 +3,7 @@
 Every unit of a batch with the same profile, year and project shape gets the same styles,
 merges, validations, conditional formats, print setup, protection and defined names; only
 the cells' contents, the row heights, the shared strings, the document title and the
-metadata differ. So XlsxWriter (the reference writer, ``xlsx_write._write``) draws one
+metadata differ. So XlsxWriter (the reference writer, ``xlsx.reference``) draws one
 *skeleton* per sheet structure (and the workbook-level parts once per list of sheets) —
 every cell present with its style but no content — and each unit
 is written by walking the same ``cell_writes`` the reference writer replays and serialising
@@ -30,13 +30,11 @@ from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.utility import _utf16_len, _utf16_truncate
 from xlsxwriter.xmlwriter import XMLwriter
 
-from . import xlsxwriter_text  # noqa: F401  (shared strings always escaped)
-
-from .layout import _REF, Layout, Shape, Sheet, a1, compile_layout
-from .xlsx_write import (
-    BLANK, EXCEL_CELL_CHARS, FORMULA, MERGE, NUMBER, STRING, _strip_equals, cell_writes, doc_properties, meta_for,
-    row_heights, sheet_skeleton_xml,
-)
+from . import text_escape  # noqa: F401  (shared strings always escaped)
+from ..forms.cells import _REF, Layout, Shape, Sheet, a1
+from ..forms.layout import compile_layout
+from .plan import BLANK, EXCEL_CELL_CHARS, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights
+from .reference import _strip_equals, sheet_skeleton_xml, write_reference
 
 _ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 _ROW = re.compile(r'<row r="(\d+)"(?: spans="([^"]*)")?[^>]*?(/?)>')
@@ -157,11 +155,10 @@ def _meta_key(layout: Layout, rows: int | None = None) -> str:
 
 def _build_skeletons(layout: Layout, keys: list[str]) -> None:
     """Draw this layout with XlsxWriter, no contents, and keep its sheets and workbook parts."""
-    from .xlsx_write import _write
 
     blank = _blank(layout)
     buf = io.BytesIO()
-    _write(buf, blank, {}, {}, dt.datetime(2000, 1, 1))
+    write_reference(buf, blank, {}, {}, dt.datetime(2000, 1, 1))
     parts: list[tuple[str, bytes | None]] = []
     sheet_xml: dict[int, str] = {}
     with zipfile.ZipFile(buf) as z:

@@ -1,13 +1,12 @@
-"""The declarative description of every sheet: rows, labels, merges, inputs and formulas.
+"""The compiled form: ``Sheet`` objects whose ``Cell`` entries say what sits where.
 
-``compile_layout(profile, shape)`` turns a profile and a unit's shape (year, name, which
-projects it has) into a ``Layout``: a list of ``Sheet`` objects whose ``Cell`` entries say
-what sits where. Nothing about cell addresses lives anywhere else:
+A ``Layout`` (built by ``forms.layout.compile_layout``) is the one description every part
+walks; nothing about cell addresses lives anywhere else:
 
-* ``xlsx_write`` walks the cells to draw the workbook (values from ``binding.flatten``);
-* ``xlsx_read`` walks the same cells to read the inputs back (``binding.unflatten``);
-* ``scoring`` computes a value for every formula cell's ``key``; a LibreOffice test holds
-  the two equal.
+* ``xlsx.write`` walks the cells to draw the workbook (values from ``forms.binding.flatten``);
+* ``xlsx.read`` walks the same cells to read the inputs back (``forms.binding.unflatten``);
+* ``forms.recompute`` evaluates every formula cell's own formula in Python; a LibreOffice
+  test holds the two equal.
 
 Formulas are written as templates that name other cells by key, ``=SUM({a},{b})``, and are
 resolved to A1 references (across sheets where needed) once every cell is placed.
@@ -20,7 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from .profile import Level1, Profile
+from ..core.region import Profile
 
 TEMPLATE_VERSION = "1"
 
@@ -219,7 +218,7 @@ class Layout:
                 return self.ref(m.group(1), sh.name)
 
             f = _REF.sub(ref, cell.formula)
-            if _NEEDS_PREFIX.search(f):  # xlsx_write skips XlsxWriter's _xlfn expansion: keep that safe
+            if _NEEDS_PREFIX.search(f):  # the writers skip XlsxWriter's _xlfn expansion: keep that safe
                 raise AssertionError(f"formula uses a function that needs a _xlfn. prefix: {f}")
             (sh.rendered if local else self._rendered)[id(cell)] = f
         return f
@@ -334,11 +333,6 @@ def _count(keys: list[str]) -> str:
     return "COUNT(" + ",".join("{" + k + "}" for k in keys) + ")"
 
 
-def indicator_key(prefix: str, l2key: str, k: int, fieldname: str) -> str:
-    return f"{prefix}.ind.{l2key}.{k}.{fieldname}"
-
-
-IND_FIELDS = ("name", "target", "actual", "weight", "score", "deviation", "nature", "value", "unit")
 
 
 # Placeholders for the unit's code and name in the labels of shared sheets. Sheets are built
@@ -348,50 +342,3 @@ IND_FIELDS = ("name", "target", "actual", "weight", "score", "deviation", "natur
 # characters cannot come from a roster.
 UNIT_CODE = "\ue000unit_code\ue001"
 UNIT_NAME = "\ue000unit_name\ue001"
-
-
-def _structural(year: int, project_categories: tuple[str | None, ...] = ()) -> Shape:
-    return Shape(year=year, unit_code=UNIT_CODE, unit_name=UNIT_NAME, project_categories=project_categories)
-
-
-@lru_cache(maxsize=512)
-def _shared_sheet(profile: Profile, sheet_index: int, year: int, item: int | None,
-                  project_categories: tuple[str | None, ...] | None) -> Sheet:
-    """One compiled sheet, shared by every unit whose sheet has this structure: a sheet
-    repeated per project depends on its index; 附件1 on the unit's project categories."""
-    from .forms.compile import build_sheet  # forms.compile builds on this module's classes
-
-    sdef = profile.forms.sheets[sheet_index]
-    sheet = build_sheet(sdef, profile, _structural(year, project_categories or ()), item)
-    if project_categories is not None:  # one of many shapes (附件1): recompute without a per-sheet compile
-        sheet.__dict__["per_shape"] = True
-    return sheet
-
-
-@lru_cache(maxsize=4)  # reading, checking and reporting one unit ask for the same layout in turn
-def compile_layout(profile: Profile, shape: Shape) -> Layout:
-    """The unit's layout: the region's sheets in order, one per project for repeated sheets."""
-    cats = tuple(shape.project_categories)
-    sheets: list[Sheet] = []
-    for i, sdef in enumerate(profile.forms.sheets):
-        if sdef.repeat == "projects":
-            sheets += [_shared_sheet(profile, i, shape.year, k, None) for k in range(len(cats))]
-        else:
-            sheets.append(_shared_sheet(profile, i, shape.year, None, cats if sdef.uses_projects else None))
-    return Layout(profile, shape, sheets)
-
-
-def shape_for(dept, profile: Profile, spares: int | None = None) -> Shape:
-    """The shape of a unit's workbook: its year, code, name and each project's 附件1 category,
-    plus the region's spare 附件3 sheets (``spares`` overrides their number)."""
-    from .scoring import project_categories  # scoring reads the model; layout stays below it
-
-    return Shape(year=dept.year, unit_code=dept.code, unit_name=dept.name, competent_dept=dept.competent_dept,
-                 project_categories=project_categories(dept, profile, spares))
-
-
-def level1_of(profile: Profile, level2_key: str, which: str = "project") -> Level1:
-    for l1 in profile.levels(which):
-        if any(l2.key == level2_key for l2 in l1.level2):
-            return l1
-    raise KeyError(level2_key)
