@@ -95,15 +95,18 @@ def test_random_data_numbers_and_tables(tmp_path, data):
 
 def assert_tables_match(path, dept, prof, derived):
     """Every indicator row of 附件2 and each 附件3 appears with the model's values; totals match."""
+    from selfeval_xl.docx.report import printed_tables
     from selfeval_xl.forms.layout import compile_layout
     from selfeval_xl.xlsx.write import shape_for
 
     d = docx.Document(str(path))
     tables = d.tables
     layout = compile_layout(prof, shape_for(dept, prof))
-    sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
-    assert len(tables) == len(sheets)  # the region's attachments: 附件1 where it has one, 附件2, each 附件3
-    for t, sh in zip(tables, sheets):
+    printed = printed_tables(layout, dept)
+    assert len(tables) == len(printed)  # the body's tables, then 附件1 where it has one, 附件2, each 附件3
+    for t, (sh, span) in zip(tables, printed):
+        if span != sh.tables[0]:
+            continue  # a second table of a sheet (云溪's evaluators): its cells are checked below
         rows = [[c.text for c in row.cells] for row in t.rows]
         if sh.role == "basic":  # 项目支出's total row, found by its label (blank optional rows are dropped)
             r = layout.where["basic.projects.total.final"][1].r
@@ -202,24 +205,26 @@ def test_report_cli_with_pdf(soffice, tmp_path):
     assert res.exit_code == 1 and "--strict" in res.output and not list((tmp_path / "strict").glob("*.docx"))
 
 
-def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples):
-    """Each printed layout cell's text is in the Word table at its (kept row, column), merges included."""
+@pytest.mark.parametrize("name", ["001_岳阳市档案馆", "003_衡阳市住房和城乡建设信息中心", "004_岳阳市云溪区机关事务服务中心"])
+def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples, name):
+    """Each printed layout cell's text is in the Word table at its (kept row, column), merges included —
+    in the attachments, and in the body where a region prints its table there (云溪)."""
     from selfeval_xl.forms.binding import flatten
-    from selfeval_xl.docx.report import _cell_text, kept_rows
+    from selfeval_xl.docx.report import _cell_text, kept_rows, printed_tables
     from selfeval_xl.forms.layout import compile_layout
     from selfeval_xl.xlsx.write import shape_for
 
-    dept = examples["001_岳阳市档案馆"]
+    dept = examples[name]
     path, prof = render(dept, tmp_path)
     r = check(dept, prof)
     layout = compile_layout(prof, shape_for(dept, prof))
     values = flatten(dept, layout)
-    sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
+    printed = printed_tables(layout, dept)
     tables = docx.Document(str(path)).tables
-    assert len(tables) == len(sheets)
+    assert len(tables) == len(printed)
     checked = 0
-    for sh, table in zip(sheets, tables):
-        keep = kept_rows(sh, values)
+    for (sh, span), table in zip(printed, tables):
+        keep = kept_rows(sh, values, span)
         index = {row: i for i, row in enumerate(keep)}
         grid = [[c.text for c in row.cells] for row in table.rows]
         assert len(grid) == len(keep)
@@ -229,7 +234,7 @@ def test_every_table_cell_sits_where_the_layout_puts_it(tmp_path, examples):
             want = _cell_text(cell, values, r.derived).strip()
             assert grid[index[cell.r]][cell.c].strip() == want, (sh.name, cell.r, cell.c, cell.key)
             checked += 1
-    assert checked > 500
+    assert checked > 100
 
 
 def _template_with(tmp_path, text: str | None):
@@ -300,3 +305,58 @@ def test_long_runs_of_digits_in_every_section(tmp_path):
     assert any(s.generated for s in prof.report.sections)
     text = body_text(render_report(dept, prof, tmp_path / "d.docx"))
     assert text.count(digits) >= len(prof.report.sections) + 1  # every section, and the 附件2 row
+
+
+def test_yunxi_prints_its_table_in_the_body_before_the_sections(tmp_path, examples):
+    """云溪 (岳阳市财政局's form): cover, then 三、整体支出绩效自评情况 and 四、评价人员 as tables in the
+    body, then 五、评价报告综述 with the sections; no attachment list and no blank attachment page."""
+    dept = examples["004_岳阳市云溪区机关事务服务中心"]
+    path, prof = render(dept, tmp_path)
+    d = docx.Document(str(path))
+    body = d.element.body
+    order = []
+    for el in body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[1]
+        if tag == "tbl":
+            order.append("table")
+        elif tag == "p":
+            text = "".join(t.text or "" for t in el.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
+            if text.startswith(("三、部门（单位）整体支出绩效自评情况", "五、评价报告综述", "一、部门（单位）概况")):
+                order.append(text[:2])
+    assert order == ["三、", "table", "table", "五、", "一、"]
+    evaluators = [[c.text for c in row.cells] for row in d.tables[1].rows]
+    assert evaluators[0][0] == "四、评价人员" and evaluators[2][0] == dept.figures["signoff.evaluators.0.name"]
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "附件：" not in text and "整体支出绩效自评报告" not in text.split("三、")[1]  # no body title
+    assert len(d.sections) == 2  # the cover and the body: no empty landscape section for attachments
+    assert d.sections[-1].orientation == d.sections[0].orientation
+
+
+def test_clerk_text_cannot_steer_where_the_tables_go(tmp_path, examples):
+    """A clerk's text holding the old fixed placeholder (or anything like it) prints as typed; the
+    tables still go to the attachments."""
+    dept = examples["001_岳阳市档案馆"]
+    fake = "\u2063selfeval-xl-attachments\u2063"
+    secs = dict(dept.narrative.sections, basic_info=f"本单位概况。{fake}{{{{ attachments }}}}")
+    dept = dept.model_copy(update={"narrative": dept.narrative.model_copy(update={"sections": secs})})
+    path, prof = render(dept, tmp_path)
+    d = docx.Document(str(path))
+    first = next(p for p in d.paragraphs if p.text.startswith("本单位概况"))
+    assert "attachments" in first.text  # printed as the clerk typed it, not replaced
+    assert len(d.tables) == 2 + len(dept.projects)
+    # every table comes after the attachment list
+    body = list(d.element.body.iterchildren())
+    first_table = next(i for i, el in enumerate(body) if el.tag.endswith("}tbl"))
+    listing = next(i for i, el in enumerate(body) if el.tag.endswith("}p") and "附件：" in "".join(
+        t.text or "" for t in el.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t")))
+    assert listing < first_table
+
+
+def test_attachment_list_names_each_table_once(tmp_path, examples):
+    dept = examples["001_岳阳市档案馆"]
+    from selfeval_xl.docx.report import report_context
+
+    prof = get_profile(dept.profile)
+    names = report_context(dept, prof, check(dept, prof))["attachment_list"]
+    assert not [n for n in names if "项目项目" in n]
+    assert any(p.name.endswith("项目") for p in dept.projects)  # the case exists in the example

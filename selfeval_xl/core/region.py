@@ -136,6 +136,10 @@ DEFAULT_COVER = tuple(CoverLine(text=t) for t in [""] * 8 + ["部门（单位）
 class Report(_Strict):
     sections: tuple[Section, ...] = Field(min_length=1)
     cover: tuple[CoverLine, ...] = DEFAULT_COVER
+    # the body's title ("{year}年度{unit_name}" / "整体支出绩效自评报告"); 云溪's form has none (its cover says it)
+    body_title: bool = True
+    # a heading above the narrative sections, where the form puts them under one (云溪: "五、评价报告综述（参考提纲）")
+    sections_heading: str = ""
 
 
 class Profile(_Strict):

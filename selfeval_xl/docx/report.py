@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..forms import keys
 from ..forms.binding import flatten, value_of
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
-from ..forms.cells import AREA, INT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet
+from ..forms.cells import AREA, INT, LONGTEXT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet
 from ..forms.layout import compile_layout, shape_for
 from ..core.model import Department
 from ..core.region import Profile
@@ -35,7 +36,7 @@ from ..outputs import atomic_output
 from .package import save_package
 from .template import H1_FONT, build_report_template
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report.docx"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report.docx"
 _SUB = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _HEADING_LIKE = re.compile(r"^([（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、.．])")
 # starts only where a run of digits starts, possessive: a long run of digits without a unit
@@ -138,8 +139,10 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
     # the attachments are the region's tables: 附件1 and 附件2 where it has them, one per project
     titles = []
     for sh in profile.forms.sheets:
-        if sh.role == "project":
-            titles += [f"{p.name}项目支出绩效自评表" for p in dept.projects]
+        if sh.report == "body":
+            continue
+        if sh.role == "project":  # "…建设项目" + "项目支出绩效自评表" would say 项目 twice
+            titles += [f"{p.name.strip().removesuffix('项目')}项目支出绩效自评表" for p in dept.projects]
         elif sh.role in ("basic", "overall"):
             titles.append({"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
     attachment_list = [f"{i + 1}.{t}" for i, t in enumerate(titles)]
@@ -156,6 +159,7 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         "unit_name": dept.name, "unit_code": dept.code, "year": dept.year, "cover": cover,
         "report_date": report_date,
         "errors": errors, "sections": sections, "attachment_list": attachment_list,
+        "body_title": profile.report.body_title, "sections_heading": profile.report.sections_heading,
         "figures": {"basic": dept.overall.expense_basic, "personnel": dept.narrative.personnel_expense,
                     "public": derived.get("narrative.public_expense"),
                     "project": value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
@@ -190,9 +194,9 @@ _INDENT = {"indent1": "  ", "indent2": "    ", "indent3": "      ", "f_indent": 
 TWIPS_PER_MM = 56.6929
 
 
-def kept_rows(sh: Sheet, values: dict[str, Any]) -> list[int]:
-    """The table rows to print: optional rows only when one of their inputs is filled."""
-    t0, t1 = sh.table_rows
+def kept_rows(sh: Sheet, values: dict[str, Any], span: tuple[int, int]) -> list[int]:
+    """The rows of one of the sheet's tables to print: optional rows only when one of their inputs is filled."""
+    t0, t1 = span
     inputs_by_row: dict[int, list] = {}
     for cell in sh.cells:
         if cell.kind == "input":
@@ -228,7 +232,8 @@ def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = 
             f'w:lineRule="auto"/><w:jc w:val="{align}"/></w:pPr>{run}</w:p></w:tc>')
 
 
-def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], width_mm: float = 257):
+def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], span: tuple[int, int],
+                    width_mm: float = 257):
     """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
     rows dropped and vertical merges re-spanned over the rows that remain.
 
@@ -236,12 +241,12 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
     python-docx's ``table.cell()`` rebuilds the grid on every call, and building or parsing
     elements was the next largest cost.
     """
-    keep = kept_rows(sh, values)
+    keep = kept_rows(sh, values, span)
     index = {r: i for i, r in enumerate(keep)}
     ncols = sh.print_cols
     total_w = sum(sh.widths[:ncols])
     widths = [int(width_mm * TWIPS_PER_MM * w / total_w) for w in sh.widths[:ncols]]
-    t0, t1 = sh.table_rows
+    t0, t1 = span
     # region per (row index, col): (top row index, first col, last col, last row index, cell)
     grid: dict[tuple[int, int], tuple[int, int, int, int, Any]] = {}
     for cell in sh.cells:
@@ -261,8 +266,14 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
     out = [f'<w:tbl><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
            f'<w:tblBorders>{edges}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>',
            "".join(f'<w:gridCol w:w="{w}"/>' for w in widths), "</w:tblGrid>"]
-    for i in range(len(keep)):
-        out.append("<w:tr>")
+    # a blank long-text input keeps its row's height: the space to write by hand (云溪's 意见 rows)
+    handwritten = {cell.r for cell in sh.cells if cell.kind == "input" and cell.vtype == LONGTEXT
+                   and values.get(cell.key) in (None, "")}
+    for i, row in enumerate(keep):
+        if row in handwritten and sh.heights.get(row, 0) > 20:
+            out.append(f'<w:tr><w:trPr><w:trHeight w:val="{int(sh.heights[row] * 20)}" w:hRule="atLeast"/></w:trPr>')
+        else:
+            out.append("<w:tr>")
         c = 0
         while c < ncols:
             region = grid.get((i, c))
@@ -286,32 +297,46 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
     return "".join(out)
 
 
-ATTACHMENTS_MARKER = "\u2063selfeval-xl-attachments\u2063"
+def printed_tables(layout: Layout, dept: Department, where: str | None = None) -> list[tuple[Sheet, tuple[int, int]]]:
+    """The tables the report prints, in document order: the body's (sheets declared ``report =
+    "body"``), then the attachments' (附件1, 附件2, each filled 附件3). ``where`` picks one part."""
+    out = []
+    for part in ("body", "attachment"):
+        if where in (None, part):
+            out += [(sh, span) for sh in layout.sheets if sh.in_body == (part == "body") and sh.tables
+                    and (sh.project is None or sh.project < len(dept.projects)) for span in sh.tables]
+    return out
 
 
-def attachments_xml(dept: Department, layout: Layout, derived: dict[str, Any]) -> str:
-    """Paragraphs and tables of 附件1, 附件2 and each filled 附件3, as body XML (w: prefix)."""
+def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_body: bool) -> str:
+    """Paragraphs and tables of the sheets printed in the body, or of the attachments, as body XML."""
     values = flatten(dept, layout)
-    sheets = [sh for sh in layout.sheets if sh.table_rows and (sh.project is None or sh.project < len(dept.projects))]
+    sheets = [sh for sh in layout.sheets if sh.tables and sh.in_body == in_body
+              and (sh.project is None or sh.project < len(dept.projects))]
     out = []
     for n, sh in enumerate(sheets):
         label = next(c.text for c in sh.cells if c.r == 0 and c.c == 0)
         title = next(c.text for c in sh.cells if c.r == 1 and c.c == 0)
-        out.append(_para_xml(str(label), 28, "left", H1_FONT, page_break_before=n > 0))
-        out.append(_para_xml(str(title), 32, "center", H1_FONT))
-        out.append(sheet_table_xml(sh, values, derived))
-        for note in _lines_after_table(sh, values, derived):
-            out.append(_para_xml(note, 21, "left", "宋体"))
+        out.append(_para_xml(str(label), 28 if not in_body else 32, "left", H1_FONT,
+                             page_break_before=n > 0 and not in_body))
+        out.append(_para_xml(str(title), 32 if not in_body else 28, "center", H1_FONT))
+        for k, span in enumerate(sh.tables):
+            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165))
+            until = sh.tables[k + 1][0] if k + 1 < len(sh.tables) else None
+            for note in _lines_after(sh, values, derived, span[1], until):
+                out.append(_para_xml(note, 21, "left", "宋体"))
     return "".join(out)
 
 
-def _lines_after_table(sh: Sheet, values: dict[str, Any], derived: dict[str, Any]) -> list[str]:
-    """What the region's sheet draws under its table — notes, sign-off rows, text blocks — one
-    line per drawn row, labels and figures in reading order (the 岳阳 附件1 draws its sign-off as
-    label/input pairs over two rows; 云溪 its evaluators and opinions; others a footer formula)."""
-    rows: dict[int, list[str]] = {}
+def _lines_after(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], after: int, until: int | None,
+                 ) -> list[str]:
+    """What the region's sheet draws under a table (up to the next) — notes, sign-off rows, text
+    blocks — one line per drawn row, labels and figures in reading order (the 岳阳 附件1 draws its
+    sign-off as label/input pairs over two rows; 云溪 its 填报人 line; others a footer formula)."""
+    rows: dict[int, list[tuple[int, str]]] = {}
     for cell in sh.cells:
-        if cell.r <= sh.table_rows[1] or cell.c >= sh.print_cols or cell.kind == "hint":
+        if cell.r <= after or (until is not None and cell.r >= until) or cell.c >= sh.print_cols \
+                or cell.kind == "hint":
             continue
         text = _cell_text(cell, values, derived).strip()
         if text:
@@ -327,27 +352,58 @@ def _para_xml(text: str, half_points: int, align: str, font: str, page_break_bef
             f'</w:pPr><w:r>{rpr}<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r></w:p>')
 
 
-_MARKER_BYTES = ATTACHMENTS_MARKER.encode("utf-8")
+def _marker(name: str) -> str:
+    """A placeholder for tables, new for every report: no clerk's text can hold it, so none can
+    steer where the tables go (invisible separators keep it out of anything a person types)."""
+    return f"\u2063selfeval-xl-{name}-{secrets.token_hex(12)}\u2063"
 
 
-def _insert_attachments(document_xml: bytes, attachments: str) -> bytes:
-    """Put the attachments where the template's marker is, in the serialised document.
+def _insert_at(document_xml: bytes, marker: str, xml: str) -> bytes | None:
+    """Put ``xml`` where the template's marker is, in the serialised document (None: no marker).
 
     ``{{ attachments }}`` leaves the marker in a run: its paragraph is replaced.
     ``{{p attachments }}`` leaves it as bare text in the body: the text is replaced.
     Working on the serialised part spares parsing and re-serialising the tables (most of
     the document).
     """
-    i = document_xml.find(_MARKER_BYTES)
+    mark = marker.encode("utf-8")
+    i = document_xml.find(mark)
     if i < 0:
-        raise ValueError("报告模板中没有 {{p attachments }}（或 {{ attachments }}），无法放置附件表格")
+        return None
     opened = max(document_xml.rfind(b"<w:p>", 0, i), document_xml.rfind(b"<w:p ", 0, i))
     closed = document_xml.rfind(b"</w:p>", 0, i)
-    new = attachments.encode("utf-8")
+    new = xml.encode("utf-8")
     if opened > closed:  # inside a paragraph
         end = document_xml.index(b"</w:p>", i) + len(b"</w:p>")
         return document_xml[:opened] + new + document_xml[end:]
-    return document_xml[:i] + new + document_xml[i + len(_MARKER_BYTES):]
+    return document_xml[:i] + new + document_xml[i + len(mark):]
+
+
+def _place_tables(document_xml: bytes, markers: dict[str, str], body: str, attachments: str) -> bytes:
+    """The body's tables at ``{{ body_tables }}`` (a template without it gets them before the
+    attachments), the attachments at ``{{ attachments }}``."""
+    placed = _insert_at(document_xml, markers["body_tables"], body)
+    if placed is None:
+        attachments, placed = body + attachments, document_xml
+    done = _insert_at(placed, markers["attachments"], attachments)
+    if done is None:
+        if not attachments:
+            return placed
+        raise ValueError("报告模板中没有 {{p attachments }}（或 {{ attachments }}），无法放置附件表格")
+    return done if attachments else _drop_last_section(done)
+
+
+def _drop_last_section(document_xml: bytes) -> bytes:
+    """Without attachments, the template's landscape attachment section would print one blank
+    page: the body's section properties take the last section's place instead."""
+    last = document_xml.rfind(b"<w:sectPr")
+    prev = document_xml.rfind(b"<w:sectPr", 0, last)
+    if prev < 0:
+        return document_xml
+    prev_end = document_xml.index(b"</w:sectPr>", prev) + len(b"</w:sectPr>")
+    last_end = document_xml.index(b"</w:sectPr>", last) + len(b"</w:sectPr>")
+    return (document_xml[:prev] + document_xml[prev_end:last] + document_xml[prev:prev_end]
+            + document_xml[last_end:])
 
 
 class _CachingEnvironment(Environment):
@@ -387,12 +443,14 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     tpl = DocxTemplate(str(template))
     context = report_context(dept, profile, result)
     # the tables are placed after rendering: Jinja and docxtpl's fix-ups never see their XML
-    context["attachments"] = ATTACHMENTS_MARKER
+    markers = {"attachments": _marker("attachments"), "body_tables": _marker("body")}
+    context.update(markers)
     tpl.render(context, jinja_env=_JINJA, autoescape=True)
-    attachments = attachments_xml(dept, layout, result.derived)
+    body_tables = tables_xml(dept, layout, result.derived, in_body=True)
+    attachments = tables_xml(dept, layout, result.derived, in_body=False)
     out = Path(out)
     with atomic_output(out) as tmp:
         tpl.pre_processing()  # what DocxTemplate.save does first (no pictures or media are replaced here)
         body = tpl.docx.part.partname.lstrip("/")
-        save_package(tpl.docx, tmp, {body: lambda blob: _insert_attachments(blob, attachments)})
+        save_package(tpl.docx, tmp, {body: lambda blob: _place_tables(blob, markers, body_tables, attachments)})
     return out

@@ -151,9 +151,15 @@ def build_report_template(path: str | Path) -> Path:
                                        "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings",
                                        "w:sectPrChange")  # schema order matters to Word
 
-    # title and sections
+    # title, the tables a region prints in the body (云溪: 三、整体支出绩效自评情况), and sections
+    _para(doc, "{%p if body_title %}")
     _para(doc, "{{ year }}年度{{ unit_name }}", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "整体支出绩效自评报告", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER, space_after=16)
+    _para(doc, "{%p endif %}")
+    _para(doc, "{{ body_tables }}", "宋体", Pt(10.5))
+    _para(doc, "{%p if sections_heading %}")
+    _para(doc, "{{ sections_heading }}", H1_FONT, BODY_SIZE)
+    _para(doc, "{%p endif %}")
     _para(doc, "{%p for s in sections %}")
     _para(doc, "{{ s.title }}", H1_FONT, BODY_SIZE, indent=True)
     _para(doc, "{%p for para in s.paragraphs %}")
@@ -164,11 +170,13 @@ def build_report_template(path: str | Path) -> Path:
     _para(doc, "{%p endif %}")
     _para(doc, "{%p endfor %}")
     _para(doc, "{%p endfor %}")
+    _para(doc, "{%p if attachment_list %}")
     _para(doc, "")
     _para(doc, "附件：", BODY_FONT, BODY_SIZE, indent=True)
     _para(doc, "{%p for a in attachment_list %}")
     _para(doc, "{{ a }}", BODY_FONT, BODY_SIZE, indent=True)
     _para(doc, "{%p endfor %}")
+    _para(doc, "{%p endif %}")
 
     # attachments in a landscape section
     sec = doc.add_section(WD_SECTION.NEW_PAGE)

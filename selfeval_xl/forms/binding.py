@@ -59,26 +59,31 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     other = _other_by_category(dept, profile)
     for _sheet, cell in layout.inputs():
         key = cell.key
-        m = _IND.match(key)
-        if m:
-            rows = grouped.get(m["prefix"], {}).get(m["l2"], [])
-            k = int(m["k"])
-            out[key] = getattr(rows[k], m["f"]) if k < len(rows) else None
-            continue
-        m = _OTHER.match(key)
-        if m:
-            rows = other[int(m["ci"])]
-            j = int(m["j"])
-            out[key] = getattr(rows[j], m["f"]) if j < len(rows) else None
-            continue
-        kind, a, rel, _ = _plan(key)
-        if kind == "fig":
+        kind, a, b, c = _plan(key)
+        if kind == "ind":
+            rows = grouped.get(a, {}).get(b[0], [])
+            out[key] = getattr(rows[b[1]], c) if b[1] < len(rows) else None
+        elif kind == "other":
+            rows = other[a[0]]
+            out[key] = getattr(rows[a[1]], b) if a[1] < len(rows) else None
+        elif kind == "fig":
             out[key] = dept.figures.get(key)
         elif kind == "pfig":
-            out[key] = dept.projects[a].figures.get(rel) if a < len(dept.projects) else None
+            out[key] = dept.projects[a].figures.get(b) if a < len(dept.projects) else None
         else:
-            out[key] = _get_path(dept, key)
+            out[key] = _get_parts(dept, a)
     return out
+
+
+def _get_parts(obj: Any, parts: tuple[tuple[str, int | None], ...]) -> Any:
+    """``_get_path`` on a key parsed once (``_plan``)."""
+    for name, idx in parts:
+        obj = obj.get(name, "") if isinstance(obj, dict) else getattr(obj, name)
+        if idx is not None:
+            obj = obj[idx] if idx < len(obj) else None
+            if obj is None:
+                return None
+    return obj
 
 
 def value_of(dept: Department, key: str, derived: dict[str, Any]) -> Any:

@@ -89,8 +89,10 @@ class Sheet:
     cond_formats: list[CondFormat] = field(default_factory=list)
     project: int | None = None  # index for 附件3 sheets
     landscape: bool = True
-    # for the Word report: the official table's rows, and the rows dropped when blank
-    table_rows: tuple[int, int] | None = None
+    # for the Word report: the official tables' rows (first, last) — a sheet may print several, with
+    # lines between them — the rows dropped when blank, and whether the tables print in the body
+    tables: tuple[tuple[int, int], ...] = ()
+    in_body: bool = False
     optional_rows: set[int] = field(default_factory=set)
 
     # caches: the sheet is shared by every unit's layout and never mutated after building
@@ -164,16 +166,27 @@ _NEEDS_PREFIX = re.compile(r"\b(ANCHORARRAY|BYCOL|BYROW|CHOOSECOLS|CHOOSEROWS|DR
                            r"IFNA|XOR|AGGREGATE|STDEV\.S|FORECAST\.LINEAR)\(")
 
 
+# Formulas that refer to other sheets, rendered once per workbook structure (the digests of its
+# sheets in order) and shared by every unit's layout of that structure, by (sheet name, row, col).
+_CROSS_SHEET: dict[tuple[str, ...], dict[tuple[str, int, int], str]] = {}
+
+
 class Layout:
     """All sheets of one workbook, with a key → (sheet, row, col) index."""
 
     def __init__(self, profile: Profile, shape: Shape, sheets: list[Sheet]):
         self.profile = profile
         self.shape = shape
-        self._rendered: dict[int, str] = {}  # formulas that refer to other sheets, rendered for this layout
         self._fingerprint: str | None = None
         subs = ((UNIT_CODE, shape.unit_code), (UNIT_NAME, shape.unit_name))
         self.sheets = [sh.personalised(subs) for sh in sheets]
+        structure = tuple(sh.digest() for sh in self.sheets)
+        rendered = _CROSS_SHEET.get(structure)
+        if rendered is None:
+            if len(_CROSS_SHEET) >= 64:
+                _CROSS_SHEET.pop(next(iter(_CROSS_SHEET)))
+            rendered = _CROSS_SHEET[structure] = {}
+        self._rendered = rendered
         self.where: dict[str, tuple[Sheet, Cell]] = {}
         for sh in self.sheets:
             index = sh.index()
@@ -206,9 +219,9 @@ class Layout:
         """The A1 formula of a formula/hint cell.
 
         A formula that refers only to its own sheet is the same in every layout sharing that
-        sheet, so it is rendered once and kept on the sheet; others are kept per layout.
+        sheet, so it is rendered once and kept on the sheet; others once per workbook structure.
         """
-        f = sh.rendered.get(id(cell)) or self._rendered.get(id(cell))
+        f = sh.rendered.get(id(cell)) or self._rendered.get((sh.name, cell.r, cell.c))
         if f is None:
             local = True
 
@@ -220,7 +233,10 @@ class Layout:
             f = _REF.sub(ref, cell.formula)
             if _NEEDS_PREFIX.search(f):  # the writers skip XlsxWriter's _xlfn expansion: keep that safe
                 raise AssertionError(f"formula uses a function that needs a _xlfn. prefix: {f}")
-            (sh.rendered if local else self._rendered)[id(cell)] = f
+            if local:
+                sh.rendered[id(cell)] = f
+            else:
+                self._rendered[(sh.name, cell.r, cell.c)] = f
         return f
 
     def inputs(self):

@@ -78,7 +78,7 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
                project=index, landscape=sdef.landscape)
     b = _B(sh)
     r = 0
-    table_first = table_last = None
+    tables: list[list[int]] = []  # [first, last] of each official table (adjacent table blocks join)
     for block in sdef.blocks:
         start = r
         if block.kind == "grid":
@@ -94,12 +94,12 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
         elif block.kind == "guide":
             r = _guide(b, ctx, r)
         if block.table and r > start:
-            if table_last is not None and table_last != start - 1:
-                raise FormError(f"表格定义 {sdef.file} 第 {block.line} 行：正式表格的块（table = true）必须相连")
-            table_first = start if table_first is None else table_first
-            table_last = r - 1
-    if table_first is not None:
-        sh.table_rows = (table_first, table_last)
+            if tables and tables[-1][1] == start - 1:
+                tables[-1][1] = r - 1
+            else:
+                tables.append([start, r - 1])
+    sh.tables = tuple((a, b) for a, b in tables)
+    sh.in_body = sdef.report == "body"
     sh.repeat_rows = sdef.repeat_rows
     return sh
 

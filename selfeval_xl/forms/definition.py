@@ -94,6 +94,7 @@ class SheetDef:
     repeat_rows: tuple[int, int] | None = None
     landscape: bool = True
     repeat: str | None = None  # "projects": one sheet per project
+    report: str = "attachment"  # where its tables print in the report: "attachment" or "body" (云溪: section 三)
     source: str = field(default="", compare=False, repr=False)
 
     @property
@@ -102,7 +103,7 @@ class SheetDef:
         return any(b.kind == "project_rows" for b in self.blocks)
 
 
-_SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "block"}
+_SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
 _BLOCK_KEYS = {"grid", "indicators", "totals", "project_rows", "sections", "guide", "table", "exec", "formulas",
                "prompts", "warn", "error"}
 
@@ -235,6 +236,10 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     repeat = data.get("repeat")
     if repeat not in (None, "projects"):
         raise _fail(file, (_lines_of(source, "repeat") or [0])[0], "repeat", "只能是 \"projects\"")
+    report = data.get("report", "attachment")
+    if report not in ("attachment", "body"):
+        raise _fail(file, (_lines_of(source, "report") or [0])[0], "report",
+                    "只能是 \"attachment\"（表格作为报告附件）或 \"body\"（表格放在报告正文中）")
     block_lines = _lines_of(source, "[[block]]")
     grid_lines = [n for n in _lines_of(source, "grid") if re.match(r"\s*grid\s*=", source.splitlines()[n - 1])]
     blocks: list[Block] = []
@@ -291,7 +296,7 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     return SheetDef(
         name=data["name"], role=data["role"], file=file, blocks=tuple(blocks),
         widths=tuple(float(w) for w in data.get("widths", ())), print_cols=int(data.get("print_cols", 0)),
-        repeat_rows=tuple(rr) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat,
+        repeat_rows=tuple(rr) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat, report=report,
         source=source,
     )
 

@@ -42,23 +42,53 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
+def _lines_height(text: str, width: float) -> float:
+    lines = sum(max(1, -(-_display_width(p) // int(width))) for p in text.split("\n"))
+    return min(409.0, lines * 14 + 6)
+
+
+def _height_plan(sh: Sheet) -> tuple[dict[int, float], list[tuple[int, float]], list[tuple[int, str, float]]]:
+    """What of a sheet's row heights is the same for every unit, worked out once per shared sheet:
+    the heights its fixed labels need, then the labels that carry the unit's name (by index) and
+    the input cells, each with the width its text wraps in."""
+    base = sh.origin or sh
+    plan = base.__dict__.get("_height_plan")
+    if plan is None:
+        heights = dict(base.heights)
+        personal: list[tuple[int, float]] = []
+        inputs: list[tuple[int, str, float]] = []
+        for i, cell in enumerate(base.cells):
+            if cell.kind not in ("label", "input") or (cell.merge and cell.merge[0] != cell.r):
+                continue
+            c2 = cell.merge[1] if cell.merge else cell.c
+            width = max(1.0, sum(base.widths[cell.c:c2 + 1]) - 1)
+            if cell.kind == "input":
+                inputs.append((cell.r, cell.key, width))
+            elif isinstance(cell.text, str) and "\ue000" in cell.text:
+                personal.append((i, width))
+            elif isinstance(cell.text, str) and cell.text:
+                need = _lines_height(cell.text, width)
+                if need > heights.get(cell.r, 15):
+                    heights[cell.r] = need
+        plan = base.__dict__["_height_plan"] = (heights, personal, inputs)
+    return plan
+
+
 def row_heights(sh: Sheet, values: dict[str, Any]) -> dict[int, float]:
     """The layout's row heights, grown so that filled text is not clipped when printed.
 
     Excel does not auto-fit rows holding merged or wrapped cells, so the writer estimates:
     lines = Σ over paragraphs ⌈display width ÷ cell width⌉, 14 points a line.
     """
-    heights = dict(sh.heights)
-    for cell in sh.cells:
-        text = values.get(cell.key) if cell.kind == "input" else (cell.text if cell.kind == "label" else None)
-        if not isinstance(text, str) or not text or (cell.merge and cell.merge[0] != cell.r):
-            continue
-        c2 = cell.merge[1] if cell.merge else cell.c
-        width = max(1.0, sum(sh.widths[cell.c:c2 + 1]) - 1)
-        lines = sum(max(1, -(-_display_width(p) // int(width))) for p in text.split("\n"))
-        need = min(409.0, lines * 14 + 6)
-        if need > heights.get(cell.r, 15):
-            heights[cell.r] = need
+    fixed, personal, inputs = _height_plan(sh)
+    heights = dict(fixed)
+    texts = [(sh.cells[i].r, sh.cells[i].text, w) for i, w in personal]
+    texts += [(r, values.get(key), w) for r, key, w in inputs]
+    for r, text, width in texts:
+        if isinstance(text, str) and text:
+            need = _lines_height(text, width)
+            if need > heights.get(r, 15):
+                heights[r] = need
     return heights
 
 

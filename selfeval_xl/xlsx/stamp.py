@@ -22,6 +22,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from io import StringIO
 from typing import Any
 
@@ -207,6 +208,12 @@ class _Strings:
         return fh.getvalue()
 
 
+@lru_cache(maxsize=65536)
+def _formula_xml(formula: str) -> str:
+    """A formula as the sheet XML holds it (the same few thousand recur in every unit)."""
+    return _escape(_strip_equals(formula))
+
+
 def _contents(writes, strings: _Strings) -> dict[tuple[int, int], str]:
     """What follows each cell's '<c r=".." s=".."' for the cells that hold something."""
     out: dict[tuple[int, int], str] = {}
@@ -226,7 +233,7 @@ def _contents(writes, strings: _Strings) -> dict[tuple[int, int], str]:
                 elif value:
                     t = ' t="str"'
                 value = _escape(value)
-            out[rc] = f"{t}><f>{_escape(_strip_equals(payload))}</f><v>{value}</v></c>"
+            out[rc] = f"{t}><f>{_formula_xml(payload)}</f><v>{value}</v></c>"
         elif op == BLANK or op == MERGE:
             out.pop(rc, None)
     return out
