@@ -15,30 +15,70 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .outputs import OUTPUT_MARK, TEMP_PREFIX, describe_os_error, display_path
+
 SUFFIXES = (".xlsx", ".xlsm")
 
+# files found in a returns folder that are not workbooks: what the coordinator should do about each
+_OTHER_KINDS = {
+    ".xls": "是旧版 Excel 文件（.xls），无法校验：请单位用 Excel 或 WPS 打开后“另存为”.xlsx 再提交",
+    ".xlt": "是旧版 Excel 模板（.xlt），无法校验：请提交本工具生成的 .xlsx 模板",
+    ".et": "是 WPS 表格文件（.et），无法校验：请单位用 WPS 打开后“另存为”.xlsx 再提交",
+    ".ett": "是 WPS 表格模板（.ett），无法校验：请提交本工具生成的 .xlsx 模板",
+    ".ods": "是 LibreOffice 表格（.ods），无法校验：请另存为 .xlsx 再提交",
+    ".xlsb": "是二进制 Excel 文件（.xlsb），无法校验：请另存为 .xlsx 再提交",
+    ".csv": "是 CSV 文本，不是填好的模板：请提交本工具生成的 .xlsx 模板",
+    ".pdf": "是 PDF 文件，不是工作簿：请单位提交填好的 .xlsx 模板",
+    ".ofd": "是 OFD 文件，不是工作簿：请单位提交填好的 .xlsx 模板",
+    ".doc": "是 Word 文档，不是工作簿：请单位提交填好的 .xlsx 模板",
+    ".docx": "是 Word 文档，不是工作簿：请单位提交填好的 .xlsx 模板",
+    ".wps": "是 WPS 文字文档，不是工作簿：请单位提交填好的 .xlsx 模板",
+    ".zip": "是压缩包：请先解压，再校验其中的 .xlsx",
+    ".rar": "是压缩包：请先解压，再校验其中的 .xlsx",
+    ".7z": "是压缩包：请先解压，再校验其中的 .xlsx",
+}
+_JUNK = {".ds_store", "thumbs.db", "desktop.ini"}
 
-def discover(inputs: Iterable[Path]) -> list[Path]:
-    """Workbooks under the given files and folders (recursively, any letter case).
 
-    Excel's ``~$`` owner files and our own temporary files are skipped; a file named
-    explicitly is always taken, so a wrong type gets a clear reason rather than silence.
+def _ours_or_junk(q: Path) -> bool:
+    """Files nobody means to check: Excel/WPS lock files, our temp files, system clutter."""
+    n = q.name
+    return n.startswith(("~$", ".~", TEMP_PREFIX)) or n.lower() in _JUNK or n.startswith(".")
+
+
+def discover(inputs: Iterable[Path], with_json: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Workbooks under the given files and folders (recursively, any letter case), and every
+    other file found, with what to do about it (listed as 无法读取, never skipped silently).
+
+    Lock files, our temp files and folders this tool wrote results into (marked
+    ``OUTPUT_MARK``) are left out: a second check of a folder holding the first one's
+    annotated copies must not count them as units. A file named explicitly is always taken.
     """
     out: list[Path] = []
+    others: list[tuple[Path, str]] = []
     seen: set[Path] = set()
+    wanted = SUFFIXES + ((".json",) if with_json else ())
     for p in inputs:
         p = Path(p)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUFFIXES
-                           and not q.name.startswith(("~$", ".~selfeval-")))
+            found = []
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not (Path(root, d) / OUTPUT_MARK).exists()
+                                 and not d.startswith("."))
+                found += [Path(root, n) for n in sorted(names)]
+            found = [q for q in found if q.is_file() and not _ours_or_junk(q)]
         else:
             found = [p]
         for q in found:
             r = q.resolve()
-            if r not in seen:
-                seen.add(r)
+            if r in seen:
+                continue
+            seen.add(r)
+            if q.suffix.lower() in wanted or not p.is_dir():
                 out.append(q)
-    return out
+            else:
+                others.append((q, _OTHER_KINDS.get(q.suffix.lower(), "不是 .xlsx 工作簿，已跳过")))
+    return out, others
 
 
 def unique_names(files: list[Path], namer: Callable[[Path], str]) -> list[str]:
@@ -158,5 +198,9 @@ def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
     except Exception as e:  # a bug must not end a batch of a thousand files
         first = item[0] if isinstance(item, tuple) else item
         name = Path(first).name if isinstance(first, (str, Path)) else str(getattr(first, "name", first))
-        return {"file": str(first), "name": name, "status": "无法读取",
-                "reason": f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"}
+        name = display_path(name)
+        if isinstance(e, OSError):  # the user's environment (disk full, no permission), not a bug
+            reason = f"{name}：{describe_os_error(e)}"
+        else:
+            reason = f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"
+        return {"file": display_path(first), "name": name, "status": "无法读取", "reason": reason}

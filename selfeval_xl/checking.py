@@ -13,9 +13,46 @@ from typing import Any
 from .checks import check
 from .forms import keys
 from .core.flags import ERROR, INFO, WARNING, Flag
+from .outputs import bounded_name, display_path
 from .xlsx.read import ReadError, read_workbook
 
 STATUS_OK, STATUS_WARN, STATUS_ERR, STATUS_UNREADABLE = "通过", "有警告", "有错误", "无法读取"
+STATUS_BLANK = "未填写"  # a template returned as generated: an error, said as such on the board
+
+
+def _status(flags: list[dict[str, Any]]) -> str:
+    if any(f["code"] == "FILL-101" for f in flags):
+        return STATUS_BLANK
+    if any(f["severity"] == ERROR for f in flags):
+        return STATUS_ERR
+    return STATUS_WARN if any(f["severity"] == WARNING for f in flags) else STATUS_OK
+
+
+def flag_batch_outliers(results: list[dict[str, Any]], expect: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """A batch is one year of one region. Where ``check --year/--profile`` did not say which, the
+    batch's own majority does: a 2022 workbook among 2023 ones (or another region's) is flagged,
+    never passed without a word."""
+    readable = [r for r in results if r.get("status") not in (STATUS_UNREADABLE, None) and "year" in r]
+    for field, code, what, given in (("year", "META-208", "年度", (expect or {}).get("year")),
+                                     ("profile", "META-209", "地区配置", (expect or {}).get("region"))):
+        if given or len(readable) < 3:
+            continue
+        counts: dict[Any, int] = {}
+        for r in readable:
+            counts[r[field]] = counts.get(r[field], 0) + 1
+        major, n = max(counts.items(), key=lambda kv: kv[1])
+        if n * 2 <= len(readable) or len(counts) == 1:
+            continue
+        for r in readable:
+            if r[field] != major:
+                f = Flag(code, WARNING, "元数据",
+                         f"该工作簿的{what}是 {r[field]}，本批次其他 {n} 个工作簿是 {major}；如非有意，请单位改用正确的模板"
+                         f"（或用 check --{'year' if field == 'year' else 'profile'} 指明本批次的{what}）。",
+                         r[field], major).as_dict()
+                r["flags"] = [f] + r["flags"]
+                r["warnings"] += 1
+                r["status"] = _status(r["flags"])
+    return results
 
 
 def expectation_flags(profile, year: int, expect: dict[str, Any] | None) -> list[Flag]:
@@ -45,7 +82,8 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
     try:
         rr = read_workbook(path)
     except ReadError as e:
-        return {"file": str(path), "name": path.name, "status": STATUS_UNREADABLE, "reason": str(e)}
+        return {"file": display_path(path), "name": display_path(path.name), "status": STATUS_UNREADABLE,
+                "reason": display_path(str(e))}
     dept = rr.dept
     layout = rr.book.layout
     result = check(dept, layout.profile, (layout.shape.project_categories, rr.derived))
@@ -53,12 +91,13 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
     recomputed = result.total
     stated = dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed)
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
-    status = STATUS_ERR if counts[ERROR] else (STATUS_WARN if counts[WARNING] else STATUS_OK)
+    as_dicts = [f.as_dict() for f in flags]
+    status = _status(as_dicts)
     return {
-        "file": str(path), "name": path.name, "unit_code": dept.code, "unit_name": dept.name, "year": dept.year,
+        "file": display_path(path), "name": display_path(path.name), "unit_code": dept.code, "unit_name": dept.name, "year": dept.year,
         "profile": dept.profile, "stated_total": stated, "recomputed_total": recomputed, "grade": result.grade,
         "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
-        "flags": [f.as_dict() for f in flags],
+        "flags": as_dicts,
     }
 
 
@@ -66,7 +105,8 @@ def report_name(path: Path) -> str:
     """{单位编码}_{单位名称}_{年度}年度绩效自评.xlsx → …年度整体支出绩效自评报告.docx; other names keep their stem."""
     stem = path.stem
     stem = stem[: -len("绩效自评")] if stem.endswith("年度绩效自评") else stem
-    return stem + ("整体支出绩效自评报告" if stem.endswith("年度") else "_整体支出绩效自评报告") + ".docx"
+    tail = "整体支出绩效自评报告" if stem.endswith("年度") else "_整体支出绩效自评报告"
+    return bounded_name(stem, tail + ".docx")
 
 
 def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str | None = None,
@@ -81,7 +121,7 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     from .core.region import ProfileError
     from .forms.regions import get_profile
     path = Path(path)
-    base = {"file": str(path), "name": path.name}
+    base = {"file": display_path(path), "name": display_path(path.name)}
     try:
         if path.suffix.lower() == ".json":
             dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
@@ -93,14 +133,14 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
             recomputed = (rr.book.layout.shape.project_categories, rr.derived)
             profile = rr.book.layout.profile  # the region the workbook carries, not the one installed here
     except (ReadError, ProfileError, ValueError) as e:
-        return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{path.name}：{e}"}
+        return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{display_path(path.name)}：{e}"}
     result = check(dept, profile, recomputed)
     result.flags = pre_flags + result.flags
     errors = result.count(ERROR)
     out = Path(outdir) / (out_name or report_name(path))
     if strict and errors:
         return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
-                "reason": f"{path.name}：有 {errors} 个错误，--strict 模式下不生成报告"}
+                "reason": f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告"}
     render_report(dept, profile, out, template=template, result=result)
     return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "unit_name": dept.name,
             "report": str(out)}

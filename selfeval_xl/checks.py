@@ -339,6 +339,34 @@ def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, 
                                share, want, key)
 
 
+def is_blank(dept: Department) -> bool:
+    """Nothing a unit fills itself: no 附件2 figure, no execution, no indicator, no text — a
+    template returned as generated (the roster's project names and budgets do not count)."""
+    o = dept.overall
+    figures = [o.budget_initial, o.budget_full, o.expense_basic, *o.income.model_dump().values()]
+    figures += [p.funds.current.executed for p in dept.projects]
+    texts = [t for t in dept.narrative.sections.values() if t and t.strip()]
+    indicators = o.indicators + [i for p in dept.projects for i in p.indicators]
+    filled_figures = {k: v for k, v in dept.figures.items() if v not in (None, "")}
+    return all(v is None for v in figures) and not texts and not indicators and not filled_figures
+
+
+def check_filled(dept: Department, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    """A workbook without the figures the evaluation rests on is not a pass (FILL-101: nothing
+    filled at all; FILL-102: 全年预算数 or 执行数 missing)."""
+    if is_blank(dept):
+        yield Flag("FILL-101", ERROR, "整个工作簿",
+                   "工作簿未填写：附件2 的预算数、执行数、绩效指标和报告正文都是空的。请单位填写后重新提交。")
+        return
+    budget = value_of(dept, keys.OVERALL_BUDGET_FULL, derived)
+    if budget in (None, ""):
+        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_BUDGET_FULL) if keys.OVERALL_BUDGET_FULL in layout.where
+                   else "附件2", "全年预算数未填写：执行率和得分无法计算。请填写。", None, None, keys.OVERALL_BUDGET_FULL)
+    if not derived.get(keys.OVERALL_EXECUTED):
+        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_EXECUTED) if keys.OVERALL_EXECUTED in layout.where
+                   else "附件2", "全年执行数为 0：基本支出、项目支出都未填写。请填写。", 0, None, keys.OVERALL_EXECUTED)
+
+
 # -- entry point ----------------------------------------------------------------------------
 
 def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str, Any]] | None = None) -> CheckResult:
@@ -352,6 +380,7 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
         derived = derive(dept, layout)
     flags: list[Flag] = []
     s = profile.scoring
+    flags += check_filled(dept, layout, derived)
     flags += check_stated(dept, profile, layout, derived)
     flags += check_income(dept, layout, derived, s.money_tolerance)
     cr = derived.get(keys.CONTROL_RATE)

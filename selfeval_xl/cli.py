@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
-from .outputs import write_text_atomic
+from .outputs import OutputError, describe_os_error, prepare_folder, refuse_existing, refuse_input, write_text_atomic
 
 app = typer.Typer(
     add_completion=False,
@@ -28,9 +28,23 @@ app = typer.Typer(
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+FORCE_HELP = "输出位置已有同名文件时覆盖（默认不覆盖，以免冲掉已回收或已修改的文件）"
+
+
 def _fail(msg: str, code: int = 2) -> None:
     typer.echo(f"错误：{msg}", err=True)
     raise typer.Exit(code)
+
+
+def _guard(fn, *args, **kwargs):
+    """Run an output step; the user's environment (no permission, disk full, a file where a
+    folder should be) becomes a Chinese message and exit 2, never a traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except OutputError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(describe_os_error(e))
 
 
 def open_region(name: str):
@@ -79,21 +93,30 @@ def generate_cmd(
     year: int = typer.Option(dt.date.today().year - 1, "--year", "-y", help="评价年度"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     import functools
 
     from . import batch
-    from .roster import RosterError, read_roster
+    from .roster import RosterError, read_roster, workbook_names
 
     prof = _profile(profile)
     try:
         units = read_roster(roster, prof)
     except RosterError as e:
         _fail(str(e))
+    if not 1900 <= year <= 2200:
+        _fail(f"--year 应为四位年度，如 2023，收到 {year}")
+    names = workbook_names(units, year)
+    _guard(prepare_folder, out)
+    _guard(refuse_existing, [out / n for n in names], force)
+    for unit, name in zip(units, names):
+        if name != workbook_names([unit], year)[0]:
+            unit.notes.append(f"单位编码 {unit.code} 的文件名与另一单位相同，已改为 {name}")
     ts = _timestamp(timestamp) or dt.datetime.now().replace(microsecond=0)
     job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=ts)
     t0 = time.monotonic()
-    results, interrupted = batch.run(job, units, workers, label="生成模板")
+    results, interrupted = batch.run(job, list(zip(units, names)), workers, label="生成模板")
     failed = [r for r in results if r["status"] != "ok"]
     for unit, r in zip(units, results):
         for note in unit.notes:
@@ -107,16 +130,19 @@ def generate_cmd(
         raise typer.Exit(2 if failed else 130)
 
 
-def generate_unit(unit, out: str, profile: str, year: int, generated_at: dt.datetime) -> dict:
-    """One roster unit → one workbook (a top-level function, so a process pool can run it)."""
+def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.datetime) -> dict:
+    """One roster unit and its file name → one workbook (top-level, so a process pool can run it)."""
     from .roster import workbook_name
     from .xlsx.write import write_workbook
 
+    unit, name = item if isinstance(item, tuple) else (item, workbook_name(item.code, item.name, year))
     prof = open_region(profile)
-    target = Path(out) / workbook_name(unit.code, unit.name, year)
+    target = Path(out) / name
     try:
         write_workbook(unit.department(year, prof), prof, target, generated_at=generated_at)
-    except (ValueError, OSError) as e:
+    except OSError as e:
+        return {"name": unit.name, "status": "failed", "reason": f"{unit.code} {unit.name}：{describe_os_error(e)}"}
+    except ValueError as e:
         return {"name": unit.name, "status": "failed", "reason": f"{unit.code} {unit.name}：{e}"}
     return {"name": unit.name, "status": "ok", "file": str(target)}
 
@@ -143,6 +169,7 @@ def fill_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="输出的 .xlsx 文件"),
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     from .forms.binding import BindingError
     from .xlsx.write import write_workbook
@@ -151,27 +178,40 @@ def fill_cmd(
     prof = _profile(profile or dept.profile)
     if prof.id != dept.profile:
         dept = dept.model_copy(update={"profile": prof.id})
+    _output_file(out, [data], force)
     try:
-        write_workbook(dept, prof, out, generated_at=_timestamp(timestamp))
+        _guard(write_workbook, dept, prof, out, generated_at=_timestamp(timestamp))
     except BindingError as e:
         _fail(f"{data}：{e}")
     typer.echo(f"已写入：{out}")
+
+
+def _output_file(out: Path, inputs: list[Path], force: bool) -> None:
+    """An output file: never an input, never over an existing file without --force, its
+    folder writable — all checked before any work."""
+    if out.is_dir():
+        _fail(f"输出位置 {out} 是一个文件夹，这里需要一个文件名（如 {out / '结果.json'}）。")
+    _guard(refuse_input, out, inputs)
+    _guard(prepare_folder, out.parent if str(out.parent) else Path("."))
+    _guard(refuse_existing, [out], force)
 
 
 @app.command("extract", help="从填好的模板读回录入的数据，写成 JSON（不含任何计算结果）。")
 def extract_cmd(
     workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的 JSON 文件"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     from .xlsx.read import ReadError, extract
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
+    _output_file(out, [workbook], force)
     try:
         dept = extract(workbook)
     except ReadError as e:
         _fail(str(e))
-    write_text_atomic(out, dept.model_dump_json(indent=2))
+    _guard(write_text_atomic, out, dept.model_dump_json(indent=2))
     typer.echo(f"已写入：{out}")
 
 
@@ -184,6 +224,7 @@ def check_cmd(
     profile: Optional[str] = typer.Option(None, "--profile", "-p",
                                           help="本批次应使用的地区（地区名或文件夹）；其他地区或其他版本的工作簿会被标出"),
     year: Optional[int] = typer.Option(None, "--year", "-y", help="本批次的年度；其他年度的工作簿会被标为错误"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     expect = None
     if profile or year:
@@ -191,57 +232,73 @@ def check_cmd(
         if profile:
             prof = _profile(profile)
             expect.update(region=prof.id, digest=prof.digest)
-    code = run_check(inputs, out, annotate_copies, workers, expect=expect)
+    code = run_check(inputs, out, annotate_copies, workers, expect=expect, force=force)
     raise typer.Exit(code)
 
 
-def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> list[Path]:
-    """Workbooks under the inputs (and JSON data files for report), never our own outputs."""
+def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Workbooks under the inputs (and JSON data files for report), never our own outputs; and
+    every other file found, with what to do about it."""
     from . import batch
 
     missing = [p for p in inputs if not p.exists()]
     if missing:
         _fail("找不到：" + "、".join(str(p) for p in missing))
-    files = batch.discover(inputs)
-    if with_json:
-        files += [q for p in inputs if p.is_dir() for q in sorted(p.rglob("*.json"))]
+    files, others = batch.discover(inputs, with_json=with_json)
     out_resolved = out.resolve()
     files = [f for f in files if out_resolved not in f.resolve().parents]
-    if not files:
+    others = [(f, why) for f, why in others if out_resolved not in f.resolve().parents]
+    if not files and not others:
         _fail("没有找到 .xlsx/.xlsm 工作簿" + ("或 JSON 数据" if with_json else ""))
-    return files
+    return files, others
+
+
+def _skipped(others: list[tuple[Path, str]]) -> list[dict]:
+    from .checking import STATUS_UNREADABLE
+    from .outputs import display_path
+
+    return [{"file": display_path(f), "name": display_path(f.name), "status": STATUS_UNREADABLE,
+             "reason": f"{display_path(f.name)}：{why}"} for f, why in others]
 
 
 def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, workers: Optional[int] = None,
-              echo=typer.echo, expect: Optional[dict] = None) -> int:
+              echo=typer.echo, expect: Optional[dict] = None, force: bool = False) -> int:
     import functools
 
     from . import batch
-    from .checking import STATUS_UNREADABLE, check_workbook
+    from .checking import STATUS_UNREADABLE, check_workbook, flag_batch_outliers
     from .xlsx.summary import SummaryWorkbook, write_json
 
-    files = _collect_inputs(inputs, out)
+    _guard(prepare_folder, out, inputs, mark=True)
+    files, others = _collect_inputs(inputs, out)
+    annotated = batch.unique_names(files, lambda f: f.name)
+    _guard(refuse_existing, [out / "汇总表.xlsx", out / "summary.json"]
+           + ([out / "批注" / n for n in annotated] if annotate_copies else []), force)
     t0 = time.monotonic()
-    book = SummaryWorkbook(out / "汇总表.xlsx")  # filled as results arrive
+    book = _guard(SummaryWorkbook, out / "汇总表.xlsx")  # filled as results arrive
     try:
         job = functools.partial(check_workbook, expect=expect) if expect else check_workbook
-        results, interrupted = batch.run(job, files, workers, label="校验", on_result=book.add)
+        results, interrupted = batch.run(job, files, workers, label="校验")
+        results = flag_batch_outliers(results, expect)
+        results += _skipped(others)
+        for i, r in enumerate(results):
+            book.add(i, r)
     except BaseException:
         book.abandon()
         raise
-    book.close()
-    write_json(results, out / "summary.json")
+    _guard(book.close)
+    _guard(write_json, results, out / "summary.json")
     if annotate_copies:
         from .xlsx.annotate import annotate
 
-        names = dict(zip((str(f) for f in files), batch.unique_names(files, lambda f: f.name)))
-        for r in results:
+        _guard(prepare_folder, out / "批注")
+        for f, name, r in zip(files, annotated, results):
             if r["status"] != STATUS_UNREADABLE and r["flags"]:
-                annotate(r["file"], r["flags"], out / "批注" / names.get(r["file"], r["name"]))
+                _guard(annotate, f, r["flags"], out / "批注" / name)
     unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
     with_errors = sum(1 for r in results if r.get("errors"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取，用时 {time.monotonic() - t0:.1f} 秒"
-         + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
+         + (f"（已中断：完成 {len(results) - len(others)}/{len(files)} 个）" if interrupted else ""))
     for r in results:
         if r["status"] == STATUS_UNREADABLE:
             echo(f"  无法读取：{r['reason']}")
@@ -258,17 +315,19 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
 def annotate_cmd(
     workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的批注副本 .xlsx"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     from .xlsx.annotate import annotate
     from .checking import STATUS_UNREADABLE, check_workbook
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
+    _output_file(out, [workbook], force)
     r = check_workbook(workbook)
     if r["status"] == STATUS_UNREADABLE:
         _fail(r["reason"])
     try:
-        annotate(workbook, r["flags"], out)
+        _guard(annotate, workbook, r["flags"], out)
     except ValueError as e:
         _fail(str(e))
     typer.echo(f"已写入批注副本：{out}（错误 {r['errors']}，警告 {r['warnings']}，提示 {r['infos']}）")
@@ -282,12 +341,13 @@ def report_cmd(
     template: Optional[Path] = typer.Option(None, "--template", "-t", help="自定义报告模板 .docx（变量见 README）"),
     strict: bool = typer.Option(False, "--strict", help="有错误的单位不生成报告，只列出"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
-    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers))
+    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers, force=force))
 
 
 def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optional[Path] = None,
-               strict: bool = False, workers: Optional[int] = None, echo=typer.echo) -> int:
+               strict: bool = False, workers: Optional[int] = None, echo=typer.echo, force: bool = False) -> int:
     import functools
 
     from . import batch
@@ -295,13 +355,18 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
 
     if template is not None and not template.exists():
         _fail(f"找不到报告模板 {template}")
-    files = _collect_inputs(inputs, out, with_json=True)
+    _guard(prepare_folder, out, inputs, mark=True)
+    files, others = _collect_inputs(inputs, out, with_json=True)
+    # one report per input file: two workbooks of one unit must not overwrite each other
+    names = batch.unique_names(files, report_name)
+    _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else []),
+           force)
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
                             strict=strict)
-    # one report per input file: two workbooks of one unit must not overwrite each other
-    items = list(zip(files, batch.unique_names(files, report_name)))
+    items = list(zip(files, names))
     t0 = time.monotonic()
     results, interrupted = batch.run(job, items, workers, label="生成报告")
+    results += _skipped(others)
     written = [Path(r["report"]) for r in results if r.get("report")]
     for r in results:
         if r["status"] in (STATUS_UNREADABLE, "已跳过"):
@@ -352,20 +417,33 @@ def demo_cmd(
     typer.echo(f"② 预填了种子报告数据的工作簿（{n} 个）：{filled_dir.resolve()}")
     typer.echo("③ 回读并校验预填的工作簿（种子报告中的错误会被逐格指出）：")
     run_check([filled_dir], out / "3-校验结果", annotate_copies=True, workers=1,
-              echo=lambda s: typer.echo("   " + s))
+              echo=lambda s: typer.echo("   " + s), force=True)  # the demo's own outputs: rerunning replaces them
     from .libreoffice import soffice_path
 
     typer.echo("④ 合成 Word 自评报告" + ("（并转为 PDF）：" if soffice_path() else "（未安装 LibreOffice，不转 PDF）："))
-    run_report([filled_dir], out / "4-自评报告", pdf=bool(soffice_path()), echo=lambda s: typer.echo("   " + s))
+    run_report([filled_dir], out / "4-自评报告", pdf=bool(soffice_path()), echo=lambda s: typer.echo("   " + s),
+               force=True)
     typer.echo("用 Excel、WPS 或 LibreOffice 打开即可查看。")
 
 
 def main() -> None:
+    import signal
+
+    def _terminated(signum, frame):  # SIGTERM as Ctrl-C: temp files are removed on the way out
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:
         typer.echo("已中断。", err=True)
         sys.exit(130)
+    except OutputError as e:
+        typer.echo(f"错误：{e}", err=True)
+        sys.exit(2)
+    except OSError as e:  # the user's environment, not a bug: say what and where
+        typer.echo(f"错误：{describe_os_error(e)}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

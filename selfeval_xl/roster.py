@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .core.model import Department, FundRow, Funds, ProjectEvaluation
 from .core.region import Profile, normalize_label
+from .outputs import bounded_name
 
 REQUIRED = ("单位编码", "单位名称", "项目名称")
 OPTIONAL = ("主管部门", "项目类别", "年初预算数", "全年预算数")
@@ -51,18 +52,46 @@ def _rows_csv(path: Path) -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO(text))]
 
 
+_ZEROS = re.compile(r'^(?:"[^"]*"|\\.)*(0+)(?:"[^"]*"|\\.)*$')  # "0000", "000000", "\A0000"
+
+
+def _cell_text(value: object, number_format: str, where: str) -> str:
+    """A cell as the text the user sees. Codes are text: a number shown as 0012 (format "0000")
+    keeps its zeros; a number of 16 or more digits has already lost its last digits in Excel
+    (15 significant digits), which is said rather than passed on as another unit's code."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not value.is_integer():
+            return repr(value)
+        n = int(value)
+        if abs(n) >= 10 ** 15:
+            raise RosterError(f"{where}：数字 {n} 超过 15 位，Excel 只保存 15 位有效数字，末几位可能已经变了。"
+                              f"请把该列设为“文本”格式后重新输入（或在数字前加英文单引号 '）")
+        m = _ZEROS.match(number_format or "")
+        return str(n).zfill(len(m.group(1))) if m else str(n)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def _rows_xlsx(path: Path) -> list[list[str]]:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:
-        raise RosterError(f"{path.name}：无法作为 .xlsx 打开（{e}）") from None
+        raise RosterError(f"{path.name}：无法作为 .xlsx 打开（{type(e).__name__}）。请用 Excel 或 WPS 另存为 .xlsx 后重试") from None
     try:
         ws = wb.worksheets[0]
         ws.reset_dimensions()
-        return [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                 for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = []
+        for r, row in enumerate(ws.iter_rows(), start=1):
+            rows.append([_cell_text(c.value, getattr(c, "number_format", ""), f"{path.name} 第 {r} 行第 {k + 1} 列")
+                         for k, c in enumerate(row)])
+        return rows
     finally:
         wb.close()
 
@@ -97,6 +126,8 @@ def read_roster(path: str | Path, profile: Profile) -> list[RosterUnit]:
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise RosterError(f"{path.name}：名册是空的")
+    if len(rows) == 1:
+        raise RosterError(f"{path.name}：名册只有表头，没有单位。请在第 2 行起每行填写一个单位（或一个项目）")
     header = [normalize_label(h) for h in rows[0]]
     missing = [h for h in REQUIRED if h not in header]
     if missing:
@@ -111,6 +142,11 @@ def read_roster(path: str | Path, profile: Profile) -> list[RosterUnit]:
         code, name = get("单位编码"), get("单位名称")
         if not code or not name:
             raise RosterError(f"{path.name} 第 {n} 行：单位编码和单位名称不能为空")
+        for label, text in (("单位编码", code), ("单位名称", name), ("项目名称", get("项目名称")), ("主管部门", get("主管部门"))):
+            bad = _CONTROL.search(text)
+            if bad:
+                raise RosterError(f"{path.name} 第 {n} 行 {label}“{_CONTROL.sub('?', text)}”中有不可见的控制字符"
+                                  f"（U+{ord(bad.group()):04X}），通常是从别处复制带来的。请删去后重试")
         unit = units.get(code)
         if unit is None:
             unit = units[code] = RosterUnit(code=code, name=name, competent_dept=get("主管部门"))
@@ -134,17 +170,35 @@ def read_roster(path: str | Path, profile: Profile) -> list[RosterUnit]:
     return list(units.values())
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
-def safe_filename(name: str, max_len: int = 120) -> str:
-    """A file name Windows accepts: no reserved characters or names, no trailing dot/space."""
+def safe_filename(name: str, suffix: str = "") -> str:
+    """A file name Windows accepts — no reserved characters or names, no trailing dot/space —
+    that fits in bytes (``outputs.bounded_name``), not merely in characters."""
     s = _UNSAFE.sub("_", name).strip().rstrip(". ")
     if s.split(".")[0].upper() in _RESERVED:
         s = "_" + s
-    return (s or "_")[:max_len]
+    return bounded_name(s or "_", suffix)
 
 
 def workbook_name(code: str, name: str, year: int) -> str:
-    return safe_filename(f"{code}_{name}_{year}年度绩效自评") + ".xlsx"
+    return safe_filename(f"{code}_{name}_{year}年度绩效自评", ".xlsx")
+
+
+def workbook_names(units: list[RosterUnit], year: int) -> list[str]:
+    """One file name per unit, all different even where codes differ only in characters a file
+    name cannot hold (a/b and a_b) or in letter case (Windows and macOS do not tell A from a)."""
+    taken: set[str] = set()
+    out = []
+    for u in units:
+        base = workbook_name(u.code, u.name, year)
+        name, k = base, 2
+        while name.casefold() in taken:
+            name = safe_filename(f"{base[:-5]}_{k}", ".xlsx")
+            k += 1
+        taken.add(name.casefold())
+        out.append(name)
+    return out

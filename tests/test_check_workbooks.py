@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import openpyxl
+
+from selfeval_xl.core.model import Department
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -89,9 +91,17 @@ def test_check_cli_outputs_and_exit_codes(tmp_path):
     assert ann.sheetnames[0] == "校验结果"
     c = ann["附件1"]["F12"]
     assert c.comment and "SUM-103" in c.comment.text and c.fill.fgColor.rgb.endswith("FFC7CE")
-    # a clean workbook exits 0
+    # seed 000 gives no 全年预算数 (its report has no 附件2 funds block): an error, not a pass
+    e0 = next(e for e in summary.values() if e["unit_name"] == "岳阳市城市建设档案馆")
+    assert e0["status"] == "有错误" and "FILL-102" in {f["code"] for f in e0["flags"]}
+    # with its 全年预算数 given, the same unit is clean and exits 0
+    from selfeval_xl.checks import check
+
+    data = json.loads((EXAMPLES / "data" / "000_岳阳市城市建设档案馆.json").read_text(encoding="utf-8"))
+    data["overall"]["budget_full"] = check(Department.model_validate(data), P).derived["overall.executed"]
+    (tmp_path / "clean.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     clean = tmp_path / "clean.xlsx"
-    CliRunner().invoke(app, ["fill", str(EXAMPLES / "data" / "000_岳阳市城市建设档案馆.json"), "-o", str(clean)])
+    CliRunner().invoke(app, ["fill", str(tmp_path / "clean.json"), "-o", str(clean)])
     res = CliRunner().invoke(app, ["check", str(clean), "-o", str(tmp_path / "o2")])
     assert res.exit_code == 0, res.output
 
@@ -100,7 +110,7 @@ def test_annotate_never_overwrites_the_original(tmp_path, examples):
     path = write_workbook(examples["002_岳阳市君山区行政审批服务局"], P, tmp_path / "a.xlsx")
     before = path.read_bytes()
     res = CliRunner().invoke(app, ["annotate", str(path), "-o", str(path)])
-    assert res.exit_code == 2 and "不能覆盖原文件" in res.output
+    assert res.exit_code == 2 and "就是输入文件" in res.output
     res = CliRunner().invoke(app, ["annotate", str(path), "-o", str(tmp_path / "b.xlsx")])
     assert res.exit_code == 0, res.output
     assert path.read_bytes() == before
@@ -116,7 +126,7 @@ def test_outputs_are_byte_identical_whatever_the_workers(tmp_path):
         assert r.exit_code == 0, r.output
         r = CliRunner().invoke(app, ["report", str(EXAMPLES / "data"), "-o", str(d / "rep"), "--workers", str(w)])
         assert r.exit_code == 0, r.output
-        outs[w] = {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+        outs[w] = {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.suffix in (".xlsx", ".docx")}
     assert len(outs[1]) == 3 + 5 and outs[1] == outs[2]  # 3 roster units, 5 example reports
 
 

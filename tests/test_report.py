@@ -146,7 +146,11 @@ def test_seed_001_attachment_3_4_as_in_the_seed(tmp_path, examples):
 def test_error_notice_and_strict(tmp_path, examples):
     path, _ = render(examples["001_岳阳市档案馆"], tmp_path, "e.docx")
     assert paragraphs(path)[0].startswith("【数据校验提示】")
-    path, _ = render(examples["000_岳阳市城市建设档案馆"], tmp_path, "c.docx")
+    clean = examples["000_岳阳市城市建设档案馆"]
+    prof = get_profile(clean.profile)
+    clean = clean.model_copy(update={"overall": clean.overall.model_copy(
+        update={"budget_full": check(clean, prof).derived["overall.executed"]})})
+    path, _ = render(clean, tmp_path, "c.docx")
     assert not any(p.startswith("【数据校验提示】") for p in paragraphs(path))
     res = CliRunner().invoke(app, ["report", str(tmp_path / "none.json"), "-o", str(tmp_path)])
     assert res.exit_code == 2

@@ -82,9 +82,12 @@ def test_seed_002(examples):
     assert sorted(f.code for f in flags if f.severity == ERROR) == ["XATT-103", "XATT-103"]
 
 
-def test_seed_000_has_only_completeness_notes(examples):
+def test_seed_000_has_no_funds_block_and_otherwise_only_completeness_notes(examples):
+    """Seed 000's report has no 附件2 table: its 全年预算数 is missing (an error — execution cannot be
+    rated), and nothing else is wrong."""
     flags = flags_of(examples, "000_岳阳市城市建设档案馆")
-    assert {f.severity for f in flags} == {"info"}
+    assert [(f.code, f.location) for f in flags if f.severity == ERROR] == [("FILL-102", "附件2!E5")]
+    assert {f.severity for f in flags if f.code != "FILL-102"} == {"info"}
     assert find(flags, "ATT-301", "附件2")  # no 附件2 table in that report
 
 

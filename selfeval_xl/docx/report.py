@@ -308,11 +308,14 @@ def printed_tables(layout: Layout, dept: Department, where: str | None = None) -
     return out
 
 
-def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_body: bool) -> str:
+def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_body: bool,
+               values: dict[str, Any] | None = None) -> str:
     """Paragraphs and tables of the sheets printed in the body, or of the attachments, as body XML."""
-    values = flatten(dept, layout)
     sheets = [sh for sh in layout.sheets if sh.tables and sh.in_body == in_body
               and (sh.project is None or sh.project < len(dept.projects))]
+    if not sheets:
+        return ""
+    values = flatten(dept, layout) if values is None else values
     out = []
     for n, sh in enumerate(sheets):
         label = next(c.text for c in sh.cells if c.r == 0 and c.c == 0)
@@ -446,8 +449,9 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     markers = {"attachments": _marker("attachments"), "body_tables": _marker("body")}
     context.update(markers)
     tpl.render(context, jinja_env=_JINJA, autoescape=True)
-    body_tables = tables_xml(dept, layout, result.derived, in_body=True)
-    attachments = tables_xml(dept, layout, result.derived, in_body=False)
+    values = flatten(dept, layout)
+    body_tables = tables_xml(dept, layout, result.derived, True, values)
+    attachments = tables_xml(dept, layout, result.derived, False, values)
     out = Path(out)
     with atomic_output(out) as tmp:
         tpl.pre_processing()  # what DocxTemplate.save does first (no pictures or media are replaced here)

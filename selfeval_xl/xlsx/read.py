@@ -24,6 +24,7 @@ from ..core.model import Department
 from ..core.numbers import parse_number
 from ..core.region import ProfileError, sources_from_rows
 from ..forms.regions import embedded_profile, get_profile, installed_profile
+from ..outputs import display_path
 from .safety import UnsafeFile, open_checked
 from ..forms.recompute import derive_values
 
@@ -65,10 +66,10 @@ def _load(path: Path, data_only: bool):
         return openpyxl.load_workbook(path, data_only=data_only, read_only=True)
     except ValueError as e:
         if "entit" in str(e).lower() or "forbidden" in str(e).lower():
-            raise ReadError(f"{path.name}：XML 中含有实体声明，拒绝读取（可能是恶意构造的文件）") from None
-        raise ReadError(f"{path.name}：无法作为 .xlsx 打开（{e}）") from None
+            raise ReadError(f"{display_path(path.name)}：XML 中含有实体声明，拒绝读取（可能是恶意构造的文件）") from None
+        raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 打开（{e}）") from None
     except Exception as e:  # openpyxl raises many types for damaged files
-        raise ReadError(f"{path.name}：无法作为 .xlsx 打开（{type(e).__name__}: {e}）") from None
+        raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 打开（{type(e).__name__}: {e}）") from None
 
 
 def _grid(ws) -> dict[tuple[int, int], Any]:
@@ -127,8 +128,8 @@ def profile_from_workbook(path: str | Path):
     try:
         sheets = read_xlsx(z)
     except Exception as e:  # damaged XML inside a well-formed zip
-        raise ReadError(f"{path.name}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
-    return profile_from_meta(_meta_from(sheets, path.name), path.name)
+        raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
+    return profile_from_meta(_meta_from(sheets, display_path(path.name)), display_path(path.name))
 
 
 def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
@@ -157,9 +158,9 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
     try:
         sheets = read_xlsx(z)
     except Exception as e:  # damaged XML inside a well-formed zip
-        raise ReadError(f"{path.name}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
-    meta = _meta_from(sheets, path.name)
-    layout = layout_from_meta(meta, path.name)
+        raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
+    meta = _meta_from(sheets, display_path(path.name))
+    layout = layout_from_meta(meta, display_path(path.name))
     try:
         recorded = json.loads(meta.get("sheets", "[]"))
     except ValueError:
@@ -242,7 +243,7 @@ def _norm_formula(f: str) -> str:
 
 
 def _structure_flags(book: Workbook) -> list[Flag]:
-    layout, name = book.layout, book.path.name
+    layout, name = book.layout, display_path(book.path.name)
     flags: list[Flag] = []
     meta = book.meta
     if meta.get("template_version") != TEMPLATE_VERSION:
@@ -253,7 +254,7 @@ def _structure_flags(book: Workbook) -> list[Flag]:
         flags.append(Flag("META-202", WARNING, "元数据", f"{name} 的版式指纹与本程序按同一配置生成的不同（模板由其他版本或其他配置生成）。",
                           meta.get("fingerprint"), layout.fingerprint()))
     code = meta.get("unit_code", "")
-    if code and code not in book.path.stem:
+    if code and code not in display_path(book.path.stem):
         flags.append(Flag("META-203", WARNING, "文件名", f"文件名“{name}”不含单位编码 {code}（元数据中的单位：{meta.get('unit_name')}）。"
                           f"请确认文件没有交错单位。", name, code))
     if meta.get("profile") != layout.profile.id:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from ..outputs import display_path
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -29,7 +31,7 @@ class UnsafeFile(ValueError):
 
 def open_checked(path: Path) -> zipfile.ZipFile:
     """The workbook's zip, opened once and checked; UnsafeFile (a Chinese message) when refused."""
-    name = path.name
+    name = display_path(path.name)
     try:
         size = path.stat().st_size
     except OSError as e:
