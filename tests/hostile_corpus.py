@@ -4,6 +4,7 @@
 
 Every entry is (file name, expectation): ``"unreadable:<text>"`` — the file is refused with a
 reason containing <text>; ``"flag:<CODE>"`` — it is read and the flag is raised;
+``"same"`` — it checks exactly as the untouched original (``00_原样``) does, flag for flag;
 ``"skipped"`` — discovery must not pick it up (Excel's ~$ owner files).
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import re
 import shutil
 import sys
 import zipfile
@@ -86,6 +89,23 @@ def _meta(field: str, value: str):
     return fn
 
 
+_STRICT_NS = ((b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+              (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+               b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+
+
+def _to_strict(src: Path, dest: Path) -> None:
+    """The workbook as Excel's "Strict Open XML" save option writes it: other namespaces."""
+    def strict(d: bytes) -> bytes:
+        for a, b in _STRICT_NS:
+            d = d.replace(a, b)
+        return d
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info, strict(data) if info.filename.endswith((".xml", ".rels")) else data)
+
+
 def _ole(extra: bytes) -> bytes:
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + extra + b"\x00" * 1024
 
@@ -109,6 +129,8 @@ def build(out: Path) -> dict[str, str]:
 
     def copy(dest):
         shutil.copy(base, dest)
+
+    add(f"{CODE}_00_原样.xlsx", "same", copy)
 
     # -- refused before parsing ------------------------------------------------------------
     add("01_空文件.xlsx", "unreadable:文件为空", lambda p: p.write_bytes(b""))
@@ -182,22 +204,63 @@ def build(out: Path) -> dict[str, str]:
     add("430699999_别的单位_2023年度绩效自评.xlsx", "flag:META-203", copy)
     add(f"{CODE}_34_旧模板版本.xlsx", "flag:META-201", lambda p: _edit(base, p, _meta("template_version", "0")))
     add(f"{CODE}_35_指纹不符.xlsx", "flag:META-202", lambda p: _edit(base, p, _meta("fingerprint", "0" * 32)))
-    add(f"{CODE}_36_公式文本.xlsx", "flag:SEC-301",
+    add(f"{CODE}_36_公式文本.xlsx", "flag:READ-107",
         lambda p: _edit(base, p, _set("signoff.preparer", '=HYPERLINK("http://example.invalid","点我")')))
-    add(f"{CODE}_37_宏工作簿.xlsm", "flag:PRE-301", copy)
-    add(f"{CODE}_38_大写扩展名.XLSX", "flag:PRE-301", copy)
-    add(f"{CODE}_39_超大文本.xlsx", "flag:PRE-301", lambda p: _edit(base, p, _set("narrative.sections.basic_info", "档" * 30000)))
+    add(f"{CODE}_37_宏工作簿.xlsm", "same", copy)
+    add(f"{CODE}_38_大写扩展名.XLSX", "same", copy)
+    add(f"{CODE}_39_超大文本.xlsx", "same", lambda p: _edit(base, p, _set("narrative.sections.basic_info", "档" * 30000)))
     add("~$" + good_name, "skipped", lambda p: p.write_bytes(b"\x00owner"))
     # regular expressions meet hostile text: each of these was quadratic once (hours or minutes per file)
     add("42_无尽单元格.xlsx", "unreadable:无法作为",
         lambda p: _rewrite_part(base, p, "xl/worksheets/sheet3.xml",
                                 lambda d: d.replace(b"<sheetData>", b"<sheetData>" + b"<c " * 300_000, 1)))
     digits = "1" * 30_000
-    add(f"{CODE}_43_长串数字.xlsx", "flag:PRE-301",
+    add(f"{CODE}_43_长串数字.xlsx", "flag:IND-301",
         lambda p: _edit(base, p, _all(_set("narrative.sections.basic_info", digits),
                                       _set(f"overall.ind.{_FIRST_L2}.0.target", digits),
                                       _set(f"overall.ind.{_FIRST_L2}.0.actual", digits))))
     add(f"{CODE}_41_错误值.xlsx", "flag:FORMULA-101", lambda p: _edit(base, p, _set("basic.control_rate", "#DIV/0!")))
+
+    # -- as clerks really leave them (issue #10) ------------------------------------------
+    def copied_sheet(wb):
+        ws = wb.copy_worksheet(wb["附件3(1)"])
+        ws.title = "附件3(1) (2)"
+        sheet, addr = _cell("projects[0].funds.current.executed")
+        ws[addr] = 29.5  # filled in the copy, not in the form
+    add(f"{CODE}_44_复制的附件3.xlsx", "flag:READ-203", lambda p: _edit(base, p, copied_sheet))
+    add(f"{CODE}_45_输入格公式.xlsx", "flag:READ-105", lambda p: _edit(base, p, _set("overall.expense_basic", "=20+30")))
+    add(f"{CODE}_45b_输入格引用公式.xlsx", "flag:READ-106", lambda p: _edit(base, p, _set("overall.expense_basic", "=E5*2")))
+
+    def delete_row(wb):
+        sheet, addr = _cell(f"projects[0].ind.{_FIRST_L2}.1.name")
+        wb[sheet].delete_rows(int(addr[1:]))
+    add(f"{CODE}_46_表中删行.xlsx", "flag:LAYOUT-202", lambda p: _edit(base, p, delete_row))
+
+    def percent(wb):
+        sheet, addr = _cell("overall.income.other")
+        wb[sheet][addr] = 0.98
+        wb[sheet][addr].number_format = "0%"
+    add(f"{CODE}_47_金额设成百分比.xlsx", "flag:READ-108", lambda p: _edit(base, p, percent))
+
+    def drop_spares(wb):
+        for name in [n for n in wb.sheetnames if n.startswith("附件3(") and n != "附件3(1)"]:
+            wb.remove(wb[name])
+    add(f"{CODE}_48_删除备用表.xlsx", "flag:READ-204", lambda p: _edit(base, p, drop_spares))
+    add(f"{CODE}_49_Strict格式.xlsx", "same", lambda p: _to_strict(base, p))
+    sheet, addr = _cell("overall.income.gov_fund")
+    index = 1 + [s.name for s in compile_layout(P, shape_for(_dept(), P)).sheets].index(sheet)
+    add(f"{CODE}_50_无穷大.xlsx", "flag:READ-109", lambda p: _rewrite_part(
+        base, p, f"xl/worksheets/sheet{index}.xml",
+        lambda d: re.sub(rb'<c r="' + addr.encode() + rb'" s="(\d+)"/>', rb'<c r="' + addr.encode() + rb'" s="\1"><v>1e309</v></c>', d)))
+    add("51_元数据表数过多.xlsx", "unreadable:超出上限",
+        lambda p: _edit(base, p, _meta("project_categories", json.dumps([None] * 3000))))
+    add("52_元数据年度.xlsx", "unreadable:年度", lambda p: _edit(base, p, _meta("year", "99999")))
+    blank = write_workbook(Department.model_validate(dict(  # as generate writes it from a roster row
+        code=CODE, name="测试单位", year=2023, profile=P.id,
+        projects=[dict(name="项目甲", category="业务工作经费", funds=dict(current=dict(initial=30, full=30)))])),
+        P, out / "_blank.tmp.xlsx", generated_at=TS)
+    add(f"{CODE}_53_空白模板.xlsx", "flag:FILL-101", lambda p: shutil.copy(blank, p))
+    blank.unlink()
     base.unlink()
     return cases
 

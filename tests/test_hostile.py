@@ -28,9 +28,15 @@ def test_hostile_corpus(tmp_path):
     assert res.exit_code == 2, res.output  # some inputs are unreadable
     assert _hashes(corpus) == before, "the input folder changed"
     files = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
+    original = next(files[n] for n, e in cases.items() if "原样" in n)
+    same = sorted((f["code"], f["location"]) for f in original["flags"])
     for name, expect in cases.items():
         if expect == "skipped":
             assert name not in files
+            continue
+        if expect == "same":  # checks exactly as the untouched original does
+            assert sorted((f["code"], f["location"]) for f in files[name]["flags"]) == same, name
+            assert files[name]["status"] == original["status"], name
             continue
         entry = files[name]
         kind, _, what = expect.partition(":")
@@ -62,7 +68,11 @@ def test_clerk_formula_text_stays_text_in_the_summary(tmp_path):
     out = tmp_path / "o"
     CliRunner().invoke(app, ["check", str(tmp_path / "in" / name), "-o", str(out)])
     wb = openpyxl.load_workbook(out / "汇总表.xlsx")
+    texts = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
                 assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                texts.append(c.value)
+    # the flag (READ-107) carries the clerk's text, so the summary really holds it — as text
+    assert '=HYPERLINK("http://example.invalid","点我")' in texts

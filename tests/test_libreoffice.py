@@ -173,3 +173,46 @@ def test_blank_looking_reasons_recalculate_like_python(soffice, tmp_path, exampl
     from selfeval_xl.core.scoring import is_blank_text
 
     assert [is_blank_text(r) for r in reasons] == [True, True, True, False, False]
+
+
+def test_untouched_workbook_resaved_by_libreoffice_checks_the_same(soffice, tmp_path, examples):
+    """A clerk opens the workbook in LibreOffice and saves it without changing anything:
+    LibreOffice rewrites every formula its own way (=附件1!F12 for ='附件1'!F12, …). That is not
+    an edit: the same flags and status as the original, and no FORMULA-102 at all."""
+    from selfeval_xl.checking import check_workbook
+
+    for name in ("000_岳阳市城市建设档案馆", "001_岳阳市档案馆", "003_衡阳市住房和城乡建设信息中心",
+                 "004_岳阳市云溪区机关事务服务中心"):
+        dept = examples[name]
+        prof = get_profile(dept.profile)
+        src = write_workbook(without_stated(dept), prof, tmp_path / name / f"{dept.code}.xlsx")
+        resaved = convert([src], tmp_path / name / "resaved", "xlsx")[0]
+        before, after = check_workbook(src), check_workbook(resaved)
+        assert not [f for f in after["flags"] if f["code"].startswith("FORMULA")], (name, after["flags"][:3])
+        key = lambda r: sorted((f["code"], f["location"]) for f in r["flags"] if f["code"] != "META-203")  # noqa: E731
+        assert key(after) == key(before), name
+        assert after["status"] == before["status"], name
+
+
+def test_a_number_pasted_as_text_is_said_at_the_input_not_at_the_locked_total(soffice, tmp_path, examples):
+    """"1,234.5" pasted into 公务接待费: LibreOffice's SUM leaves the text out, so the cached
+    三公经费 total is short. The clerk cannot edit the total: the flag is at the input, and the
+    total is not reported as a wrong figure."""
+    from selfeval_xl.checking import check_workbook
+
+    dept = without_stated(examples["001_岳阳市档案馆"])
+    prof = get_profile(dept.profile)
+    src = write_workbook(dept, prof, tmp_path / "a.xlsx")
+    layout = compile_layout(prof, shape_for(dept, prof))
+    sh, cell = layout.where["basic.reception.final"]
+    wb = openpyxl.load_workbook(src)
+    wb[sh.name].cell(cell.r + 1, cell.c + 1).value = "1,234.5"
+    wb.save(tmp_path / "typed.xlsx")
+    recalculated = convert([tmp_path / "typed.xlsx"], tmp_path / "recalc", "xlsx")[0]
+    r = check_workbook(recalculated)
+    loc = f"{sh.name}!{chr(65 + cell.c)}{cell.r + 1}"
+    at_input = [f for f in r["flags"] if f["location"] == loc]
+    assert at_input and at_input[0]["code"] == "READ-101" and at_input[0]["severity"] == "warning", r["flags"][:5]
+    assert "合计" in at_input[0]["message"] and at_input[0]["expected"] == 1234.5
+    total_loc = layout.location("basic.three_public.final")
+    assert not [f for f in r["flags"] if f["location"] == total_loc], [f for f in r["flags"] if f["location"] == total_loc]

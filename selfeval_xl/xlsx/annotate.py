@@ -16,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from ..outputs import atomic_output
+from .read import ANNOTATION_SHEET
 from .summary import SEVERITY_CN
 
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
@@ -50,7 +51,7 @@ def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
         text = "\n".join(f"【{SEVERITY_CN[f['severity']]} {f['code']}】{f['message']}" for f in fs)
         cell.comment = Comment(text[:30000], "selfeval-xl", width=360, height=160)
         cell.fill = PatternFill("solid", fgColor=FILLS[worst])
-    ws = wb.create_sheet("校验结果", 0)
+    ws = wb.create_sheet(ANNOTATION_SHEET, 0)
     ws.append(["级别", "代码", "位置", "说明"])
     for r, f in enumerate(flags, start=2):
         for c, v in enumerate([SEVERITY_CN.get(f["severity"], f["severity"]), f["code"], f.get("location") or "",

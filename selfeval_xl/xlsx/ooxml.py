@@ -48,6 +48,34 @@ class SheetData:
     values: dict[tuple[int, int], Any] = field(default_factory=dict)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     protected: bool = False
+    percent: set[tuple[int, int]] = field(default_factory=set)  # numbers shown with a % format
+
+
+# Strict Open XML (Excel's and LibreOffice's "Strict" save option) names the same elements in
+# other namespaces; read as the transitional ones, they are the same file.
+_STRICT = (
+    (b"http://purl.oclc.org/ooxml/spreadsheetml/main", b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"),
+    (b"http://purl.oclc.org/ooxml/drawingml/main", b"http://schemas.openxmlformats.org/drawingml/2006/main"),
+)
+
+
+def _part(z: zipfile.ZipFile, name: str, strict: bool) -> bytes:
+    raw = z.read(name)
+    if strict:
+        for a, b in _STRICT:
+            raw = raw.replace(a, b)
+    return raw
+
+
+# Excel writes characters XML cannot hold (carriage returns in some places, control
+# characters) as _xHHHH_, and a literal "_x" as _x005F_x; a reader must turn them back.
+_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_ooxml(text: str) -> str:
+    return _XESC.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def _col(letters: str) -> int:
@@ -68,42 +96,47 @@ def _text_of(si) -> str:
     return "".join(parts)
 
 
-def _xml(z: zipfile.ZipFile, name: str):
-    with z.open(name) as f:
-        return etree.parse(f, _parser()).getroot()
+def _xml(z: zipfile.ZipFile, name: str, strict: bool = False):
+    return etree.fromstring(_part(z, name, strict), _parser())
 
 
-_DATE_STYLES: dict[bytes, set[int]] = {}
+_STYLES: dict[bytes, tuple[set[int], set[int]]] = {}
+_PERCENT_IDS = {9, 10}
 
 
-def _date_styles(z: zipfile.ZipFile) -> set[int]:
-    """Indices of cell formats that show dates (cached by the styles part: a batch shares one)."""
+def _styles(z: zipfile.ZipFile, strict: bool = False) -> tuple[set[int], set[int]]:
+    """Indices of cell formats that show dates, and of those that show percentages (cached by
+    the styles part: a batch shares one)."""
     if "xl/styles.xml" not in z.namelist():
-        return set()
-    raw = z.read("xl/styles.xml")
-    hit = _DATE_STYLES.get(raw)
+        return set(), set()
+    raw = _part(z, "xl/styles.xml", strict)
+    hit = _STYLES.get(raw)
     if hit is None:
-        if len(_DATE_STYLES) > 64:
-            _DATE_STYLES.clear()
-        hit = _DATE_STYLES[raw] = _parse_date_styles(etree.fromstring(raw, _parser()))
+        if len(_STYLES) > 64:
+            _STYLES.clear()
+        hit = _STYLES[raw] = _parse_styles(etree.fromstring(raw, _parser()))
     return hit
 
 
-def _parse_date_styles(root) -> set[int]:
-    custom = {}
+def _parse_styles(root) -> tuple[set[int], set[int]]:
+    dates, percents = {}, {}
     for nf in root.iter(f"{{{NS}}}numFmt"):
         if len(nf.get("formatCode", "")) > 255:  # Excel's limit; longer is not a real format (and slow to scan)
             continue
         code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", nf.get("formatCode", ""))
-        custom[int(nf.get("numFmtId"))] = bool(_DATE_CHARS.search(code)) and "0" not in code.split(";")[0][:1]
-    out = set()
+        fid = int(nf.get("numFmtId"))
+        dates[fid] = bool(_DATE_CHARS.search(code)) and "0" not in code.split(";")[0][:1]
+        percents[fid] = "%" in code.split(";")[0]
+    date_xfs, percent_xfs = set(), set()
     xfs = root.find(f"{{{NS}}}cellXfs")
     if xfs is not None:
         for i, xf in enumerate(xfs.findall(f"{{{NS}}}xf")):
             fid = int(xf.get("numFmtId", "0"))
-            if fid in _DATE_IDS or custom.get(fid, False):
-                out.add(i)
-    return out
+            if fid in _DATE_IDS or dates.get(fid, False):
+                date_xfs.add(i)
+            if fid in _PERCENT_IDS or percents.get(fid, False):
+                percent_xfs.add(i)
+    return date_xfs, percent_xfs
 
 
 def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = None) -> dict[str, SheetData]:
@@ -113,17 +146,18 @@ def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = No
     """
     with (path if isinstance(path, zipfile.ZipFile) else zipfile.ZipFile(path)) as z:
         names = set(z.namelist())
-        wb = _xml(z, "xl/workbook.xml")
-        rels = _xml(z, "xl/_rels/workbook.xml.rels")
+        strict = _STRICT[0][0] in z.read("xl/workbook.xml")[:4000]
+        wb = _xml(z, "xl/workbook.xml", strict)
+        rels = _xml(z, "xl/_rels/workbook.xml.rels", strict)
         targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_RNS}}}Relationship")}
         strings: list[str] = []
         if "xl/sharedStrings.xml" in names:
-            for si in etree.fromstring(z.read("xl/sharedStrings.xml"), _parser()).iter(_SI):
+            for si in etree.fromstring(_part(z, "xl/sharedStrings.xml", strict), _parser()).iter(_SI):
                 if len(si) == 1 and si[0].tag == _T:  # plain text: one <t>
-                    strings.append(si[0].text or "")
+                    strings.append(unescape_ooxml(si[0].text or ""))
                 else:  # rich text runs, phonetic hints
-                    strings.append(_text_of(si))
-        dates = _date_styles(z)
+                    strings.append(unescape_ooxml(_text_of(si)))
+        dates, percents = _styles(z, strict)
         out: dict[str, SheetData] = {}
         for sh in wb.iter(f"{{{NS}}}sheet"):
             name = sh.get("name")
@@ -135,10 +169,8 @@ def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = No
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
             if part not in names:
                 continue
-            _read_sheet(z, part, data, strings, dates)
+            _read_sheet(z, part, data, strings, dates, strict, percents)
         return out
-
-
 
 
 # A self-closing <c .../> is a styled blank (most cells of a template: merged areas, empty
@@ -162,11 +194,12 @@ def _rc(ref: str) -> tuple[int, int] | None:
     return rc
 
 
-def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int]) -> None:
+def _read_sheet(z, part, data: SheetData, strings: list[str], dates: set[int], strict: bool = False,
+                percents: set[int] = frozenset()) -> None:
     # safety.open_checked has capped part sizes, so whole-part reads are safe
-    xml = _BLANK_CELL.sub(b"", z.read(part))
-    if not _read_sheet_fast(xml, data, strings, dates):
-        _read_sheet_lxml(xml, data, strings, dates)
+    xml = _BLANK_CELL.sub(b"", _part(z, part, strict))
+    if not _read_sheet_fast(xml, data, strings, dates, percents):
+        _read_sheet_lxml(xml, data, strings, dates, percents)
 
 
 # The fast path: a sheet as XlsxWriter and Excel write it — <c r s t> with at most <f> and <v>,
@@ -206,7 +239,8 @@ def _unescape(text: str) -> str:
     return _unescape_refs(text) if "&" in text else text
 
 
-def _read_sheet_fast(raw: bytes, data: SheetData, strings: list[str], dates: set[int]) -> bool:
+def _read_sheet_fast(raw: bytes, data: SheetData, strings: list[str], dates: set[int],
+                     percents: set[int] = frozenset()) -> bool:
     try:
         xml = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -230,6 +264,8 @@ def _read_sheet_fast(raw: bytes, data: SheetData, strings: list[str], dates: set
                 value = _cell_value(t or "n", _unescape(v), st or None, strings, dates)
                 if value is not None and value != "":
                     values[rc] = value
+                    if not t and st and percents and int(st) in percents:
+                        data.percent.add(rc)
     except _NotSimple:
         return False
     data.formulas.update(formulas)
@@ -242,7 +278,9 @@ def _cell_value(t: str, raw: str, style: str | None, strings: list[str], dates: 
     """A cached value typed as openpyxl types it: shared string, text, bool, number or date."""
     if t == "s":
         return strings[int(raw)] if raw.isdigit() and int(raw) < len(strings) else None
-    if t in ("str", "e", "inlineStr"):
+    if t in ("str", "inlineStr"):
+        return unescape_ooxml(raw)
+    if t == "e":
         return raw
     if t == "b":
         return raw in ("1", "true")
@@ -255,7 +293,8 @@ def _cell_value(t: str, raw: str, style: str | None, strings: list[str], dates: 
     return value
 
 
-def _read_sheet_lxml(xml: bytes, data: SheetData, strings: list[str], dates: set[int]) -> None:
+def _read_sheet_lxml(xml: bytes, data: SheetData, strings: list[str], dates: set[int],
+                     percents: set[int] = frozenset()) -> None:
     root = etree.fromstring(xml, _parser())
     prot = root.find(_PROT)
     data.protected = prot is not None and prot.get("sheet") in ("1", "true")
@@ -278,8 +317,10 @@ def _read_sheet_lxml(xml: bytes, data: SheetData, strings: list[str], dates: set
         t = el.get("t", "n")
         value: Any = None
         if t == "inlineStr":
-            value = _text_of(is_el) if is_el is not None else None
+            value = unescape_ooxml(_text_of(is_el)) if is_el is not None else None
         elif v_el is not None and v_el.text is not None:
             value = _cell_value(t, v_el.text, el.get("s"), strings, dates)
+            if t == "n" and percents and (el.get("s") or "").isdigit() and int(el.get("s")) in percents:
+                data.percent.add(rc)
         if value is not None and value != "":
             values[rc] = value

@@ -11,6 +11,7 @@ them. Hostile files are refused by ``safety.open_checked`` before any XML is par
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..forms.binding import unflatten
 from ..core.flags import ERROR, INFO, WARNING, Flag
-from ..forms.cells import INT, LONGTEXT, META, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1
+from ..forms.cells import _REF, INT, LONGTEXT, META, MONEY, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1
 from ..forms.layout import compile_layout
 from ..core.model import Department
 from ..core.numbers import parse_number
@@ -31,6 +32,9 @@ from ..forms.recompute import derive_values
 
 EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
                 "#GETTING_DATA"}
+
+
+ANNOTATION_SHEET = "校验结果"  # the sheet ``annotate`` puts first in the copy it sends back
 
 
 class ReadError(ValueError):
@@ -49,6 +53,9 @@ class Workbook:
     sheet_map: dict[str, str] = field(default_factory=dict)  # layout sheet name -> workbook sheet name
     sheet_order: list[str] = field(default_factory=list)
     protected: dict[str, bool] = field(default_factory=dict)  # layout sheet name -> sheet protection on
+    percent: dict[str, set] = field(default_factory=dict)  # layout sheet name -> cells shown as a percentage
+    extra: dict[str, dict] = field(default_factory=dict)  # sheets that are not the form's, by name -> values
+    shifted: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet -> (first moved row, rows moved)
 
 
 @dataclass
@@ -132,14 +139,27 @@ def profile_from_workbook(path: str | Path):
     return profile_from_meta(_meta_from(sheets, display_path(path.name)), display_path(path.name))
 
 
+MAX_PROJECT_SHEETS = 200  # more 附件3 sheets than any unit has: metadata that says so was tampered with
+
+
 def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
+    """The layout the metadata describes — bounded: nothing the metadata says can make the
+    reader build more than a real workbook has (30,000 project sheets once took 6.9 GB)."""
     profile = profile_from_meta(meta, name)
     try:
-        cats = tuple(json.loads(meta["project_categories"]))
-        shape = Shape(year=int(meta["year"]), unit_code=meta["unit_code"], unit_name=meta["unit_name"],
-                      competent_dept=meta.get("competent_dept", ""), project_categories=cats)
+        cats = json.loads(meta["project_categories"])
+        if not isinstance(cats, list) or not all(c is None or isinstance(c, str) for c in cats):
+            raise ValueError("project_categories 应为类别列表")
+        year = int(meta["year"])
+        shape = Shape(year=year, unit_code=meta["unit_code"], unit_name=meta["unit_name"],
+                      competent_dept=meta.get("competent_dept", ""), project_categories=tuple(cats))
     except (KeyError, ValueError, TypeError) as e:
         raise ReadError(f"{name}：元数据不完整（{e}）") from None
+    if len(cats) > MAX_PROJECT_SHEETS:
+        raise ReadError(f"{name}：元数据中的附件3 表数 {len(cats)} 超出上限 {MAX_PROJECT_SHEETS}（元数据被改动过，"
+                        f"或文件是恶意构造的）；请使用下发的模板")
+    if not 2000 <= year <= 2100:
+        raise ReadError(f"{name}：元数据中的年度 {meta['year']} 无效（应为 2000–2100）；元数据被改动过，请使用下发的模板")
     return compile_layout(profile, shape)
 
 
@@ -169,13 +189,20 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
     values: dict[str, dict[tuple[int, int], Any]] = {}
     formulas: dict[str, dict[tuple[int, int], Any]] = {}
     sheet_map: dict[str, str] = {}
-    layout_names = [s.name for s in layout.sheets]
+    layout_names = {s.name for s in layout.sheets}
+    taken = {sh.name for sh in layout.sheets if sh.name in sheets}
     for sh in layout.sheets:
         actual = sh.name if sh.name in sheets else None
         if actual is None and sh.name in recorded:
+            # renamed: the sheet at its recorded position, if that one is not another of ours
+            # (deleted sheets shift the positions: the metadata sheet is never a form) and it
+            # still looks like this form
             idx = recorded.index(sh.name)
-            if idx < len(order) and order[idx] not in layout_names:
-                actual = order[idx]
+            cand = order[idx] if idx < len(order) else None
+            if cand and cand not in layout_names and cand != META and cand not in taken \
+                    and _looks_like(sh, sheets[cand].values):
+                actual = cand
+                taken.add(cand)
         if actual is None:
             continue
         sheet_map[sh.name] = actual
@@ -183,7 +210,23 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
         formulas[sh.name] = sheets[actual].formulas
     book = Workbook(path, meta, layout, values, formulas, sheet_map=sheet_map, sheet_order=order)
     book.protected = {name: sheets[actual].protected for name, actual in sheet_map.items()}
+    book.percent = {name: sheets[actual].percent for name, actual in sheet_map.items()}
+    mapped = set(sheet_map.values())
+    book.extra = {n: sheets[n].values for n in order
+                  if n not in mapped and n not in (META, ANNOTATION_SHEET) and not _is_meta(sheets[n].values)}
     return book
+
+
+def _is_meta(values: dict) -> bool:
+    return values.get((0, 0)) == "marker" and values.get((0, 1)) == "selfeval-xl"
+
+
+def _looks_like(sh, values: dict) -> bool:
+    """Whether a sheet's labels are this form's (most of its first 40 label texts in place)."""
+    labels = [c for c in sh.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()][:40]
+    if not labels:
+        return True
+    return sum(1 for c in labels if values.get((c.r, c.c)) == c.text) * 2 >= len(labels)
 
 
 def _meta_from(sheets, name: str) -> dict[str, str]:
@@ -191,17 +234,37 @@ def _meta_from(sheets, name: str) -> dict[str, str]:
     return meta_from_grids((data.values for data in candidates), name)
 
 
-def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
-    """Every input cell by key, numbers normalised; what cannot be read becomes a flag."""
+MAX_FIGURE = 1e12  # 万元, 人, ㎡: larger is not a figure of a budget unit (and 1e300 breaks rounding)
+
+
+def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]:
+    """Every input cell by key, numbers normalised; what cannot be read becomes a flag. Also
+    the keys of numbers that were stored as text (Excel's totals leave them out)."""
     out: dict[str, Any] = {}
     flags: list[Flag] = []
+    textual: set[str] = set()
     empty: dict[tuple[int, int], Any] = {}
     for sh, cell in book.layout.inputs():
-        v = book.values.get(sh.name, empty).get((cell.r, cell.c))
-        if v is None or (isinstance(v, str) and cell.vtype in (TEXT, LONGTEXT)):
-            out[cell.key] = v
+        rc = (cell.r, cell.c)
+        shift = book.shifted.get(sh.name)
+        if shift and cell.r >= shift[0]:
+            out[cell.key] = None  # rows moved: what sits here is not this cell (LAYOUT-202 says so)
             continue
-        if type(v) in (int, float) and v >= 0 and cell.vtype in NUMERIC:  # the common case: a typed number
+        v = book.values.get(sh.name, empty).get(rc)
+        f = book.formulas.get(sh.name, empty).get(rc)
+        if f is not None:
+            v, flag = _typed_formula(sh, cell, f, v)
+            if flag:
+                flags.append(flag)
+        if v is None or (isinstance(v, str) and cell.vtype in (TEXT, LONGTEXT)):
+            out[cell.key] = v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) and "\r" in v else v
+            continue
+        if type(v) in (int, float) and 0 <= v < MAX_FIGURE and cell.vtype in NUMERIC:  # the common case: a typed number
+            if cell.vtype == MONEY and rc in book.percent.get(sh.name, ()):
+                loc = f"{sh.name}!{a1(cell.r, cell.c)}"
+                flags.append(Flag("READ-108", WARNING, loc,
+                                  f"{loc} 被设成了百分比格式，显示为 {v * 100:g}%，按金额读作 {v:g} 万元。"
+                                  f"如填的是金额，请把单元格格式改回数字并核对数值。", v, None, cell.key))
             if cell.vtype != INT:
                 out[cell.key] = float(v)
                 continue
@@ -209,6 +272,11 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
                 out[cell.key] = int(v)
                 continue
         loc = f"{sh.name}!{a1(cell.r, cell.c)}"
+        if type(v) is float and cell.vtype in NUMERIC and not (math.isfinite(v) and abs(v) < MAX_FIGURE):
+            flags.append(Flag("READ-109", ERROR, loc, f"{loc} 的数值 {v:g} 超出合理范围，已按空白处理。请核对。",
+                              str(v), None, cell.key))
+            out[cell.key] = None
+            continue
         if cell.vtype in (TEXT, LONGTEXT):
             if isinstance(v, float) and v.is_integer():
                 v = str(int(v))
@@ -223,6 +291,8 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
             else:
                 if p.note:
                     flags.append(Flag("READ-101", INFO, loc, f"{loc}：{p.note}。", str(v), p.value, cell.key))
+                    if isinstance(v, str) and p.value is not None:
+                        textual.add(cell.key)
                 v = p.value
                 if v is not None and v < 0:
                     flags.append(Flag("READ-103", ERROR, loc, f"{loc} 为负数 {v:g}。金额、人数、分值不能为负，已按空白处理。",
@@ -235,11 +305,51 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag]]:
                         flags.append(Flag("READ-104", ERROR, loc, f"{loc} 的人数 {v:g} 不是整数，已按空白处理。", v, None, cell.key))
                         v = None
         out[cell.key] = v
-    return out, flags
+    return out, flags, textual
+
+
+_CONSTANT = re.compile(r"^=[\d\s.+\-*/()%,]*$|^=\s*(SUM|ROUND|ABS|MIN|MAX)\([\d\s.+\-*/(),]*\)\s*$", re.I)
+
+
+def _typed_formula(sh, cell, f: str, cached: Any) -> tuple[Any, Flag | None]:
+    """An input cell holding a formula a clerk typed. A text cell keeps what was typed (Excel
+    made a formula of text starting with "="); a number cell takes the formula's result — the
+    cached one, or, where the file has none (written by a program, not saved by Excel), the
+    formula evaluated when it is plain arithmetic (=50+53.86); anything else is said."""
+    loc = f"{sh.name}!{a1(cell.r, cell.c)}"
+    if cell.vtype in (TEXT, LONGTEXT):
+        text = cached if isinstance(cached, str) and cached else f
+        return text, Flag("READ-107", INFO, loc, f"{loc} 的内容以“=”开头，表格软件把它当成了公式；已按所写文字“{f}”读取。",
+                          f, text, cell.key)
+    if isinstance(cached, (int, float)) and not isinstance(cached, bool):
+        return cached, Flag("READ-105", INFO, loc, f"{loc} 中是公式 {f}，已按其结果 {cached:g} 读取；建议直接填写数字。",
+                            f, cached, cell.key)
+    if _CONSTANT.match(f):
+        from ..forms.formula import FormulaError, XlError, evaluate
+
+        try:
+            value = evaluate({"x": f}, {})["x"]
+        except (FormulaError, XlError, ZeroDivisionError, ValueError):
+            value = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value), Flag("READ-105", INFO, loc, f"{loc} 中是公式 {f}，已按其结果 {value:g} 读取；"
+                                      f"建议直接填写数字。", f, value, cell.key)
+    return None, Flag("READ-106", WARNING, loc, f"{loc} 中是公式 {f}，本程序无法得出它的值，已按空白处理。"
+                      f"请直接填写数字。", f, None, cell.key)
+
+
+_SHEET_QUOTE = re.compile(r"'((?:[^']|'')+)'!")
+_STRING = re.compile(r'("(?:[^"]|"")*")')
 
 
 def _norm_formula(f: str) -> str:
-    return re.sub(r"[\s$]", "", str(f)).upper().replace("_XLFN.", "")
+    """A formula as tokens, not as a string: Excel, WPS and LibreOffice rewrite formulas their
+    own ways (='附件1'!F12 becomes =附件1!F12, spaces, $, case, _xlfn. prefixes)."""
+    parts = _STRING.split(str(f))
+    for i in range(0, len(parts), 2):  # outside string literals
+        p = _SHEET_QUOTE.sub(lambda m: m.group(1).replace("''", "'") + "!", parts[i])
+        parts[i] = re.sub(r"[\s$]", "", p).upper().replace("_XLFN.", "").replace("_XLWS.", "")
+    return "".join(parts)
 
 
 def _structure_flags(book: Workbook) -> list[Flag]:
@@ -266,9 +376,29 @@ def _structure_flags(book: Workbook) -> list[Flag]:
                           f"{name} 携带的地区配置 {layout.profile.id}（摘要 {layout.profile.digest[:12]}）与本机同名配置"
                           f"（摘要 {local.digest[:12]}）不同；已按工作簿携带的配置读取和校验。请确认下发的模板是否为最新版本。",
                           layout.profile.digest[:12], local.digest[:12]))
-    missing = [sh.name for sh in layout.sheets if sh.name not in book.sheet_map]
-    for m in missing:
-        flags.append(Flag("READ-201", ERROR, m, f"缺少工作表“{m}”（被删除或改名）。该表的数据无法读取。", None, m))
+    missing = [sh for sh in layout.sheets if sh.name not in book.sheet_map]
+    # spare 附件3 sheets at the end (no project behind them) may go: a clerk who deletes them loses nothing
+    present = [sh.project for sh in layout.sheets if sh.project is not None and sh.name in book.sheet_map]
+    last = max(present, default=-1)
+    cats = layout.shape.project_categories
+    spares = [sh for sh in missing if sh.project is not None and sh.project > last and cats[sh.project] is None]
+    if spares:
+        names = "、".join(sh.name for sh in spares)
+        flags.append(Flag("READ-204", INFO, spares[0].name, f"备用的空白附件3 表（{names}）已被删除；不影响校验。"))
+    for sh in missing:
+        if sh not in spares:
+            flags.append(Flag("READ-201", ERROR, sh.name, f"缺少工作表“{sh.name}”（被删除或改名）。该表的数据无法读取。",
+                              None, sh.name))
+    for extra, vals in book.extra.items():
+        copy_of = next((n for n in sorted(book.sheet_map.values(), key=len, reverse=True) if extra.startswith(n)), None)
+        what = f"（像是“{copy_of}”的副本）" if copy_of else ""
+        if vals:
+            flags.append(Flag("READ-203", WARNING, extra,
+                              f"工作簿中有模板以外的工作表“{extra}”{what}，其中的内容没有被读取。如果数据填在了这张表里，"
+                              f"请移到原表“{copy_of or '对应的表'}”中，再删除这张表。", extra, copy_of))
+        else:
+            flags.append(Flag("READ-203", INFO, extra, f"工作簿中有模板以外的空白工作表“{extra}”{what}，已忽略。",
+                              extra, copy_of))
     renamed = [(k, v) for k, v in book.sheet_map.items() if k != v]
     for k, v in renamed:
         flags.append(Flag("READ-202", INFO, v, f"工作表“{k}”被改名为“{v}”，已按位置读取。", v, k))
@@ -278,8 +408,59 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     return flags
 
 
+def _find_shifts(book: Workbook) -> list[Flag]:
+    """Rows inserted or deleted inside a form: the labels below some row sit a fixed number of
+    rows away from where the form has them. Said once, as the cause (LAYOUT-202), and the
+    cells below are not read as data — instead of dozens of flags that follow from it."""
+    flags = []
+    for sh in book.layout.sheets:
+        vals = book.values.get(sh.name)
+        if not vals:
+            continue
+        labels = sorted((c for c in sh.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()),
+                        key=lambda c: (c.r, c.c))
+        wrong = [c for c in labels if vals.get((c.r, c.c)) != c.text]
+        if len(wrong) < 2:
+            continue
+        r0 = wrong[0].r
+        below = [c for c in labels if c.r >= r0]
+        best, hits = 0, 0
+        for d in range(-20, 21):
+            if d:
+                n = sum(1 for c in below if vals.get((c.r + d, c.c)) == c.text)
+                if n > hits:
+                    best, hits = d, n
+        if hits >= 2 and hits * 10 >= len(below) * 7:
+            book.shifted[sh.name] = (r0, best)
+            loc = f"{sh.name}!A{r0 + 1}"
+            how = f"插入了 {best} 行" if best > 0 else f"删除了 {-best} 行"
+            flags.append(Flag("LAYOUT-202", ERROR, loc,
+                              f"{sh.name} 第 {r0 + 1} 行附近{how}：此后的内容整体{'下移' if best > 0 else '上移'}了 "
+                              f"{abs(best)} 行，无法按位置读取（该表此后的数据按空白处理，由此引起的其他问题不再逐条列出）。"
+                              f"请在下发的模板中填写，不要插入或删除行；需要更多指标行时请联系下发单位。", best, 0))
+    return flags
+
+
+def _dependents(layout: Layout, keys: set[str]) -> set[str]:
+    """Every derived cell whose value depends on any of ``keys``."""
+    refs: dict[str, set[str]] = {}
+    for sh in layout.sheets:
+        for cell in sh.cells:
+            if cell.formula and cell.key:
+                for r in _REF.findall(cell.formula):
+                    refs.setdefault(r, set()).add(cell.key)
+    out: set[str] = set()
+    todo = list(keys)
+    while todo:
+        for k in refs.get(todo.pop(), ()):
+            if k not in out:
+                out.add(k)
+                todo.append(k)
+    return out
+
+
 def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool = True,
-                   ) -> tuple[dict[str, Any], list[Flag], dict[str, Any]]:
+                   textual: set[str] = frozenset()) -> tuple[dict[str, Any], list[Flag], dict[str, Any]]:
     """Compare formula cells with the layout and their cached values with the recompute.
 
     Returns (stated figures that differ from the recompute, flags, the recompute).
@@ -289,8 +470,11 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
     stated: dict[str, Any] = {}
     flags: list[Flag] = []
     label_changes = 0
+    # totals over numbers stored as text: Excel leaves them out, so the cached total differs;
+    # the cause is the input (said there), not the total the clerk cannot edit
+    leaves_out = _dependents(layout, textual) if textual else set()
     for sh in layout.sheets:
-        if sh.name not in book.values:
+        if sh.name not in book.values or sh.name in book.shifted:
             continue
         vals, forms = book.values[sh.name], book.formulas.get(sh.name, {})
         for cell in sh.cells:
@@ -326,7 +510,11 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
                 continue
             if cell.key.startswith("footer."):
                 continue
+            if cell.key in leaves_out:
+                continue
             if isinstance(cached, (int, float)) and not isinstance(cached, bool):
+                if not math.isfinite(cached):
+                    continue
                 if not (isinstance(want, (int, float)) and abs(cached - want) <= 1e-6 * max(1, abs(want))):
                     if not (want is None and cached == 0):
                         stated[cell.key] = float(cached)
@@ -336,20 +524,37 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
 
 
 def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> ReadResult:
-    """Read a returned workbook: inputs as a model, plus flags about how it was filled."""
+    """Read a returned workbook: inputs as a model, plus flags about how it was filled.
+
+    Without the checks of structure (``extract``), a workbook whose rows were moved is refused:
+    its data cannot be read by position, and a JSON of labels as data would be worse than none.
+    """
     book = open_workbook(path, with_formulas=with_checks_of_structure)
-    values, flags = _typed_inputs(book)
+    shifts = _find_shifts(book)
+    if shifts and not with_checks_of_structure:
+        raise ReadError(f"{display_path(Path(path).name)}：" + "；".join(f.message for f in shifts))
+    values, flags, textual = _typed_inputs(book)
+    if textual:
+        flags = [_left_out(f, book) if f.key in textual else f for f in flags]
     try:
         dept = unflatten(values, book.layout, book.meta)
     except ValueError as e:
-        raise ReadError(f"{Path(path).name}：数据无法解析（{e}）") from None
+        raise ReadError(f"{display_path(Path(path).name)}：数据无法解析（{e}）") from None
     if with_checks_of_structure:
-        flags = _structure_flags(book) + flags
-    stated, fflags, derived = _formula_flags(book, values, with_checks_of_structure)
+        flags = shifts + _structure_flags(book) + flags
+    stated, fflags, derived = _formula_flags(book, values, with_checks_of_structure, textual)
     flags += fflags
     if stated:
         dept = dept.model_copy(update={"stated": stated})
     return ReadResult(dept, flags, book, derived)
+
+
+def _left_out(f: Flag, book: Workbook) -> Flag:
+    """A number stored as text: read as the number, but Excel's totals leave it out — said at
+    the input the clerk can fix, as a warning, not as a wrong total in a locked cell."""
+    return Flag("READ-101", WARNING, f.location,
+                f"{f.location} 的“{f.stated}”是以文本形式存储的数字：本程序按 {f.expected:g} 读取，但 Excel/WPS 的合计"
+                f"不计入它，表中的合计因此偏小。请删去其中的逗号、单位或空格，改为纯数字。", f.stated, f.expected, f.key)
 
 
 def extract(path: str | Path) -> Department:
