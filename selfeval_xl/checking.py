@@ -116,7 +116,7 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     ``item`` is a path, or (path, output file name) when the batch has chosen unique names.
     """
     path, out_name = (item if isinstance(item, tuple) else (item, None))
-    from .docx.report import render_report
+    from .docx.report import TemplateRefused, render_report
     from .core.model import Department
     from .core.region import ProfileError
     from .forms.regions import get_profile
@@ -141,6 +141,10 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     if strict and errors:
         return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
                 "reason": f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告"}
-    render_report(dept, profile, out, template=template, result=result)
+    try:
+        render_report(dept, profile, out, template=template, result=result)
+    except TemplateRefused as e:
+        return {**base, "status": STATUS_UNREADABLE, "errors": errors, "unit_name": dept.name,
+                "reason": f"{display_path(path.name)}：{e}"}
     return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "unit_name": dept.name,
             "report": str(out)}

@@ -159,7 +159,7 @@ def load_department(path: Path):
     try:
         return Department.model_validate_json(raw)
     except ValidationError as e:
-        lines = [f"  {'.'.join(str(x) for x in err['loc'])}：{err['msg']}" for err in e.errors()[:20]]
+        lines = [f"  {'.'.join(str(x) for x in err['loc'])}：{err['msg'].removeprefix('Value error, ')}" for err in e.errors()[:20]]
         _fail(f"{path} 数据不符合格式：\n" + "\n".join(lines))
 
 
@@ -342,12 +342,14 @@ def report_cmd(
     strict: bool = typer.Option(False, "--strict", help="有错误的单位不生成报告，只列出"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    pdf_timeout: float = typer.Option(120, "--pdf-timeout", help="每份报告转 PDF 最多等待的秒数；超时的跳过并列出"),
 ) -> None:
-    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers, force=force))
+    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers, force=force, pdf_timeout=pdf_timeout))
 
 
 def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optional[Path] = None,
-               strict: bool = False, workers: Optional[int] = None, echo=typer.echo, force: bool = False) -> int:
+               strict: bool = False, workers: Optional[int] = None, echo=typer.echo, force: bool = False,
+               pdf_timeout: float = 120) -> int:
     import functools
 
     from . import batch
@@ -373,17 +375,21 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
             echo(f"  {'无法读取' if r['status'] == STATUS_UNREADABLE else '已跳过'}：{r['reason']}")
     echo(f"报告：生成 {len(written)} 份，失败或跳过 {len(results) - len(written)} 份，用时 {time.monotonic() - t0:.1f} 秒，"
          f"输出：{out.resolve()}" + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
+    no_pdf = False
     if pdf and written:
-        from .libreoffice import LibreOfficeMissing, convert
+        from .libreoffice import LibreOfficeMissing, convert_each
 
         try:
-            convert(written, out, "pdf")
-            echo(f"PDF：已转换 {len(written)} 份（同一文件夹）")
+            made, failed = convert_each(written, out, "pdf", per_file=pdf_timeout)
+            echo(f"PDF：已转换 {len(made)} 份（同一文件夹）")
+            for f, why in failed.items():
+                echo(f"  未生成 PDF：{f.name}（{why}）；Word 报告已生成，可用 Word 或 WPS 另存为 PDF")
+            no_pdf = bool(failed)
         except LibreOfficeMissing as e:
             echo(f"未生成 PDF：{e}")
     if interrupted:
         return 130
-    if any(r["status"] == STATUS_UNREADABLE for r in results):
+    if no_pdf or any(r["status"] == STATUS_UNREADABLE for r in results):
         return 2
     return 1 if any(r["status"] == "已跳过" for r in results) else 0
 

@@ -16,7 +16,7 @@ ALLOWED = {
     "core": set(),
     "forms": {"core"},
     "outputs": set(),
-    "libreoffice": set(),
+    "libreoffice": {"outputs"},
     "checks": {"core", "forms"},
     "xlsx": {"core", "forms", "outputs", "__init__"},
     "docx": {"core", "forms", "checks", "outputs"},

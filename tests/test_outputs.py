@@ -235,3 +235,35 @@ def test_a_workbook_of_another_year_in_the_batch_is_said(tmp_path):
     files = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["files"]
     assert "META-208" in {f["code"] for f in files["009.xlsx"]["flags"]}
     assert not any("META-208" in {f["code"] for f in files[n]["flags"]} for n in ("000.xlsx", "001.xlsx", "002.xlsx"))
+
+
+# -- LibreOffice: bounded, killable, and never leaving its files beside the user's --------------
+
+def test_a_conversion_that_hangs_is_killed_with_everything_it_started(tmp_path, monkeypatch):
+    """soffice stuck on a file (30,000 characters of varied text in one table cell kept it at
+    100 % CPU for 600 s): the call is bounded, soffice and its children are killed, and the
+    file is named as not converted."""
+    import time
+
+    import selfeval_xl.libreoffice as lo
+
+    pidfile = tmp_path / "child.pid"
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\nwait\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(lo, "require_soffice", lambda: str(fake))
+    src = tmp_path / "r.docx"
+    src.write_bytes(b"x")
+    t0 = time.monotonic()
+    made, failed = lo.convert_each([src], tmp_path / "out", "pdf", per_file=1, startup=1)
+    assert time.monotonic() - t0 < 30  # bounded: the batch call, then the file alone, two seconds each
+    assert made == [] and list(failed) == [src] and "秒" in failed[src]
+    child = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):  # killed with its process group (reaped by init shortly after)
+            os.kill(child, 0)
+            time.sleep(0.1)
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().split()[2] == "Z":
+                    raise ProcessLookupError
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []  # no lock or temp file left there

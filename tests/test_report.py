@@ -193,6 +193,8 @@ def test_report_cli_with_pdf(soffice, tmp_path):
     assert res.exit_code == 0, res.output
     pdfs = list((tmp_path / "out").glob("*.pdf"))
     assert len(pdfs) == 1 and pdfs[0].stat().st_size > 10000
+    # only the report, its PDF and the output mark: no LibreOffice lock or temp file left beside them
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == ["", ".docx", ".pdf"], list((tmp_path / "out").iterdir())
     # page numbers as printed: none on the notice and cover pages, "— 1 —" on the first body page,
     # continued (not restarted) through the landscape attachments
     import shutil
@@ -364,3 +366,19 @@ def test_attachment_list_names_each_table_once(tmp_path, examples):
     names = report_context(dept, prof, check(dept, prof))["attachment_list"]
     assert not [n for n in names if "项目项目" in n]
     assert any(p.name.endswith("项目") for p in dept.projects)  # the case exists in the example
+
+
+def test_a_template_cannot_run_python(tmp_path, examples):
+    """Templates travel by e-mail: rendered in Jinja's sandbox, a template that reaches for Python
+    gets the unit no report and a reason — and nothing runs."""
+    marker = tmp_path / "ran"
+    evil = ("{{ attachments }}{{ ''.__class__.__mro__[1].__subclasses__()[0].__init__.__globals__"
+            "['__builtins__']['open']('" + str(marker) + "', 'w') }}")
+    template = _template_with(tmp_path, evil)
+    from .conftest import EXAMPLES
+
+    res = CliRunner().invoke(app, ["report", str(EXAMPLES / "data" / "002_岳阳市君山区行政审批服务局.json"),
+                                   "-o", str(tmp_path / "out"), "--template", str(template)])
+    assert res.exit_code == 2, res.output
+    assert "SecurityError" in res.output and "无法使用" in res.output
+    assert not marker.exists() and not list((tmp_path / "out").glob("*.docx"))

@@ -21,7 +21,8 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from docxtpl import DocxTemplate
-from jinja2 import Environment
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
 from ..forms.binding import flatten, value_of
@@ -409,8 +410,16 @@ def _drop_last_section(document_xml: bytes) -> bytes:
             + document_xml[last_end:])
 
 
-class _CachingEnvironment(Environment):
-    """A Jinja environment that compiles each distinct source once per process.
+class TemplateRefused(ValueError):
+    """A report template that cannot or must not be rendered; the message says why (Chinese)."""
+
+
+class _CachingEnvironment(SandboxedEnvironment):
+    """A sandboxed Jinja environment that compiles each distinct source once per process.
+
+    Sandboxed: a ``--template`` passed around by e-mail is untrusted, and Jinja without a
+    sandbox lets a template reach Python (``''.__class__.__mro__…``); here such access raises
+    ``SecurityError`` and the unit gets no report, with the reason.
 
     docxtpl compiles every part of the template (body, headers, footers, properties) with
     ``from_string`` on every render; for a batch the sources are the same each time, and
@@ -448,7 +457,10 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     # the tables are placed after rendering: Jinja and docxtpl's fix-ups never see their XML
     markers = {"attachments": _marker("attachments"), "body_tables": _marker("body")}
     context.update(markers)
-    tpl.render(context, jinja_env=_JINJA, autoescape=True)
+    try:
+        tpl.render(context, jinja_env=_JINJA, autoescape=True)
+    except TemplateError as e:  # SecurityError (sandbox), syntax errors, undefined filters …
+        raise TemplateRefused(f"报告模板 {Path(template).name} 无法使用：{type(e).__name__}: {e}") from None
     values = flatten(dept, layout)
     body_tables = tables_xml(dept, layout, result.derived, True, values)
     attachments = tables_xml(dept, layout, result.derived, False, values)
