@@ -294,7 +294,12 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
         _guard(prepare_folder, out / "批注")
         for f, name, r in zip(files, annotated, results):
             if r["status"] != STATUS_UNREADABLE and r["flags"]:
-                _guard(annotate, f, r["flags"], out / "批注" / name)
+                try:
+                    annotate(f, r["flags"], out / "批注" / name)
+                except OSError as e:
+                    _fail(describe_os_error(e))
+                except Exception as e:  # one file openpyxl cannot load must not end the batch
+                    echo(f"  未生成批注副本：{r['name']}（{type(e).__name__}）；校验结果见汇总表")
     unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
     with_errors = sum(1 for r in results if r.get("errors"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取，用时 {time.monotonic() - t0:.1f} 秒"

@@ -249,9 +249,11 @@ def build(out: Path) -> dict[str, str]:
     add(f"{CODE}_49_Strict格式.xlsx", "same", lambda p: _to_strict(base, p))
     sheet, addr = _cell("overall.income.gov_fund")
     index = 1 + [s.name for s in compile_layout(P, shape_for(_dept(), P)).sheets].index(sheet)
-    add(f"{CODE}_50_无穷大.xlsx", "flag:READ-109", lambda p: _rewrite_part(
-        base, p, f"xl/worksheets/sheet{index}.xml",
-        lambda d: re.sub(rb'<c r="' + addr.encode() + rb'" s="(\d+)"/>', rb'<c r="' + addr.encode() + rb'" s="\1"><v>1e309</v></c>', d)))
+    for tag, number in (("50_无穷大", b"1e309"), ("50b_NaN", b"NaN"), ("50c_极大数", b"1e300")):
+        add(f"{CODE}_{tag}.xlsx", "flag:READ-109", lambda p, number=number: _rewrite_part(
+            base, p, f"xl/worksheets/sheet{index}.xml",
+            lambda d: re.sub(rb'<c r="' + addr.encode() + rb'" s="(\d+)"/>',
+                             rb'<c r="' + addr.encode() + rb'" s="\1"><v>' + number + rb'</v></c>', d)))
     add("51_元数据表数过多.xlsx", "unreadable:超出上限",
         lambda p: _edit(base, p, _meta("project_categories", json.dumps([None] * 3000))))
     add("52_元数据年度.xlsx", "unreadable:年度", lambda p: _edit(base, p, _meta("year", "99999")))
