@@ -39,7 +39,9 @@ def test_sheets_in_order_with_spares(generated):
     spares = get_profile("yueyang-2023").projects.spare_sheets
     assert wb.sheetnames == [GUIDE, "附件1", "附件2"] + [f"附件3({i})" for i in range(1, 6 + spares)] + [NARRATIVE, META]
     assert wb[META].sheet_state == "veryHidden"
-    assert all(wb[n].sheet_state == "visible" for n in wb.sheetnames if n != META)
+    spare_names = [f"附件3({i})" for i in range(6, 6 + spares)]  # the roster gives the unit 5 projects
+    assert all(wb[n].sheet_state == "hidden" for n in spare_names)  # one click away, not printed
+    assert all(wb[n].sheet_state == "visible" for n in wb.sheetnames if n not in spare_names + [META])
 
 
 def test_metadata_identifies_unit_and_layout(generated):
@@ -119,15 +121,19 @@ def test_conditional_formats_mark_in_sheet_checks(generated):
 
 
 def test_print_setup(generated):
+    """A4; 附件1 and each 附件3 on one page (in the orientation that keeps them readable);
+    the indicator table's header repeated on every page; a page number in the footer."""
     wb = openpyxl.load_workbook(generated / "430600101_岳阳市档案馆_2023年度绩效自评.xlsx")
     for name in ("附件1", "附件2", "附件3(1)"):
         ws = wb[name]
-        assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation in ("landscape", "portrait")
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.page_setup.fitToWidth in (None, 1)  # 1 page wide
-        # 附件1 (ending with the sign-off rows) on one page, as the official form; the others as long as needed
-        assert ws.page_setup.fitToHeight in ((None, 1) if name == "附件1" else (0,))
-        assert ws.print_title_rows and "&P" in ws.oddFooter.center.text
+        if name != "附件2":
+            assert ws.page_setup.fitToHeight in (None, 1), name  # one page
+        assert "&P" in ws.oddFooter.center.text
+    header = next(c.row for c in wb["附件3(1)"]["B"] if c.value == "一级指标")
+    assert wb["附件3(1)"].print_title_rows == f"${header}:${header}"
 
 
 def test_labels_fit_their_columns():

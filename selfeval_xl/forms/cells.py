@@ -93,6 +93,10 @@ class Sheet:
     # lines between them — the rows dropped when blank, and whether the tables print in the body
     tables: tuple[tuple[int, int], ...] = ()
     in_body: bool = False
+    # for print: groups of spare rows (indicator slots of one 二级, 附件1 free lines of one category),
+    # each with how many stay visible when blank; and the header row to repeat on every page
+    slot_groups: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
+    header_row: int | None = None
     optional_rows: set[int] = field(default_factory=set)
 
     # caches: the sheet is shared by every unit's layout and never mutated after building

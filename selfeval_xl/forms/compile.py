@@ -269,6 +269,8 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     for c, text in enumerate(heads, start=1):
         b.label(r, c, text, style="header")
     b.sh.heights[r] = 30
+    if b.sh.header_row is None:
+        b.sh.header_row = r
     r += 1
     weight_keys: list[str] = []
     score_keys: list[str] = []
@@ -291,6 +293,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                 b.sh.heights[r] = 30
                 b.sh.optional_rows.add(r)
                 r += 1
+            b.sh.slot_groups.append((tuple(range(l2_first, r)), 1))  # a blank 二级 still shows one line
             b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
         b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
         wsum = _sum(l1_weights)
@@ -376,6 +379,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
             b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{project_sheet_name(i)}"')
             members.append({"prior": f"{p}.prior_year_final", "budget": f"{p}.basic.budget", "final": f"{p}.basic.final"})
             r += 1
+        free_first, linked = r, len(members)
         for j in range(rules.free_rows_per_category):
             k = keys.other_project(ci, j)
             b.input(r, 0, f"{k}.name", TEXT, prompt=f"无附件3 表的{cat}项目名称")
@@ -384,6 +388,9 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
             members.append({f: f"{k}.{f}" for f in fields})
             b.sh.optional_rows.add(r)
             r += 1
+        # free lines stay one click away; one shows while the category has no line at all
+        if r > free_first:
+            b.sh.slot_groups.append((tuple(range(free_first, r)), 0 if linked else 1))
         ck = f"{key}.cat{ci}"
         if show_categories:
             for (c, c2), f in zip(spans, fields):

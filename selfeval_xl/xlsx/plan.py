@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
@@ -153,3 +154,129 @@ def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
     }
 
 
+
+
+# -- on paper ------------------------------------------------------------------------------------
+#
+# What prints is decided per unit, from what the unit filled: blank spare rows (indicator slots
+# beyond those used, 附件1 free lines) are hidden — one click away (右键 → 取消隐藏, or the outline
+# "+" where the application allows it) — and a project sheet nobody filled (a spare 附件3) is a
+# hidden sheet. Then each sheet prints on one page when that keeps it readable (≥ 70 %), else
+# at the width of the page with page breaks chosen between blocks, never inside a merged label.
+
+def _inputs_by_row(sh: Sheet) -> dict[int, list[str]]:
+    base = sh.origin or sh
+    found = base.__dict__.get("_inputs_by_row")
+    if found is None:
+        found = {}
+        for cell in base.cells:
+            if cell.kind == "input":
+                found.setdefault(cell.r, []).append(cell.key)
+        base.__dict__["_inputs_by_row"] = found
+    return found
+
+
+def _filled(v: Any) -> bool:
+    return v is not None and v != ""
+
+
+def hidden_rows(sh: Sheet, values: dict[str, Any]) -> set[int]:
+    """The spare rows of the sheet that stay out of print: blank ones beyond what each group shows."""
+    if not sh.slot_groups:
+        return set()
+    by_row = _inputs_by_row(sh)
+    out: set[int] = set()
+    for rows, min_visible in sh.slot_groups:
+        filled = {r for r in rows if any(_filled(values.get(k)) for k in by_row.get(r, ()))}
+        keep = filled or set(rows[:min_visible])
+        out.update(r for r in rows if r not in keep)
+    return out
+
+
+def unused_sheet(sh: Sheet, values: dict[str, Any]) -> bool:
+    """A project sheet no one filled (a spare 附件3): hidden, so it does not print six blank pages."""
+    if sh.project is None:
+        return False
+    return not any(_filled(values.get(k)) for keys in _inputs_by_row(sh).values() for k in keys)
+
+
+@dataclass(frozen=True)
+class PrintPlan:
+    fit_height: int  # 1: the sheet on one page; 0: as many pages as it takes, starting at ``breaks``
+    breaks: tuple[int, ...] = ()  # rows (0-based) a new page starts at
+    landscape: bool = True
+
+    def key(self) -> str:
+        return f"|fit{self.fit_height}|{'L' if self.landscape else 'P'}|" + ",".join(map(str, self.breaks))
+
+
+MIN_SCALE = 0.7  # below this a page is not readable at A4 without a magnifier
+_A4 = (595.3, 841.9)  # points
+_MARGIN_W, _MARGIN_H = 72.0, 86.4 + 12  # left+right 0.5", top+bottom 0.6" and the footer's line
+
+
+def _col_points(width: float) -> float:
+    return int(width * 7 + 5) * 0.75  # Excel's character width to pixels (as XlsxWriter), to points
+
+
+def _merge_rows(sh: Sheet) -> list[tuple[int, int]]:
+    base = sh.origin or sh
+    found = base.__dict__.get("_merge_rows")
+    if found is None:
+        found = sorted({(c.r, c.merge[0]) for c in base.cells if c.merge and c.merge[0] > c.r and c.c < base.print_cols})
+        base.__dict__["_merge_rows"] = found
+    return found
+
+
+def print_plan(sh: Sheet, heights: dict[int, float], hidden: set[int]) -> PrintPlan:
+    """One page where it stays readable — in the form's orientation, else the other — or else
+    the orientation that takes fewer pages, with pages starting between blocks."""
+    rows = [r for r in range(sh.n_rows) if r not in hidden]
+    h = {r: heights.get(r, 15.0) for r in rows}
+    width = sum(_col_points(w) for w in sh.widths[:sh.print_cols]) or 1.0
+    tall = sum(h.values()) or 1.0
+    plans = []
+    for landscape in (sh.landscape, not sh.landscape):
+        page_w, page_h = (_A4[1], _A4[0]) if landscape else _A4
+        page_w, page_h = page_w - _MARGIN_W, page_h - _MARGIN_H
+        fit_w = min(1.0, page_w / width)
+        if min(fit_w, page_h / tall) >= MIN_SCALE:
+            return PrintPlan(1, (), landscape)
+        if fit_w >= MIN_SCALE:
+            plans.append(PrintPlan(0, _page_starts(sh, rows, h, page_h / fit_w * 0.95), landscape))
+    if not plans:  # too wide either way: the form's orientation, as wide as the page
+        page_h = (_A4[0] if sh.landscape else _A4[1]) - _MARGIN_H
+        width_fit = ((_A4[1] if sh.landscape else _A4[0]) - _MARGIN_W) / width
+        return PrintPlan(0, _page_starts(sh, rows, h, page_h / min(1.0, width_fit) * 0.95), sh.landscape)
+    return min(plans, key=lambda p: len(p.breaks))  # the form's orientation on a tie (listed first)
+
+
+def _page_starts(sh: Sheet, rows: list[int], h: dict[int, float], cap: float) -> tuple[int, ...]:
+    """Rows new pages start at, ``cap`` points a page (at the print scale): never inside a
+    merged label, unless the label is taller than a page (the 绩效指标 label spans the whole
+    indicator table: it is split, its 一级/二级 labels are not)."""
+    header = sh.header_row
+    repeat = h.get(header, 0.0) if header is not None else 0.0
+    blocked: set[int] = set()
+    for r1, r2 in _merge_rows(sh):
+        if sum(h.get(r, 0.0) for r in range(r1, r2 + 1)) < cap - repeat:
+            blocked.update(range(r1 + 1, r2 + 1))
+    breaks: list[int] = []
+    pos = {r: i for i, r in enumerate(rows)}
+    start, used = rows[0], 0.0
+    for i, r in enumerate(rows):
+        if used + h[r] > cap and r != start:
+            cand = [q for q in rows[pos[start] + 1:i + 1] if q not in blocked]
+            b = cand[-1] if cand else r
+            breaks.append(b)
+            start = b
+            used = (repeat if header is not None and b > header else 0.0) + sum(h[q] for q in rows[pos[b]:i])
+        used += h[r]
+    return tuple(breaks)
+
+
+def sheet_print(sh: Sheet, values: dict[str, Any]) -> tuple[dict[int, float], set[int], PrintPlan]:
+    """Row heights, hidden rows and print plan of a sheet for these values (both writers use it)."""
+    heights = row_heights(sh, values)
+    hidden = hidden_rows(sh, values)
+    return heights, hidden, print_plan(sh, heights, hidden)

@@ -14,7 +14,9 @@ import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
 from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
-from .plan import BLANK, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights
+from .plan import (
+    BLANK, MERGE, NUMBER, STRING, PrintPlan, cell_writes, doc_properties, meta_for, sheet_print, unused_sheet,
+)
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
@@ -78,13 +80,19 @@ def _strip_equals(formula: str, expand_future_functions: bool = False) -> str:
 
 
 def write_reference(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
-           generated_at: dt.datetime) -> None:
-    """The reference writer: every cell through XlsxWriter (a path or a BytesIO)."""
+                    generated_at: dt.datetime, hide_unused: bool = True) -> None:
+    """The reference writer: every cell through XlsxWriter (a path or a BytesIO). A project
+    sheet nobody filled is hidden (``hide_unused``; the stamp's skeleton is drawn without)."""
     wb = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
     wb.set_properties(doc_properties(layout, generated_at))
     fmts = formats(wb)
     for sh in layout.sheets:
-        _draw(add_sheet(wb, sh), sh, layout, values, derived, fmts)
+        ws = add_sheet(wb, sh)
+        _draw(ws, sh, layout, values, derived, fmts)
+        if hide_unused and unused_sheet(sh, values):
+            ws.hide()
+            # no print area either: LibreOffice prints a hidden sheet that has one
+            ws.print_area_range = ws.repeat_row_range = ""
     _meta_sheet(wb, layout, generated_at)
     wb.close()
 
@@ -115,7 +123,7 @@ def add_sheet(wb, sh: Sheet):
     return ws
 
 
-def sheet_skeleton_xml(layout: Layout, sh: Sheet, first: bool) -> str:
+def sheet_skeleton_xml(layout: Layout, sh: Sheet, first: bool, plan: PrintPlan | None = None) -> str:
     """One sheet's XML as the reference writer draws it with no contents, without a whole workbook.
 
     Worksheet XML depends on the workbook only through the format indices (fixed by
@@ -126,7 +134,7 @@ def sheet_skeleton_xml(layout: Layout, sh: Sheet, first: bool) -> str:
     wb = xlsxwriter.Workbook(io.BytesIO(), WORKBOOK_OPTIONS)
     fmts = formats(wb)
     ws = add_sheet(wb, sh)
-    _draw(ws, sh, layout, {}, {}, fmts)
+    _draw(ws, sh, layout, {}, {}, fmts, plan)
     ws.selected = 1 if first else 0
     fh = io.StringIO()
     ws._set_xml_writer(fh)
@@ -134,11 +142,19 @@ def sheet_skeleton_xml(layout: Layout, sh: Sheet, first: bool) -> str:
     return fh.getvalue()
 
 
-def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
+def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts, plan: PrintPlan | None = None) -> None:
     for c, w in enumerate(sh.widths):
         ws.set_column(c, c, w)
-    for r, h in row_heights(sh, values).items():
-        ws.set_row(r, h)
+    heights, hidden, unit_plan = sheet_print(sh, values)
+    for r, h in heights.items():
+        if r not in hidden:
+            ws.set_row(r, h)
+    for r in sorted(hidden):  # spare rows: hidden, grouped one outline level down
+        ws.set_row(r, heights.get(r), None, {"hidden": True, "level": 1})
+        if r + 1 not in hidden and r + 1 < sh.n_rows:
+            ws.set_row(r + 1, heights.get(r + 1), None, {"collapsed": True})
+    if sh.slot_groups:
+        ws.outline_row_level = 1  # for every unit alike, whether or not it hides a row
     for op, cell, payload, cached in cell_writes(sh, layout, values, derived):
         fmt = fmts[cell.style]
         if op == MERGE:
@@ -151,10 +167,10 @@ def _draw(ws, sh: Sheet, layout: Layout, values, derived, fmts) -> None:
             ws.write_number(cell.r, cell.c, payload, fmt)
         else:
             ws.write_formula(cell.r, cell.c, payload, fmt, cached)
-    structure(ws, sh, layout, fmts)
+    structure(ws, sh, layout, fmts, plan or unit_plan)
 
 
-def structure(ws, sh: Sheet, layout: Layout, fmts) -> None:
+def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
     """Validations, conditional formats, print setup and protection: the same for every unit."""
     by_vtype: dict[str, list[str]] = {}
     score_cells: list[tuple[int, int]] = []
@@ -195,7 +211,7 @@ def structure(ws, sh: Sheet, layout: Layout, fmts) -> None:
         crit = layout.render(cf.criteria, sh.name)
         ws.conditional_format(cf.first[0], cf.first[1], cf.last[0], cf.last[1],
                               {"type": "formula", "criteria": "=" + crit, "format": fmts[cf.style]})
-    _print_setup(ws, sh)
+    _print_setup(ws, sh, plan)
     ws.protect("", {
         "select_locked_cells": True, "select_unlocked_cells": True,
         "format_rows": True, "format_columns": True,
@@ -231,24 +247,30 @@ def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:
         raise ValueError(f"data validation rejected for {ranges[:3]}: {opts}")
 
 
-ONE_PAGE_MAX_ROWS = 45
+def print_titles(sh: Sheet) -> tuple[int, int] | None:
+    """The rows repeated at the top of every printed page: the indicator table's header where
+    the sheet has one (so every page of a long 附件2 says what its columns are), else the rows
+    the region's form names."""
+    return (sh.header_row, sh.header_row) if sh.header_row is not None else sh.repeat_rows
 
 
-def _print_setup(ws, sh: Sheet) -> None:
+def _print_setup(ws, sh: Sheet, plan: PrintPlan) -> None:
     ws.set_paper(9)  # A4 before fit_to_pages, or Excel falls back to Letter
-    if sh.landscape:
+    if plan.landscape:
         ws.set_landscape()
     else:
         ws.set_portrait()
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.center_horizontally()
-    # 附件1 ends with the sign-off rows (填表人, 单位负责人签字): keep it on one page, as the official
-    # form is, unless a unit has so many projects that the print would become unreadably small
-    one_page = sh.role == "basic" and sh.n_rows <= ONE_PAGE_MAX_ROWS
-    ws.fit_to_pages(1, 1 if one_page else 0)
+    # one page where that stays readable (附件1 with its sign-off rows, each 附件3 as in the seeds);
+    # else the width of the page, with pages starting between blocks (``plan.print_plan``)
+    ws.fit_to_pages(1, plan.fit_height)
+    if plan.breaks:
+        ws.set_h_pagebreaks(list(plan.breaks))
     ws.print_area(0, 0, sh.n_rows - 1, sh.print_cols - 1)
-    if sh.repeat_rows:
-        ws.repeat_rows(*sh.repeat_rows)
+    rows = print_titles(sh)
+    if rows:
+        ws.repeat_rows(*rows)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.hide_gridlines(2)
 

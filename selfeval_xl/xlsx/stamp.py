@@ -34,8 +34,11 @@ from xlsxwriter.xmlwriter import XMLwriter
 from . import text_escape  # noqa: F401  (shared strings always escaped)
 from ..forms.cells import _REF, Layout, Shape, Sheet, a1
 from ..forms.layout import compile_layout
-from .plan import BLANK, EXCEL_CELL_CHARS, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, row_heights
-from .reference import _strip_equals, sheet_skeleton_xml, write_reference
+from .plan import (
+    BLANK, EXCEL_CELL_CHARS, FORMULA, MERGE, NUMBER, STRING, cell_writes, doc_properties, meta_for, sheet_print,
+    unused_sheet,
+)
+from .reference import _strip_equals, print_titles, sheet_skeleton_xml, write_reference
 
 _ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 _ROW = re.compile(r'<row r="(\d+)"(?: spans="([^"]*)")?[^>]*?(/?)>')
@@ -58,16 +61,29 @@ class _SheetSkeleton:
 
 
 _escape = XMLwriter()._escape_data  # XlsxWriter's own escaping of cell data: same bytes by construction
+_escape_attr = XMLwriter()._escape_attributes
 
 
-def _row_tag(r: int, spans: str | None, height: float | None, empty: bool) -> str:
+def _row_tag(r: int, spans: str | None, height: float | None, empty: bool, hidden: bool = False,
+             collapsed: bool = False) -> str:
+    """A <row> start tag with its attributes in XlsxWriter's order (``Worksheet._write_row``)."""
     tag = f'<row r="{r + 1}"'
     if spans:
         tag += f' spans="{spans}"'
+    custom = False
     if height is not None:
         px = int(height * 4.0 / 3.0 + 0.5)  # as XlsxWriter's set_row stores it
         if px != _DEFAULT_PX:
-            tag += f' ht="{px * 0.75:.16g}" customHeight="1"'
+            tag += f' ht="{px * 0.75:.16g}"'
+            custom = True
+    if hidden:
+        tag += ' hidden="1"'
+    if custom:
+        tag += ' customHeight="1"'
+    if hidden:
+        tag += ' outlineLevel="1"'
+    if collapsed:
+        tag += ' collapsed="1"'
     return tag + ("/>" if empty else ">")
 
 
@@ -128,7 +144,7 @@ def sheet_key(sh: Sheet, first: bool) -> str:
             return a1(cell.r, cell.c)
 
         parts = [repr((base.widths, sorted(base.heights), base.print_cols, base.repeat_rows, base.landscape,
-                       base.n_rows))]
+                       base.n_rows, base.header_row, bool(base.slot_groups)))]
         parts += [f"{c.r},{c.c},{c.kind},{c.style},{c.merge},{c.vtype},{c.prompt},{c.choices}" for c in base.cells]
         parts += [f"{cf.first},{cf.last},{cf.style},{_REF.sub(local, cf.criteria)}" for cf in base.cond_formats]
         key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -139,7 +155,7 @@ def sheet_key(sh: Sheet, first: bool) -> str:
 
 
 def _book_key(layout: Layout) -> tuple:
-    return (layout.profile.id,) + tuple((sh.name, sh.n_rows, sh.print_cols, sh.repeat_rows) for sh in layout.sheets)
+    return (layout.profile.id,) + tuple((sh.name, sh.n_rows, sh.print_cols, print_titles(sh)) for sh in layout.sheets)
 
 
 def _blank(layout: Layout) -> Layout:
@@ -154,12 +170,13 @@ def _meta_key(layout: Layout, rows: int | None = None) -> str:
     return f"meta:{rows}"
 
 
-def _build_skeletons(layout: Layout, keys: list[str]) -> None:
-    """Draw this layout with XlsxWriter, no contents, and keep its sheets and workbook parts."""
-
+def _build_skeletons(layout: Layout) -> None:
+    """Draw this layout with XlsxWriter, no contents, and keep its sheets (under the keys of
+    their blank print plans) and workbook parts (no sheet hidden: that is the unit's)."""
     blank = _blank(layout)
+    keys = [sheet_key(sh, i == 0) + sheet_print(sh, {})[2].key() for i, sh in enumerate(blank.sheets)]
     buf = io.BytesIO()
-    write_reference(buf, blank, {}, {}, dt.datetime(2000, 1, 1))
+    write_reference(buf, blank, {}, {}, dt.datetime(2000, 1, 1), hide_unused=False)
     parts: list[tuple[str, bytes | None]] = []
     sheet_xml: dict[int, str] = {}
     with zipfile.ZipFile(buf) as z:
@@ -239,11 +256,14 @@ def _contents(writes, strings: _Strings) -> dict[tuple[int, int], str]:
     return out
 
 
-def _sheet_xml(sk: _SheetSkeleton, contents: dict[tuple[int, int], str], heights: dict[int, float]) -> str:
+def _sheet_xml(sk: _SheetSkeleton, contents: dict[tuple[int, int], str], heights: dict[int, float],
+               hidden: set[int] = frozenset()) -> str:
     out = [sk.head]
     get = contents.get
     for row in sk.rows:
-        out.append(_row_tag(row.r, row.spans, heights.get(row.r), not row.cells))
+        r = row.r
+        out.append(_row_tag(r, row.spans, heights.get(r), not row.cells, r in hidden,
+                            bool(hidden) and r - 1 in hidden and r not in hidden))
         if row.cells:
             for rc, prefix in row.cells:
                 out.append(prefix)
@@ -265,20 +285,21 @@ def _core_xml(layout: Layout, generated_at: dt.datetime) -> str:
 def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any],
                  generated_at: dt.datetime) -> list[tuple[str, bytes]]:
     """The workbook's parts, in XlsxWriter's order."""
-    keys = [sheet_key(sh, i == 0) for i, sh in enumerate(layout.sheets)]
+    printed = [sheet_print(sh, values) for sh in layout.sheets]
+    keys = [sheet_key(sh, i == 0) + pp[2].key() for i, (sh, pp) in enumerate(zip(layout.sheets, printed))]
     book = _BOOKS.get(_book_key(layout))
     meta = meta_for(layout, generated_at)
     if book is None or _meta_key(layout, len(meta)) not in _SHEETS:
-        _build_skeletons(layout, keys)
+        _build_skeletons(layout)
         book = _BOOKS[_book_key(layout)]
-    for i, (sh, key) in enumerate(zip(layout.sheets, keys)):
-        if key not in _SHEETS:  # e.g. 附件1 for a new mix of project categories: draw that sheet only
-            _keep_sheet(key, sheet_skeleton_xml(_blank(layout), sh, i == 0))
+    for i, (sh, key, pp) in enumerate(zip(layout.sheets, keys, printed)):
+        if key not in _SHEETS:  # e.g. 附件1 for a new mix of project categories, another print plan: draw that sheet
+            _keep_sheet(key, sheet_skeleton_xml(_blank(layout), sh, i == 0, pp[2]))
     strings = _Strings()
     own: dict[str, str] = {}
-    for i, (sh, key) in enumerate(zip(layout.sheets, keys)):
+    for i, (sh, key, (heights, hidden, _plan)) in enumerate(zip(layout.sheets, keys, printed)):
         contents = _contents(cell_writes(sh, layout, values, derived), strings)
-        own[f"xl/worksheets/sheet{i + 1}.xml"] = _sheet_xml(_SHEETS[key], contents, row_heights(sh, values))
+        own[f"xl/worksheets/sheet{i + 1}.xml"] = _sheet_xml(_SHEETS[key], contents, heights, hidden)
     meta_contents = {}
     for r, (k, v) in enumerate(meta.items()):
         meta_contents[(r, 0)] = f' t="s"><v>{strings.index(k)}</v></c>'
@@ -287,7 +308,47 @@ def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any]
                                                                        meta_contents, {})
     own["xl/sharedStrings.xml"] = strings.xml()
     own["docProps/core.xml"] = _core_xml(layout, generated_at)
-    return [(name, data if data is not None else own[name].encode("utf-8")) for name, data in book]
+    unused = [(i, sh.name) for i, sh in enumerate(layout.sheets) if unused_sheet(sh, values)]
+    parts = [(name, data if data is not None else own[name].encode("utf-8")) for name, data in book]
+    if unused:  # spare project sheets are hidden, without print areas, as ``write_reference`` writes them
+        parts = [(name, _hide_sheets(data, unused) if name == "xl/workbook.xml"
+                  else _drop_named_ranges(data, [n for _, n in unused]) if name == "docProps/app.xml" else data)
+                 for name, data in parts]
+    return parts
+
+
+def _drop_named_ranges(app_xml: bytes, sheets: list[str]) -> bytes:
+    """docProps/app.xml lists every print area and print title: those of hidden sheets go."""
+    xml = app_xml.decode("utf-8")
+    n = 0
+    for name in sheets:
+        for q in (name, f"'{name}'"):
+            for what in ("Print_Area", "Print_Titles"):
+                entry = f"<vt:lpstr>{_escape(q)}!{what}</vt:lpstr>"
+                if entry in xml:
+                    xml = xml.replace(entry, "", 1)
+                    n += 1
+    if n:
+        m = re.search(r"<vt:lpstr>Named Ranges</vt:lpstr></vt:variant><vt:variant><vt:i4>(\d+)</vt:i4>", xml)
+        t = re.search(r'<TitlesOfParts><vt:vector size="(\d+)"', xml)
+        if not m or not t or int(m.group(1)) <= n:
+            raise AssertionError("app.xml: unexpected named ranges")
+        xml = xml[:m.start(1)] + str(int(m.group(1)) - n) + xml[m.end(1):]
+        t = re.search(r'<TitlesOfParts><vt:vector size="(\d+)"', xml)
+        xml = xml[:t.start(1)] + str(int(t.group(1)) - n) + xml[t.end(1):]
+    return xml.encode("utf-8")
+
+
+def _hide_sheets(workbook_xml: bytes, sheets: list[tuple[int, str]]) -> bytes:
+    """Hidden, and without print area or print titles (as ``write_reference`` draws them)."""
+    xml = workbook_xml.decode("utf-8")
+    for i, name in sheets:
+        tag = f'<sheet name="{_escape_attr(name)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+        if tag not in xml:
+            raise AssertionError(f"workbook.xml has no {tag}")
+        xml = xml.replace(tag, tag.replace(' r:id=', ' state="hidden" r:id='))
+        xml = re.sub(f'<definedName name="_xlnm\\.Print_(?:Area|Titles)" localSheetId="{i}">[^<]*</definedName>', "", xml)
+    return xml.encode("utf-8")
 
 
 def write_stamped(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
