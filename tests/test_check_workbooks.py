@@ -91,6 +91,8 @@ def test_check_cli_outputs_and_exit_codes(tmp_path):
     assert ann.sheetnames[0] == "校验结果"
     c = ann["附件1"]["F12"]
     assert c.comment and "SUM-103" in c.comment.text and c.fill.fgColor.rgb.endswith("FFC7CE")
+    # the copy recalculates on opening: the comment names the figure the returned file held, as such
+    assert "交回的文件中此格为 588.56" in c.comment.text and "587.06" in c.comment.text and "重新计算" in c.comment.text
     # seed 000 gives no 全年预算数 (its report has no 附件2 funds block): an error, not a pass
     e0 = next(e for e in summary.values() if e["unit_name"] == "岳阳市城市建设档案馆")
     assert e0["status"] == "有错误" and "FILL-102" in {f["code"] for f in e0["flags"]}

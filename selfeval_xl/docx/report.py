@@ -219,7 +219,8 @@ def _run(text: str, bold: bool, half_points: int) -> str:
     return f"<w:r>{_RPR.format(b='<w:b/>' if bold else '', hp=half_points)}{lines}</w:r>"
 
 
-def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False) -> str:
+def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False,
+        keep_next: bool = False) -> str:
     pr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
         pr += f'<w:gridSpan w:val="{span}"/>'
@@ -229,12 +230,34 @@ def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = 
         pr += "<w:vMerge/>"
     pr += '<w:vAlign w:val="center"/>'
     run = _run(text, bold, 18) if text else ""
-    return (f'<w:tc><w:tcPr>{pr}</w:tcPr><w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="240" '
+    keep = "<w:keepNext/>" if keep_next else ""
+    return (f'<w:tc><w:tcPr>{pr}</w:tcPr><w:p><w:pPr>{keep}<w:spacing w:before="0" w:after="0" w:line="240" '
             f'w:lineRule="auto"/><w:jc w:val="{align}"/></w:pPr>{run}</w:p></w:tc>')
 
 
+def _report_widths(sh: Sheet, width_mm: float) -> list[int]:
+    """Column widths (twips) in the sheet's proportions, each widened to hold its labels' longest
+    line (9-point text): "（万元）" in a narrow first column must not break into "（万" / "元）"."""
+    ncols = sh.print_cols
+    total = width_mm * TWIPS_PER_MM
+    widths = [total * w / sum(sh.widths[:ncols]) for w in sh.widths[:ncols]]
+    need = [0.0] * ncols
+    for cell in sh.cells:
+        if cell.kind == "label" and isinstance(cell.text, str) and cell.c < ncols \
+                and not (cell.merge and cell.merge[1] > cell.c):
+            units = max(sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in line) for line in cell.text.split("\n"))
+            need[cell.c] = max(need[cell.c], (units * 9 + 12) * 20)  # 9 pt a character, cell margins
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths))
+    if short:
+        spare = [w - n for n, w in zip(need, widths)]
+        room = sum(x for x in spare if x > 0)
+        if room > short:
+            widths = [n if n > w else w - short * (w - n) / room for n, w in zip(need, widths)]
+    return [int(w) for w in widths]
+
+
 def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], span: tuple[int, int],
-                    width_mm: float = 257):
+                    width_mm: float = 257, keep_end: bool = False):
     """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
     rows dropped and vertical merges re-spanned over the rows that remain.
 
@@ -245,8 +268,7 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
     keep = kept_rows(sh, values, span)
     index = {r: i for i, r in enumerate(keep)}
     ncols = sh.print_cols
-    total_w = sum(sh.widths[:ncols])
-    widths = [int(width_mm * TWIPS_PER_MM * w / total_w) for w in sh.widths[:ncols]]
+    widths = _report_widths(sh, width_mm)
     t0, t1 = span
     # region per (row index, col): (top row index, first col, last col, last row index, cell)
     grid: dict[tuple[int, int], tuple[int, int, int, int, Any]] = {}
@@ -270,16 +292,22 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
     # a blank long-text input keeps its row's height: the space to write by hand (云溪's 意见 rows)
     handwritten = {cell.r for cell in sh.cells if cell.kind == "input" and cell.vtype == LONGTEXT
                    and values.get(cell.key) in (None, "")}
+    # rows never break across pages; the table's header row repeats; with ``keep_end`` its last
+    # rows keep with the lines under it (a 备注 or sign-off line never lands alone on a page)
+    tail = set(range(max(0, len(keep) - 2), len(keep))) if keep_end else set()
+    header_index = index.get(sh.header_row) if sh.header_row is not None else None
     for i, row in enumerate(keep):
+        pr = "<w:cantSplit/>"
+        if i == header_index:
+            pr += "<w:tblHeader/>"
         if row in handwritten and sh.heights.get(row, 0) > 20:
-            out.append(f'<w:tr><w:trPr><w:trHeight w:val="{int(sh.heights[row] * 20)}" w:hRule="atLeast"/></w:trPr>')
-        else:
-            out.append("<w:tr>")
+            pr += f'<w:trHeight w:val="{int(sh.heights[row] * 20)}" w:hRule="atLeast"/>'
+        out.append(f"<w:tr><w:trPr>{pr}</w:trPr>")
         c = 0
         while c < ncols:
             region = grid.get((i, c))
             if region is None:
-                out.append(_tc(widths[c], 1, None))
+                out.append(_tc(widths[c], 1, None, keep_next=i in tail))
                 c += 1
                 continue
             top, c1, c2, bottom, cell = region
@@ -289,9 +317,9 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
                 text = _cell_text(cell, values, derived)
                 text = _INDENT.get(cell.style, "") + text if text else text
                 out.append(_tc(width, span, "restart" if bottom > top else None, text,
-                               _ALIGN.get(cell.style, "center"), cell.style == "header"))
+                               _ALIGN.get(cell.style, "center"), cell.style == "header", i in tail))
             else:
-                out.append(_tc(width, span, "continue"))
+                out.append(_tc(width, span, "continue", keep_next=i in tail))
             c = c2 + 1
         out.append("</w:tr>")
     out.append("</w:tbl>")
@@ -325,10 +353,11 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
                              page_break_before=n > 0 and not in_body))
         out.append(_para_xml(str(title), 32 if not in_body else 28, "center", H1_FONT))
         for k, span in enumerate(sh.tables):
-            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165))
             until = sh.tables[k + 1][0] if k + 1 < len(sh.tables) else None
-            for note in _lines_after(sh, values, derived, span[1], until):
-                out.append(_para_xml(note, 21, "left", "宋体"))
+            notes = _lines_after(sh, values, derived, span[1], until)
+            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165, keep_end=bool(notes)))
+            for j, note in enumerate(notes):  # each line keeps with the next; the last closes the table
+                out.append(_para_xml(note, 21, "left", "宋体", keep_next=j < len(notes) - 1))
     return "".join(out)
 
 
@@ -348,8 +377,9 @@ def _lines_after(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], aft
     return ["  ".join(t for _c, t in sorted(parts)) for _r, parts in sorted(rows.items())]
 
 
-def _para_xml(text: str, half_points: int, align: str, font: str, page_break_before: bool = False) -> str:
-    pb = "<w:pageBreakBefore/>" if page_break_before else ""
+def _para_xml(text: str, half_points: int, align: str, font: str, page_break_before: bool = False,
+              keep_next: bool = False) -> str:
+    pb = ("<w:keepNext/>" if keep_next else "") + ("<w:pageBreakBefore/>" if page_break_before else "")
     rpr = (f'<w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="{xml_escape(font)}"/>'
            f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
     return (f'<w:p><w:pPr>{pb}<w:spacing w:before="0" w:after="80"/><w:jc w:val="{align}"/>'

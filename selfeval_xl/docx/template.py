@@ -158,13 +158,13 @@ def build_report_template(path: str | Path) -> Path:
     _para(doc, "{%p endif %}")
     _para(doc, "{{ body_tables }}", "宋体", Pt(10.5))
     _para(doc, "{%p if sections_heading %}")
-    _para(doc, "{{ sections_heading }}", H1_FONT, BODY_SIZE)
+    _para(doc, "{{ sections_heading }}", H1_FONT, BODY_SIZE).paragraph_format.keep_with_next = True
     _para(doc, "{%p endif %}")
     _para(doc, "{%p for s in sections %}")
-    _para(doc, "{{ s.title }}", H1_FONT, BODY_SIZE, indent=True)
+    _para(doc, "{{ s.title }}", H1_FONT, BODY_SIZE, indent=True).paragraph_format.keep_with_next = True
     _para(doc, "{%p for para in s.paragraphs %}")
     _para(doc, "{%p if para.kind == 'sub' %}")
-    _para(doc, "{{ para.text }}", H2_FONT, BODY_SIZE, indent=True)
+    _para(doc, "{{ para.text }}", H2_FONT, BODY_SIZE, indent=True).paragraph_format.keep_with_next = True
     _para(doc, "{%p else %}")
     _para(doc, "{{ para.text }}", BODY_FONT, BODY_SIZE, indent=True)
     _para(doc, "{%p endif %}")

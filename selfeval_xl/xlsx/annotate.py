@@ -23,6 +23,18 @@ FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 _LOC = re.compile(r"^(?P<sheet>[^!]+)!(?P<cell>[A-Z]+\d+)$")
 
 
+def _as_seen(flag: dict[str, Any], formula: bool) -> str:
+    """A flag's message as the clerk reads it in the copy. A formula cell is recalculated when
+    the copy is opened (Excel, WPS and LibreOffice alike), so it no longer shows the figure the
+    returned file held: the comment says which figure that was, and that the cell now shows the
+    recalculated one — true before and after any recalculation."""
+    msg = flag["message"]
+    if formula and flag.get("stated") is not None and "表中为" in msg:
+        msg = msg.replace("表中为", "交回的文件中此格为", 1)
+        msg += "（本副本打开时公式已重新计算，此格现在显示的是按录入数据算出的数。）"
+    return msg
+
+
 def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
              sheet_map: dict[str, str] | None = None) -> Path:
     import openpyxl
@@ -48,7 +60,7 @@ def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
                 cell = ws.cell(rng.min_row, rng.min_col)
                 break
         worst = min(fs, key=lambda f: ["error", "warning", "info"].index(f["severity"]))["severity"]
-        text = "\n".join(f"【{SEVERITY_CN[f['severity']]} {f['code']}】{f['message']}" for f in fs)
+        text = "\n".join(f"【{SEVERITY_CN[f['severity']]} {f['code']}】{_as_seen(f, cell.data_type == 'f')}" for f in fs)
         cell.comment = Comment(text[:30000], "selfeval-xl", width=360, height=160)
         cell.fill = PatternFill("solid", fgColor=FILLS[worst])
     ws = wb.create_sheet(ANNOTATION_SHEET, 0)

@@ -64,22 +64,38 @@ class SummaryWorkbook:
         self.num = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00", "valign": "top"})
         fills = {"有错误": "#FFC7CE", "有警告": "#FFEB9C", "通过": "#C6EFCE"}
         self.status_fmt = {k: wb.add_format({"border": 1, "font_name": "宋体", "bg_color": v}) for k, v in fills.items()}
-        self.units = self._sheet("汇总", self.SUMMARY_COLS, [40, 12, 30, 8, 16, 10, 10, 10, 8, 8, 8, 10])
-        self.flags = self._sheet("问题清单", self.FLAG_COLS, [36, 26, 11, 6, 16, 12, 12, 90])
-        self.unreadable_ws = self._sheet("无法读取", ["文件", "路径", "原因"], [36, 60, 100])
+        self.units = self._sheet("汇总", self.SUMMARY_COLS, [10, 12, 12, 6, 14, 9, 9, 9, 6, 6, 6, 9])
+        self.flags = self._sheet("问题清单", self.FLAG_COLS, [10, 12, 11, 6, 16, 12, 12, 70])
+        self.unreadable_ws = self._sheet("无法读取", ["文件", "路径", "原因"], [10, 12, 80])
         self.n_units = self.n_flags = self.n_bad = 0
         self.pending: dict[int, dict[str, Any]] = {}
         self.next = 0
 
+    # columns whose width follows their longest entry (file and unit names: never clipped), up to a cap
+    FIT = {"汇总": (0, 2), "问题清单": (0, 1, 4), "无法读取": (0, 1)}
+    MAX_WIDTH = 60
+
     def _sheet(self, name: str, cols: list[str], widths: list[int]):
+        """A sheet that prints as a coordinator hands it on: A4 landscape, one page wide, the
+        header row on every page and frozen, filters on."""
         ws = self.wb.add_worksheet(name)
-        for c, (h, wd) in enumerate(zip(cols, widths)):
-            ws.set_column(c, c, wd)
+        ws.widths = list(widths)  # grown as rows come in (``_put``); set when the file is closed
+        for c, h in enumerate(cols):
             ws.write_string(0, c, h, self.head)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        ws.set_footer("&C第 &P 页，共 &N 页")
         return ws
 
     def _put(self, ws, r: int, c: int, v: Any, fmt=None) -> None:
         fmt = fmt or self.cell
+        if c in self.FIT.get(ws.name, ()) and isinstance(v, str):
+            need = min(self.MAX_WIDTH, sum(2 if ord(ch) > 0x2E7F else 1 for ch in v) + 2)
+            if need > ws.widths[c]:
+                ws.widths[c] = need
         if v is None or v == "":
             ws.write_blank(r, c, None, fmt)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -113,15 +129,23 @@ class SummaryWorkbook:
                    f.get("stated"), f.get("expected"), f["message"]]
             for c, v in enumerate(row):
                 self._put(self.flags, self.n_flags, c, v, self.wrap if c == 7 else self.cell)
+            # applications do not grow a wrapped row on opening: as many lines as the message needs
+            width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in f["message"])
+            lines = max(1, -(-width // (self.flags.widths[7] - 2)))
+            if lines > 1:
+                self.flags.set_row(self.n_flags, min(409, 14 * lines + 2))
 
     def close(self) -> None:
         """Write what is held (an interrupted batch leaves gaps), finish the file, rename it into place."""
         try:
             for i in sorted(self.pending):
                 self._write(self.pending.pop(i))
-            for ws, n, cols in ((self.units, self.n_units, self.SUMMARY_COLS), (self.flags, self.n_flags, self.FLAG_COLS)):
+            for ws, n, cols in ((self.units, self.n_units, self.SUMMARY_COLS), (self.flags, self.n_flags, self.FLAG_COLS),
+                                (self.unreadable_ws, self.n_bad, ["文件", "路径", "原因"])):
                 ws.freeze_panes(1, 0)
                 ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+                for c, wd in enumerate(ws.widths):
+                    ws.set_column(c, c, wd)
             self.wb.close()
             self.out.commit()
         except BaseException:
