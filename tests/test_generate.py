@@ -137,18 +137,23 @@ def test_print_setup(generated):
 
 
 def test_labels_fit_their_columns():
-    """No #### in a label: each single-cell label's longest line fits the column width."""
+    """No #### and no colon wrapped onto a line of its own: each single-cell header or sign-off
+    label's longest line fits its column, in every shipped region."""
     from selfeval_xl.forms.cells import Shape
+    from selfeval_xl.forms.regions import available_profiles
     from selfeval_xl.xlsx.plan import _display_width
 
-    prof = get_profile("yueyang-2023")
-    layout = compile_layout(prof, Shape(2023, "1", "某单位", "", ("业务工作经费",)))
-    for sh in layout.sheets:
-        for cell in sh.cells:
-            if cell.kind == "label" and isinstance(cell.text, str) and not cell.merge and cell.style == "header":
-                width = sh.widths[cell.c]
-                longest = max(_display_width(line) for line in cell.text.split("\n"))
-                assert longest <= width + 1, f"{sh.name} {cell.text!r} needs {longest}, column is {width}"
+    for pid in available_profiles():
+        prof = get_profile(pid)
+        cats = tuple(prof.projects.categories[:1]) if prof.projects.categories else ()
+        layout = compile_layout(prof, Shape(2023, "1", "某单位", "", cats))
+        for sh in layout.sheets:
+            for cell in sh.cells:
+                if cell.kind == "label" and isinstance(cell.text, str) and not cell.merge \
+                        and (cell.style == "footer_label" or (cell.style == "header" and pid == "yueyang-2023")):
+                    width = sh.widths[cell.c]
+                    longest = max(_display_width(line) for line in cell.text.split("\n"))
+                    assert longest <= width + 1, f"{pid} {sh.name} {cell.text!r} needs {longest}, column is {width}"
 
 
 def test_generate_reports_a_bad_roster_in_chinese(tmp_path):
