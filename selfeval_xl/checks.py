@@ -28,6 +28,7 @@ from .core.region import Profile
 from .forms.recompute import derive
 from .core.flags import ERROR, INFO, WARNING, Flag
 from .core.numbers import fmt_num, xl_round
+from .core.quantities import VOCABULARY, Quantity, quantities
 from .core.scoring import group_indicators, which_levels
 
 _EMPTY_REASON = {"", "无", "无偏差", "—", "——", "-", "/", "无。"}
@@ -339,6 +340,67 @@ def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, 
                                share, want, key)
 
 
+_WHOLE_TERMS = {term: key for term, key, kind in VOCABULARY if kind == "money"}
+
+
+def _names(subject: str, whole: str) -> bool:
+    """Whether an amount's subject names the whole a share is of (整体支出 for 总支出, …)."""
+    whole = whole.removeprefix("总").strip() if whole not in ("总支出",) else whole
+    if subject.endswith(whole):
+        return True
+    for term in _WHOLE_TERMS:
+        if re.fullmatch(f"(?:{term})", whole) and re.search(f"(?:{term})$", subject):
+            return True
+    return whole == "总支出" and re.search(r"(整体支出|支出合计|总支出|全年支出|^支出)$", subject) is not None
+
+
+def check_quoted_figures(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    """What the narrative's own figures say about each other and about the tables' units, read by
+    ``core.quantities`` (#12): a share that does not follow from the amounts the same sentence
+    names (NARR-402), a score rate that is not score ÷ weight (NARR-404), 元 written where the
+    tables' 万元 figure is meant (NARR-405). Each names the sentence, its section and both figures.
+    A share or rate is accepted within one unit of its last written digit: clerks round or cut off."""
+    tol = profile.scoring.money_tolerance
+    table = {v for v in (derived.get(keys.OVERALL_EXECUTED), dept.overall.expense_basic,
+                         value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived), dept.narrative.personnel_expense,
+                         derived.get("narrative.public_expense"), dept.overall.budget_full, dept.overall.budget_initial)
+             if isinstance(v, (int, float)) and v > 0}
+    for sec in profile.report.sections:
+        key = f"narrative.sections.{sec.key}"
+        text = dept.narrative.sections.get(sec.key, "")
+        if not text or not re.search(r"\d", text):
+            continue
+        where = layout.location(key) if key in layout.where else "报告正文"
+        by_sentence: dict[str, list[Quantity]] = {}
+        for q in quantities(text, sec.title):
+            by_sentence.setdefault(q.sentence, []).append(q)
+        for sent, qs in by_sentence.items():
+            quote = sent if len(sent) <= 80 else sent[:78] + "…"
+            for i, q in enumerate(qs):
+                if q.kind == "share" and q.of and not q.approx:
+                    part = next((p for p in reversed(qs[:i]) if p.kind == "money" and p.subject == q.subject), None)
+                    whole = next((w for w in qs if w.kind == "money" and w is not part and _names(w.subject, q.of)), None)
+                    if part and whole and whole.value > 0:
+                        want = part.value / whole.value * 100
+                        if abs(q.value - want) >= 10 ** -q.decimals:  # rounded or cut off at the digits written
+                            yield Flag("NARR-402", WARNING, where,
+                                       f"报告正文“{sec.title}”：“{quote}”中{q.subject}占{q.of} {q.text}，按同句的 "
+                                       f"{part.text} ÷ {whole.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
+                if q.kind == "rate" and q.subject.endswith("得分率"):
+                    weight = next((w for w in qs if w.kind == "score" and re.search(r"(分值|满分)$", w.subject)), None)
+                    score = next((x for x in qs if x.kind == "score" and x.subject.endswith("得分")), None)
+                    if weight and score and weight.value > 0:
+                        want = score.value / weight.value * 100
+                        if abs(q.value - want) >= 10 ** -q.decimals:  # rounded or cut off at the digits written
+                            yield Flag("NARR-404", WARNING, where,
+                                       f"报告正文“{sec.title}”：“{quote}”中得分率 {q.text}，按得分 {score.text} ÷ 分值 "
+                                       f"{weight.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
+                if q.kind == "money" and q.unit == "元" and any(abs(q.value - v) <= tol for v in table):
+                    yield Flag("NARR-405", WARNING, where,
+                               f"报告正文“{sec.title}”：“{quote}”写 {q.text}，附件中这个数是 {fmt_num(q.value, 4)} 万元；"
+                               f"单位应为万元。", q.text, f"{fmt_num(q.value, 4)}万元", key)
+
+
 def is_blank(dept: Department) -> bool:
     """Nothing a unit fills itself: no 附件2 figure, no execution, no indicator, no text — a
     template returned as generated (the roster's project names and budgets do not count)."""
@@ -401,5 +463,6 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     flags += check_cross(dept, profile, layout, derived)
     flags += check_declared(dept, profile, layout, derived)
     flags += check_narrative_numbers(dept, profile, layout, derived)
+    flags += check_quoted_figures(dept, profile, layout, derived)
     flags += check_completeness(dept, profile, layout)
     return CheckResult(dept, profile, derived, flags)

@@ -36,13 +36,13 @@ _UNITS = {
 }
 _UNIT_RE = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUM = r"[零〇一二两三四五六七八九十百千]+"
-_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_CN_NUM = r"[零〇一二两三四五六七八九十百千]++"
+_NUM = r"\d++(?:,\d{3})*+(?:\.\d++)?+"  # possessive: a run of 30,000 digits is read once, not once a position
 
 # number [range] [约 before / 余、多 between / 以上、左右 after] unit
 _FIGURE = re.compile(
     rf"(?P<approx_pre>约|近|超过|逾|达)?"
-    rf"(?P<num>{_NUM}|{_CN_NUM})"
+    rf"(?<![\d.,])(?P<num>{_NUM}|{_CN_NUM})"
     rf"(?:\s*(?:-|~|至|到|—)\s*(?P<num2>{_NUM}))?"
     rf"(?P<approx_mid>余|多)?"
     rf"\s*(?P<unit>{_UNIT_RE})"
@@ -52,7 +52,7 @@ _CLAUSE_END = re.compile(r"[，。；;、：:,（）()\n]")
 # words that link a subject to its figure, dropped from the subject's end
 _LINKS = ("合计为", "共计为", "总计为", "合计", "共计", "总计", "共", "为", "是", "达到", "达", "计", "约", "在",
           "金额", "总额", "支出额", "实际", "全年", "累计")
-_LEADING = re.compile(r"^(?:其中|其中的|另|以及|和|及|与|并|全年|本年度|本年|年度|\d{4}年度?|今年|去年|上年)+")
+_LEADING = re.compile(r"^(?:其中|其中的|另|以及|和|及|与|并|全年|本年度|本年|年度|\d{4}年度?|年(?![初中末底])|今年|去年|上年)+")
 
 
 @dataclass(frozen=True)
@@ -123,10 +123,12 @@ def quantities(text: str, section: str = "") -> list[Quantity]:
                 decimals = len(raw.partition(".")[2])
             else:
                 n = _cn_number(raw)
+                if raw[0] in "百千" or norm[m.end():m.end() + 1] in ("制", "比", "之"):
+                    continue  # 百分制, 千分比: words, not figures
                 if n is None or _UNITS[unit] not in ("count", "score"):
                     continue  # Chinese numerals carry counts (十九人), not amounts
                 value, decimals = float(n), 0
-            before = norm[: m.start()]
+            before = norm[max(0, m.start() - 200): m.start()]  # a subject is near its figure (and linear time)
             if re.search(r"[\dA-Za-z.]$", before):  # part of a longer token (a code, a date, 2023年)
                 continue
             if unit == "元" and re.search(r"万$|亿$", before):
