@@ -354,6 +354,15 @@ def _names(subject: str, whole: str) -> bool:
     return whole == "总支出" and re.search(r"(整体支出|支出合计|总支出|全年支出|^支出)$", subject) is not None
 
 
+def _ratio_if_wrong(q: Quantity, part: Quantity | None, whole: Quantity | None) -> float | None:
+    """part ÷ whole in %, when the quoted ``q`` is not it — accepted within one unit of its last
+    written digit (clerks round or cut off); None when it is, or when a figure is missing."""
+    if part is None or whole is None or whole.value <= 0:
+        return None
+    want = part.value / whole.value * 100
+    return want if abs(q.value - want) >= 10 ** -q.decimals else None
+
+
 def check_quoted_figures(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
     """What the narrative's own figures say about each other and about the tables' units, read by
     ``core.quantities`` (#12): a share that does not follow from the amounts the same sentence
@@ -380,21 +389,19 @@ def check_quoted_figures(dept: Department, profile: Profile, layout: Layout, der
                 if q.kind == "share" and q.of and not q.approx:
                     part = next((p for p in reversed(qs[:i]) if p.kind == "money" and p.subject == q.subject), None)
                     whole = next((w for w in qs if w.kind == "money" and w is not part and _names(w.subject, q.of)), None)
-                    if part and whole and whole.value > 0:
-                        want = part.value / whole.value * 100
-                        if abs(q.value - want) >= 10 ** -q.decimals:  # rounded or cut off at the digits written
-                            yield Flag("NARR-402", WARNING, where,
-                                       f"报告正文“{sec.title}”：“{quote}”中{q.subject}占{q.of} {q.text}，按同句的 "
-                                       f"{part.text} ÷ {whole.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
+                    want = _ratio_if_wrong(q, part, whole)
+                    if want is not None:
+                        yield Flag("NARR-402", WARNING, where,
+                                   f"报告正文“{sec.title}”：“{quote}”中{q.subject}占{q.of} {q.text}，按同句的 "
+                                   f"{part.text} ÷ {whole.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
                 if q.kind == "rate" and q.subject.endswith("得分率"):
                     weight = next((w for w in qs if w.kind == "score" and re.search(r"(分值|满分)$", w.subject)), None)
                     score = next((x for x in qs if x.kind == "score" and x.subject.endswith("得分")), None)
-                    if weight and score and weight.value > 0:
-                        want = score.value / weight.value * 100
-                        if abs(q.value - want) >= 10 ** -q.decimals:  # rounded or cut off at the digits written
-                            yield Flag("NARR-404", WARNING, where,
-                                       f"报告正文“{sec.title}”：“{quote}”中得分率 {q.text}，按得分 {score.text} ÷ 分值 "
-                                       f"{weight.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
+                    want = _ratio_if_wrong(q, score, weight)
+                    if want is not None:
+                        yield Flag("NARR-404", WARNING, where,
+                                   f"报告正文“{sec.title}”：“{quote}”中得分率 {q.text}，按得分 {score.text} ÷ 分值 "
+                                   f"{weight.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
                 if q.kind == "money" and q.unit == "元" and any(abs(q.value - v) <= tol for v in table):
                     yield Flag("NARR-405", WARNING, where,
                                f"报告正文“{sec.title}”：“{quote}”写 {q.text}，附件中这个数是 {fmt_num(q.value, 4)} 万元；"

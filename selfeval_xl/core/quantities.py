@@ -158,7 +158,7 @@ def quantities(text: str, section: str = "") -> list[Quantity]:
 # -- what a subject names in the tables -----------------------------------------------------------
 #
 # A subject names a table figure when it ends with one of these terms ("财政拨款基本支出" → 基本支出).
-# Keys are the forms' keys; a region folder may add terms for its own figures.
+# Keys are the forms' keys. (Terms from a region folder for its own figures: not yet, #12.)
 VOCABULARY: tuple[tuple[str, str, str], ...] = (
     # (term as a regular expression anchored at the subject's end, key, kind)
     (r"(?<!项目)基本支出", "overall.expense_basic", "money"),
