@@ -182,7 +182,10 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
                     interrupted = True
                     for fut in futures:
                         fut.cancel()
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    # wait for the items already running: each is interrupted too (one process
+                    # group) or finishes, and either way its atomic output removes its temp file;
+                    # not waiting let the interpreter's exit kill a worker between the two
+                    pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
         interrupted = True
     finally:

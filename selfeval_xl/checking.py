@@ -141,6 +141,15 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     if strict and errors:
         return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
                 "reason": f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告"}
+    if strict:
+        from .narrative import disagreements
+        generated = [sec.key for sec in profile.report.sections if sec.generated]
+        wrong = [f for key in generated for f in disagreements(result.flags, key) if f.severity == WARNING]
+        if wrong:
+            first = wrong[0]
+            return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
+                    "reason": f"{display_path(path.name)}：报告正文支出情况一节有 {len(wrong)} 处数字与附件不一致，"
+                              f"--strict 模式下不生成报告（如 {first.location}：{first.message}）"}
     try:
         render_report(dept, profile, out, template=template, result=result)
     except TemplateRefused as e:

@@ -28,8 +28,8 @@ from .core.region import Profile
 from .forms.recompute import derive
 from .core.flags import ERROR, INFO, WARNING, Flag
 from .core.numbers import fmt_num, xl_round
-from .core.quantities import VOCABULARY, Quantity, quantities
 from .core.scoring import group_indicators, which_levels
+from .narrative import check_narrative
 
 _EMPTY_REASON = {"", "无", "无偏差", "—", "——", "-", "/", "无。"}
 
@@ -285,129 +285,6 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
                None, body + attach, None)
 
 
-_AMOUNT = re.compile(r"(基本支出|项目支出|人员经费|人员支出|公用经费|公用支出|整体支出|支出合计)(?:合计|总额)?(?:为|共|是)?(\d+(?:\.\d+)?)万?元")
-_SHARE = re.compile(r"(基本支出|项目支出)(?:合计)?(?:为)?(\d+(?:\.\d+)?)万元[，,]?占总支出的?(\d+(?:\.\d+)?)%")
-
-
-def _after_a_name(text: str, start: int) -> bool:
-    """A label right after a name ("公车平台项目支出191.18万元") is that item's amount, not the
-    unit's total; after 年度/本/财政拨款/其中, a body's name (…二级机构项目支出) or punctuation
-    it is the unit's total. A heuristic until the narrative reader of issue #12."""
-    prev = text[start - 1] if start else ""
-    return "\u4e00" <= prev <= "\u9fff" and prev not in "年度本的为中其款共计是构局馆心位部委办厅处所院站队"
-
-
-def check_narrative_numbers(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
-    """Numbers the narrative quotes for 基本/项目/人员/公用 that disagree with the tables."""
-    figures = {
-        "基本支出": dept.overall.expense_basic, "项目支出": value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
-        "人员经费": dept.narrative.personnel_expense, "人员支出": dept.narrative.personnel_expense,
-        "公用经费": derived.get("narrative.public_expense"), "公用支出": derived.get("narrative.public_expense"),
-        "整体支出": derived[keys.OVERALL_EXECUTED], "支出合计": derived[keys.OVERALL_EXECUTED],
-    }
-    total = derived[keys.OVERALL_EXECUTED]
-    tol = profile.scoring.money_tolerance
-    # a quoted figure that is some project's own amount is not a claim about the total
-    project_figures = {round(v, 4) for k, v in derived.items()
-                       if re.match(r"^projects\[\d+\]\.funds\.total\.", k) and isinstance(v, float)}
-    project_figures |= {round(x, 4) for line in dept.basic.other_projects for x in (line.budget, line.final) if x}
-    for sec in profile.report.sections:
-        key = f"narrative.sections.{sec.key}"
-        seen = set()
-        # sentence by sentence; budget figures (年初预算, 批复, 追加, 结余) are not the executed amounts
-        sentences = [normalize(x) for x in re.split(r"[。；;\n]", dept.narrative.sections.get(sec.key, ""))]
-        text = "。".join(x for x in sentences if not re.search(r"预算|批复|追加|结余|收入", x))
-        for m in _AMOUNT.finditer(text):
-            if _after_a_name(text, m.start()):
-                continue
-            label, value = m.group(1), float(m.group(2))
-            want = figures.get(label)
-            if want is None or (label, value) in seen or not want or round(value, 4) in project_figures:
-                continue
-            seen.add((label, value))
-            if abs(value - want) > tol:
-                yield Flag("NARR-302", INFO, layout.location(key),
-                           f"报告正文“{sec.title}”写{label} {m.group(2)} 万元，附件中为 {_fmt(want)} 万元。",
-                           value, want, key)
-        for m in _SHARE.finditer(text):
-            label, amount, share = m.group(1), float(m.group(2)), float(m.group(3))
-            decimals = len(m.group(3).partition(".")[2])
-            if total > 0:
-                want = round(amount / total * 100, 2)
-                if abs(share - amount / total * 100) > 0.5 * 10 ** -decimals + 1e-9:  # at the precision written
-                    yield Flag("NARR-303", INFO, layout.location(key),
-                               f"报告正文“{sec.title}”写{label}占总支出 {share}%，按 {amount} ÷ {_fmt(total)} 应为 {want:.2f}%。",
-                               share, want, key)
-
-
-_WHOLE_TERMS = {term: key for term, key, kind in VOCABULARY if kind == "money"}
-
-
-def _names(subject: str, whole: str) -> bool:
-    """Whether an amount's subject names the whole a share is of (整体支出 for 总支出, …)."""
-    whole = whole.removeprefix("总").strip() if whole not in ("总支出",) else whole
-    if subject.endswith(whole):
-        return True
-    for term in _WHOLE_TERMS:
-        if re.fullmatch(f"(?:{term})", whole) and re.search(f"(?:{term})$", subject):
-            return True
-    return whole == "总支出" and re.search(r"(整体支出|支出合计|总支出|全年支出|^支出)$", subject) is not None
-
-
-def _ratio_if_wrong(q: Quantity, part: Quantity | None, whole: Quantity | None) -> float | None:
-    """part ÷ whole in %, when the quoted ``q`` is not it — accepted within one unit of its last
-    written digit (clerks round or cut off); None when it is, or when a figure is missing."""
-    if part is None or whole is None or whole.value <= 0:
-        return None
-    want = part.value / whole.value * 100
-    return want if abs(q.value - want) >= 10 ** -q.decimals else None
-
-
-def check_quoted_figures(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
-    """What the narrative's own figures say about each other and about the tables' units, read by
-    ``core.quantities`` (#12): a share that does not follow from the amounts the same sentence
-    names (NARR-402), a score rate that is not score ÷ weight (NARR-404), 元 written where the
-    tables' 万元 figure is meant (NARR-405). Each names the sentence, its section and both figures.
-    A share or rate is accepted within one unit of its last written digit: clerks round or cut off."""
-    tol = profile.scoring.money_tolerance
-    table = {v for v in (derived.get(keys.OVERALL_EXECUTED), dept.overall.expense_basic,
-                         value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived), dept.narrative.personnel_expense,
-                         derived.get("narrative.public_expense"), dept.overall.budget_full, dept.overall.budget_initial)
-             if isinstance(v, (int, float)) and v > 0}
-    for sec in profile.report.sections:
-        key = f"narrative.sections.{sec.key}"
-        text = dept.narrative.sections.get(sec.key, "")
-        if not text or not re.search(r"\d", text):
-            continue
-        where = layout.location(key) if key in layout.where else "报告正文"
-        by_sentence: dict[str, list[Quantity]] = {}
-        for q in quantities(text, sec.title):
-            by_sentence.setdefault(q.sentence, []).append(q)
-        for sent, qs in by_sentence.items():
-            quote = sent if len(sent) <= 80 else sent[:78] + "…"
-            for i, q in enumerate(qs):
-                if q.kind == "share" and q.of and not q.approx:
-                    part = next((p for p in reversed(qs[:i]) if p.kind == "money" and p.subject == q.subject), None)
-                    whole = next((w for w in qs if w.kind == "money" and w is not part and _names(w.subject, q.of)), None)
-                    want = _ratio_if_wrong(q, part, whole)
-                    if want is not None:
-                        yield Flag("NARR-402", WARNING, where,
-                                   f"报告正文“{sec.title}”：“{quote}”中{q.subject}占{q.of} {q.text}，按同句的 "
-                                   f"{part.text} ÷ {whole.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
-                if q.kind == "rate" and q.subject.endswith("得分率"):
-                    weight = next((w for w in qs if w.kind == "score" and re.search(r"(分值|满分)$", w.subject)), None)
-                    score = next((x for x in qs if x.kind == "score" and x.subject.endswith("得分")), None)
-                    want = _ratio_if_wrong(q, score, weight)
-                    if want is not None:
-                        yield Flag("NARR-404", WARNING, where,
-                                   f"报告正文“{sec.title}”：“{quote}”中得分率 {q.text}，按得分 {score.text} ÷ 分值 "
-                                   f"{weight.text} 应为 {want:.2f}%。", q.value, round(want, 2), key)
-                if q.kind == "money" and q.unit == "元" and any(abs(q.value - v) <= tol for v in table):
-                    yield Flag("NARR-405", WARNING, where,
-                               f"报告正文“{sec.title}”：“{quote}”写 {q.text}，附件中这个数是 {fmt_num(q.value, 4)} 万元；"
-                               f"单位应为万元。", q.text, f"{fmt_num(q.value, 4)}万元", key)
-
-
 def is_blank(dept: Department) -> bool:
     """Nothing a unit fills itself: no 附件2 figure, no execution, no indicator, no text — a
     template returned as generated (the roster's project names and budgets do not count)."""
@@ -469,7 +346,6 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
         flags += check_indicators(keys.project(i), where, p.indicators, profile, layout)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_declared(dept, profile, layout, derived)
-    flags += check_narrative_numbers(dept, profile, layout, derived)
-    flags += check_quoted_figures(dept, profile, layout, derived)
+    flags += check_narrative(dept, profile, layout, derived)
     flags += check_completeness(dept, profile, layout)
     return CheckResult(dept, profile, derived, flags)

@@ -344,7 +344,7 @@ def report_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 转为 PDF"),
     template: Optional[Path] = typer.Option(None, "--template", "-t", help="自定义报告模板 .docx（变量见 README）"),
-    strict: bool = typer.Option(False, "--strict", help="有错误的单位不生成报告，只列出"),
+    strict: bool = typer.Option(False, "--strict", help="有错误、或报告正文支出情况一节的数字与附件不一致的单位不生成报告，只列出原因"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     pdf_timeout: float = typer.Option(120, "--pdf-timeout", help="每份报告转 PDF 最多等待的秒数；超时的跳过并列出"),

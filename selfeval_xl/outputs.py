@@ -72,7 +72,11 @@ class PendingOutput:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=self.path.suffix,
                                         dir=self.path.parent)
-        os.close(fd)
+        try:
+            os.close(fd)
+        except BaseException:  # Ctrl-C between creating the file and owning it
+            Path(self.tmp).unlink(missing_ok=True)
+            raise
 
     def commit(self) -> None:
         os.chmod(self.tmp, 0o666 & ~_umask())

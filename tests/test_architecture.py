@@ -17,9 +17,10 @@ ALLOWED = {
     "forms": {"core"},
     "outputs": set(),
     "libreoffice": {"outputs"},
-    "checks": {"core", "forms"},
+    "narrative": {"core", "forms"},
+    "checks": {"core", "forms", "narrative"},
     "xlsx": {"core", "forms", "outputs", "__init__"},
-    "docx": {"core", "forms", "checks", "outputs"},
+    "docx": {"core", "forms", "checks", "narrative", "outputs"},
 }
 
 

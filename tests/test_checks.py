@@ -83,8 +83,8 @@ def test_clean_department_has_no_error_or_warning():
     ({"narrative.sections.problems": ""}, "SEC-301", INFO, "报告正文!B9"),
     ({"overall.indicators": full_indicators()[:-1]}, "IND-301", INFO, "附件2!D52"),
     ({"projects": []}, "ATT-301", INFO, "附件3"),
-    ({"narrative.sections.general_budget": "本年基本支出100万元，占总支出的60%。"}, "NARR-303", INFO, "报告正文!B4"),
-    ({"narrative.sections.general_budget": "本年项目支出99万元。"}, "NARR-302", INFO, "报告正文!B4"),
+    ({"narrative.sections.general_budget": "本年基本支出100万元，占总支出的60%。"}, "NARR-401", WARNING, "报告正文!B4"),
+    ({"narrative.sections.general_budget": "本年项目支出99万元。"}, "NARR-401", WARNING, "报告正文!B4"),
 ])
 def test_each_check_fires_where_it_should(change, code, severity, location):
     flags = [f for f in check(clean(**change), P).flags if f.code == code and f.location.startswith(location[:3])]

@@ -70,7 +70,58 @@ def test_generated_paragraphs_match_the_tables(tmp_path, examples):
     assert project.groups() == ("885.83", "79.98")  # the seed's narrative said 85.21%
     assert "其中人员经费204.87万元，占基本支出的92.42%；公用经费16.80万元，占基本支出的7.58%" in text
     assert "自评总分99.4分，评价等次为“优”" in text and "产出指标得分49.4分（满分50分）" in text
-    assert "（2） 项目支出情况" not in text  # the clerk's own sub-heading is not repeated
+    # the clerk's section 二, which says 732.5, is kept as written; the tables' figures follow it
+    ps = paragraphs(path)
+    clerk = "2023年度局机关及二级机构项目支出合计732.5万元。专项支出主要政府门户网站和电子政务外网运行经费、政务服务专项经费、新大厅建设经费及精致君山城市展厅建设工程尾款。"
+    assert clerk in ps and "（附）按附件数据核算的支出情况" in ps
+    generated = next(p for p in ps if p.startswith("2023年度基本支出221.67万元"))
+    assert ps.index(clerk) < ps.index("（附）按附件数据核算的支出情况") < ps.index(generated)
+
+
+def _section_two(dept, text):
+    secs = dict(dept.narrative.sections, general_budget=text)
+    return dept.model_copy(update={"narrative": dept.narrative.model_copy(update={"sections": secs})})
+
+
+def test_clerk_text_in_section_two_is_never_dropped(tmp_path, examples):
+    """Agreeing figures: the clerk's paragraphs as written, nothing added, no notice. Disagreeing:
+    the paragraphs still, the tables' figures after them, the first page listing both figures."""
+    dept = examples["002_岳阳市君山区行政审批服务局"]
+    agree = "2023年度局机关基本支出221.67万元，项目支出885.83万元，合计1107.5万元。主要用于政务服务。"
+    path, _ = render(_section_two(dept, agree), tmp_path, "agree.docx")
+    ps = paragraphs(path)
+    assert agree in ps and "（附）按附件数据核算的支出情况" not in ps
+    assert not any("项目支出合计" in p for p in ps[:ps.index("（此页为封面）")])
+    wrong = "2023年度局机关基本支出221.67万元，项目支出800万元。"
+    path, _ = render(_section_two(dept, wrong), tmp_path, "wrong.docx")
+    ps = paragraphs(path)
+    assert wrong in ps and "（附）按附件数据核算的支出情况" in ps
+    notice = ps[:ps.index("（此页为封面）")]
+    assert any(p.startswith("【正文与附件不一致】") for p in notice)
+    line = next(p for p in notice if "项目支出 800万元" in p)
+    assert "二、一般公共预算支出情况" in line and "885.83" in line
+    no_figures = "主要用于政务服务和机关运行，资金使用规范，无违规情况。"
+    path, _ = render(_section_two(dept, no_figures), tmp_path, "none.docx")
+    ps = paragraphs(path)
+    assert no_figures in ps and any(p.startswith("2023年度基本支出221.67万元") for p in ps)
+
+
+def test_strict_refuses_a_unit_whose_section_two_disagrees(tmp_path, examples):
+    dept = examples["000_岳阳市城市建设档案馆"]
+    prof = get_profile(dept.profile)
+    full = check(dept, prof).derived["overall.executed"]
+    dept = dept.model_copy(update={"overall": dept.overall.model_copy(update={"budget_full": full})})
+    ok, wrong = tmp_path / "ok.json", tmp_path / "wrong.json"
+    ok.write_text(dept.model_dump_json(), encoding="utf-8")
+    bad = _section_two(dept, "2023年度财政拨款基本支出340.25万元，项目支出600万元。")
+    wrong.write_text(bad.model_dump_json(), encoding="utf-8")
+    res = CliRunner().invoke(app, ["report", str(ok), "-o", str(tmp_path / "a"), "--strict"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["report", str(wrong), "-o", str(tmp_path / "b"), "--strict"])
+    assert res.exit_code == 1 and "数字与附件不一致" in res.output and "600" in res.output, res.output
+    assert not list((tmp_path / "b").glob("*.docx"))
+    res = CliRunner().invoke(app, ["report", str(wrong), "-o", str(tmp_path / "c")])
+    assert res.exit_code == 0 and list((tmp_path / "c").glob("*.docx")), res.output
 
 
 @settings(max_examples=4, deadline=None, phases=[Phase.generate],

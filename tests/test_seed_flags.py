@@ -75,9 +75,9 @@ def test_seed_002(examples):
     # 成本指标 1107.5 ≤ 1179.7 met, scored 9.4 of 10
     assert find(flags, "IND-201", "附件2!H32").stated == 9.4
     # the narrative: 项目支出 885.83 is 79.98 % of 1107.5, not 85.21 %; section 二 says 732.5
-    f = find(flags, "NARR-303", "报告正文!B8")
+    f = find(flags, "NARR-402", "报告正文!B8")
     assert (f.stated, f.expected) == (85.21, 79.98)
-    assert find(flags, "NARR-302", "报告正文!B4").stated == 732.5
+    assert find(flags, "NARR-401", "报告正文!B4").stated == 732.5
     assert find(flags, "IND-204", "附件3(1)!E35").stated == "定性"
     assert sorted(f.code for f in flags if f.severity == ERROR) == ["XATT-103", "XATT-103"]
 
@@ -118,4 +118,4 @@ def test_seed_004_yunxi(examples):
     assert broken == {"自评表!H31": "2.18", "自评表!H32": "2.64", "自评表!H33": "2.59", "自评表!H50": "9.8"}
     assert find(flags, "IND-202", "自评表!I38")  # 营造良好工作氛围 8 of 10, no reason
     assert not [f for f in flags if f.code == "ATT-301"]  # the region has no 附件1/附件3 to miss
-    assert not [f for f in flags if f.code == "NARR-302"]  # "公车平台项目支出191.18万元" is that item's figure
+    assert not [f for f in flags if f.code == "NARR-401"]  # "公车平台项目支出191.18万元" is that item's figure

@@ -29,9 +29,9 @@ _FW = str.maketrans("０１２３４５６７８９．％，－～", "0123456789
 _UNITS = {
     "亿元": "money", "万元": "money", "元": "money",
     "%": "share", "％": "share", "个百分点": "points",
-    "分": "score", "人次": "count", "人": "count", "次": "count", "个": "count", "项": "count", "集": "count",
+    "分": "score", "人次": "count", "场次": "count", "人": "count", "次": "count", "个": "count", "项": "count", "集": "count",
     "家": "count", "户": "count", "件": "count", "卷": "count", "场": "count", "篇": "count", "期": "count",
-    "份": "count", "台": "count", "辆": "count", "套": "count", "所": "count", "名": "count", "批": "count",
+    "份": "count", "本": "count", "条": "count", "台": "count", "辆": "count", "套": "count", "所": "count", "名": "count", "批": "count",
     "公里": "length", "米": "length", "平方米": "area", "㎡": "area", "亩": "area",
 }
 _UNIT_RE = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
@@ -68,11 +68,13 @@ class Quantity:
     upper: float | None = None  # a range's upper end (10-20万元)
     text: str = ""  # the figure as written
     decimals: int = 0  # decimals as written (precision for comparisons)
+    at: int = 0  # where the figure starts in its sentence (what comes before it is its context)
 
 
 def sentences(text: str) -> list[str]:
     """Sentences, split at 。！？； and line ends (a clerk's list items are sentences too)."""
-    return [s.strip() for s in re.split(r"(?<=[。！？；;])|\n", text) if s.strip()]
+    # not inside brackets: "（其中人员经费330.89万元。），年中追加80.54万元" is one sentence
+    return [s.strip() for s in re.split(r"(?<=[。！？；;])(?![）)”」’])|\n", text) if s.strip()]
 
 
 def _cn_number(s: str) -> int | None:
@@ -111,6 +113,8 @@ def _subject(before: str, previous: str) -> str:
 def quantities(text: str, section: str = "") -> list[Quantity]:
     """Every figure quoted in ``text``, sentence by sentence, in order."""
     out: list[Quantity] = []
+    if not _FIGURE.search(text.translate(_FW)):
+        return out  # most paragraphs quote nothing: one scan, not one per sentence
     for sent in sentences(text):
         norm = sent.translate(_FW)
         previous = ""  # a share or rate with no words of its own is about the clause's last subject
@@ -148,7 +152,7 @@ def quantities(text: str, section: str = "") -> list[Quantity]:
             q = Quantity(subject=subject, value=value, unit=unit, kind=kind, sentence=sent, section=section,
                          of=share_of["of"].strip() if share_of else "",
                          approx=bool(m["approx_pre"] in ("约", "近", "超过", "逾") or m["approx_mid"] or m["approx_post"]),
-                         upper=upper, text=m.group(0), decimals=decimals)
+                         upper=upper, text=m.group(0), decimals=decimals, at=m.start("num"))
             out.append(q)
             if kind != "share":
                 previous = subject
@@ -156,48 +160,104 @@ def quantities(text: str, section: str = "") -> list[Quantity]:
 
 
 # -- what a subject names in the tables -----------------------------------------------------------
-#
-# A subject names a table figure when it ends with one of these terms ("财政拨款基本支出" → 基本支出).
-# Keys are the forms' keys. (Terms from a region folder for its own figures: not yet, #12.)
-VOCABULARY: tuple[tuple[str, str, str], ...] = (
-    # (term as a regular expression anchored at the subject's end, key, kind)
-    (r"(?<!项目)基本支出", "overall.expense_basic", "money"),
-    (r"人员(?:经费|支出)", "narrative.personnel_expense", "money"),
-    (r"公用(?:经费|支出)", "narrative.public_expense", "money"),
-    (r"项目支出", "overall.expense_project", "money"),
-    (r"三公经费", "basic.three_public.final", "money"),
-    (r"年初预算(?:数)?", "overall.budget_initial", "money"),
-    (r"(?:全年预算|调整后预算)(?:数)?", "overall.budget_full", "money"),
-    (r"(?:全年)?执行数|支出合计|总支出|整体支出", "overall.executed", "money"),
-    (r"(?:预算)?执行率", "overall.rate", "rate"),
-    (r"(?:自评)?总分|综合得分|自评得分", "overall.total_score", "score"),
-    (r"(?:核定)?编制(?:数|人数)?", "basic.staff_authorized", "count"),
-    (r"(?:实有)?在职(?:人员|人数)|实有人数", "basic.staff_actual", "count"),
+
+@dataclass(frozen=True)
+class Term:
+    """A quantity the tables carry, and the words prose names it by.
+
+    ``pattern`` is a regular expression the subject must end with (after generic qualifiers such as
+    本年度/财政拨款); ``keys`` are the table figures it is compared with, the first filled one
+    counting; ``budget_keys`` the same figure's budget column, used where the sentence speaks of a
+    budget (年初预算批复的…公用经费64.45万元). A ``whole_only`` term (年初预算, 结余, 追加 …) is the
+    unit's whole figure only in a sentence that names no part: "基本支出…年中追加80.54万元" is the
+    basic budget's addition, not the unit's."""
+
+    concept: str  # what the tables call it; messages and partitions use it
+    pattern: str
+    kind: str  # money | count | rate | score
+    keys: tuple[str, ...]
+    budget_keys: tuple[str, ...] = ()
+    whole_only: bool = False
+
+
+class Vocabulary:
+    """Terms with their patterns compiled once (a check ties a hundred figures; hashing the terms
+    for a cache on every tie cost more than the matching)."""
+
+    def __init__(self, terms: tuple[Term, ...]):
+        self.terms = tuple(terms)
+        self.compiled = tuple((t, re.compile(rf"{_QUALIFIERS}(?:{t.pattern})")) for t in self.terms)
+        self.wholes = tuple((t, re.compile(rf"(?:{t.pattern})")) for t in self.terms if t.kind == "money")
+        self.any = re.compile("|".join(f"(?:{t.pattern})" for t in self.terms))
+
+    def __add__(self, other: "Vocabulary") -> "Vocabulary":
+        return Vocabulary(self.terms + other.terms)
+
+    def __iter__(self):
+        return iter(self.terms)
+
+
+# Keys are the forms' keys, or the narrative checks' own derived figures (narrative.budget_*).
+_TERMS: tuple[Term, ...] = (
+    Term("基本支出", r"(?<!项目)基本支出", "money", ("overall.expense_basic",)),
+    Term("人员经费", r"人员(?:经费|支出)", "money", ("narrative.personnel_expense",)),
+    Term("公用经费", r"(?:日常)?公用(?:经费|支出)", "money", ("basic.public_funds.final", "narrative.public_expense"),
+         ("basic.public_funds.budget",)),
+    Term("项目支出", r"项目(?:专项)?支出", "money", ("overall.expense_project",)),
+    Term("三公经费", r"[“\"]?三公[”\"]?经费(?:支出)?", "money", ("basic.three_public.final",), ("basic.three_public.budget",)),
+    Term("年初预算", r"年初预算(?:数|批复数|收入)?", "money", ("overall.budget_initial",), whole_only=True),
+    Term("全年预算", r"(?:全年预算|调整后预算)(?:数)?", "money", ("overall.budget_full",), whole_only=True),
+    Term("预算调整数", r"(?:年中)?(?:追加|调增)(?:预算)?(?:数|资金)?|预算调整数", "money",
+         ("narrative.budget_adjustment",), whole_only=True),
+    Term("结余", r"(?:年末|年终|年底)?结(?:余|转结余)(?:资金)?", "money", ("narrative.budget_balance",), whole_only=True),
+    # a bare 支出 after the unit's own qualifiers (本年度支出, 区行政审批服务局支出) is the whole
+    Term("执行数", r"(?:全年)?执行数|支出合计|总支出|整体支出(?:合计)?", "money", ("overall.executed",)),
+    Term("执行数", r"支出", "money", ("overall.executed",), whole_only=True),
+    Term("执行率", r"(?:预算)?执行率", "rate", ("overall.rate",)),
+    Term("总分", r"(?:整体支出)?(?:绩效)?(?:自评)?总分|(?:整体支出)?(?:绩效)?自评得分|综合得分", "score",
+         ("overall.total_score",)),
+    Term("编制数", r"(?:核定)?编制(?:数|人数)?", "count", ("basic.staff_authorized",)),
+    Term("在职人数", r"(?:实有)?在职(?:人员|人数)|实有人数", "count", ("basic.staff_actual",)),
 )
-
-
-def tie(q: Quantity, vocabulary: tuple[tuple[str, str, str], ...] = VOCABULARY) -> str | None:
-    """The table key a quoted figure is about, or None when it names nothing the tables hold
-    (never guessed: a figure that cannot be tied is never flagged). Shares are tied by their
-    part; their whole (``q.of``) by ``tie_whole``."""
-    kind = "rate" if q.kind == "rate" else q.kind if q.kind != "share" else "money"
-    for term, key, k in vocabulary:
-        if k == kind or (q.kind == "share" and k == "money"):
-            if re.fullmatch(rf"{_QUALIFIERS}(?:{term})", q.subject):
-                return key
-    return None
-
 
 # what may stand before a term and still name the unit's own figure ("财政拨款基本支出"), where a
 # name would make it another figure ("城市管网及污水处理补助项目支出" is one project, not 项目支出)
-_QUALIFIERS = r"(?:\d{4}年度?|本年度?|全年|年度|部门|单位|本单位|本部门|财政拨款|一般公共预算|整体|实际|累计|的|年末|年底)*"
+_WORDS = (r"(?:\d{4}年度?|本年度?|全年|年度|部门|单位|本单位|本部门|财政拨款|一般公共预算|整体|实际|累计|的|年末|年底"
+          r"|决算|部门决算)")
+# the unit itself or its bodies (区行政审批服务局, 局机关及二级机构, 本级) — at most once, so the
+# pattern stays linear whatever a clerk typed
+_BODY = r"[\u4e00-\u9fff]{0,24}?(?:局|馆|中心|院|委|厅|办|机关|机构|本级)(?:及其?[\u4e00-\u9fff]{0,8}?(?:机构|单位))?"
+_QUALIFIERS = rf"{_WORDS}*(?:{_BODY})?{_WORDS}*"
+
+VOCABULARY = Vocabulary(_TERMS)
 
 
-def tie_whole(q: Quantity, vocabulary: tuple[tuple[str, str, str], ...] = VOCABULARY) -> str | None:
-    """For a share, the table key of its whole ("占基本支出的…" → overall.expense_basic)."""
+def tie(q: Quantity, vocabulary: Vocabulary | None = None) -> Term | None:
+    """The table quantity a quoted figure is about, or None when it names nothing the tables hold
+    (never guessed: a figure that cannot be tied is never flagged). Shares are tied by their
+    part; their whole (``q.of``) by ``tie_whole``."""
+    kind = "rate" if q.kind == "rate" else q.kind if q.kind != "share" else "money"
+    if len(q.subject) > 60:  # a clause, not a name
+        return None
+    for t, pattern in (vocabulary or VOCABULARY).compiled:
+        if t.kind == kind and pattern.fullmatch(q.subject):
+            return t
+    return None
+
+
+def tie_whole(q: Quantity, vocabulary: Vocabulary | None = None) -> Term | None:
+    """For a share, the quantity of its whole ("占基本支出的…" → 基本支出)."""
     if not q.of:
         return None
-    for term, key, k in vocabulary:
-        if k == "money" and re.fullmatch(rf"(?:{term})", q.of.removeprefix("总").strip()):
-            return key
+    whole = q.of.removeprefix("总").strip() if q.of != "总支出" else q.of
+    for t, pattern in (vocabulary or VOCABULARY).wholes:
+        if pattern.fullmatch(whole):
+            return t
     return None
+
+
+def words_term(concept: str, words: tuple[str, ...], kind: str, keys: tuple[str, ...],
+               budget_keys: tuple[str, ...] = ()) -> Term:
+    """A region's own term (region.toml ``[[narrative.terms]]``): plain words, never a pattern a
+    region file could make slow."""
+    return Term(concept, "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), kind, keys, budget_keys)

@@ -142,6 +142,27 @@ class Report(_Strict):
     sections_heading: str = ""
 
 
+class NarrativeTerm(_Strict):
+    """A region's own name for a table figure in report prose (region.toml ``[[narrative.terms]]``):
+    the narrative checks compare figures quoted under these words with the figure at ``key``."""
+    concept: str = Field(min_length=1, max_length=40)
+    words: tuple[str, ...] = Field(min_length=1, max_length=20)
+    kind: str = Field(default="money", pattern=r"^(money|count|rate|score)$")
+    key: str = Field(min_length=1, max_length=120)
+    budget_key: str = ""
+
+    @model_validator(mode="after")
+    def _plain_words(self) -> "NarrativeTerm":
+        for w in self.words:
+            if not (1 <= len(w) <= 30) or any(ch.isdigit() or ch in "，。；;,\n" for ch in w):
+                raise ValueError(f"narrative.terms 的 words 中“{w}”无效：应为 1–30 字的词语，不含数字和标点")
+        return self
+
+
+class NarrativeRules(_Strict):
+    terms: tuple[NarrativeTerm, ...] = ()
+
+
 class Profile(_Strict):
     profile: ProfileInfo
     scoring: Scoring
@@ -152,6 +173,7 @@ class Profile(_Strict):
     forms: Forms
     report: Report
     checks: tuple[Check, ...] = ()
+    narrative: NarrativeRules = NarrativeRules()
     sources: tuple[tuple[str, str], ...] = ()  # (file, text) of every file of the region, for the workbook
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
 from ..forms.binding import flatten, value_of
+from ..narrative import disagreements
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
 from ..forms.cells import AREA, INT, LONGTEXT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet
@@ -119,19 +120,30 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
     return {"kind": "body", "text": "。".join(parts) + "。"}
 
 
+def _generated_section(dept: Department, profile: Profile, derived: dict[str, Any], clerk: str,
+                       disagreeing: list) -> list[dict[str, str]]:
+    """Section 二: the clerk's words are never dropped. Figures that all agree with the tables:
+    the clerk's paragraphs as written. Some disagree: the clerk's paragraphs, then the figures from
+    the tables under their own heading (the first-page notice lists what disagrees). No figures
+    at all: the figures from the tables, then the clerk's remarks."""
+    generated = budget_paragraphs(dept, profile, derived)
+    written = _paragraphs(clerk)
+    if not written or not _HAS_FIGURE.search(clerk):
+        remarks = [p for p in written if not _HEADING_LIKE.match(p["text"]) and len(p["text"]) > 15]
+        return generated + ([{"kind": "sub", "text": "（三）其他说明"}] + remarks if remarks else [])
+    if not disagreeing:
+        return written
+    return written + [{"kind": "sub", "text": "（附）按附件数据核算的支出情况"}] + [
+        p for p in generated if p["kind"] == "body"]
+
+
 def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:
     derived = result.derived
     sections = []
     for sec in profile.report.sections:
         clerk = dept.narrative.sections.get(sec.key, "")
         if sec.generated:
-            paras = budget_paragraphs(dept, profile, derived)
-            # the clerk's own text for this section is kept only where it quotes no figure and is
-            # not one of its sub-headings: the figures above are the ones that match the tables
-            extra = [p for p in _paragraphs(clerk) if not _HAS_FIGURE.search(p["text"])
-                     and not _HEADING_LIKE.match(p["text"]) and len(p["text"]) > 15]
-            if extra:
-                paras += [{"kind": "sub", "text": "（三）其他说明"}] + extra
+            paras = _generated_section(dept, profile, derived, clerk, disagreements(result.flags, sec.key))
         elif sec.figures:
             paras = [performance_figures(dept, profile, derived)] + _paragraphs(clerk)
         else:
@@ -148,6 +160,8 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
             titles.append({"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
     attachment_list = [f"{i + 1}.{t}" for i, t in enumerate(titles)]
     errors = [f"{f.location}：{f.message}" for f in result.flags if f.severity == ERROR]
+    # the text's figures that disagree with the tables, each with both figures (#12)
+    text_notes = [f.message for f in disagreements(result.flags)]  # each names its section
     report_date = dept.signoff.date or "年    月    日"
     fill = {"{unit_name}": dept.name, "{unit_code}": dept.code, "{year}": str(dept.year), "{report_date}": report_date}
     cover = []
@@ -159,7 +173,7 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
     return {
         "unit_name": dept.name, "unit_code": dept.code, "year": dept.year, "cover": cover,
         "report_date": report_date,
-        "errors": errors, "sections": sections, "attachment_list": attachment_list,
+        "errors": errors, "text_notes": text_notes, "sections": sections, "attachment_list": attachment_list,
         "body_title": profile.report.body_title, "sections_heading": profile.report.sections_heading,
         "figures": {"basic": dept.overall.expense_basic, "personnel": dept.narrative.personnel_expense,
                     "public": derived.get("narrative.public_expense"),

@@ -10,6 +10,8 @@ Template variables (documented for coordinators who pass their own ``--template`
 
 * ``unit_name``, ``year``, ``report_date`` — text;
 * ``errors`` — list of texts, non-empty when the data has errors (shown as a first-page notice);
+* ``text_notes`` — list of texts: figures the narrative quotes that disagree with the tables (the
+  same notice; the clerk's text itself is printed as written);
 * ``sections`` — list of {``title``, ``paragraphs``: list of {``kind``: "sub" | "body", ``text``}};
 * ``attachment_list`` — list of texts for the 附件： list;
 * ``attachments`` — where 附件1, 附件2 and each 附件3(n) go (a paragraph holding ``{{ attachments }}``;
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -120,13 +122,25 @@ def build_report_template(path: str | Path) -> Path:
     _page_setup(doc.sections[0])  # the cover's section: no footer, so no page number on the cover
 
     # first-page notice when the data has errors (omitted with --strict: such units get no report)
+    # and when the clerk's text quotes figures the tables contradict (kept as written, listed here)
+    _para(doc, "{%p if errors or text_notes %}")
     _para(doc, "{%p if errors %}")
     _para(doc, "【数据校验提示】本报告据录入数据生成，以下错误尚未更正，请更正后重新生成：", H1_FONT, Pt(14))
     _para(doc, "{%p for e in errors %}")
     _para(doc, "{{ e }}", BODY_FONT, Pt(12))
     _para(doc, "{%p endfor %}")
-    p = _para(doc, "")
-    p.add_run().add_break(WD_BREAK.PAGE)
+    _para(doc, "{%p endif %}")
+    _para(doc, "{%p if text_notes %}")
+    _para(doc, "【正文与附件不一致】报告正文按单位原文保留，其中以下数字与附件不一致，请核对：", H1_FONT, Pt(14))
+    _para(doc, "{%p for e in text_notes %}")
+    _para(doc, "{{ e }}", BODY_FONT, Pt(12))
+    _para(doc, "{%p endfor %}")
+    _para(doc, "{%p endif %}")
+    # the cover starts a new page: an empty paragraph that *starts* one (page break before), not a
+    # break at the notice's end, which makes a blank page whenever the notice fills its last page
+    p = _para(doc, "", size=Pt(1))
+    p.paragraph_format.page_break_before = True
+    p.paragraph_format.line_spacing = Pt(1)
     _para(doc, "{%p endif %}")
 
     # cover: the region's lines (region.toml [[report.cover]]), each a title, a centred or a left line

@@ -47,7 +47,24 @@ def profile_from_sources(sources: dict[str, str], display: str) -> Profile:
             raise ProfileError(str(e)) from None
     data = dict(data, forms=dict(forms, sheets=tuple(sheets)),
                 sources=tuple(sorted(sources.items())))
-    return parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE])
+    profile = parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE])
+    _check_narrative_terms(profile, display)
+    return profile
+
+
+def _check_narrative_terms(profile: Profile, display: str) -> None:
+    """A region's ``[[narrative.terms]]`` must name figures its forms hold: a key that names no
+    cell would make the term compare quoted figures with nothing, silently."""
+    if not profile.narrative.terms:
+        return
+    from .cells import Shape
+    from .layout import compile_layout
+    known = set(compile_layout(profile, Shape(year=2000, unit_code="", unit_name="", project_categories=())).where)
+    for t in profile.narrative.terms:
+        for k in filter(None, (t.key, t.budget_key)):
+            if k not in known and not k.startswith("narrative."):
+                raise ProfileError(f"地区配置 {display}/{REGION_FILE}：narrative.terms 中“{t.concept}”的 key “{k}”"
+                                   f"不是本地区表格中的单元格")
 
 
 _EMBEDDED: dict[str, Profile] = {}
