@@ -175,10 +175,10 @@ def main() -> int:
         print(f"corpus: {len(files)} filled workbooks, {len(broken)} broken ({len(broken) / len(files):.1%})")
         quiet = lambda *args, **kw: None  # noqa: E731
         if "check" in stages:  # as the CLI runs it: discovery, workers, 汇总表.xlsx and summary.json
-            results["check"] = timed("check", lambda: run_check([fill_dir], root / "chk", workers=a.workers, echo=quiet),
+            results["check"] = timed("check", lambda: run_check([fill_dir], root / "chk", workers=a.workers, echo=quiet, force=True),
                                      len(files), a.runs)
         if "report" in stages:
-            results["report"] = timed("report", lambda: run_report([fill_dir], root / "rep", workers=a.workers,
+            results["report"] = timed("report", lambda: run_report([fill_dir], root / "rep", workers=a.workers, force=True,
                                                                    echo=quiet), len(files), a.runs)
 
         sample = [f for f in files if f not in broken][: a.sample]

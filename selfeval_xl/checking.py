@@ -96,6 +96,7 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
     return {
         "file": display_path(path), "name": display_path(path.name), "unit_code": dept.code, "unit_name": dept.name, "year": dept.year,
         "profile": dept.profile, "stated_total": stated, "recomputed_total": recomputed, "grade": result.grade,
+        "rate": result.derived.get(keys.OVERALL_RATE),
         "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
         "flags": as_dicts,
     }

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
+from .generating import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
 from .outputs import OutputError, describe_os_error, prepare_folder, refuse_existing, refuse_input, write_text_atomic
 
 app = typer.Typer(
@@ -45,19 +46,6 @@ def _guard(fn, *args, **kwargs):
         _fail(str(e))
     except OSError as e:
         _fail(describe_os_error(e))
-
-
-def open_region(name: str):
-    """``--profile``: a region by id or folder, or the one a workbook made by this tool
-    carries (``--profile 某单位.xlsx``). Raises ProfileError."""
-    if name.lower().endswith((".xlsx", ".xlsm")):
-        from .xlsx.read import ReadError, profile_from_workbook
-
-        try:
-            return profile_from_workbook(name)
-        except ReadError as e:
-            raise ProfileError(str(e)) from None
-    return get_profile(name)
 
 
 def _profile(name: str):
@@ -128,23 +116,6 @@ def generate_cmd(
                + ("（已中断）" if interrupted else ""))
     if failed or interrupted:
         raise typer.Exit(2 if failed else 130)
-
-
-def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.datetime) -> dict:
-    """One roster unit and its file name → one workbook (top-level, so a process pool can run it)."""
-    from .roster import workbook_name
-    from .xlsx.write import write_workbook
-
-    unit, name = item if isinstance(item, tuple) else (item, workbook_name(item.code, item.name, year))
-    prof = open_region(profile)
-    target = Path(out) / name
-    try:
-        write_workbook(unit.department(year, prof), prof, target, generated_at=generated_at)
-    except OSError as e:
-        return {"name": unit.name, "status": "failed", "reason": f"{unit.code} {unit.name}：{describe_os_error(e)}"}
-    except ValueError as e:
-        return {"name": unit.name, "status": "failed", "reason": f"{unit.code} {unit.name}：{e}"}
-    return {"name": unit.name, "status": "ok", "file": str(target)}
 
 
 def load_department(path: Path):
@@ -397,6 +368,55 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     if no_pdf or any(r["status"] == STATUS_UNREADABLE for r in results):
         return 2
     return 1 if any(r["status"] == "已跳过" for r in results) else 0
+
+
+@app.command("serve", help="打开协调人工作台：本机网页，管理年度任务、名册与模板、回收与校验、退回与确认、汇总与报告。"
+                          "数据保存在工作区文件夹（SQLite 数据库和收到的文件）。")
+def serve_cmd(
+    workspace: Path = typer.Argument(Path("工作区"), help="工作区文件夹（不存在时自动建立）"),
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址；默认只允许本机访问。局域网地址必须同时设置密码"),
+    port: int = typer.Option(0, "--port", help="端口（0 = 自动选择一个空闲端口）"),
+    password_file: Optional[Path] = typer.Option(None, "--password-file",
+                                                 help="密码文件（第一行为密码）；设置后需登录，每个决定记录人员"),
+    no_browser: bool = typer.Option(False, "--no-browser", help="不自动打开浏览器"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="校验、生成时的并行进程数（默认按 CPU）"),
+) -> None:
+    import socket
+    import webbrowser
+
+    from .web.app import ServeError, create_app
+    from .web.store import WorkspaceError
+
+    password = None
+    if password_file is not None:
+        try:
+            password = password_file.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError):
+            _fail(f"无法读取密码文件 {password_file}（第一行应为密码）")
+        if len(password) < 8:
+            _fail("密码至少 8 个字符")
+    try:
+        app_ = create_app(workspace, password=password, host=host, workers=workers)
+    except (ServeError, WorkspaceError) as e:
+        _fail(str(e))
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        _fail(f"无法在 {host}:{port} 上提供服务：{e.strerror or e}")
+    sock.listen(64)
+    real_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{real_port}/"
+    typer.echo(f"工作台已启动：{url}\n工作区：{workspace.resolve()}\n按 Ctrl-C 停止。")
+    if not no_browser:
+        try:
+            webbrowser.open(url)
+        except Exception:  # noqa: BLE001 — no browser on this machine: the address is printed
+            pass
+    from waitress import serve
+
+    serve(app_, sockets=[sock], threads=8, ident="selfeval-xl", _quiet=True)
 
 
 @app.command("demo", help="用自带示例（三个单位）演示：生成模板 → 预填数据 → 校验 → 生成报告，输出到 ./demo-output/。")

@@ -1,0 +1,1 @@
+"""The coordinator's workspace: ``selfeval-xl serve`` (a local web page over SQLite)."""

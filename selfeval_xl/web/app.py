@@ -1,0 +1,362 @@
+"""The coordinator's web page (``selfeval-xl serve``): Flask over the workspace, pages rendered by
+the project's Jinja2 (autoescaped), no front-end build.
+
+Why Flask (and waitress to serve it): the pages are forms and tables rendered on the server, for
+one coordinator or a few colleagues on an office LAN. Flask is synchronous, small and long
+maintained; Werkzeug parses multipart uploads with size and part limits and streams files to
+disk; waitress is a pure-Python production server that runs the same on Windows. An async
+framework (Starlette/FastAPI) would add an event loop, a multipart package and an ASGI server for
+nothing these pages need — the checking runs in a process pool either way.
+
+Safe by default: the server refuses to bind anything but a loopback address without a password;
+every form carries a CSRF token (a page on another site cannot post to 127.0.0.1 either); the
+Host header must be the address served (DNS rebinding); logins are rate-limited per client;
+uploads are bounded in size and count and preflighted by the reader; stored files are named by
+hash; everything a clerk wrote is escaped by Jinja.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+import tempfile
+import threading
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, after_this_request, g, redirect, render_template, request, send_file, session, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..forms.regions import available_profiles, get_profile
+from ..roster import RosterError
+from . import work
+from .store import BOARD_STATUSES, Workspace
+from .charts import bar_chart
+
+MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a generous bound
+MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
+MAX_FILES = 1000  # files in one request
+LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ServeError(Exception):
+    """The server cannot start as asked (a LAN address without a password …)."""
+
+
+def create_app(workspace: str | Path, password: str | None = None, host: str = "127.0.0.1",
+               port: int | None = None, workers: int | None = None) -> Flask:
+    if not is_loopback(host) and not password:
+        raise ServeError(f"在局域网地址 {host} 上提供服务必须设置密码（--password-file），否则同一网络中的任何人都能"
+                         f"查看和修改各单位的材料。只在本机使用请不要指定 --host。")
+    ws = Workspace(workspace)
+    app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
+    app.config.update(SECRET_KEY=ws.secret(), MAX_CONTENT_LENGTH=MAX_REQUEST, MAX_FORM_PARTS=MAX_FILES + 20,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
+    app.jinja_env.autoescape = True
+    state: dict[str, Any] = {"ws": ws, "password": password, "host": host, "port": port, "workers": workers}
+    failures: dict[str, deque] = defaultdict(deque)
+    lock = threading.Lock()
+
+    def user() -> str:
+        return session.get("user", "") if password else ""
+
+    @app.before_request
+    def guard():
+        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 reaches us with its own Host
+        allowed = {host, "localhost", "127.0.0.1", "[::1]"} if is_loopback(host) else {host}
+        if request.host.rsplit(":", 1)[0] not in allowed:
+            abort(400, "主机名不符")
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(24)
+        if password and request.endpoint not in ("login", "static") and not session.get("user"):
+            return redirect(url_for("login", next=request.path))
+        if request.method == "POST":
+            if (request.content_length or 0) > MAX_REQUEST:
+                raise RequestEntityTooLarge()  # refused from its length, before a byte is read
+            sent = request.headers.get("X-CSRF") or request.form.get("csrf", "")
+            if not hmac.compare_digest(sent, session["csrf"]):
+                abort(403, "表单已过期或来自其他网站，请刷新页面后重试")
+
+    @app.context_processor
+    def common():
+        return {"csrf": session.get("csrf", ""), "user": user(), "statuses": BOARD_STATUSES}
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(e):
+        return render_template("message.html", title="文件太大",
+                               message=f"一次上传不能超过 {MAX_REQUEST // 1048576} MiB、单个文件不能超过 "
+                                       f"{MAX_FILE // 1048576} MiB。请分批上传。"), 413
+
+    @app.errorhandler(400)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(429)
+    def http_error(e):
+        return render_template("message.html", title={400: "请求无效", 403: "拒绝访问", 404: "找不到页面",
+                                                      429: "尝试次数过多"}.get(e.code, "错误"),
+                               message=e.description), e.code
+
+    # -- login (only when a password is set) --------------------------------------------------
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if not password:
+            return redirect(url_for("index"))
+        error = ""
+        if request.method == "POST":
+            client = request.remote_addr or "?"
+            with lock:
+                q = failures[client]
+                while q and q[0] < time.monotonic() - LOGIN_WINDOW:
+                    q.popleft()
+                if len(q) >= LOGIN_TRIES:
+                    abort(429, f"密码错误次数过多，请 {LOGIN_WINDOW // 60} 分钟后再试。")
+            name = request.form.get("name", "").strip()[:40]
+            if name and hmac.compare_digest(request.form.get("password", "").encode(), password.encode()):
+                session.clear()
+                session.update(user=name, csrf=secrets.token_urlsafe(24))
+                nxt = request.args.get("next", "/")
+                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
+            with lock:
+                failures[client].append(time.monotonic())
+            error = "姓名或密码不正确" if name else "请填写姓名（记录在每个决定上）"
+        return render_template("login.html", error=error)
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login"))
+
+    # -- campaigns ---------------------------------------------------------------------------
+    @app.get("/")
+    def index():
+        return render_template("index.html", campaigns=ws.campaigns(), regions=_regions(),
+                               year=time.localtime().tm_year - 1)
+
+    @app.post("/campaigns")
+    def create_campaign():
+        name = request.form.get("name", "").strip()[:100]
+        region = request.form.get("region", "")
+        try:
+            year = int(request.form.get("year", ""))
+        except ValueError:
+            year = 0
+        if not name or region not in available_profiles() or not 2000 <= year <= 2100:
+            return render_template("message.html", title="无法建立任务",
+                                   message="请填写任务名称、选择地区，并填写四位年度（如 2023）。"), 400
+        cid = ws.create_campaign(name, region, year)
+        return redirect(url_for("board", cid=cid))
+
+    def _campaign(cid: int):
+        camp = ws.campaign(cid)
+        if camp is None:
+            abort(404, "没有这个任务")
+        return camp
+
+    @app.get("/c/<int:cid>")
+    def board(cid: int):
+        camp = _campaign(cid)
+        rows = ws.board(cid)
+        counts = {s: 0 for s in BOARD_STATUSES}
+        for r in rows:
+            counts[r["status"]] += 1
+        want = request.args.get("status", "")
+        shown = [r for r in rows if not want or r["status"] == want]
+        return render_template("board.html", camp=camp, rows=shown, counts=counts, want=want, total=len(rows),
+                               unmatched=ws.unmatched(cid)[:50])
+
+    @app.post("/c/<int:cid>/roster")
+    def upload_roster(cid: int):
+        _campaign(cid)
+        f = request.files.get("roster")
+        if f is None or not f.filename:
+            return render_template("message.html", title="没有选择名册", message="请选择名册文件（.xlsx 或 .csv）。"), 400
+        suffix = ".csv" if f.filename.lower().endswith(".csv") else ".xlsx"
+        with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+            path = Path(tmp) / f"名册{suffix}"
+            f.save(path)
+            try:
+                added, updated = work.import_roster(ws, cid, path)
+            except RosterError as e:
+                return render_template("message.html", title="名册有误",
+                                       message=str(e).replace(str(path), f.filename)), 400
+        return render_template("message.html", title="名册已导入",
+                               message=f"新增 {added} 个单位，更新 {updated} 个单位。",
+                               back=url_for("board", cid=cid))
+
+    @app.get("/c/<int:cid>/templates.zip")
+    def templates(cid: int):
+        camp = _campaign(cid)
+        if not ws.units(cid):
+            abort(404, "本任务还没有名册")
+        path = Path(tempfile.mkstemp(suffix=".zip", dir=ws.folder / "files" / "tmp")[1])
+        work.templates_zip(ws, cid, path, state["workers"])
+        return _send_and_remove(path, f"{camp['name']}_模板.zip")
+
+    # -- returns -------------------------------------------------------------------------------
+    @app.post("/c/<int:cid>/returns")
+    def returns(cid: int):
+        _campaign(cid)
+        files = [f for f in request.files.getlist("files") if f.filename]
+        if not files:
+            return render_template("message.html", title="没有选择文件", message="请选择或拖入回收的工作簿。"), 400
+        if len(files) > MAX_FILES:
+            return render_template("message.html", title="文件太多",
+                                   message=f"一次最多上传 {MAX_FILES} 个文件，请分批上传。"), 400
+        items, refused = [], []
+        for f in files:
+            name = _client_name(f.filename)
+            try:
+                stored = ws.store(iter(lambda: f.stream.read(1 << 16), b""), MAX_FILE)
+            except ValueError as e:
+                refused.append({"name": name, "status": "无法读取", "reason": f"{name}：{e}，未保存。"})
+                continue
+            items.append((stored.sha256, name, stored.size))
+        results = work.check_stored(ws, cid, items, state["workers"], user()) if items else []
+        return render_template("returns.html", camp=ws.campaign(cid), results=results + refused)
+
+    @app.get("/c/<int:cid>/u/<int:uid>")
+    def unit(cid: int, uid: int):
+        camp = _campaign(cid)
+        u = ws.unit(uid)
+        if u is None or u["campaign_id"] != cid:
+            abort(404, "没有这个单位")
+        versions = ws.uploads_of(uid)
+        decisions = ws.decisions_of(uid)
+        row = next((r for r in ws.board(cid) if r["id"] == uid), None)
+        latest = versions[0] if versions else None
+        diff = None
+        a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+        ids = {v["id"] for v in versions}
+        if a in ids and b in ids:
+            diff = work.diff_versions(ws, a, b)
+        elif len(versions) >= 2:
+            a, b = versions[1]["id"], versions[0]["id"]
+            diff = work.diff_versions(ws, a, b)
+        return render_template("unit.html", camp=camp, unit=u, row=row, versions=versions, decisions=decisions,
+                               latest=latest, flags=work.flags_of(latest) if latest else [], diff=diff, a=a, b=b)
+
+    @app.post("/c/<int:cid>/u/<int:uid>/decision")
+    def decide(cid: int, uid: int):
+        _campaign(cid)
+        u = ws.unit(uid)
+        if u is None or u["campaign_id"] != cid:
+            abort(404, "没有这个单位")
+        decision = request.form.get("decision", "")
+        if decision not in ("退回修改", "确认"):
+            abort(400, "无效的决定")
+        versions = ws.uploads_of(uid)
+        if not versions:
+            abort(400, "该单位还没有交回工作簿")
+        ws.decide(uid, versions[0]["id"], decision, request.form.get("note", "").strip()[:2000], user())
+        return redirect(url_for("unit", cid=cid, uid=uid))
+
+    def _upload(cid: int, upid: int):
+        up = ws.upload(upid)
+        if up is None or up["campaign_id"] != cid:
+            abort(404, "没有这个文件")
+        return up
+
+    @app.get("/c/<int:cid>/f/<int:upid>/original.xlsx")
+    def original(cid: int, upid: int):
+        up = _upload(cid, upid)
+        return send_file(ws.path_of(up["sha256"]), as_attachment=True, download_name=up["original_name"])
+
+    @app.get("/c/<int:cid>/f/<int:upid>/annotated.xlsx")
+    def annotated(cid: int, upid: int):
+        up = _upload(cid, upid)
+        if not work.flags_of(up):
+            abort(404, "该版本没有需要批注的问题")
+        path = Path(tempfile.mkstemp(suffix=".xlsx", dir=ws.folder / "files" / "tmp")[1])
+        try:
+            work.annotated_copy(ws, up, path)
+        except Exception:  # noqa: BLE001 — a file openpyxl cannot open has no annotated copy
+            path.unlink(missing_ok=True)
+            abort(404, "无法为该文件生成批注副本（文件无法读取）")
+        stem = Path(up["original_name"]).stem
+        return _send_and_remove(path, f"{stem}_批注.xlsx")
+
+    # -- compile and dashboard ------------------------------------------------------------------
+    @app.post("/c/<int:cid>/compile")
+    def compile_(cid: int):
+        camp = _campaign(cid)
+        picked = request.form.getlist("unit", type=int)
+        units = picked if picked else None
+        path = Path(tempfile.mkstemp(suffix=".zip", dir=ws.folder / "files" / "tmp")[1])
+        work.compile_zip(ws, cid, units, path, pdf=bool(request.form.get("pdf")), workers=state["workers"])
+        return _send_and_remove(path, f"{camp['name']}_汇总与报告.zip")
+
+    @app.get("/c/<int:cid>/dashboard")
+    def dashboard(cid: int):
+        camp = _campaign(cid)
+        return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid))
+
+    return app
+
+
+def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
+    import json
+
+    rows = [r for r in ws.board(cid) if r["upload_id"]]
+    results = [json.loads(ws.upload(r["upload_id"])["result"]) for r in rows]
+    grades: dict[str, int] = {}
+    for r in results:
+        g = r.get("grade") or "无法计算"
+        grades[g] = grades.get(g, 0) + 1
+    bins = [(f"{lo}–{lo + 9}" if lo < 90 else "90–100", lo) for lo in range(0, 100, 10)]
+    hist = {label: 0 for label, _ in bins}
+    for r in results:
+        t = r.get("recomputed_total")
+        if isinstance(t, (int, float)):
+            hist[bins[min(int(t // 10), 9)][0]] += 1
+    rates: dict[str, int] = {"<80%": 0, "80–90%": 0, "90–100%": 0, "100%": 0, ">100%": 0}
+    codes: dict[str, int] = {}
+    for r in results:
+        for f in r.get("flags", []):
+            if f["severity"] in ("error", "warning"):
+                codes[f["code"]] = codes.get(f["code"], 0) + 1
+    for r in rows:
+        rate = json.loads(ws.upload(r["upload_id"])["result"]).get("rate")
+        if isinstance(rate, (int, float)):
+            k = "<80%" if rate < .8 else "80–90%" if rate < .9 else "90–100%" if rate < 1 else "100%" if rate == 1 else ">100%"
+            rates[k] += 1
+    top = sorted(codes.items(), key=lambda kv: -kv[1])[:10]
+    return [
+        {"title": "评价等次分布", "svg": bar_chart(list(grades.items()))},
+        {"title": "总分分布", "svg": bar_chart(list(hist.items()))},
+        {"title": "预算执行率", "svg": bar_chart(list(rates.items()))},
+        {"title": "最常见的问题（错误和警告）", "svg": bar_chart(top)},
+    ]
+
+
+def _regions() -> list[tuple[str, str]]:
+    return [(pid, get_profile(pid).profile.name) for pid in available_profiles()]
+
+
+def _client_name(name: str) -> str:
+    """What the client called a file, for display only (never a path on our disk): the last
+    path component, control characters dropped, bounded."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:120] or "未命名.xlsx"
+
+
+def _send_and_remove(path: Path, download_name: str):
+    @after_this_request
+    def _cleanup(response):
+        response.call_on_close(lambda: path.unlink(missing_ok=True))
+        return response
+
+    g.sent = path
+    return send_file(path, as_attachment=True, download_name=download_name)

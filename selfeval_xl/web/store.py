@@ -1,0 +1,330 @@
+"""The coordinator's workspace on disk: one SQLite database and the files it keeps.
+
+    工作区/
+      workspace.sqlite3      campaigns, units, every upload (version) and every decision
+      files/ab/abcdef….xlsx   each uploaded workbook once, named by its SHA-256, never by a client's name
+      files/tmp/              uploads being written (cleared on start)
+      secret.key             signs the session cookie (created on first start)
+
+Why SQLite: it is in the standard library, one file the coordinator can copy, and its
+transactions make "row ⇒ file" hold after a crash: a file is written to ``files/tmp``, fsynced
+and renamed to its hash name *before* the row that names it is committed; on start, temp files
+and files no row names (a kill between the rename and the commit) are removed.
+
+Schema changes are numbered migrations (``MIGRATIONS``), applied in order on open and recorded in
+``PRAGMA user_version``; a workspace made by a newer release is refused, not damaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+DB_FILE = "workspace.sqlite3"
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first release
+    """
+    CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        region TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE units (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        roster TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (campaign_id, code)
+    );
+    CREATE TABLE uploads (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        unit_id INTEGER REFERENCES units(id),
+        sha256 TEXT NOT NULL,
+        original_name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        uploaded_by TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        errors INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0,
+        total REAL,
+        grade TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        result TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX uploads_unit ON uploads (unit_id, id);
+    CREATE INDEX uploads_campaign ON uploads (campaign_id, id);
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        unit_id INTEGER NOT NULL REFERENCES units(id),
+        upload_id INTEGER REFERENCES uploads(id),
+        decision TEXT NOT NULL CHECK (decision IN ('退回修改', '确认')),
+        note TEXT NOT NULL DEFAULT '',
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at TEXT NOT NULL
+    );
+    CREATE INDEX decisions_unit ON decisions (unit_id, id);
+    """,
+)
+
+# what a unit's row on the board says
+NOT_RETURNED, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONFIRMED = "未交", "有错误", "有警告", "通过", "已退回", "已确认"
+BOARD_STATUSES = (NOT_RETURNED, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONFIRMED)
+
+
+class WorkspaceError(Exception):
+    """Something about the workspace folder itself (a newer schema, no write permission)."""
+
+
+def now() -> str:
+    return dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+
+
+@dataclass
+class StoredFile:
+    sha256: str
+    size: int
+
+
+class Workspace:
+    """The database and the file store of one workspace folder. Safe to share between the
+    web server's threads: each thread has its own connection; writes are short transactions."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        try:
+            (self.folder / "files" / "tmp").mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"无法使用工作区文件夹 {self.folder}：{e.strerror or e}") from None
+        self._local = threading.local()
+        self._migrate()
+        self.sweep()
+
+    # -- database ---------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.folder / DB_FILE, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def tx(self):
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any exception)."""
+        return _Tx(self.db)
+
+    def _migrate(self) -> None:
+        db = self.db
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise WorkspaceError(f"工作区 {self.folder} 由更新版本的 selfeval-xl 建立（数据库版本 {version}），"
+                                 f"请升级本工具后再打开。")
+        for n in range(version, len(MIGRATIONS)):
+            # one transaction per migration, its version number included: a crash leaves the
+            # schema as it was before it, never half-migrated
+            try:
+                db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[n]}\nPRAGMA user_version = {n + 1};\nCOMMIT;")
+            except sqlite3.Error:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    def secret(self) -> bytes:
+        path = self.folder / "secret.key"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(secrets.token_bytes(32))
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        return path.read_bytes()
+
+    # -- files --------------------------------------------------------------------------------
+    def path_of(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError("bad hash")
+        return self.folder / "files" / sha256[:2] / f"{sha256}.xlsx"
+
+    def store(self, chunks: Iterator[bytes], limit: int) -> StoredFile:
+        """Write a stream to the store under its hash: temp file, fsync, rename. Raises
+        ValueError past ``limit`` bytes (nothing is kept)."""
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp = _mktemp(self.folder / "files" / "tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise ValueError(f"文件超过 {limit // (1024 * 1024)} MiB")
+                    h.update(chunk)
+                    f.write(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            digest = h.hexdigest()
+            final = self.path_of(digest)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+            return StoredFile(digest, size)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def sweep(self) -> int:
+        """Remove temp files, and stored files no row names (a kill between a file's rename and
+        its row's commit). Run on open, before anyone can upload."""
+        n = 0
+        for p in (self.folder / "files" / "tmp").iterdir():
+            p.unlink(missing_ok=True)
+            n += 1
+        named = {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM uploads")}
+        for p in (self.folder / "files").glob("??/*.xlsx"):
+            if p.stem not in named:
+                p.unlink(missing_ok=True)
+                n += 1
+        return n
+
+    # -- campaigns and units ------------------------------------------------------------------
+    def create_campaign(self, name: str, region: str, year: int) -> int:
+        with self.tx():
+            cur = self.db.execute("INSERT INTO campaigns (name, region, year, created_at) VALUES (?, ?, ?, ?)",
+                                  (name, region, year, now()))
+            return int(cur.lastrowid)
+
+    def campaigns(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT c.*, (SELECT COUNT(*) FROM units u WHERE u.campaign_id = c.id) AS n_units "
+                               "FROM campaigns c ORDER BY c.id DESC").fetchall()
+
+    def campaign(self, cid: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM campaigns WHERE id = ?", (cid,)).fetchone()
+
+    def add_units(self, cid: int, units: list[dict[str, Any]]) -> tuple[int, int]:
+        """Roster rows in; a unit already there (same code) has its name and projects updated."""
+        added = updated = 0
+        with self.tx():
+            for u in units:
+                row = self.db.execute("SELECT id FROM units WHERE campaign_id = ? AND code = ?", (cid, u["code"])).fetchone()
+                roster = json.dumps(u.get("roster", {}), ensure_ascii=False)
+                if row:
+                    self.db.execute("UPDATE units SET name = ?, roster = ? WHERE id = ?", (u["name"], roster, row[0]))
+                    updated += 1
+                else:
+                    self.db.execute("INSERT INTO units (campaign_id, code, name, roster) VALUES (?, ?, ?, ?)",
+                                    (cid, u["code"], u["name"], roster))
+                    added += 1
+        return added, updated
+
+    def units(self, cid: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM units WHERE campaign_id = ? ORDER BY code", (cid,)).fetchall()
+
+    def unit(self, uid: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM units WHERE id = ?", (uid,)).fetchone()
+
+    def unit_by_code(self, cid: int, code: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM units WHERE campaign_id = ? AND code = ?", (cid, code)).fetchone()
+
+    # -- uploads and decisions -----------------------------------------------------------------
+    def add_upload(self, cid: int, unit_id: int | None, stored: StoredFile, original_name: str,
+                   result: dict[str, Any], user: str = "") -> int:
+        with self.tx():
+            cur = self.db.execute(
+                "INSERT INTO uploads (campaign_id, unit_id, sha256, original_name, size, uploaded_at, uploaded_by, status,"
+                " errors, warnings, total, grade, reason, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (cid, unit_id, stored.sha256, original_name, stored.size, now(), user, result["status"],
+                 result.get("errors", 0), result.get("warnings", 0), result.get("recomputed_total"),
+                 result.get("grade") or "", result.get("reason", ""), json.dumps(result, ensure_ascii=False)))
+            return int(cur.lastrowid)
+
+    def upload(self, upid: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM uploads WHERE id = ?", (upid,)).fetchone()
+
+    def uploads_of(self, uid: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM uploads WHERE unit_id = ? ORDER BY id DESC", (uid,)).fetchall()
+
+    def unmatched(self, cid: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM uploads WHERE campaign_id = ? AND unit_id IS NULL ORDER BY id DESC",
+                               (cid,)).fetchall()
+
+    def decide(self, uid: int, upload_id: int | None, decision: str, note: str, user: str = "") -> int:
+        with self.tx():
+            cur = self.db.execute("INSERT INTO decisions (unit_id, upload_id, decision, note, decided_by, decided_at)"
+                                  " VALUES (?,?,?,?,?,?)", (uid, upload_id, decision, note, user, now()))
+            return int(cur.lastrowid)
+
+    def decisions_of(self, uid: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM decisions WHERE unit_id = ? ORDER BY id DESC", (uid,)).fetchall()
+
+    def board(self, cid: int) -> list[dict[str, Any]]:
+        """Every unit with its latest upload and latest decision, and its status — one query."""
+        rows = self.db.execute(
+            """
+            SELECT u.id, u.code, u.name,
+                   up.id AS upload_id, up.status AS upload_status, up.errors, up.warnings, up.total, up.grade,
+                   up.uploaded_at, up.original_name,
+                   (SELECT COUNT(*) FROM uploads x WHERE x.unit_id = u.id) AS versions,
+                   d.decision, d.upload_id AS decided_upload, d.decided_at
+            FROM units u
+            LEFT JOIN uploads up ON up.id = (SELECT MAX(id) FROM uploads WHERE unit_id = u.id)
+            LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE unit_id = u.id)
+            WHERE u.campaign_id = ?
+            ORDER BY u.code
+            """, (cid,)).fetchall()
+        return [dict(r, status=board_status(r)) for r in rows]
+
+
+def board_status(r: Any) -> str:
+    """未交 until a workbook comes; then the check's verdict, unless the coordinator has decided on
+    that very version (a newer upload reopens it)."""
+    if r["upload_id"] is None:
+        return NOT_RETURNED
+    if r["decision"] and r["decided_upload"] == r["upload_id"]:
+        return CONFIRMED if r["decision"] == "确认" else RETURNED
+    return {"通过": PASSED, "有警告": HAS_WARNINGS}.get(r["upload_status"], HAS_ERRORS)
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        return False
+
+
+def _mktemp(folder: Path) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(prefix=f"up-{os.getpid()}-", suffix=".part", dir=folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows: directories cannot be opened; NTFS renames are journalled
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
