@@ -41,7 +41,8 @@ def build(out: Path = TEMPLATES) -> list[Path]:
     written[0].write_text(schema_text(), encoding="utf-8")
     from selfeval_xl.docx.template import build_report_template
 
-    written.append(build_report_template(out / "report.docx"))
+    # the report template ships inside the package (a wheel must have it); in a scratch folder for tests
+    written.append(build_report_template((ROOT / "selfeval_xl" / "docx" if out == TEMPLATES else out) / "report.docx"))
     for pid in available_profiles():
         target = out / f"blank-{pid}.xlsx"
         write_workbook(example_department(pid), get_profile(pid), target, generated_at=FIXED_TIME)

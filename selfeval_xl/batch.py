@@ -169,7 +169,7 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
             # pages, so time per unit grew with the size of the batch.
             gc.freeze()
             frozen = True
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
                 futures = {pool.submit(_safe, func, p): i for i, p in enumerate(paths)}
                 try:
                     for fut in as_completed(futures):
@@ -193,6 +193,15 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
             gc.unfreeze()
         progress.close()
     return [r for r in results if r is not None], interrupted
+
+
+def _context():
+    """The platform's start method (fork on Linux; spawn on Windows and macOS), or the one
+    ``SELFEVAL_START_METHOD`` names — the tests run the batches under spawn this way too."""
+    import multiprocessing
+
+    method = os.environ.get("SELFEVAL_START_METHOD")
+    return multiprocessing.get_context(method) if method else None
 
 
 def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:

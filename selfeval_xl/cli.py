@@ -14,6 +14,10 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
+from . import cli_zh
+
+cli_zh.install()  # Click/Typer's own words in Chinese, before the app is built
+
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
 from .generating import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
@@ -26,7 +30,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # inside the package: a wheel has them too
 
 
 FORCE_HELP = "输出位置已有同名文件时覆盖（默认不覆盖，以免冲掉已回收或已修改的文件）"
@@ -64,7 +68,7 @@ def _timestamp(value: Optional[str]) -> Optional[dt.datetime]:
         _fail(f"--timestamp 应为 ISO 时间，如 2024-01-01T00:00:00，收到“{value}”")
 
 
-@app.command("profiles", help="列出可用的地区配置（权重、等次、报告提纲）。")
+@app.command("profiles", short_help="列出地区配置", help="列出可用的地区配置（权重、等次、报告提纲）。")
 def profiles_cmd() -> None:
     for pid in available_profiles():
         p = get_profile(pid)
@@ -73,9 +77,9 @@ def profiles_cmd() -> None:
         typer.echo(f"{pid}\t{p.profile.name}\t{w}、{ex}\t报告{len(p.report.sections)}个部分")
 
 
-@app.command("generate", help="按名册为每个单位生成一个锁定的自评 Excel 模板。名册为 .xlsx 或 .csv，表头至少含 单位编码、单位名称、项目名称。")
+@app.command("generate", short_help="按名册生成各单位的模板", help="按名册为每个单位生成一个锁定的自评 Excel 模板。名册为 .xlsx 或 .csv，表头至少含 单位编码、单位名称、项目名称。")
 def generate_cmd(
-    roster: Path = typer.Argument(..., help="名册文件（.xlsx 或 .csv，UTF-8/GBK）"),
+    roster: Path = typer.Argument(..., metavar="名册", help="名册文件（.xlsx 或 .csv，UTF-8/GBK）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help="地区名，或地区文件夹的路径"),
     year: int = typer.Option(dt.date.today().year - 1, "--year", "-y", help="评价年度"),
@@ -134,9 +138,9 @@ def load_department(path: Path):
         _fail(f"{path} 数据不符合格式：\n" + "\n".join(lines))
 
 
-@app.command("fill", help="用 JSON 数据（如财务系统导出的预算数）预填一个模板。")
+@app.command("fill", short_help="用 JSON 数据预填模板", help="用 JSON 数据（如财务系统导出的预算数）预填一个模板。")
 def fill_cmd(
-    data: Path = typer.Argument(..., help="单位数据 JSON（格式见 templates/department.schema.json）"),
+    data: Path = typer.Argument(..., metavar="数据.json", help="单位数据 JSON（格式见 templates/department.schema.json）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的 .xlsx 文件"),
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
@@ -167,9 +171,9 @@ def _output_file(out: Path, inputs: list[Path], force: bool) -> None:
     _guard(refuse_existing, [out], force)
 
 
-@app.command("extract", help="从填好的模板读回录入的数据，写成 JSON（不含任何计算结果）。")
+@app.command("extract", short_help="从工作簿读回录入的数据", help="从填好的模板读回录入的数据，写成 JSON（不含任何计算结果）。")
 def extract_cmd(
-    workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
+    workbook: Path = typer.Argument(..., metavar="工作簿.xlsx", help="填好的 .xlsx"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的 JSON 文件"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
@@ -186,9 +190,9 @@ def extract_cmd(
     typer.echo(f"已写入：{out}")
 
 
-@app.command("check", help="回读填好的工作簿（文件或文件夹，可多个），按录入数据重算全部合计、执行率、得分，逐格指出问题；输出 汇总表.xlsx 和 summary.json。退出码：0 无错误，1 发现错误，2 有文件无法读取或用法错误。")
+@app.command("check", short_help="校验回收的工作簿，输出汇总表", help="回读填好的工作簿（文件或文件夹，可多个），按录入数据重算全部合计、执行率、得分，逐格指出问题；输出 汇总表.xlsx 和 summary.json。退出码：0 无错误，1 发现错误，2 有文件无法读取或用法错误。")
 def check_cmd(
-    inputs: list[Path] = typer.Argument(..., help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm）"),
+    inputs: list[Path] = typer.Argument(..., metavar="工作簿或文件夹", help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
     annotate_copies: bool = typer.Option(False, "--annotate", help="同时在 输出文件夹/批注/ 下生成带批注的副本"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
@@ -287,9 +291,9 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     return 2 if unreadable else (1 if with_errors else 0)
 
 
-@app.command("annotate", help="生成带批注的副本：每个问题写成单元格批注并标色，便于退回单位修改。原文件不会被修改。")
+@app.command("annotate", short_help="生成带批注的副本", help="生成带批注的副本：每个问题写成单元格批注并标色，便于退回单位修改。原文件不会被修改。")
 def annotate_cmd(
-    workbook: Path = typer.Argument(..., help="填好的 .xlsx"),
+    workbook: Path = typer.Argument(..., metavar="工作簿.xlsx", help="填好的 .xlsx"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的批注副本 .xlsx"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
@@ -309,9 +313,9 @@ def annotate_cmd(
     typer.echo(f"已写入批注副本：{out}（错误 {r['errors']}，警告 {r['warnings']}，提示 {r['infos']}）")
 
 
-@app.command("report", help="按填好的工作簿（或 JSON 数据）为每个单位生成 Word 自评报告；数字一律按录入数据重算。有错误的单位仍生成报告，首页列出错误（--strict 则跳过）。")
+@app.command("report", short_help="生成 Word 自评报告", help="按填好的工作簿（或 JSON 数据）为每个单位生成 Word 自评报告；数字一律按录入数据重算。有错误的单位仍生成报告，首页列出错误（--strict 则跳过）。")
 def report_cmd(
-    inputs: list[Path] = typer.Argument(..., help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm），或单位数据 .json"),
+    inputs: list[Path] = typer.Argument(..., metavar="工作簿或文件夹", help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm），或单位数据 .json"),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 转为 PDF"),
     template: Optional[Path] = typer.Option(None, "--template", "-t", help="自定义报告模板 .docx（变量见 README）"),
@@ -370,10 +374,10 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     return 1 if any(r["status"] == "已跳过" for r in results) else 0
 
 
-@app.command("serve", help="打开协调人工作台：本机网页，管理年度任务、名册与模板、回收与校验、退回与确认、汇总与报告。"
+@app.command("serve", short_help="打开协调人工作台（网页）", help="打开协调人工作台：本机网页，管理年度任务、名册与模板、回收与校验、退回与确认、汇总与报告。"
                           "数据保存在工作区文件夹（SQLite 数据库和收到的文件）。")
 def serve_cmd(
-    workspace: Path = typer.Argument(Path("工作区"), help="工作区文件夹（不存在时自动建立）"),
+    workspace: Path = typer.Argument(Path("工作区"), metavar="工作区", help="工作区文件夹（不存在时自动建立）"),
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址；默认只允许本机访问。局域网地址必须同时设置密码"),
     port: int = typer.Option(0, "--port", help="端口（0 = 自动选择一个空闲端口）"),
     password_file: Optional[Path] = typer.Option(None, "--password-file",
@@ -419,7 +423,7 @@ def serve_cmd(
     serve(app_, sockets=[sock], threads=8, ident="selfeval-xl", _quiet=True)
 
 
-@app.command("demo", help="用自带示例（三个单位）演示：生成模板 → 预填数据 → 校验 → 生成报告，输出到 ./demo-output/。")
+@app.command("demo", short_help="用自带示例演示全过程", help="用自带示例（三个单位）演示：生成模板 → 预填数据 → 校验 → 生成报告，输出到 ./demo-output/。")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
 ) -> None:

@@ -38,7 +38,7 @@ from ..outputs import atomic_output
 from .package import save_package
 from .template import H1_FONT, build_report_template
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report.docx"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "report.docx"  # inside the package (built by build_templates.py)
 _SUB = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _HEADING_LIKE = re.compile(r"^([（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、.．])")
 # starts only where a run of digits starts, possessive: a long run of digits without a unit
@@ -131,10 +131,21 @@ def _generated_section(dept: Department, profile: Profile, derived: dict[str, An
     if not written or not _HAS_FIGURE.search(clerk):
         remarks = [p for p in written if not _HEADING_LIKE.match(p["text"]) and len(p["text"]) > 15]
         return generated + ([{"kind": "sub", "text": "（三）其他说明"}] + remarks if remarks else [])
-    if not disagreeing:
+    if not disagreeing and _quotes_the_split(clerk):
         return written
+    # the clerk's words as written; the tables' figures after them (they disagree, or the text
+    # does not give 基本支出 and 项目支出 itself)
     return written + [{"kind": "sub", "text": "（附）按附件数据核算的支出情况"}] + [
         p for p in generated if p["kind"] == "body"]
+
+
+def _quotes_the_split(text: str) -> bool:
+    """Whether the text itself gives the unit's 基本支出 and 项目支出 (then, agreeing with the
+    tables, it stands alone)."""
+    from ..core.quantities import quantities, tie
+
+    said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q)) is not None}
+    return {"基本支出", "项目支出"} <= said
 
 
 def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Build the docxtpl template of the report (``templates/report.docx``) from code.
+"""Build the docxtpl template of the report (``selfeval_xl/docx/report.docx``) from code.
 
 Built with python-docx so that every Jinja tag sits in exactly one run (Word would split a
 hand-typed tag) and the layout is reviewable in this file: GB/T 9704-2012 page setup (A4,

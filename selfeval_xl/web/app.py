@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask, abort, after_this_request, g, redirect, render_template, request, send_file, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..forms.regions import available_profiles, get_profile
+from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from ..roster import RosterError
 from . import work
 from .store import BOARD_STATUSES, Workspace
@@ -142,7 +142,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     @app.get("/")
     def index():
         return render_template("index.html", campaigns=ws.campaigns(), regions=_regions(),
-                               year=time.localtime().tm_year - 1)
+                               default_region=DEFAULT_PROFILE, year=time.localtime().tm_year - 1)
 
     @app.post("/campaigns")
     def create_campaign():
@@ -306,38 +306,13 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
 
 
 def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
+    """The dashboard: the same counts as 汇总表's 统计图 sheet, over each unit's latest version."""
     import json
 
-    rows = [r for r in ws.board(cid) if r["upload_id"]]
-    results = [json.loads(ws.upload(r["upload_id"])["result"]) for r in rows]
-    grades: dict[str, int] = {}
-    for r in results:
-        g = r.get("grade") or "无法计算"
-        grades[g] = grades.get(g, 0) + 1
-    bins = [(f"{lo}–{lo + 9}" if lo < 90 else "90–100", lo) for lo in range(0, 100, 10)]
-    hist = {label: 0 for label, _ in bins}
-    for r in results:
-        t = r.get("recomputed_total")
-        if isinstance(t, (int, float)):
-            hist[bins[min(int(t // 10), 9)][0]] += 1
-    rates: dict[str, int] = {"<80%": 0, "80–90%": 0, "90–100%": 0, "100%": 0, ">100%": 0}
-    codes: dict[str, int] = {}
-    for r in results:
-        for f in r.get("flags", []):
-            if f["severity"] in ("error", "warning"):
-                codes[f["code"]] = codes.get(f["code"], 0) + 1
-    for r in rows:
-        rate = json.loads(ws.upload(r["upload_id"])["result"]).get("rate")
-        if isinstance(rate, (int, float)):
-            k = "<80%" if rate < .8 else "80–90%" if rate < .9 else "90–100%" if rate < 1 else "100%" if rate == 1 else ">100%"
-            rates[k] += 1
-    top = sorted(codes.items(), key=lambda kv: -kv[1])[:10]
-    return [
-        {"title": "评价等次分布", "svg": bar_chart(list(grades.items()))},
-        {"title": "总分分布", "svg": bar_chart(list(hist.items()))},
-        {"title": "预算执行率", "svg": bar_chart(list(rates.items()))},
-        {"title": "最常见的问题（错误和警告）", "svg": bar_chart(top)},
-    ]
+    from ..core.stats import campaign_stats
+
+    results = [json.loads(ws.upload(r["upload_id"])["result"]) for r in ws.board(cid) if r["upload_id"]]
+    return [{"title": title, "svg": bar_chart(items)} for title, items in campaign_stats(results)]
 
 
 def _regions() -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -77,9 +78,20 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
     camp = ws.campaign(cid)
     prof = get_profile(camp["region"])
     expect = {"region": prof.id, "digest": prof.digest, "year": camp["year"]}
-    paths = [ws.path_of(sha) for sha, _, _ in items]
-    job = functools.partial(check_workbook, expect=expect)
-    results, _ = batch.run(job, paths, workers, label="校验")
+    # each stored file is checked under the name the unit gave it (a hard link in a private
+    # folder): the messages name the file the coordinator knows, and META-203 compares that name
+    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+        paths = []
+        for i, (sha, name, _) in enumerate(items):
+            p = Path(tmp) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
+            p.parent.mkdir()
+            try:
+                os.link(ws.path_of(sha), p)
+            except OSError:
+                shutil.copyfile(ws.path_of(sha), p)
+            paths.append(p)
+        job = functools.partial(check_workbook, expect=expect)
+        results, _ = batch.run(job, paths, workers, label="校验")
     out = []
     for (sha, name, size), r in zip(items, results):
         r = dict(r, file=name, name=name)
@@ -87,8 +99,6 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
         if r["status"] != STATUS_UNREADABLE and unit is None:
             r = dict(r, status=UNMATCHED, reason=f"{name}：工作簿中的单位编码 {r['unit_code']}（{r['unit_name']}）"
                                                  f"不在本任务的名册中。")
-        elif r["status"] == STATUS_UNREADABLE:
-            r = dict(r, reason=r.get("reason", "").replace(str(ws.path_of(sha)), name))
         upid = ws.add_upload(cid, unit["id"] if unit else None, StoredFile(sha, size), name, r, user)
         out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
@@ -123,6 +133,10 @@ def _figure_changes(ws: Workspace, old, new) -> list[dict[str, Any]]:
     except ReadError:
         return []
     va, vb = flatten(a.dept, a.book.layout), flatten(b.dept, b.book.layout)
+    # what the sheets state for totals (cached values the reader found different from the
+    # recompute) changes too when a unit corrects a typed total
+    va.update({k: v for k, v in a.dept.stated.items() if k not in va})
+    vb.update({k: v for k, v in b.dept.stated.items() if k not in vb})
     out = []
     for k in sorted(set(va) | set(vb)):
         x, y = va.get(k), vb.get(k)

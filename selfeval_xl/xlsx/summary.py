@@ -68,6 +68,7 @@ class SummaryWorkbook:
         self.flags = self._sheet("问题清单", self.FLAG_COLS, [10, 12, 11, 6, 16, 12, 12, 70])
         self.unreadable_ws = self._sheet("无法读取", ["文件", "路径", "原因"], [10, 12, 80])
         self.n_units = self.n_flags = self.n_bad = 0
+        self.results: list[dict[str, Any]] = []  # what the 统计图 sheet counts (flags kept by code only)
         self.pending: dict[int, dict[str, Any]] = {}
         self.next = 0
 
@@ -118,6 +119,9 @@ class SummaryWorkbook:
             self._put(self.unreadable_ws, self.n_bad, 2, r["reason"], self.wrap)
             return
         self.n_units += 1
+        self.results.append({"status": r["status"], "grade": r.get("grade"), "recomputed_total": r.get("recomputed_total"),
+                             "rate": r.get("rate"), "flags": [{"code": f["code"], "severity": f["severity"]}
+                                                              for f in r["flags"]]})
         row = [r["name"], r["unit_code"], r["unit_name"], r["year"], r["profile"], r["stated_total"],
                r["recomputed_total"], r["grade"], r["errors"], r["warnings"], r["infos"]]
         for c, v in enumerate(row):
@@ -146,6 +150,7 @@ class SummaryWorkbook:
                 ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
                 for c, wd in enumerate(ws.widths):
                     ws.set_column(c, c, wd)
+            self._charts()
             self.wb.close()
             self.out.commit()
         except BaseException:
@@ -154,6 +159,37 @@ class SummaryWorkbook:
 
     def abandon(self) -> None:
         self.out.abandon()
+
+    def _charts(self) -> None:
+        """统计图: each count as a small table and a bar chart over it (the workspace's dashboard,
+        for the coordinator who forwards the file)."""
+        from ..core.stats import campaign_stats
+
+        ws = self.wb.add_worksheet("统计图")
+        ws.set_column(0, 0, 28)  # "最常见的问题（错误和警告）" fits
+        ws.set_column(1, 1, 8)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # tables and charts one page wide, as many pages down as they need
+        row = 0
+        for title, items in campaign_stats(self.results):
+            ws.write_string(row, 0, title, self.head)
+            ws.write_string(row, 1, "单位数" if "问题" not in title else "次数", self.head)
+            for i, (label, n) in enumerate(items or [("（无）", 0)]):
+                ws.write_string(row + 1 + i, 0, str(label), self.cell)
+                ws.write_number(row + 1 + i, 1, n, self.cell)
+            n = max(len(items), 1)
+            chart = self.wb.add_chart({"type": "bar"})
+            chart.add_series({"categories": ["统计图", row + 1, 0, row + n, 0], "values": ["统计图", row + 1, 1, row + n, 1],
+                              "fill": {"color": "#3B6EA5"}, "data_labels": {"value": True}})
+            chart.set_title({"name": title, "name_font": {"name": "宋体", "size": 11}})
+            chart.set_legend({"none": True})
+            chart.set_y_axis({"reverse": True, "num_font": {"name": "宋体"}})
+            top = max([v for _, v in items] or [1])
+            chart.set_x_axis({"min": 0, "major_unit": max(1, -(-top // 5)), "num_format": "0"})  # counts: whole numbers
+            chart.set_size({"width": 480, "height": max(200, 26 * n + 80)})
+            ws.insert_chart(row, 3, chart)
+            row += max(n + 2, (max(200, 26 * n + 80) // 20) + 2)
 
 
 def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:

@@ -1,0 +1,282 @@
+"""The workspace as a coordinator uses it: the real server (`selfeval-xl serve`) driven by a real
+browser (Debian's chromium through chromedriver), from an empty workspace to the reports zip.
+Screenshots of each page go to $SELFEVAL_SHOTS (default: the test's temp folder) to be looked at.
+
+Also here, because it needs the real server process: a kill during an upload batch loses nothing
+already acknowledged and leaves no orphan file or row."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from selfeval_xl.checks import check
+from selfeval_xl.forms.regions import get_profile
+from selfeval_xl.web.store import Workspace
+from selfeval_xl.xlsx.write import write_workbook
+
+from .conftest import EXAMPLES
+
+CLI = Path(sys.executable).parent / "selfeval-xl"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser_paths():
+    if not (CHROMIUM and DRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver are required in CI: .ci/run must install them")
+        pytest.skip("chromium / chromedriver not installed")
+    return CHROMIUM, DRIVER
+
+
+def start_server(ws: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([str(CLI), "serve", str(ws), "--no-browser", "--workers", "2", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    line = proc.stdout.readline()
+    assert "工作台已启动" in line, line + proc.stdout.read()
+    return proc, line.split("：", 1)[1].strip()
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
+def driver(browser_paths, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser_paths[0]
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=zh-CN"):
+        opts.add_argument(arg)
+    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                           "download.prompt_for_download": False})
+    d = webdriver.Chrome(service=Service(browser_paths[1]), options=opts)
+    d.implicitly_wait(10)  # elements of the next page, after a click that navigates
+    d.downloads = downloads
+    yield d
+    d.quit()
+
+
+def _wait_for_download(folder: Path, suffix: str, timeout: float = 120) -> Path:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done = [p for p in folder.glob(f"*{suffix}") if not p.name.endswith(".crdownload")]
+        if done and not list(folder.glob("*.crdownload")):
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {suffix} downloaded into {folder}: {list(folder.iterdir())}")
+
+
+def _wait_source(d, text: str, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if text in d.page_source:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the page never showed {text!r}: {d.page_source[:2000]}")
+
+
+def _wait_text(d, element_id: str, text: str, timeout: float = 30) -> None:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if d.find_element("id", element_id).text == text:
+                return
+        except (NoSuchElementException, StaleElementReferenceException):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"#{element_id} never said {text}")
+
+
+def _shot(d, shots: Path, name: str) -> None:
+    shots.mkdir(parents=True, exist_ok=True)
+    height = d.execute_script("return document.body.scrollHeight")
+    d.set_window_size(1280, max(800, min(height + 120, 4000)))
+    d.save_screenshot(str(shots / f"{name}.png"))
+
+
+def test_a_coordinator_runs_a_campaign_in_the_browser(driver, tmp_path, examples):
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("SELFEVAL_SHOTS", tmp_path / "shots"))
+    proc, url = start_server(tmp_path / "工作区")
+    try:
+        d = driver
+        d.get(url)
+        _shot(d, shots, "01_首页")
+        form = d.find_element(By.ID, "new-campaign")
+        form.find_element(By.NAME, "name").send_keys("2023年度市直部门整体支出绩效自评")
+        from selenium.webdriver.support.ui import Select
+
+        Select(form.find_element(By.NAME, "region")).select_by_value("yueyang-2023")
+        form.find_element(By.NAME, "year").clear()
+        form.find_element(By.NAME, "year").send_keys("2023")
+        form.submit()
+        _wait_source(d, 'id="roster-form"')
+        assert "2023年度市直部门整体支出绩效自评" in d.find_element(By.TAG_NAME, "h1").text
+
+        d.find_element(By.CSS_SELECTOR, "#roster-form input[type=file]").send_keys(str(EXAMPLES / "roster.csv"))
+        d.find_element(By.CSS_SELECTOR, "#roster-form button").click()
+        _wait_source(d, "新增 3 个单位")
+        d.find_element(By.LINK_TEXT, "返回").click()
+        _shot(d, shots, "02_名册已导入")
+        d.find_element(By.ID, "templates-link").click()
+        templates = _wait_for_download(d.downloads, ".zip")
+        assert len(zipfile.ZipFile(templates).namelist()) == 3
+
+        # three returns: one clean, one with errors, one broken
+        clean = examples["000_岳阳市城市建设档案馆"]
+        full = check(clean, get_profile(clean.profile)).derived["overall.executed"]
+        clean = clean.model_copy(update={"overall": clean.overall.model_copy(update={"budget_full": full})})
+        files = [write_workbook(clean, get_profile(clean.profile), tmp_path / "城建档案馆.xlsx"),
+                 write_workbook(examples["001_岳阳市档案馆"], get_profile("yueyang-2023"), tmp_path / "档案馆.xlsx")]
+        broken = tmp_path / "坏文件.xlsx"
+        broken.write_bytes(files[1].read_bytes()[:4000])
+        d.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in files + [broken]))
+        d.find_element(By.CSS_SELECTOR, "#returns-form button").click()
+        _wait_source(d, 'id="results"')
+        results = d.find_element(By.ID, "results").text
+        assert "无法读取" in results and "有错误" in results
+        _shot(d, shots, "03_上传结果")
+        d.find_element(By.LINK_TEXT, "返回状态表").click()
+        board = d.find_element(By.ID, "board").text
+        assert "岳阳市档案馆 有错误" in board and "岳阳市君山区行政审批服务局 未交" in board
+        assert any(s in board for s in ("岳阳市城市建设档案馆 通过", "岳阳市城市建设档案馆 有警告"))
+        _shot(d, shots, "04_状态表")
+
+        # return the unit with errors, with a note
+        d.find_element(By.LINK_TEXT, "岳阳市档案馆").click()
+        assert "SUM-104" in d.find_element(By.ID, "flags").text
+        _shot(d, shots, "05_单位页_第1版")
+        d.find_element(By.CSS_SELECTOR, "#decision-form input[name=note]").send_keys("请改正附件1 第24行的项目决算数")
+        d.find_element(By.ID, "return-button").click()
+        _wait_text(d, "unit-status", "已退回")
+
+        # its corrected version
+        fixed = examples["001_岳阳市档案馆"]
+        fixed = fixed.model_copy(update={"stated": {k: v for k, v in fixed.stated.items()
+                                                    if not k.startswith("projects[4].basic")}})
+        again = write_workbook(fixed, get_profile("yueyang-2023"), tmp_path / "档案馆_修改后.xlsx")
+        d.find_element(By.LINK_TEXT, "2023年度市直部门整体支出绩效自评").click()
+        d.find_element(By.ID, "files").send_keys(str(again))
+        d.find_element(By.CSS_SELECTOR, "#returns-form button").click()
+        _wait_source(d, 'id="results"')
+        _shot(d, shots, "05b_再次上传结果")
+        d.find_element(By.PARTIAL_LINK_TEXT, "岳阳市档案馆").click()
+        history = d.find_element(By.ID, "history").text
+        assert "第 2 版" in history and "第 1 版" in history
+        assert "XATT-102" in d.find_element(By.ID, "fixed").text
+        assert "请改正附件1 第24行的项目决算数" in d.find_element(By.ID, "decisions").text
+        _shot(d, shots, "06_单位页_第2版与比较")
+        d.find_element(By.ID, "confirm-button").click()
+        _wait_text(d, "unit-status", "已确认")
+
+        d.find_element(By.LINK_TEXT, "2023年度市直部门整体支出绩效自评").click()
+        _shot(d, shots, "07_状态表_已确认")
+        for p in d.downloads.iterdir():
+            p.unlink()
+        d.find_element(By.ID, "compile").click()
+        bundle = _wait_for_download(d.downloads, ".zip")
+        names = zipfile.ZipFile(bundle).namelist()
+        assert "汇总表.xlsx" in names and "summary.json" in names
+        assert [n for n in names if n.endswith(".docx")] == [n for n in names if "岳阳市档案馆" in n and n.endswith(".docx")]
+        d.find_element(By.LINK_TEXT, "统计图").click()
+        assert len(d.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
+        _shot(d, shots, "08_统计图")
+    finally:
+        stop_server(proc)
+
+    # a restart shows everything uploaded before
+    proc, url = start_server(tmp_path / "工作区")
+    try:
+        driver.get(url)
+        driver.find_element(By.LINK_TEXT, "2023年度市直部门整体支出绩效自评").click()
+        assert "岳阳市档案馆 已确认" in driver.find_element(By.ID, "board").text
+    finally:
+        stop_server(proc)
+
+
+class _Session:
+    """Just enough of an HTTP client for the kill test (cookies, forms, multipart), from the
+    standard library."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+        import urllib.request
+
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = self.opener.open(base).read().decode()
+        self.token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+    def post(self, path: str, fields: dict, files: list[tuple[str, str, bytes]] = (), timeout: float = 120):
+        import urllib.request
+        import uuid
+
+        boundary = uuid.uuid4().hex
+        body = bytearray()
+        for k, v in dict(fields, csrf=self.token).items():
+            body += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for field, name, data in files:
+            body += (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        req = urllib.request.Request(self.base + path.lstrip("/"), data=bytes(body), method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return self.opener.open(req, timeout=timeout)
+
+
+def test_a_kill_during_an_upload_batch_loses_nothing_acknowledged(tmp_path, examples):
+    import threading
+
+    ws_dir = tmp_path / "ws"
+    proc, url = start_server(ws_dir)
+    try:
+        s = _Session(url)
+        r = s.post("campaigns", {"name": "任务", "region": "yueyang-2023", "year": "2023"})
+        cid = r.url.rstrip("/").rsplit("/", 1)[-1]
+        s.post(f"c/{cid}/roster", {}, [("roster", "名册.csv", (EXAMPLES / "roster.csv").read_bytes())])
+        wb = write_workbook(examples["001_岳阳市档案馆"], get_profile("yueyang-2023"), tmp_path / "a.xlsx").read_bytes()
+        for i in range(3):  # each acknowledged: the server answered
+            assert s.post(f"c/{cid}/returns", {}, [("files", f"第{i}次.xlsx", wb + bytes([i]))]).status == 200
+        # a batch of 60 in flight, and the server killed while it works on it
+        batch = [("files", f"批量{i}.xlsx", wb + bytes([100 + i])) for i in range(60)]
+        threading.Thread(target=lambda: _quiet(s.post, f"c/{cid}/returns", {}, batch), daemon=True).start()
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            stop_server(proc)
+    ws = Workspace(ws_dir)  # what the next start sees, after its sweep
+    rows = ws.db.execute("SELECT sha256, original_name FROM uploads").fetchall()
+    assert [r["original_name"] for r in rows][:3] == ["第0次.xlsx", "第1次.xlsx", "第2次.xlsx"]
+    for r in rows:  # every row's file is there, complete
+        assert ws.path_of(r["sha256"]).exists()
+    on_disk = {p.stem for p in (ws_dir / "files").glob("??/*.xlsx")}
+    assert on_disk == {r["sha256"] for r in rows}  # no orphan file
+    assert not list((ws_dir / "files" / "tmp").iterdir())
+
+
+def _quiet(fn, *args):
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 — the server is killed under it
+        pass
