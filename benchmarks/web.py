@@ -57,8 +57,7 @@ def upload_vs_cli(n: int, workers: int, root: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = proc.stdout.readline().split("：", 1)[1].strip()
     try:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from test_web_browser import _Session
+        from tests.test_web_browser import _Session  # the standard-library client the kill test uses
 
         s = _Session(url)
         payload = [("files", f.name, f.read_bytes()) for f in files]

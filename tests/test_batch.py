@@ -12,6 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from selfeval_xl import batch
@@ -32,11 +33,13 @@ def _copies(tmp_path, dept, n):
     return folder
 
 
-def test_ctrl_c_stops_cleanly_and_reports_what_was_done(tmp_path, examples):
+@pytest.mark.parametrize("method", ["fork", "spawn"])  # spawn: how Windows and macOS start workers
+def test_ctrl_c_stops_cleanly_and_reports_what_was_done(tmp_path, examples, method):
     folder = _copies(tmp_path, examples["002_岳阳市君山区行政审批服务局"], 1000)
     out = tmp_path / "out"
     proc = subprocess.Popen([str(CLI), "report", str(folder), "-o", str(out), "-w", "2"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env=dict(os.environ, SELFEVAL_START_METHOD=method))
     while not (out.exists() and any(out.glob("*.docx"))):  # wait until work is under way
         time.sleep(0.1)
         assert proc.poll() is None, proc.stdout.read()
