@@ -201,7 +201,12 @@ def _context():
     import multiprocessing
 
     method = os.environ.get("SELFEVAL_START_METHOD")
-    return multiprocessing.get_context(method) if method else None
+    if not method:
+        return None
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":  # workers fork from a server that has the library imported already
+        ctx.set_forkserver_preload(["selfeval_xl.checking", "selfeval_xl.generating", "selfeval_xl.docx.report"])
+    return ctx
 
 
 def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:

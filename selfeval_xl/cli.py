@@ -6,6 +6,7 @@ Exit status: 0 done; 1 the data has errors (later: check); 2 usage or unreadable
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -390,6 +391,12 @@ def serve_cmd(
 
     from .web.app import ServeError, create_app
     from .web.store import WorkspaceError
+
+    # the server answers on several threads; a worker pool forked from a threaded process can
+    # inherit a lock another thread held. forkserver starts workers from a clean single-threaded
+    # process (spawn on Windows and macOS already does).
+    if sys.platform.startswith("linux"):
+        os.environ.setdefault("SELFEVAL_START_METHOD", "forkserver")
 
     password = None
     if password_file is not None:

@@ -265,6 +265,9 @@ def test_restart_shows_everything_and_sweeps_what_a_kill_left(tmp_path, examples
     _upload(client, cid, [("b.xlsx", wb)])
     # what a kill can leave: a half-written temp file, and a complete file whose row was never committed
     (tmp_path / "ws" / "files" / "tmp" / "up-1-x.part").write_bytes(b"half")
+    staging = tmp_path / "ws" / "files" / "tmp" / "tmpcheck" / "0"  # a check's staging folder
+    staging.mkdir(parents=True)
+    (staging / "档案馆.xlsx").write_bytes(b"link")
     orphan = tmp_path / "ws" / "files" / "ff" / ("f" * 64 + ".xlsx")
     orphan.parent.mkdir()
     orphan.write_bytes(b"complete but unrecorded")

@@ -124,18 +124,14 @@ def build_report_template(path: str | Path) -> Path:
     # first-page notice when the data has errors (omitted with --strict: such units get no report)
     # and when the clerk's text quotes figures the tables contradict (kept as written, listed here)
     _para(doc, "{%p if errors or text_notes %}")
-    _para(doc, "{%p if errors %}")
-    _para(doc, "【数据校验提示】本报告据录入数据生成，以下错误尚未更正，请更正后重新生成：", H1_FONT, Pt(14))
-    _para(doc, "{%p for e in errors %}")
-    _para(doc, "{{ e }}", BODY_FONT, Pt(12))
-    _para(doc, "{%p endfor %}")
-    _para(doc, "{%p endif %}")
-    _para(doc, "{%p if text_notes %}")
-    _para(doc, "【正文与附件不一致】报告正文按单位原文保留，其中以下数字与附件不一致，请核对：", H1_FONT, Pt(14))
-    _para(doc, "{%p for e in text_notes %}")
-    _para(doc, "{{ e }}", BODY_FONT, Pt(12))
-    _para(doc, "{%p endfor %}")
-    _para(doc, "{%p endif %}")
+    for var, heading in (("errors", "【数据校验提示】本报告据录入数据生成，以下错误尚未更正，请更正后重新生成："),
+                         ("text_notes", "【正文与附件不一致】报告正文按单位原文保留，其中以下数字与附件不一致，请核对：")):
+        _para(doc, f"{{%p if {var} %}}")
+        _para(doc, heading, H1_FONT, Pt(14))
+        _para(doc, f"{{%p for e in {var} %}}")
+        _para(doc, "{{ e }}", BODY_FONT, Pt(12))
+        _para(doc, "{%p endfor %}")
+        _para(doc, "{%p endif %}")
     # the cover starts a new page: an empty paragraph that *starts* one (page break before), not a
     # break at the notice's end, which makes a blank page whenever the notice fills its last page
     p = _para(doc, "", size=Pt(1))

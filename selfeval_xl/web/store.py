@@ -192,8 +192,13 @@ class Workspace:
         """Remove temp files, and stored files no row names (a kill between a file's rename and
         its row's commit). Run on open, before anyone can upload."""
         n = 0
-        for p in (self.folder / "files" / "tmp").iterdir():
-            p.unlink(missing_ok=True)
+        import shutil
+
+        for p in (self.folder / "files" / "tmp").iterdir():  # part files, and checks' staging folders
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
             n += 1
         named = {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM uploads")}
         for p in (self.folder / "files").glob("??/*.xlsx"):
