@@ -57,6 +57,8 @@ SEED_FINDINGS = {
         # 公用支出67.86 (= 462.88 − 395.02) where 附件1's 公用经费 row says 66.92
         ("NARR-401", "报告正文!B4", 67.86, 66.92, "info"),
         ("NARR-401", "报告正文!B4", 588.43, 587.06, "info"),
+        # 年初预算批复的…公用经费支出64.45万元 where 附件1's 公用经费 本年预算数 is 52.45 (info: a budget column)
+        ("NARR-401", "报告正文!B4", 64.45, 52.45, "info"),
         # the same section later says 588.56: neither table figure
         ("NARR-401", "报告正文!B4", 588.56, 587.06, "warning"),
         # 档案保护开发… 160万元 is 附件1's line; its 附件3 says 158.5

@@ -200,8 +200,8 @@ class Vocabulary:
 # Keys are the forms' keys, or the narrative checks' own derived figures (narrative.budget_*).
 _TERMS: tuple[Term, ...] = (
     Term("基本支出", r"(?<!项目)基本支出", "money", ("overall.expense_basic",)),
-    Term("人员经费", r"人员(?:经费|支出)", "money", ("narrative.personnel_expense",)),
-    Term("公用经费", r"(?:日常)?公用(?:经费|支出)", "money", ("basic.public_funds.final", "narrative.public_expense"),
+    Term("人员经费", r"人员(?:经费(?:支出)?|支出)", "money", ("narrative.personnel_expense",)),
+    Term("公用经费", r"(?:日常)?公用(?:经费(?:支出)?|支出)", "money", ("basic.public_funds.final", "narrative.public_expense"),
          ("basic.public_funds.budget",)),
     Term("项目支出", r"项目(?:专项)?支出", "money", ("overall.expense_project",)),
     Term("三公经费", r"[“\"]?三公[”\"]?经费(?:支出)?", "money", ("basic.three_public.final",), ("basic.three_public.budget",)),
