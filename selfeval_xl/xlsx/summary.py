@@ -171,8 +171,10 @@ class SummaryWorkbook:
         ws.set_paper(9)
         ws.set_landscape()
         ws.fit_to_pages(1, 0)  # tables and charts one page wide, as many pages down as they need
-        row = 0
+        row, breaks = 0, []
         for title, items in campaign_stats(self.results):
+            if row:
+                breaks.append(row)  # each chart on its own printed page: none is cut at a page edge
             ws.write_string(row, 0, title, self.head)
             ws.write_string(row, 1, "单位数" if "问题" not in title else "次数", self.head)
             for i, (label, n) in enumerate(items or [("（无）", 0)]):
@@ -190,6 +192,7 @@ class SummaryWorkbook:
             chart.set_size({"width": 480, "height": max(200, 26 * n + 80)})
             ws.insert_chart(row, 3, chart)
             row += max(n + 2, (max(200, 26 * n + 80) // 20) + 2)
+        ws.set_h_pagebreaks(breaks)
 
 
 def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:
