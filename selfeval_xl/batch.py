@@ -169,7 +169,7 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
             # pages, so time per unit grew with the size of the batch.
             gc.freeze()
             frozen = True
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_ignores_ctrl_c) as pool:
                 futures = {pool.submit(_safe, func, p): i for i, p in enumerate(paths)}
                 try:
                     for fut in as_completed(futures):
@@ -182,9 +182,8 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
                     interrupted = True
                     for fut in futures:
                         fut.cancel()
-                    # wait for the items already running: each is interrupted too (one process
-                    # group) or finishes, and either way its atomic output removes its temp file;
-                    # not waiting let the interpreter's exit kill a worker between the two
+                    # workers ignore Ctrl-C (see ``_worker_ignores_ctrl_c``): the items already
+                    # running finish and are written whole; nothing else starts
                     pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
         interrupted = True
@@ -193,6 +192,16 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
             gc.unfreeze()
         progress.close()
     return [r for r in results if r is not None], interrupted
+
+
+def _worker_ignores_ctrl_c() -> None:
+    """Ctrl-C reaches every process of the terminal's group. A worker interrupted mid-write
+    removes its temp file — unless it is interrupted while idle, dies, and the pool, now broken,
+    kills the others mid-write (seen under spawn). So workers ignore it; the parent stops the
+    batch: pending items are cancelled, running ones finish, every file on disk is whole."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _context():
