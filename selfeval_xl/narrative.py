@@ -65,8 +65,7 @@ _GENERIC_LABEL = re.compile(r"整体|部门|单位|情况|分析|预算|全年|�
 
 @dataclass(frozen=True)
 class TableFigure:
-    value: float  # the recomputed figure
-    typed: Any  # what the sheet states for a derived cell (a returned workbook's cached value), if any
+    value: float  # the recomputed figure (what the sheet states for it is ``dept.stated``)
     location: str
 
 
@@ -91,16 +90,16 @@ class Tables:
         executed = derived.get(keys.OVERALL_EXECUTED)
         loc_full = self._loc(keys.OVERALL_BUDGET_FULL)
         if _num(full) and _num(initial):
-            self.extra[BUDGET_ADJUSTMENT] = TableFigure(round(full - initial, 6), None, loc_full)
+            self.extra[BUDGET_ADJUSTMENT] = TableFigure(round(full - initial, 6), loc_full)
         if _num(full) and _num(executed):
-            self.extra[BUDGET_BALANCE] = TableFigure(round(full - executed, 6), None, loc_full)
+            self.extra[BUDGET_BALANCE] = TableFigure(round(full - executed, 6), loc_full)
         overall_sheet = next((sh.name for sh in layout.sheets if sh.role == "overall"), "附件2")
         for l1 in profile.levels("overall"):
             inds = [i for i in dept.overall.indicators if i.level1 == l1.name]
             if inds and all(i.score is not None for i in inds):
-                self.extra[LEVEL1_SCORE.format(l1.key)] = TableFigure(sum(i.score for i in inds), None, overall_sheet)
+                self.extra[LEVEL1_SCORE.format(l1.key)] = TableFigure(sum(i.score for i in inds), overall_sheet)
             if inds and all(i.weight is not None for i in inds):
-                self.extra[LEVEL1_WEIGHT.format(l1.key)] = TableFigure(sum(i.weight for i in inds), None, overall_sheet)
+                self.extra[LEVEL1_WEIGHT.format(l1.key)] = TableFigure(sum(i.weight for i in inds), overall_sheet)
 
     def _loc(self, key: str) -> str:
         return self.layout.location(key) if key in self.layout.where else key
@@ -111,7 +110,7 @@ class Tables:
         v = value_of(self.dept, key, self.derived)
         if not _num(v):
             return None
-        return TableFigure(float(v), self.dept.stated.get(key), self._loc(key))
+        return TableFigure(float(v), self._loc(key))
 
     def first(self, ks: tuple[str, ...]) -> tuple[str, TableFigure] | None:
         for k in ks:

@@ -6,7 +6,6 @@ the tests and a script can call them alike.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import json
@@ -196,11 +195,3 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
                     pass
         _zip_folder(root, dest)
     return dest
-
-
-def units_as_dicts(rows) -> list[dict[str, Any]]:
-    return [dict(r) for r in rows]
-
-
-def roster_unit_asdict(u: RosterUnit) -> dict[str, Any]:
-    return dataclasses.asdict(u)
