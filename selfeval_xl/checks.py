@@ -109,7 +109,7 @@ def check_stated(dept: Department, profile: Profile, layout: Layout, derived: di
             expected_cmp = expected
         if _close(stated, expected_cmp, tol):
             continue
-        yield Flag(code, sev, layout.location(key) if key in layout.where else key,
+        yield Flag(code, sev, layout.location(key, key),
                    f"{msg}：表中为 {_fmt(stated)}，按录入数据重算应为 {_fmt(expected)}。请核对录入数据或改正该数字。",
                    stated, expected, key)
 
@@ -211,7 +211,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
 def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
                     key: str) -> Iterator[Flag]:
     if full is not None and full > 0 and executed > full + 1e-9:
-        yield Flag("RATE-201", WARNING, layout.location(key) if key in layout.where else where.strip(),
+        yield Flag("RATE-201", WARNING, layout.location(key, where.strip()),
                    f"{where}全年执行数 {_fmt(executed)} 超过全年预算数 {_fmt(full)}（执行率 {executed / full:.2%}），"
                    f"属超预算执行。请核实或说明原因。", executed, full, key)
 
@@ -249,7 +249,7 @@ def check_declared(dept: Department, profile: Profile, layout: Layout, derived: 
         same = isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= tol + 1e-9
         if not same:
             at = b_key if b_key in layout.where else a_key
-            loc = layout.location(at) if at in layout.where else at
+            loc = layout.location(at, at)
             names = "、".join(layout.location(k) for k in (a_key, b_key) if k in layout.where)
             yield Flag(rule.code, rule.severity, loc,
                        f"{rule.message}：{names} 分别为 {_fmt(a)} 和 {_fmt(b)}。请核对后改正。", a, b, at)
@@ -306,11 +306,11 @@ def check_filled(dept: Department, layout: Layout, derived: dict[str, Any]) -> I
         return
     budget = value_of(dept, keys.OVERALL_BUDGET_FULL, derived)
     if budget in (None, ""):
-        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_BUDGET_FULL) if keys.OVERALL_BUDGET_FULL in layout.where
-                   else "附件2", "全年预算数未填写：执行率和得分无法计算。请填写。", None, None, keys.OVERALL_BUDGET_FULL)
+        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_BUDGET_FULL, "附件2"),
+                   "全年预算数未填写：执行率和得分无法计算。请填写。", None, None, keys.OVERALL_BUDGET_FULL)
     if not derived.get(keys.OVERALL_EXECUTED):
-        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_EXECUTED) if keys.OVERALL_EXECUTED in layout.where
-                   else "附件2", "全年执行数为 0：基本支出、项目支出都未填写。请填写。", 0, None, keys.OVERALL_EXECUTED)
+        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_EXECUTED, "附件2"),
+                   "全年执行数为 0：基本支出、项目支出都未填写。请填写。", 0, None, keys.OVERALL_EXECUTED)
 
 
 # -- entry point ----------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class Tables:
                 self.extra[LEVEL1_WEIGHT.format(l1.key)] = TableFigure(sum(i.weight for i in inds), overall_sheet)
 
     def _loc(self, key: str) -> str:
-        return self.layout.location(key) if key in self.layout.where else key
+        return self.layout.location(key, key)
 
     def get(self, key: str) -> TableFigure | None:
         if key in self.extra:
@@ -169,7 +169,7 @@ def check_narrative(dept: Department, profile: Profile, layout: Layout, derived:
         text = dept.narrative.sections.get(sec.key, "")
         if not text or not _ANY_FIGURE.search(text):
             continue
-        where = layout.location(key) if key in layout.where else "报告正文"
+        where = layout.location(key, "报告正文")
         ctx = _Section(sec.title, key, where)
         qs: list[Quantity] = []
         seen: set[tuple[str, str]] = set()
@@ -184,10 +184,9 @@ def check_narrative(dept: Department, profile: Profile, layout: Layout, derived:
             by_sentence: dict[str, list[tuple[Quantity, int]]] = {}
             for q, pos in located:
                 by_sentence.setdefault(q.sentence, []).append((q, pos))
-            norm = para
             for sent, sqs in by_sentence.items():
                 yield from _within_sentence(ctx, sent, [q for q, _ in sqs], vocab)
-                yield from _against_tables(ctx, heading, norm, sqs, vocab, tables, profile, names, project_names, seen)
+                yield from _against_tables(ctx, heading, para, sqs, vocab, tables, profile, names, project_names, seen)
             yield from _indicators(ctx, para, located, inds, seen)
         yield from _shares_add_up(ctx, qs, vocab)
         yield from _claims(ctx, text, dept, derived, tables, profile)
@@ -196,12 +195,11 @@ def check_narrative(dept: Department, profile: Profile, layout: Layout, derived:
 def _located(para: str, section: str) -> list[tuple[Quantity, int]]:
     """A paragraph's quantities with where each starts in it (the words before a figure, across
     the paragraph's earlier sentences, say what it is about)."""
-    norm = para
     out, offset = [], 0
     last_sentence, start = None, 0
     for q in quantities(para, section):
         if q.sentence != last_sentence:
-            found = norm.find(q.sentence, offset)
+            found = para.find(q.sentence, offset)
             start = found if found >= 0 else offset
             offset, last_sentence = start, q.sentence
         out.append((q, start + q.at))
@@ -286,16 +284,16 @@ def _project_term(subject: str, names: list[tuple[str, tuple[str, ...]]]) -> tup
 def _against_tables(ctx: _Section, heading: str, para: str, located: list[tuple[Quantity, int]], vocab: Vocabulary,
                     tables: Tables, profile: Profile, names, project_names: tuple[str, ...], seen: set) -> Iterator[Flag]:
     """NARR-401 and NARR-405: each quoted figure against the table figure its subject names.
-    ``para`` is the paragraph (full-width digits folded), the figures' context."""
+    ``para`` is the paragraph (with ``heading``, the figures' context)."""
     tol = profile.scoring.money_tolerance
     for q, pos in located:
         if q.kind == "share" and not q.approx:
-            yield from _share_against_tables(ctx, q, [x for x, _ in located if x.sentence == q.sentence], vocab, tables, seen)
+            yield from _share_against_tables(ctx, q, [x for x, _ in located if x.sentence == q.sentence], vocab, tables,
+                                             tol, seen)
         if q.approx or q.upper is not None or q.kind == "share":
             continue
         before = q.sentence[: q.at]
         term = tie(q, vocab)
-        label: str
         if term is not None:
             if term.whole_only and not _TOTAL_WORDS.search(before) \
                     and _about_a_part(heading + "。" + para[:pos], project_names):
@@ -374,7 +372,7 @@ def _against_tables(ctx: _Section, heading: str, para: str, located: list[tuple[
 
 
 def _share_against_tables(ctx: _Section, q: Quantity, sentence: list[Quantity], vocab: Vocabulary,
-                          tables: Tables, seen: set) -> Iterator[Flag]:
+                          tables: Tables, tol: float, seen: set) -> Iterator[Flag]:
     """NARR-401 for a share whose whole the sentence does not give ("基本支出100万元，占总支出的60%"):
     the part (as quoted, or the table's) over the table's whole. Where the sentence names both
     amounts, NARR-402 judges the share by them instead."""
@@ -386,7 +384,7 @@ def _share_against_tables(ctx: _Section, q: Quantity, sentence: list[Quantity], 
     if w is None or p is None or w[1].value <= 0:
         return
     amount = next((x for x in sentence if x.kind == "money" and x.subject == q.subject and x.unit == "万元"), None)
-    if amount is not None and abs(amount.value - p[1].value) > _money_tolerance(amount, 0.01):
+    if amount is not None and abs(amount.value - p[1].value) > _money_tolerance(amount, tol):
         return  # the amount itself is flagged; its share follows from it
     want = p[1].value / w[1].value * 100
     if abs(q.value - want) <= _unit_tolerance(q) or (w[0], q.text) in seen:
@@ -407,7 +405,7 @@ def _agrees_elsewhere(q: Quantity, tables: Tables, all_keys: tuple[str, ...], ke
             return f"附件 {fig.location} 的 {fmt_num(fig.value * scale, 4)}"
         typed = tables.dept.stated.get(k)
         if _num(typed) and abs(q.value - typed * scale) <= _money_tolerance(q, tol):
-            where = tables.layout.location(k) if k in tables.layout.where else k
+            where = tables.layout.location(k, k)
             return f"附件 {where} 中填写的 {fmt_num(typed * scale, 4)}（按录入数据重算不是这个数）"
     return ""
 

@@ -287,3 +287,11 @@ def test_schema_migrations_are_recorded_and_a_newer_workspace_is_refused(tmp_pat
     db.close()
     with pytest.raises(WorkspaceError, match="更新版本"):
         Workspace(tmp_path / "ws")
+
+
+def test_served_on_every_interface_any_host_name_reaches_the_login(tmp_path):
+    """0.0.0.0 with a password: colleagues use whatever name or address reaches this PC."""
+    a = create_app(tmp_path / "ws", host="0.0.0.0", password="correct horse", workers=1)
+    for base in ("http://192.168.1.10", "http://pc-01.local"):
+        r = a.test_client().get("/", base_url=base)
+        assert r.status_code == 302 and "/login" in r.headers["Location"]

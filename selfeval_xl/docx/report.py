@@ -34,6 +34,7 @@ from ..forms.layout import compile_layout, shape_for
 from ..core.model import Department
 from ..core.region import Profile
 from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
+from ..core.quantities import quantities, tie
 from ..outputs import atomic_output
 from .package import save_package
 from .template import H1_FONT, build_report_template
@@ -142,8 +143,6 @@ def _generated_section(dept: Department, profile: Profile, derived: dict[str, An
 def _quotes_the_split(text: str) -> bool:
     """Whether the text itself gives the unit's 基本支出 and 项目支出 (then, agreeing with the
     tables, it stands alone)."""
-    from ..core.quantities import quantities, tie
-
     said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q)) is not None}
     return {"基本支出", "项目支出"} <= said
 

@@ -211,8 +211,11 @@ class Layout:
         addr = a1(cell.r, cell.c)
         return addr if sh.name == from_sheet else f"{quote_sheet(sh.name)}!{addr}"
 
-    def location(self, key: str) -> str:
-        """User-facing location such as 附件3(2)!H14."""
+    def location(self, key: str, default: str | None = None) -> str:
+        """User-facing location such as 附件3(2)!H14; ``default`` for a key no cell of this layout
+        holds (a figure the region does not print), else KeyError."""
+        if default is not None and key not in self.where:
+            return default
         sh, cell = self.where[key]
         return f"{sh.name}!{a1(cell.r, cell.c)}"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 import secrets
 import tempfile
 import threading
@@ -27,7 +28,7 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, after_this_request, g, redirect, render_template, request, send_file, session, url_for
+from flask import Flask, abort, after_this_request, redirect, render_template, request, send_file, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
@@ -40,6 +41,10 @@ MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a gener
 MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
 MAX_FILES = 1000  # files in one request
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
+
+
+def _all_interfaces(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::")
 
 
 def is_loopback(host: str) -> bool:
@@ -56,7 +61,7 @@ class ServeError(Exception):
 
 
 def create_app(workspace: str | Path, password: str | None = None, host: str = "127.0.0.1",
-               port: int | None = None, workers: int | None = None) -> Flask:
+               workers: int | None = None) -> Flask:
     if not is_loopback(host) and not password:
         raise ServeError(f"在局域网地址 {host} 上提供服务必须设置密码（--password-file），否则同一网络中的任何人都能"
                          f"查看和修改各单位的材料。只在本机使用请不要指定 --host。")
@@ -65,7 +70,6 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     app.config.update(SECRET_KEY=ws.secret(), MAX_CONTENT_LENGTH=MAX_REQUEST, MAX_FORM_PARTS=MAX_FILES + 20,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
     app.jinja_env.autoescape = True
-    state: dict[str, Any] = {"ws": ws, "password": password, "host": host, "port": port, "workers": workers}
     failures: dict[str, deque] = defaultdict(deque)
     lock = threading.Lock()
 
@@ -74,10 +78,13 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
 
     @app.before_request
     def guard():
-        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 reaches us with its own Host
-        allowed = {host, "localhost", "127.0.0.1", "[::1]"} if is_loopback(host) else {host}
-        if request.host.rsplit(":", 1)[0] not in allowed:
-            abort(400, "主机名不符")
+        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 reaches us with its own Host.
+        # Served on every interface (0.0.0.0, ::) colleagues may use any of its names; a password
+        # and a same-site session cookie guard it then.
+        if not _all_interfaces(host):
+            allowed = {host, "localhost", "127.0.0.1", "[::1]"} if is_loopback(host) else {host}
+            if request.host.rsplit(":", 1)[0] not in allowed:
+                abort(400, "主机名不符")
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(24)
         if password and request.endpoint not in ("login", "static") and not session.get("user"):
@@ -200,8 +207,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         camp = _campaign(cid)
         if not ws.units(cid):
             abort(404, "本任务还没有名册")
-        path = Path(tempfile.mkstemp(suffix=".zip", dir=ws.folder / "files" / "tmp")[1])
-        work.templates_zip(ws, cid, path, state["workers"])
+        path = _scratch(ws, ".zip")
+        work.templates_zip(ws, cid, path, workers)
         return _send_and_remove(path, f"{camp['name']}_模板.zip")
 
     # -- returns -------------------------------------------------------------------------------
@@ -223,7 +230,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
                 refused.append({"name": name, "status": "无法读取", "reason": f"{name}：{e}，未保存。"})
                 continue
             items.append((stored.sha256, name, stored.size))
-        results = work.check_stored(ws, cid, items, state["workers"], user()) if items else []
+        results = work.check_stored(ws, cid, items, workers, user()) if items else []
         return render_template("returns.html", camp=ws.campaign(cid), results=results + refused)
 
     @app.get("/c/<int:cid>/u/<int:uid>")
@@ -234,7 +241,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             abort(404, "没有这个单位")
         versions = ws.uploads_of(uid)
         decisions = ws.decisions_of(uid)
-        row = next((r for r in ws.board(cid) if r["id"] == uid), None)
+        row = next(iter(ws.board(cid, unit_id=uid)), None)
         latest = versions[0] if versions else None
         diff = None
         a, b = request.args.get("a", type=int), request.args.get("b", type=int)
@@ -278,7 +285,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         up = _upload(cid, upid)
         if not work.flags_of(up):
             abort(404, "该版本没有需要批注的问题")
-        path = Path(tempfile.mkstemp(suffix=".xlsx", dir=ws.folder / "files" / "tmp")[1])
+        path = _scratch(ws, ".xlsx")
         try:
             work.annotated_copy(ws, up, path)
         except Exception:  # noqa: BLE001 — a file openpyxl cannot open has no annotated copy
@@ -293,8 +300,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         camp = _campaign(cid)
         picked = request.form.getlist("unit", type=int)
         units = picked if picked else None
-        path = Path(tempfile.mkstemp(suffix=".zip", dir=ws.folder / "files" / "tmp")[1])
-        work.compile_zip(ws, cid, units, path, pdf=bool(request.form.get("pdf")), workers=state["workers"])
+        path = _scratch(ws, ".zip")
+        work.compile_zip(ws, cid, units, path, pdf=bool(request.form.get("pdf")), workers=workers)
         return _send_and_remove(path, f"{camp['name']}_汇总与报告.zip")
 
     @app.get("/c/<int:cid>/dashboard")
@@ -327,11 +334,17 @@ def _client_name(name: str) -> str:
     return name[:120] or "未命名.xlsx"
 
 
+def _scratch(ws: Workspace, suffix: str) -> Path:
+    """A file for one download, in the workspace's temp folder (swept on the next start)."""
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=ws.folder / "files" / "tmp")
+    os.close(fd)
+    return Path(name)
+
+
 def _send_and_remove(path: Path, download_name: str):
     @after_this_request
     def _cleanup(response):
         response.call_on_close(lambda: path.unlink(missing_ok=True))
         return response
 
-    g.sent = path
     return send_file(path, as_attachment=True, download_name=download_name)

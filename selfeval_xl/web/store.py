@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -192,8 +193,6 @@ class Workspace:
         """Remove temp files, and stored files no row names (a kill between a file's rename and
         its row's commit). Run on open, before anyone can upload."""
         n = 0
-        import shutil
-
         for p in (self.folder / "files" / "tmp").iterdir():  # part files, and checks' staging folders
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
@@ -277,8 +276,8 @@ class Workspace:
     def decisions_of(self, uid: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM decisions WHERE unit_id = ? ORDER BY id DESC", (uid,)).fetchall()
 
-    def board(self, cid: int) -> list[dict[str, Any]]:
-        """Every unit with its latest upload and latest decision, and its status — one query."""
+    def board(self, cid: int, unit_id: int | None = None) -> list[dict[str, Any]]:
+        """Every unit (or one) with its latest upload and latest decision, and its status — one query."""
         rows = self.db.execute(
             """
             SELECT u.id, u.code, u.name,
@@ -289,9 +288,9 @@ class Workspace:
             FROM units u
             LEFT JOIN uploads up ON up.id = (SELECT MAX(id) FROM uploads WHERE unit_id = u.id)
             LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE unit_id = u.id)
-            WHERE u.campaign_id = ?
+            WHERE u.campaign_id = ? AND (? IS NULL OR u.id = ?)
             ORDER BY u.code
-            """, (cid,)).fetchall()
+            """, (cid, unit_id, unit_id)).fetchall()
         return [dict(r, status=board_status(r)) for r in rows]
 
 

@@ -21,8 +21,8 @@ from ..checking import STATUS_UNREADABLE, check_workbook, report_workbook
 from ..core.model import ProjectEvaluation
 from ..forms.regions import get_profile
 from ..generating import generate_unit
-from ..roster import RosterUnit, read_roster, workbook_names
-from .store import Workspace
+from ..roster import RosterUnit, read_roster, workbook_name, workbook_names
+from .store import StoredFile, Workspace
 
 UNMATCHED = "未匹配"
 
@@ -72,8 +72,6 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
                  user: str = "") -> list[dict[str, Any]]:
     """Check stored uploads (sha256, original name, size) as the CLI checks files, match each to
     its unit by the code in its metadata (never by file name), and record each as a version."""
-    from .store import StoredFile
-
     camp = ws.campaign(cid)
     prof = get_profile(camp["region"])
     expect = {"region": prof.id, "digest": prof.digest, "year": camp["year"]}
@@ -83,12 +81,7 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
         paths = []
         for i, (sha, name, _) in enumerate(items):
             p = Path(tmp) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
-            p.parent.mkdir()
-            try:
-                os.link(ws.path_of(sha), p)
-            except OSError:
-                shutil.copyfile(ws.path_of(sha), p)
-            paths.append(p)
+            paths.append(_stage(ws, sha, p))
         job = functools.partial(check_workbook, expect=expect)
         results, _ = batch.run(job, paths, workers, label="校验")
     out = []
@@ -101,6 +94,17 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
         upid = ws.add_upload(cid, unit["id"] if unit else None, StoredFile(sha, size), name, r, user)
         out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
+
+
+def _stage(ws: Workspace, sha: str, path: Path) -> Path:
+    """A stored file under another name in a private folder: a hard link (no copy), or a copy
+    where the file system has none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(ws.path_of(sha), path)
+    except OSError:
+        shutil.copyfile(ws.path_of(sha), path)
+    return path
 
 
 def flags_of(upload_row) -> list[dict[str, Any]]:
@@ -140,7 +144,7 @@ def _figure_changes(ws: Workspace, old, new) -> list[dict[str, Any]]:
     for k in sorted(set(va) | set(vb)):
         x, y = va.get(k), vb.get(k)
         if (x not in (None, "") or y not in (None, "")) and x != y:
-            loc = b.book.layout.location(k) if k in b.book.layout.where else k
+            loc = b.book.layout.location(k, k)
             out.append({"key": k, "location": loc, "old": x, "new": y})
     return out[:500]
 
@@ -155,43 +159,32 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
                 workers: int | None = None) -> Path:
     """汇总表.xlsx, summary.json and one report per unit (the latest version of each selected unit;
     default: the confirmed ones), as a zip."""
-    from ..xlsx.summary import SummaryWorkbook, write_json
     from ..checking import report_name
+    from ..libreoffice import convert_each, soffice_path
+    from ..xlsx.summary import write_json, write_xlsx
 
-    board = ws.board(cid)
-    chosen = [b for b in board if b["upload_id"] and (b["id"] in set(unit_ids) if unit_ids is not None
-                                                      else b["status"] == "已确认")]
+    year = ws.campaign(cid)["year"]
+    wanted = set(unit_ids) if unit_ids is not None else None
+    chosen = [(b, ws.upload(b["upload_id"])) for b in ws.board(cid) if b["upload_id"]
+              and (b["id"] in wanted if wanted is not None else b["status"] == "已确认")]
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
         root = Path(tmp) / "out"
         (root / "报告").mkdir(parents=True)
-        results = []
-        for b in chosen:
-            up = ws.upload(b["upload_id"])
-            results.append(dict(json.loads(up["result"]), file=up["original_name"], name=up["original_name"]))
-        book = SummaryWorkbook(root / "汇总表.xlsx")
-        for i, r in enumerate(results):
-            book.add(i, r)
-        book.close()
+        results = [dict(json.loads(up["result"]), file=up["original_name"], name=up["original_name"]) for _, up in chosen]
+        write_xlsx(results, root / "汇总表.xlsx")
         write_json(results, root / "summary.json")
-        # the stored files under readable names, so each report is named after its unit
-        src = Path(tmp) / "src"
-        src.mkdir()
+        # the stored files under the unit's own workbook name, so each report is named after its unit
         items = []
-        for b in chosen:
-            up = ws.upload(b["upload_id"])
-            f = src / f"{b['code']}_{b['name']}_{ws.campaign(cid)['year']}年度绩效自评.xlsx".replace("/", "_")
-            shutil.copyfile(ws.path_of(up["sha256"]), f)
+        for b, up in chosen:
+            f = _stage(ws, up["sha256"], Path(tmp) / "src" / str(b["id"]) / workbook_name(b["code"], b["name"], year))
             items.append((str(f), report_name(f)))
         job = functools.partial(report_workbook, outdir=str(root / "报告"))
         reports, _ = batch.run(job, items, workers, label="报告")
-        if pdf and shutil.which("soffice"):
-            from ..libreoffice import convert_each
-
+        notes = [r.get("reason", r["name"]) for r in reports if not r.get("report")]
+        if pdf and soffice_path():
             docs = [Path(r["report"]) for r in reports if r.get("report")]
             if docs:
-                try:
-                    convert_each(docs, root / "报告", "pdf")
-                except Exception:  # noqa: BLE001 — PDFs are a convenience; the docx are the reports
-                    pass
-        _zip_folder(root, dest)
+                _, failed = convert_each(docs, root / "报告", "pdf")
+                notes += [f"{p.name}：未转为 PDF（{why}）" for p, why in failed.items()]
+        _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
     return dest
