@@ -56,31 +56,51 @@ def flag_batch_outliers(results: list[dict[str, Any]], expect: dict[str, Any] | 
 
 
 def expectation_flags(profile, year: int, expect: dict[str, Any] | None) -> list[Flag]:
-    """What a batch expects (``check --profile P --year Y``) against what the workbook is:
-    a workbook of another region or year is an error, the same region in another version
-    a warning — never a silent pass."""
+    """What a batch expects (``check --profile P --year Y``) against what the workbook is: a
+    workbook of another region or year is an error. (Another version of the same region is
+    the reader's to judge: ``xlsx.read.judge_region``.)"""
     if not expect:
         return []
     flags = []
-    want_id, want_digest, want_year = expect.get("region"), expect.get("digest"), expect.get("year")
+    want_id, want_year = expect.get("region"), expect.get("year")
     if want_id and profile.id != want_id:
         flags.append(Flag("META-205", ERROR, "元数据", f"该工作簿使用地区配置 {profile.id}，本批次要求 {want_id}；"
                           f"请确认单位使用了正确的模板。", profile.id, want_id))
-    elif want_digest and profile.digest != want_digest:
-        flags.append(Flag("META-205", WARNING, "元数据",
-                          f"该工作簿的地区配置 {profile.id} 与本批次的版本不同（摘要 {profile.digest[:12]}，"
-                          f"本批次 {want_digest[:12]}）；已按工作簿携带的配置校验。", profile.digest[:12], want_digest[:12]))
     if want_year and year != want_year:
         flags.append(Flag("META-206", ERROR, "元数据", f"该工作簿是 {year} 年度的，本批次为 {want_year} 年度。",
                           year, want_year))
     return flags
 
 
+def judging(profile=None, keys=None, **expect) -> dict[str, Any]:
+    """What a batch passes to every worker: the coordinator's region (its files, so a worker
+    compiles it once per process, whatever folder or workbook it came from), the signing keys
+    to verify with, and the year and region the batch expects."""
+    out = dict(expect)
+    if profile is not None:
+        out.update(region=profile.id, digest=profile.digest, judge=tuple(profile.sources))
+    if keys is not None:
+        out["keys"] = list(keys)
+    return out
+
+
+def _judge(expect: dict[str, Any] | None):
+    """The coordinator's region and keys from a batch's ``judging`` (None: installed, machine's)."""
+    if not expect:
+        return None, None
+    judge = None
+    if expect.get("judge"):
+        from .forms.regions import embedded_profile
+        judge = embedded_profile(dict(expect["judge"]), "（协调单位的地区配置）")
+    return judge, expect.get("keys")
+
+
 def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> dict[str, Any]:
     """One workbook end to end; ``expect`` = {"region", "digest", "year"} a batch requires."""
     path = Path(path)
     try:
-        rr = read_workbook(path)
+        judge, signing_keys = _judge(expect)
+        rr = read_workbook(path, judge=judge, keys=signing_keys)
     except ReadError as e:
         return {"file": display_path(path), "name": display_path(path.name), "status": STATUS_UNREADABLE,
                 "reason": display_path(str(e))}
@@ -98,7 +118,7 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
         "profile": dept.profile, "stated_total": stated, "recomputed_total": recomputed, "grade": result.grade,
         "rate": result.derived.get(keys.OVERALL_RATE),
         "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
-        "flags": as_dicts,
+        "signature": rr.book.signature, "flags": as_dicts,
     }
 
 
@@ -111,10 +131,11 @@ def report_name(path: Path) -> str:
 
 
 def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str | None = None,
-                    strict: bool = False) -> dict[str, Any]:
+                    strict: bool = False, expect: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read (workbook or JSON data), recompute, check, and write the unit's Word report.
 
-    ``item`` is a path, or (path, output file name) when the batch has chosen unique names.
+    ``item`` is a path, or (path, output file name) when the batch has chosen unique names;
+    ``expect`` as for ``check_workbook`` (the coordinator's region judges: ``judging``).
     """
     path, out_name = (item if isinstance(item, tuple) else (item, None))
     from .docx.report import TemplateRefused, render_report
@@ -129,10 +150,12 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
             pre_flags, recomputed = [], None
             profile = get_profile(dept.profile)
         else:
-            rr = read_workbook(path)
-            dept, pre_flags = rr.dept, rr.flags
+            judge, signing_keys = _judge(expect)
+            rr = read_workbook(path, judge=judge, keys=signing_keys)
+            dept, pre_flags = rr.dept, rr.flags + expectation_flags(rr.book.layout.profile, rr.dept.year, expect)
             recomputed = (rr.book.layout.shape.project_categories, rr.derived)
-            profile = rr.book.layout.profile  # the region the workbook carries, not the one installed here
+            # the coordinator's region where one is known, else the one the workbook carries
+            profile = rr.book.layout.profile
     except (ReadError, ProfileError, ValueError) as e:
         return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{display_path(path.name)}：{e}"}
     result = check(dept, profile, recomputed)

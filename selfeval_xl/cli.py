@@ -60,6 +60,24 @@ def _profile(name: str):
         _fail(str(e))
 
 
+KEY_HELP = "签名密钥文件（默认为本机的密钥，首次使用时自动建立；与同事共用时复制此文件）"
+
+
+def _key(key_file: Optional[Path], create: bool = True):
+    """The coordinator's signing key (``xlsx.signing``): the file given, else this machine's."""
+    from .xlsx.signing import SigningKeyError, machine_key
+
+    try:
+        key = machine_key(key_file, create=create or key_file is None)
+        if key is None:
+            _fail(f"找不到签名密钥文件 {key_file}")
+        return key
+    except SigningKeyError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"签名密钥：{describe_os_error(e)}")
+
+
 def _timestamp(value: Optional[str]) -> Optional[dt.datetime]:
     if not value:
         return None
@@ -87,6 +105,7 @@ def generate_cmd(
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help=KEY_HELP),
 ) -> None:
     import functools
 
@@ -107,7 +126,8 @@ def generate_cmd(
         if name != workbook_names([unit], year)[0]:
             unit.notes.append(f"单位编码 {unit.code} 的文件名与另一单位相同，已改为 {name}")
     ts = _timestamp(timestamp) or dt.datetime.now().replace(microsecond=0)
-    job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=ts)
+    job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=ts,
+                            key=_key(key_file))
     t0 = time.monotonic()
     results, interrupted = batch.run(job, list(zip(units, names)), workers, label="生成模板")
     failed = [r for r in results if r["status"] != "ok"]
@@ -146,6 +166,7 @@ def fill_cmd(
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help=KEY_HELP),
 ) -> None:
     from .forms.binding import BindingError
     from .xlsx.write import write_workbook
@@ -156,10 +177,21 @@ def fill_cmd(
         dept = dept.model_copy(update={"profile": prof.id})
     _output_file(out, [data], force)
     try:
-        _guard(write_workbook, dept, prof, out, generated_at=_timestamp(timestamp))
+        _guard(write_workbook, dept, prof, out, generated_at=_timestamp(timestamp), key=_key(key_file))
     except BindingError as e:
         _fail(f"{data}：{e}")
     typer.echo(f"已写入：{out}")
+
+
+@app.command("key", short_help="显示本机的模板签名密钥", help="显示本机签发模板所用的签名密钥文件的位置和编号（没有时建立）。"
+             "生成的模板带有用此密钥计算的签名，单位改动模板中的评分规则或单位信息，回收校验时会被指出“模板被改动”。"
+             "与同事共同负责时，把此文件复制给同事，校验时用 --key-file 指明。密钥不要发给填报单位。")
+def key_cmd(
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="密钥文件（默认为本机的）"),
+) -> None:
+    key = _key(key_file)
+    typer.echo(f"签名密钥文件：{Path(key.source).resolve()}")
+    typer.echo(f"密钥编号：{key.id}（写在每个模板的元数据中，用来识别是哪把密钥签发的；密钥本身不在模板里）")
 
 
 def _output_file(out: Path, inputs: list[Path], force: bool) -> None:
@@ -201,15 +233,23 @@ def check_cmd(
                                           help="本批次应使用的地区（地区名或文件夹）；其他地区或其他版本的工作簿会被标出"),
     year: Optional[int] = typer.Option(None, "--year", "-y", help="本批次的年度；其他年度的工作簿会被标为错误"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="另一份签名密钥文件（同事签发的模板）；本机的密钥总会用到"),
 ) -> None:
-    expect = None
-    if profile or year:
-        expect = {"year": year}
-        if profile:
-            prof = _profile(profile)
-            expect.update(region=prof.id, digest=prof.digest)
+    expect = _judging(profile, year, key_file)
     code = run_check(inputs, out, annotate_copies, workers, expect=expect, force=force)
     raise typer.Exit(code)
+
+
+def _judging(profile: Optional[str], year: Optional[int], key_file: Optional[Path]) -> Optional[dict]:
+    """What every worker of a check or report batch is told: the coordinator's region (which then
+    judges every workbook, whatever it carries), the year, and the extra key to verify with."""
+    from .checking import judging
+    from .xlsx.signing import known_keys
+
+    if not (profile or year or key_file):
+        return None
+    return judging(_profile(profile) if profile else None,
+                   known_keys([_key(key_file, create=False)]) if key_file else None, year=year)
 
 
 def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -324,13 +364,17 @@ def report_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     pdf_timeout: float = typer.Option(120, "--pdf-timeout", help="每份报告转 PDF 最多等待的秒数；超时的跳过并列出"),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p",
+                                          help="按此地区配置（地区名或文件夹）计分和评定等次，不采用工作簿携带的规则"),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="另一份签名密钥文件（同事签发的模板）"),
 ) -> None:
-    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers, force=force, pdf_timeout=pdf_timeout))
+    raise typer.Exit(run_report(inputs, out, pdf, template, strict, workers, force=force, pdf_timeout=pdf_timeout,
+                                expect=_judging(profile, None, key_file)))
 
 
 def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optional[Path] = None,
                strict: bool = False, workers: Optional[int] = None, echo=typer.echo, force: bool = False,
-               pdf_timeout: float = 120) -> int:
+               pdf_timeout: float = 120, expect: Optional[dict] = None) -> int:
     import functools
 
     from . import batch
@@ -345,7 +389,7 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else []),
            force)
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
-                            strict=strict)
+                            strict=strict, expect=expect)
     items = list(zip(files, names))
     t0 = time.monotonic()
     results, interrupted = batch.run(job, items, workers, label="生成报告")
@@ -443,18 +487,20 @@ def demo_cmd(
     if not roster.exists():
         _fail(f"找不到示例名册 {roster}")
     ts = dt.datetime(2024, 6, 1, 9, 0, 0)
+    key = _key(None)
     blank_dir, filled_dir = out / "1-空白模板", out / "2-预填示例"
     units = read_roster(roster, prof)
     for unit in units:
         year = 2023
         write_workbook(unit.department(year, prof), prof, blank_dir / workbook_name(unit.code, unit.name, year),
-                       generated_at=ts)
+                       generated_at=ts, key=key)
     typer.echo(f"① 空白模板（按名册生成 {len(units)} 个）：{blank_dir.resolve()}")
     n = 0
     for path in sorted((EXAMPLES / "data").glob("*.json")):
         dept = Department.model_validate_json(path.read_text(encoding="utf-8"))
         p = get_profile(dept.profile)
-        write_workbook(dept, p, filled_dir / workbook_name(dept.code, dept.name, dept.year), generated_at=ts)
+        write_workbook(dept, p, filled_dir / workbook_name(dept.code, dept.name, dept.year), generated_at=ts,
+                       key=key)
         n += 1
     typer.echo(f"② 预填了种子报告数据的工作簿（{n} 个）：{filled_dir.resolve()}")
     typer.echo("③ 回读并校验预填的工作簿（种子报告中的错误会被逐格指出）：")

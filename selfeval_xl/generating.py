@@ -24,8 +24,9 @@ def open_region(name: str):
     return get_profile(name)
 
 
-def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.datetime) -> dict:
-    """One roster unit and its file name → one workbook (top-level, so a process pool can run it)."""
+def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.datetime, key=None) -> dict:
+    """One roster unit and its file name → one workbook (top-level, so a process pool can run it),
+    signed with the coordinator's ``key`` (``xlsx.signing``)."""
     from .roster import workbook_name
     from .xlsx.write import write_workbook
 
@@ -33,7 +34,7 @@ def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.date
     prof = open_region(profile)
     target = Path(out) / name
     try:
-        write_workbook(unit.department(year, prof), prof, target, generated_at=generated_at)
+        write_workbook(unit.department(year, prof), prof, target, generated_at=generated_at, key=key)
     except OSError as e:
         return {"name": unit.name, "status": "failed", "reason": f"{unit.code} {unit.name}：{describe_os_error(e)}"}
     except ValueError as e:

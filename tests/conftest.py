@@ -15,6 +15,24 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "selfeval_xl" / "examples"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key_file(tmp_path_factory) -> Path:
+    """Every test signs and verifies with a key of its own run, never the user's
+    (``xlsx.signing``: the CLI creates this machine's key on first use). Set in the
+    environment, so process-pool workers see it too."""
+    path = tmp_path_factory.mktemp("key") / "signing.key"
+    # the proven-regions cache (``proving``) too: a test run never writes to the user's ~/.cache
+    saved = {k: os.environ.get(k) for k in ("SELFEVAL_KEY_FILE", "SELFEVAL_CACHE_DIR")}
+    os.environ["SELFEVAL_KEY_FILE"] = str(path)
+    os.environ["SELFEVAL_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield path
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def soffice() -> str:
     exe = soffice_path()

@@ -16,7 +16,8 @@ def test_every_api_name_resolves_to_the_library_function():
     from selfeval_xl.xlsx.write import write_workbook
 
     for name in selfeval_xl.__all__:
-        assert getattr(selfeval_xl, name) is not None, name
+        obj = getattr(selfeval_xl, name)
+        assert callable(obj) and obj.__module__.startswith("selfeval_xl."), name
     assert selfeval_xl.check_workbook is check_workbook and selfeval_xl.generate_workbook is write_workbook
 
 

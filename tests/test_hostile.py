@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from selfeval_xl.cli import app
@@ -18,9 +19,15 @@ def _hashes(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_hostile_corpus(tmp_path):
-    corpus = tmp_path / "in"
-    cases = build(corpus)
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """The corpus, built once for the module's tests (it takes seconds; the tests only read it)."""
+    folder = tmp_path_factory.mktemp("hostile") / "in"
+    return folder, build(folder)
+
+
+def test_hostile_corpus(tmp_path, corpus):
+    corpus, cases = corpus
     assert len(cases) >= 30
     before = _hashes(corpus)
     out = tmp_path / "out"
@@ -50,23 +57,23 @@ def test_hostile_corpus(tmp_path):
                 assert f["message"] and f["location"], f
 
 
-def test_legacy_xls_named_explicitly_gets_advice(tmp_path):
-    cases = build(tmp_path / "in")
+def test_legacy_xls_named_explicitly_gets_advice(tmp_path, corpus):
+    folder, cases = corpus
     xls = [n for n in cases if n.endswith(".xls")][0]
-    res = CliRunner().invoke(app, ["check", str(tmp_path / "in" / xls), "-o", str(tmp_path / "o")])
+    res = CliRunner().invoke(app, ["check", str(folder / xls), "-o", str(tmp_path / "o")])
     assert res.exit_code == 2
     entry = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["files"][xls]
     assert "另存为" in entry["reason"] and "soffice" in entry["reason"]
 
 
-def test_clerk_formula_text_stays_text_in_the_summary(tmp_path):
+def test_clerk_formula_text_stays_text_in_the_summary(tmp_path, corpus):
     import openpyxl
 
-    cases = build(tmp_path / "in")
+    folder, cases = corpus
     name = [n for n in cases if "公式文本" in n][0]
     # the clerk typed the text into a cell with openpyxl, which stores it as a formula: make it a flag message
     out = tmp_path / "o"
-    CliRunner().invoke(app, ["check", str(tmp_path / "in" / name), "-o", str(out)])
+    CliRunner().invoke(app, ["check", str(folder / name), "-o", str(out)])
     wb = openpyxl.load_workbook(out / "汇总表.xlsx")
     texts = []
     for ws in wb.worksheets:

@@ -247,10 +247,14 @@ def test_a_region_folder_extends_the_vocabulary(tmp_path):
                     encoding="utf-8")
     with pytest.raises(ProfileError, match="basic.nothing_here"):
         load_region(folder)
-    toml.write_text(base + '\n[[narrative.terms]]\nconcept = "x"\nwords = ["(a+)+$"]\nkey = "basic.public_funds.final"\n',
+    toml.write_text(base + '\n[[narrative.terms]]\nconcept = "x"\nwords = ["(a+)+$", "a+经费"]\nkey = "basic.public_funds.final"\n',
                     encoding="utf-8")
     prof = load_region(folder)  # words are words, not patterns: nothing a region writes can make a check slow
-    assert check(_with(D001, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!" * 20), prof).flags is not None
+    assert not [f for f in check(_with(D001, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!" * 20), prof).flags
+                if f.code == "NARR-401"]
+    flags = [f for f in check(_with(D001, "本年度a+经费70.5万元。"), prof).flags if f.code == "NARR-401"]
+    assert [(f.stated, f.expected) for f in flags] == [(70.5, 66.92)]  # the word, literally
+    assert not [f for f in check(_with(D001, "本年度aa经费70.5万元。"), prof).flags if f.code == "NARR-401"]
 
 
 def test_json_examples_carry_placeholders_not_people():

@@ -25,6 +25,7 @@ from selfeval_xl.forms.layout import compile_layout
 from selfeval_xl.core.model import Department
 from selfeval_xl.forms.regions import available_profiles, get_profile
 from selfeval_xl.xlsx.read import extract
+from selfeval_xl.xlsx.signing import machine_key
 from selfeval_xl.xlsx.write import shape_for, write_workbook
 
 from .conftest import model_diff
@@ -100,7 +101,8 @@ def test_blank_workbooks_of_every_region_show_no_error_value(soffice, tmp_path):
 def test_check_and_report_follow_the_region(tmp_path, region, data):
     profile = get_profile(region)
     dept = data.draw(layout_departments(profile))
-    path = write_workbook(dept, profile, tmp_path / f"{dept.code}.xlsx", generated_at=TS)
+    # signed as the CLI signs: a region not installed here is then verified, not "unverified"
+    path = write_workbook(dept, profile, tmp_path / f"{dept.code}.xlsx", generated_at=TS, key=machine_key())
     r = check_workbook(path)
     assert r["status"] != "无法读取", r
     codes = {f["code"] for f in r["flags"]}

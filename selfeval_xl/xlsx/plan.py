@@ -131,12 +131,16 @@ def _put_ops(cell, value, as_text: bool):
 
 
 META_KEYS = ("marker", "template_version", "app_version", "profile", "unit_code", "unit_name", "competent_dept",
-             "year", "generated_at", "fingerprint", "project_categories", "sheets", "region_digest")  # then region:* rows
+             "year", "generated_at", "fingerprint", "project_categories", "sheets", "region_digest",
+             "key_id", "signature")  # then region:* rows
 
 
-def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
+def meta_for(layout: Layout, generated_at: dt.datetime, key=None) -> dict[str, str]:
+    """The metadata rows, signed with ``key`` (``xlsx.signing``) when one is given."""
+    from .signing import sign
+
     s = layout.shape
-    return {
+    meta = {
         "marker": "selfeval-xl",
         "template_version": TEMPLATE_VERSION,
         "app_version": __version__,
@@ -152,6 +156,9 @@ def meta_for(layout: Layout, generated_at: dt.datetime) -> dict[str, str]:
         "region_digest": layout.profile.digest,
         **dict(region_rows(layout.profile)),
     }
+    signed = sign(meta, key)
+    # the signature rows sit before the region's rows, where META_KEYS lists them
+    return {k: signed[k] for k in META_KEYS} | {k: v for k, v in signed.items() if k not in META_KEYS}
 
 
 

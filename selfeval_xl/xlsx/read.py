@@ -56,6 +56,8 @@ class Workbook:
     percent: dict[str, set] = field(default_factory=dict)  # layout sheet name -> cells shown as a percentage
     extra: dict[str, dict] = field(default_factory=dict)  # sheets that are not the form's, by name -> values
     shifted: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet -> (first moved row, rows moved)
+    signature: str = ""  # xlsx.signing's verdict on the template's signature
+    region_flags: list[Flag] = field(default_factory=list)  # whose rules judge it (judge_region)
 
 
 @dataclass
@@ -142,10 +144,11 @@ def profile_from_workbook(path: str | Path):
 MAX_PROJECT_SHEETS = 200  # more 附件3 sheets than any unit has: metadata that says so was tampered with
 
 
-def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
-    """The layout the metadata describes — bounded: nothing the metadata says can make the
-    reader build more than a real workbook has (30,000 project sheets once took 6.9 GB)."""
-    profile = profile_from_meta(meta, name)
+def layout_from_meta(meta: dict[str, str], name: str, profile=None) -> Layout:
+    """The layout the metadata describes, for ``profile`` (default: the region it carries) —
+    bounded: nothing the metadata says can make the reader build more than a real workbook has
+    (30,000 project sheets once took 6.9 GB)."""
+    profile = profile if profile is not None else profile_from_meta(meta, name)
     try:
         cats = json.loads(meta["project_categories"])
         if not isinstance(cats, list) or not all(c is None or isinstance(c, str) for c in cats):
@@ -163,9 +166,62 @@ def layout_from_meta(meta: dict[str, str], name: str) -> Layout:
     return compile_layout(profile, shape)
 
 
-def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
+def judge_region(meta: dict[str, str], name: str, judge=None, keys=None):
+    """Whose rules read and judge this workbook, how its signature verifies, and the flags that
+    say so: ``(profile, signature, flags)``.
+
+    The carried region is the unit's copy, and a unit can edit it. When the coordinator's region
+    is known — ``judge`` (``check --profile``, the campaign's region) or a region of the carried
+    id installed here — the workbook is read by that region's layout and judged by its rules; a
+    carried copy that differs is an error saying what differs, unless the coordinator's own key
+    signed it (a template the coordinator issued from an earlier version: a warning). Without a
+    region of the coordinator, the carried one is used and the result says whether its
+    signature could be verified.
+    """
+    from ..core.region_diff import region_changes
+    from .signing import TAMPERED, UNSIGNED, UNVERIFIABLE, VERIFIED, known_keys, verify
+
+    carried = profile_from_meta(meta, name)
+    signature = verify(meta, known_keys(keys))
+    flags: list[Flag] = []
+    stated = meta.get("region_digest", "")
+    if sources_from_rows(meta) and stated != carried.digest:
+        flags.append(Flag("META-212", ERROR, "元数据",
+                          f"{name} 元数据中的地区配置摘要与它携带的配置不符（元数据在下发后被改动过）。",
+                          stated[:12], carried.digest[:12]))
+    if signature == TAMPERED:
+        flags.append(Flag("META-210", ERROR, "元数据",
+                          f"模板被改动：{name} 的签名与它携带的地区配置或单位、年度信息不符（下发后被修改过）。"
+                          f"请单位重新下载下发的模板填写，或核实后按协调单位的配置处理。", signature, VERIFIED))
+    own = judge if judge is not None else installed_profile(carried.id)
+    used = carried
+    if own is not None and own.digest != carried.digest and own.id == carried.id:
+        if signature == VERIFIED:
+            flags.append(Flag("META-204", WARNING, "元数据",
+                              f"{name} 由本机签发的较早版本的地区配置 {carried.id} 生成（签名有效，摘要 {carried.digest[:12]}），"
+                              f"与现在的配置（摘要 {own.digest[:12]}）不同；已按工作簿的版本读取和校验。"
+                              f"如果评分规则已改，请重新下发模板。", carried.digest[:12], own.digest[:12]))
+        else:
+            changes = region_changes(carried, own)
+            why = {TAMPERED: "签名不符", UNVERIFIABLE: "不是本机签发的模板", UNSIGNED: "模板没有签名"}[signature]
+            flags.append(Flag("META-213", ERROR, "元数据",
+                              f"{name} 携带的地区配置与协调单位的 {own.id} 不同（{why}）：{'；'.join(changes)}。"
+                              f"已按协调单位的配置读取、计分和评定等次，不采用工作簿携带的规则。",
+                              carried.digest[:12], own.digest[:12]))
+            used = own
+    elif own is None and signature in (UNVERIFIABLE, UNSIGNED):
+        flags.append(Flag("META-211", WARNING, "元数据",
+                          f"{name} 使用的地区配置 {carried.id} 本机没有安装，模板签名{'无法验证（本机没有签发该模板的密钥）' if signature == UNVERIFIABLE else '缺失'}；"
+                          f"已按工作簿携带的规则校验，其等次和得分未经核实。请用 --profile 指明本批次的地区配置。",
+                          signature, VERIFIED))
+    return used, signature, flags
+
+
+def open_workbook(path: str | Path, with_formulas: bool = False, judge=None, keys=None) -> Workbook:
     """Preflight, then read every sheet once (``ooxml``): cached values and formulas together.
 
+    ``judge`` is the coordinator's region (default: the installed region of the carried id) and
+    ``keys`` the signing keys to verify with (default: this machine's) — ``judge_region``.
     ``with_formulas`` is kept for callers; formulas cost nothing extra with this reader.
     """
     from .ooxml import read_xlsx
@@ -180,7 +236,8 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
     except Exception as e:  # damaged XML inside a well-formed zip
         raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
     meta = _meta_from(sheets, display_path(path.name))
-    layout = layout_from_meta(meta, display_path(path.name))
+    used, signature, region_flags = judge_region(meta, display_path(path.name), judge, keys)
+    layout = layout_from_meta(meta, display_path(path.name), used)
     try:
         recorded = json.loads(meta.get("sheets", "[]"))
     except ValueError:
@@ -208,7 +265,8 @@ def open_workbook(path: str | Path, with_formulas: bool = False) -> Workbook:
         sheet_map[sh.name] = actual
         values[sh.name] = sheets[actual].values
         formulas[sh.name] = sheets[actual].formulas
-    book = Workbook(path, meta, layout, values, formulas, sheet_map=sheet_map, sheet_order=order)
+    book = Workbook(path, meta, layout, values, formulas, sheet_map=sheet_map, sheet_order=order,
+                    signature=signature, region_flags=region_flags)
     book.protected = {name: sheets[actual].protected for name, actual in sheet_map.items()}
     book.percent = {name: sheets[actual].percent for name, actual in sheet_map.items()}
     mapped = set(sheet_map.values())
@@ -370,12 +428,7 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     if meta.get("profile") != layout.profile.id:
         flags.append(Flag("META-207", WARNING, "元数据", f"元数据中的地区名“{meta.get('profile')}”与工作簿携带的地区配置"
                           f"“{layout.profile.id}”不符（元数据被改动过）；已按携带的配置读取。", meta.get("profile"), layout.profile.id))
-    local = installed_profile(layout.profile.id)
-    if local is not None and local.digest != layout.profile.digest:
-        flags.append(Flag("META-204", WARNING, "元数据",
-                          f"{name} 携带的地区配置 {layout.profile.id}（摘要 {layout.profile.digest[:12]}）与本机同名配置"
-                          f"（摘要 {local.digest[:12]}）不同；已按工作簿携带的配置读取和校验。请确认下发的模板是否为最新版本。",
-                          layout.profile.digest[:12], local.digest[:12]))
+    flags += book.region_flags
     missing = [sh for sh in layout.sheets if sh.name not in book.sheet_map]
     # spare 附件3 sheets at the end (no project behind them) may go: a clerk who deletes them loses nothing
     present = [sh.project for sh in layout.sheets if sh.project is not None and sh.name in book.sheet_map]
@@ -523,13 +576,14 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
     return stated, flags, derived
 
 
-def read_workbook(path: str | Path, with_checks_of_structure: bool = True) -> ReadResult:
+def read_workbook(path: str | Path, with_checks_of_structure: bool = True, judge=None, keys=None) -> ReadResult:
     """Read a returned workbook: inputs as a model, plus flags about how it was filled.
 
+    Read and judged by the coordinator's region where one is known (``judge_region``).
     Without the checks of structure (``extract``), a workbook whose rows were moved is refused:
     its data cannot be read by position, and a JSON of labels as data would be worse than none.
     """
-    book = open_workbook(path, with_formulas=with_checks_of_structure)
+    book = open_workbook(path, with_formulas=with_checks_of_structure, judge=judge, keys=keys)
     shifts = _find_shifts(book)
     if shifts and not with_checks_of_structure:
         raise ReadError(f"{display_path(Path(path).name)}：" + "；".join(f.message for f in shifts))

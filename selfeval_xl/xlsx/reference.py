@@ -80,7 +80,7 @@ def _strip_equals(formula: str, expand_future_functions: bool = False) -> str:
 
 
 def write_reference(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
-                    generated_at: dt.datetime, hide_unused: bool = True) -> None:
+                    generated_at: dt.datetime, hide_unused: bool = True, key=None) -> None:
     """The reference writer: every cell through XlsxWriter (a path or a BytesIO). A project
     sheet nobody filled is hidden (``hide_unused``; the stamp's skeleton is drawn without)."""
     wb = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
@@ -93,7 +93,7 @@ def write_reference(target, layout: Layout, values: dict[str, Any], derived: dic
             ws.hide()
             # no print area either: LibreOffice prints a hidden sheet that has one
             ws.print_area_range = ws.repeat_row_range = ""
-    _meta_sheet(wb, layout, generated_at)
+    _meta_sheet(wb, layout, generated_at, key)
     wb.close()
 
 
@@ -275,9 +275,9 @@ def _print_setup(ws, sh: Sheet, plan: PrintPlan) -> None:
     ws.hide_gridlines(2)
 
 
-def _meta_sheet(wb, layout: Layout, generated_at: dt.datetime) -> None:
+def _meta_sheet(wb, layout: Layout, generated_at: dt.datetime, key=None) -> None:
     ws = wb.add_worksheet(META)
-    for r, (k, v) in enumerate(meta_for(layout, generated_at).items()):
+    for r, (k, v) in enumerate(meta_for(layout, generated_at, key).items()):
         ws.write_string(r, 0, k)
         ws.write_string(r, 1, v)
     ws.protect("")

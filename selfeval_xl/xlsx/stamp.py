@@ -283,12 +283,12 @@ def _core_xml(layout: Layout, generated_at: dt.datetime) -> str:
 
 
 def render_parts(layout: Layout, values: dict[str, Any], derived: dict[str, Any],
-                 generated_at: dt.datetime) -> list[tuple[str, bytes]]:
+                 generated_at: dt.datetime, key=None) -> list[tuple[str, bytes]]:
     """The workbook's parts, in XlsxWriter's order."""
     printed = [sheet_print(sh, values) for sh in layout.sheets]
     keys = [sheet_key(sh, i == 0) + pp[2].key() for i, (sh, pp) in enumerate(zip(layout.sheets, printed))]
     book = _BOOKS.get(_book_key(layout))
-    meta = meta_for(layout, generated_at)
+    meta = meta_for(layout, generated_at, key)
     if book is None or _meta_key(layout, len(meta)) not in _SHEETS:
         _build_skeletons(layout)
         book = _BOOKS[_book_key(layout)]
@@ -352,9 +352,9 @@ def _hide_sheets(workbook_xml: bytes, sheets: list[tuple[int, str]]) -> bytes:
 
 
 def write_stamped(target, layout: Layout, values: dict[str, Any], derived: dict[str, Any],
-                  generated_at: dt.datetime) -> None:
+                  generated_at: dt.datetime, key=None) -> None:
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in render_parts(layout, values, derived, generated_at):
+        for name, data in render_parts(layout, values, derived, generated_at, key):
             info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)

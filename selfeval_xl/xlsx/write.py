@@ -25,7 +25,7 @@ from .stamp import write_stamped
 
 def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
                    generated_at: dt.datetime | None = None, spares: int | None = None,
-                   engine: str = "stamp") -> Path:
+                   engine: str = "stamp", key=None) -> Path:
     """Write ``dept`` as a protected workbook at ``path`` (atomically: temp file, then rename).
 
     ``engine="stamp"`` (default) fills a per-structure skeleton (``xlsx.stamp``);
@@ -37,16 +37,16 @@ def write_workbook(dept: Department, profile: Profile, path: str | Path, *,
     values = flatten(dept, layout)
     check_cell_text_limit(values, layout)
     derived = derive_values(values, layout)
-    for key, v in dept.stated.items():  # a source document's claims show as the cached value
-        if key in derived:
-            derived[key] = v
+    for k, v in dept.stated.items():  # a source document's claims show as the cached value
+        if k in derived:
+            derived[k] = v
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     path = Path(path)
     with atomic_output(path) as tmp:
         if engine == "stamp":
-            write_stamped(tmp, layout, values, derived, generated_at)
+            write_stamped(tmp, layout, values, derived, generated_at, key)
         elif engine == "xlsxwriter":
-            write_reference(tmp, layout, values, derived, generated_at)
+            write_reference(tmp, layout, values, derived, generated_at, key=key)
         else:
             raise ValueError(f"unknown engine {engine!r}")
     return path
