@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .forms.binding import value_of
+from .forms.binding import declares, form_name, sheet_name, value_of
 from .core.indicators import has_operator, normalize, suggest
 from .forms import keys
-from .forms.cells import Layout, project_sheet_name
+from .forms.cells import Layout
 from .forms.layout import compile_layout, shape_for
 from .core.model import Department, Indicator
 from .core.region import Profile
@@ -122,7 +122,9 @@ def check_income(dept: Department, layout: Layout, derived: dict[str, Any], tol:
     if all(p is None for p in parts):
         return
     total = sum(p or 0 for p in parts)
-    executed = derived[keys.OVERALL_EXECUTED]
+    executed = value_of(dept, keys.OVERALL_EXECUTED, derived)
+    if not isinstance(executed, (int, float)) or not declares(layout, keys.OVERALL_INCOME_GENERAL):
+        return  # the region has no 执行数 to compare with, or no income rows to point at
     if abs(total - executed) > tol:
         yield Flag("SUM-105", ERROR, layout.location(keys.OVERALL_INCOME_GENERAL),
                    f"按收入性质分合计 {_fmt(total)}（一般公共预算+政府性基金+专户非税+其他）应等于全年执行数 "
@@ -203,9 +205,32 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     missing = [l2.name for _, l2 in profile.level2_all(which) if l2.key not in present_l2]
     if missing:
         l1, l2 = next((a, b) for a, b in profile.level2_all(which) if b.name == missing[0])
-        yield Flag("IND-301", INFO, layout.location(keys.indicator(prefix, l2.key, 0, "name")),
-                   f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（附件5 考核“细化到三级指标”会扣分）。",
+        yield Flag("IND-301", INFO, layout.location(keys.indicator(prefix, l2.key, 0, "name"), where.strip()),
+                   f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（{_scoring_sheet(profile)}考核“细化到三级指标”会扣分）。",
                    None, None, keys.indicator(prefix, l2.key, 0, "name"))
+
+
+def _project_sheet(layout: Layout, i: int) -> str:
+    """The i-th project's sheet as the region names it (a region without project sheets: 项目(i))."""
+    return sheet_name(layout, "project", i) or f"项目({i + 1})"
+
+
+def check_scope(profile: Profile, layout: Layout) -> Iterator[Flag]:
+    """Said once, where the coordinator reads the flags: what this region's forms do not have, so
+    the checks and the report figures that rest on it are left out (not one flag per check)."""
+    lacking = []
+    if sheet_name(layout, "overall") is None:
+        lacking.append("部门整体支出表（不校验整体的预算执行率、总分和评价等次，报告不印这些数字）")
+    else:
+        for key, what in ((keys.OVERALL_BUDGET_FULL, "全年预算数"), (keys.OVERALL_EXECUTED, "全年执行数"),
+                          (keys.OVERALL_RATE, "预算执行率"), (keys.OVERALL_TOTAL_SCORE, "总分"),
+                          (keys.OVERALL_GRADE, "评价等次")):
+            if not declares(layout, key):
+                lacking.append(f"整体的{what}（{key}）")
+    if lacking:
+        yield Flag("REG-301", INFO, "整个工作簿",
+                   f"本地区（{profile.profile.name}）的表样没有" + "、".join(lacking) + "；其余各项照常校验。",
+                   None, None, None)
 
 
 def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
@@ -217,10 +242,13 @@ def check_execution(prefix: str, where: str, executed: float, full: float | None
 
 
 def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    basic = sheet_name(layout, "basic")
+    if basic is None:
+        return  # no 附件1 list of projects to reconcile with
     tol = profile.scoring.money_tolerance
     free = {normalize(line.name): line for line in dept.basic.other_projects if line.name}
     for i, p in enumerate(dept.projects):
-        where = project_sheet_name(i)
+        where = _project_sheet(layout, i)
         if p.category in profile.projects.categories:
             continue
         line = free.get(normalize(p.name))
@@ -228,13 +256,13 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
         full = value_of(dept, keys.funds(keys.project(i), "total", "full"), derived) or 0.0
         if line is None:
             yield Flag("XATT-103", ERROR, layout.location(keys.of(keys.project(i), "name")),
-                       f"{where}“{p.name}”（全年执行数 {_fmt(exec_)}）未列入附件1 项目支出。请在附件1 相应类别下填写该项目。",
+                       f"{where}“{p.name}”（全年执行数 {_fmt(exec_)}）未列入{basic} 项目支出。请在{basic} 相应类别下填写该项目。",
                        p.name, None, keys.of(keys.project(i), "name"))
             continue
         for label, a, b in (("本年预算数", line.budget, full), ("本年决算数", line.final, exec_)):
             if abs((a or 0) - b) > tol:
                 yield Flag("XATT-104", ERROR, layout.location(keys.of(keys.project(i), "name")),
-                           f"附件1“{line.name}”{label} {_fmt(a)} 与 {where} {_fmt(b)} 不一致。",
+                           f"{basic}“{line.name}”{label} {_fmt(a)} 与 {where} {_fmt(b)} 不一致。",
                            a, b, keys.of(keys.project(i), "name"))
 
 
@@ -263,26 +291,35 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
         text = dept.narrative.sections.get(sec.key, "").strip()
         if not text:
             missing_sections.append(sec.title)
-            yield Flag("SEC-301", INFO, layout.location(f"narrative.sections.{sec.key}"),
+            yield Flag("SEC-301", INFO, layout.location(f"narrative.sections.{sec.key}", "报告正文"),
                        f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None,
                        f"narrative.sections.{sec.key}")
-    # the attachments are the region's: a region without 附件1 or 附件3 does not miss them
-    roles = {s.role for s in profile.forms.sheets}
+    # the attachments are the region's, by the names it gives them: a region without 附件1 or
+    # 附件3 does not miss them
     missing_att = []
     b = dept.basic
-    if "basic" in roles and b.staff_authorized is None and b.public_funds.final is None and b.reception.final is None:
-        missing_att.append("附件1")
-    if "overall" in roles and not dept.overall.indicators:
-        missing_att.append("附件2")
-    if "project" in roles and not dept.projects:
-        missing_att.append("附件3")
+    basic, overall, project = (form_name(profile, r) for r in ("basic", "overall", "project"))
+    if basic and b.staff_authorized is None and b.public_funds.final is None and b.reception.final is None:
+        missing_att.append(basic)
+    if overall and not dept.overall.indicators:
+        missing_att.append(overall)
+    if project and not dept.projects:
+        missing_att.append(project)
     for att in missing_att:
         yield Flag("ATT-301", INFO, att, f"{att} 未填写。", None, None, None)
     body = max(0, 8 - 2 * len(missing_sections))
     attach = max(0, 7 - 2 * len(missing_att))
-    yield Flag("PRE-301", INFO, "报告正文",
-               f"附件5“完整性”预评分：正文 {body}/8 分，附件 {attach}/7 分（按缺一部分扣 2 分估算）。",
+    yield Flag("PRE-301", INFO, next((sh.name for sh in layout.sheets if sh.role == "narrative"), "报告正文"),
+               f"{_scoring_sheet(profile)}“完整性”预评分：正文 {body}/8 分，{'附件' if _scoring_sheet(profile) else '表格'} "
+               f"{attach}/7 分（按缺一部分扣 2 分估算）。",
                None, body + attach, None)
+
+
+def _scoring_sheet(profile: Profile) -> str:
+    """The 评分表 a package's completeness score refers to: 附件5 in packages whose sheets are
+    numbered 附件1–3 (岳阳's and those like it); other regions have no 附件5 to cite."""
+    numbered = any((form_name(profile, r) or "").startswith("附件") for r in ("basic", "overall", "project"))
+    return "附件5" if numbered else ""
 
 
 def is_blank(dept: Department) -> bool:
@@ -299,18 +336,30 @@ def is_blank(dept: Department) -> bool:
 
 def check_filled(dept: Department, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
     """A workbook without the figures the evaluation rests on is not a pass (FILL-101: nothing
-    filled at all; FILL-102: 全年预算数 or 执行数 missing)."""
+    filled at all; FILL-102: 全年预算数 or 执行数 missing) — the figures the region's forms have:
+    the 部门整体 table's, or where a region has none (a project-only package) each project's."""
+    overall = sheet_name(layout, "overall")
+    project = form_name(layout.profile, "project")
     if is_blank(dept):
-        yield Flag("FILL-101", ERROR, "整个工作簿",
-                   "工作簿未填写：附件2 的预算数、执行数、绩效指标和报告正文都是空的。请单位填写后重新提交。")
+        what = f"{overall} 的预算数、执行数、绩效指标" if overall else \
+            f"{project} 的资金、绩效指标" if project else "各表"
+        yield Flag("FILL-101", ERROR, "整个工作簿", f"工作簿未填写：{what}和报告正文都是空的。请单位填写后重新提交。")
         return
-    budget = value_of(dept, keys.OVERALL_BUDGET_FULL, derived)
-    if budget in (None, ""):
-        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_BUDGET_FULL, "附件2"),
-                   "全年预算数未填写：执行率和得分无法计算。请填写。", None, None, keys.OVERALL_BUDGET_FULL)
-    if not derived.get(keys.OVERALL_EXECUTED):
-        yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_EXECUTED, "附件2"),
-                   "全年执行数为 0：基本支出、项目支出都未填写。请填写。", 0, None, keys.OVERALL_EXECUTED)
+    if overall is not None:
+        if declares(layout, keys.OVERALL_BUDGET_FULL) and value_of(dept, keys.OVERALL_BUDGET_FULL, derived) in (None, ""):
+            yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_BUDGET_FULL, overall),
+                       "全年预算数未填写：执行率和得分无法计算。请填写。", None, None, keys.OVERALL_BUDGET_FULL)
+        if declares(layout, keys.OVERALL_EXECUTED) and not value_of(dept, keys.OVERALL_EXECUTED, derived):
+            yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_EXECUTED, overall),
+                       "全年执行数为 0：基本支出、项目支出都未填写。请填写。", 0, None, keys.OVERALL_EXECUTED)
+        return
+    for i, p in enumerate(dept.projects):
+        where = _project_sheet(layout, i)
+        for column, says in (("full", "全年预算数未填写：执行率和得分无法计算"), ("executed", "全年执行数为 0 或未填写")):
+            key = keys.funds(keys.project(i), "total", column)
+            if declares(layout, key) and not value_of(dept, key, derived):
+                yield Flag("FILL-102", ERROR, layout.location(key, where), f"{where}“{p.name}”{says}。请填写。",
+                           None, None, key)
 
 
 # -- entry point ----------------------------------------------------------------------------
@@ -334,12 +383,14 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
         flags.append(Flag("RATE-202", WARNING, layout.location(keys.STAFF_ACTUAL),
                           f"实际在职人数 {dept.basic.staff_actual} 超过编制数 {dept.basic.staff_authorized}"
                           f"（控制率 {cr:.2%}）。请核实或在说明中解释。", cr, 1.0, keys.STAFF_ACTUAL))
-    overall_name = next((sh.name for sh in layout.sheets if sh.role == "overall"), "附件2") + " "
-    flags += check_execution(keys.OVERALL, overall_name, derived[keys.OVERALL_EXECUTED],
-                             value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL)
-    flags += check_indicators("overall", overall_name, dept.overall.indicators, profile, layout)
+    flags += check_scope(profile, layout)
+    overall = sheet_name(layout, "overall")
+    if overall is not None:  # a project-only region has no 部门整体 figures to check
+        flags += check_execution(keys.OVERALL, overall + " ", value_of(dept, keys.OVERALL_EXECUTED, derived) or 0.0,
+                                 value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL)
+        flags += check_indicators("overall", overall + " ", dept.overall.indicators, profile, layout)
     for i, p in enumerate(dept.projects):
-        where = project_sheet_name(i) + " "
+        where = _project_sheet(layout, i) + " "
         flags += check_execution(keys.project(i), where, value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0,
                                  value_of(dept, keys.funds(keys.project(i), "total", "full"), derived), layout,
                                  keys.funds(keys.project(i), "current", "executed"))

@@ -37,8 +37,8 @@ from .core.numbers import fmt_num
 from .core.quantities import VOCABULARY, Quantity, Vocabulary, quantities, sentences, tie, tie_whole, words_term
 from .core.region import Profile
 from .forms import keys
-from .forms.binding import value_of
-from .forms.cells import Layout, project_sheet_name
+from .forms.binding import sheet_name, value_of
+from .forms.cells import Layout
 
 SECTION_KEY = "narrative.sections."
 
@@ -87,13 +87,13 @@ class Tables:
         self.extra: dict[str, TableFigure] = {}
         full = value_of(dept, keys.OVERALL_BUDGET_FULL, derived)
         initial = dept.overall.budget_initial
-        executed = derived.get(keys.OVERALL_EXECUTED)
+        executed = value_of(dept, keys.OVERALL_EXECUTED, derived)
         loc_full = self._loc(keys.OVERALL_BUDGET_FULL)
         if _num(full) and _num(initial):
             self.extra[BUDGET_ADJUSTMENT] = TableFigure(round(full - initial, 6), loc_full)
         if _num(full) and _num(executed):
             self.extra[BUDGET_BALANCE] = TableFigure(round(full - executed, 6), loc_full)
-        overall_sheet = next((sh.name for sh in layout.sheets if sh.role == "overall"), "附件2")
+        overall_sheet = sheet_name(layout, "overall") or "整体支出表"
         for l1 in profile.levels("overall"):
             inds = [i for i in dept.overall.indicators if i.level1 == l1.name]
             if inds and all(i.score is not None for i in inds):
@@ -482,9 +482,10 @@ def _overlap(a: str, b: str, n: int = 4) -> bool:
 
 
 def _indicator_list(dept: Department, layout: Layout) -> list[tuple[Indicator, str]]:
-    out = [(i, next((sh.name for sh in layout.sheets if sh.role == "overall"), "附件2")) for i in dept.overall.indicators]
+    overall = sheet_name(layout, "overall") or "整体支出表"
+    out = [(i, overall) for i in dept.overall.indicators]
     for k, p in enumerate(dept.projects):
-        out += [(i, project_sheet_name(k)) for i in p.indicators]
+        out += [(i, sheet_name(layout, "project", k) or f"项目表({k + 1})") for i in p.indicators]
     return out
 
 
@@ -588,9 +589,10 @@ _WITHIN_STAFF = re.compile(r"(?<!未)(?:控制在|未超过?|不超过?)[^，。
 def _claims(ctx: _Section, text: str, dept: Department, derived: dict[str, Any], tables: Tables,
             profile: Profile) -> Iterator[Flag]:
     """NARR-407: what the text says in words that the tables contradict."""
-    executed = derived.get(keys.OVERALL_EXECUTED)
+    executed = value_of(dept, keys.OVERALL_EXECUTED, derived)  # computed in most regions, typed in some
     full = tables.get(keys.OVERALL_BUDGET_FULL)
     actual, authorized = dept.basic.staff_actual, dept.basic.staff_authorized
+    staff_sheet = tables.layout.location(keys.STAFF_ACTUAL, sheet_name(tables.layout, "basic") or "").split("!")[0]
     for sent in sentences(text):
         m = _WITHIN_BUDGET.search(sent)
         if m and _num(executed) and full is not None and full.value > 0 and not _about_a_part(sent[: m.start()], ()) \
@@ -602,13 +604,13 @@ def _claims(ctx: _Section, text: str, dept: Department, derived: dict[str, Any],
             m = _BELOW_STAFF.search(sent)
             if m and actual >= authorized:
                 yield ctx.flag("NARR-407", WARNING, sent,
-                               f"说“{m[0]}”，但附件1 实际在职 {int(actual)} 人、编制 {int(authorized)} 人。",
+                               f"说“{m[0]}”，但{staff_sheet} 实际在职 {int(actual)} 人、编制 {int(authorized)} 人。",
                                m[0], f"{int(actual)}/{int(authorized)}")
                 continue
             m = _WITHIN_STAFF.search(sent)
             if m and actual > authorized:
                 yield ctx.flag("NARR-407", WARNING, sent,
-                               f"说“{m[0]}”，但附件1 实际在职 {int(actual)} 人，超过编制 {int(authorized)} 人。",
+                               f"说“{m[0]}”，但{staff_sheet} 实际在职 {int(actual)} 人，超过编制 {int(authorized)} 人。",
                                m[0], f"{int(actual)}/{int(authorized)}")
 
 

@@ -25,7 +25,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
-from ..forms.binding import flatten, value_of
+from ..forms.binding import declares, flatten, sheet_name, value_of
 from ..narrative import disagreements
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
@@ -71,39 +71,72 @@ def _project_lines(dept: Department, profile: Profile, derived: dict[str, Any]) 
     return lines
 
 
-def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any]) -> list[dict[str, str]]:
+def _figure(dept: Department, key: str, derived: dict[str, Any]) -> float | None:
+    """A figure for a generated sentence, or None: the region's forms may not have it (a project-only
+    package has no 部门整体 table), and a sentence is never printed around a missing figure."""
+    v = value_of(dept, key, derived)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any],
+                      layout: Layout | None = None) -> list[dict[str, str]]:
     y = dept.year
-    basic = dept.overall.expense_basic
-    personnel = dept.narrative.personnel_expense
-    public = derived.get("narrative.public_expense")
-    project = value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived)
-    total = derived[keys.OVERALL_EXECUTED]
-    out = [{"kind": "sub", "text": "（一）基本支出情况"}]
-    if basic is None:
-        out.append({"kind": "body", "text": "未填报基本支出数据。"})
-    else:
-        t = f"{y}年度基本支出{fmt_money(basic)}万元{_of(basic, total, '总支出')}"
-        if personnel is not None and public is not None:
-            t += (f"。其中人员经费{fmt_money(personnel)}万元{_of(personnel, basic, '基本支出')}；"
-                  f"公用经费{fmt_money(public)}万元{_of(public, basic, '基本支出')}")
-        out.append({"kind": "body", "text": t + "。"})
-    out.append({"kind": "sub", "text": "（二）项目支出情况"})
+    basic = _figure(dept, "overall.expense_basic", derived)
+    personnel = _figure(dept, "narrative.personnel_expense", derived)
+    public = _figure(dept, "narrative.public_expense", derived)
+    project = _figure(dept, keys.OVERALL_EXPENSE_PROJECT, derived)
+    total = _figure(dept, keys.OVERALL_EXECUTED, derived)
+    out = []
+    # 基本支出: said missing where the region's forms ask for it; left out where they have no such figure
+    if layout is None or declares(layout, "overall.expense_basic"):
+        out.append({"kind": "sub", "text": "（一）基本支出情况"})
+        if basic is None:
+            out.append({"kind": "body", "text": "未填报基本支出数据。"})
+        else:
+            t = f"{y}年度基本支出{fmt_money(basic)}万元{_of(basic, total, '总支出')}"
+            if personnel is not None and public is not None:
+                t += (f"。其中人员经费{fmt_money(personnel)}万元{_of(personnel, basic, '基本支出')}；"
+                      f"公用经费{fmt_money(public)}万元{_of(public, basic, '基本支出')}")
+            out.append({"kind": "body", "text": t + "。"})
     lines = [(n, v) for n, v in _project_lines(dept, profile, derived) if v]
-    t = f"{y}年度项目支出{fmt_money(project)}万元{_of(project, total, '总支出')}"
-    if lines:
-        t += "。其中：" + "；".join(f"{n}{fmt_money(v)}万元{_of(v, project, '项目支出')}" for n, v in lines)
+    if project is None and not lines:
+        return out
+    out.append({"kind": "sub", "text": f"（{'二' if out else '一'}）项目支出情况"})
+    if project is not None:
+        t = f"{y}年度项目支出{fmt_money(project)}万元{_of(project, total, '总支出')}"
+        if lines:
+            t += "。其中：" + "；".join(f"{n}{fmt_money(v)}万元{_of(v, project, '项目支出')}" for n, v in lines)
+    else:
+        t = f"{y}年度项目支出：" + "；".join(f"{n}{fmt_money(v)}万元" for n, v in lines)
     out.append({"kind": "body", "text": t + "。"})
     return out
 
 
-def performance_figures(dept: Department, profile: Profile, derived: dict[str, Any]) -> dict[str, str]:
+def _budget_clause(full: float | None, executed: float | None, rate: float | None) -> str:
+    """"全年预算数…万元，全年执行数…万元，预算执行率…%" with only the figures there are."""
+    said = [f"{label}{text}" for label, v, text in (
+        ("全年预算数", full, f"{fmt_money(full)}万元"), ("全年执行数", executed, f"{fmt_money(executed)}万元"),
+        ("预算执行率", rate, fmt_pct(rate))) if v is not None]
+    return "，".join(said)
+
+
+def performance_figures(dept: Department, profile: Profile, derived: dict[str, Any],
+                        layout: Layout | None = None) -> dict[str, str] | None:
+    """Section 六's opening figures: the 部门整体 table's where the region has one, each project's
+    budget, execution and score; a clause whose figure is missing is left out, and with no figure
+    at all there is no paragraph (None)."""
     s = profile.scoring
-    full = value_of(dept, keys.OVERALL_BUDGET_FULL, derived)
-    parts = [f"{dept.year}年度部门整体支出全年预算数{fmt_money(full)}万元，全年执行数{fmt_money(derived['overall.executed'])}万元，"
-             f"预算执行率{fmt_pct(derived['overall.rate'])}"]
-    total = derived[keys.OVERALL_TOTAL_SCORE]
+    parts = []
+    has_overall = layout is None or sheet_name(layout, "overall") is not None
+    if has_overall:
+        clause = _budget_clause(_figure(dept, keys.OVERALL_BUDGET_FULL, derived),
+                                _figure(dept, keys.OVERALL_EXECUTED, derived), _figure(dept, keys.OVERALL_RATE, derived))
+        if clause:
+            parts.append(f"{dept.year}年度部门整体支出{clause}")
+    total = _figure(dept, keys.OVERALL_TOTAL_SCORE, derived)
     if total is not None:
-        t = f"部门整体支出绩效自评总分{fmt_num(total)}分，评价等次为“{derived['overall.grade']}”"
+        grade = value_of(dept, keys.OVERALL_GRADE, derived)
+        t = f"部门整体支出绩效自评总分{fmt_num(total)}分" + (f"，评价等次为“{grade}”" if grade else "")
         by = []
         if s.execution_scored and derived.get(keys.OVERALL_SCORE) is not None:
             by.append(f"预算执行率得分{fmt_num(derived['overall.score'])}分")
@@ -114,24 +147,44 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
         if by:
             t += "，其中" + "，".join(by)
         parts.append(t)
-    proj = [f"{p.name}{fmt_num(derived[f'projects[{i}].total_score'])}分" for i, p in enumerate(dept.projects)
-            if derived.get(keys.of(keys.project(i), keys.TOTAL_SCORE)) is not None]
-    if proj:
-        parts.append("项目支出绩效自评得分：" + "，".join(proj))
+    if has_overall:
+        proj = [f"{p.name}{fmt_num(derived[keys.of(keys.project(i), keys.TOTAL_SCORE)])}分"
+                for i, p in enumerate(dept.projects)
+                if _figure(dept, keys.of(keys.project(i), keys.TOTAL_SCORE), derived) is not None]
+        if proj:
+            parts.append("项目支出绩效自评得分：" + "，".join(proj))
+    else:  # no 部门整体 table: each project is the evaluation, with its own figures
+        for i, p in enumerate(dept.projects):
+            pre = keys.project(i)
+            clause = _budget_clause(_figure(dept, keys.funds(pre, "total", "full"), derived),
+                                    _figure(dept, keys.funds(pre, "total", "executed"), derived),
+                                    _figure(dept, keys.of(pre, keys.RATE), derived)
+                                    if declares(layout, keys.of(pre, keys.RATE)) else
+                                    _figure(dept, keys.of(f"{pre}.funds", keys.RATE), derived))
+            score = _figure(dept, keys.of(pre, keys.TOTAL_SCORE), derived)
+            grade = value_of(dept, keys.of(pre, keys.GRADE), derived)
+            bits = ([clause] if clause else []) + ([f"绩效自评得分{fmt_num(score)}分"] if score is not None else []) \
+                + ([f"评价等次为“{grade}”"] if grade and score is not None else [])
+            if bits and p.name.strip():
+                parts.append(f"{dept.year}年度{p.name.strip()}" + "，".join(bits))
+    if not parts:
+        return None
     return {"kind": "body", "text": "。".join(parts) + "。"}
 
 
 def _generated_section(dept: Department, profile: Profile, derived: dict[str, Any], clerk: str,
-                       disagreeing: list) -> list[dict[str, str]]:
+                       disagreeing: list, layout: Layout | None = None) -> list[dict[str, str]]:
     """Section 二: the clerk's words are never dropped. Figures that all agree with the tables:
     the clerk's paragraphs as written. Some disagree: the clerk's paragraphs, then the figures from
     the tables under their own heading (the first-page notice lists what disagrees). No figures
     at all: the figures from the tables, then the clerk's remarks."""
-    generated = budget_paragraphs(dept, profile, derived)
+    generated = budget_paragraphs(dept, profile, derived, layout)
     written = _paragraphs(clerk)
     if not written or not _HAS_FIGURE.search(clerk):
         remarks = [p for p in written if not _HEADING_LIKE.match(p["text"]) and len(p["text"]) > 15]
-        return generated + ([{"kind": "sub", "text": "（三）其他说明"}] + remarks if remarks else [])
+        subs = sum(1 for p in generated if p["kind"] == "sub")
+        extra = [{"kind": "sub", "text": f"（{'一二三'[subs]}）其他说明"}] + remarks if remarks else []
+        return (generated + extra) or [{"kind": "body", "text": "无"}]
     if not disagreeing and _quotes_the_split(clerk):
         return written
     # the clerk's words as written; the tables' figures after them (they disagree, or the text
@@ -149,13 +202,16 @@ def _quotes_the_split(text: str) -> bool:
 
 def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:
     derived = result.derived
+    layout = compile_layout(profile, shape_for(dept, profile))
     sections = []
     for sec in profile.report.sections:
         clerk = dept.narrative.sections.get(sec.key, "")
         if sec.generated:
-            paras = _generated_section(dept, profile, derived, clerk, disagreements(result.flags, sec.key))
+            paras = _generated_section(dept, profile, derived, clerk, disagreements(result.flags, sec.key), layout)
         elif sec.figures:
-            paras = [performance_figures(dept, profile, derived)] + _paragraphs(clerk)
+            opening = performance_figures(dept, profile, derived, layout)
+            paras = ([opening] if opening else []) + _paragraphs(clerk)
+            paras = paras or [{"kind": "body", "text": "无"}]
         else:
             paras = _paragraphs(clerk) or [{"kind": "body", "text": "无"}]
         sections.append({"title": sec.title, "paragraphs": paras})
@@ -184,12 +240,18 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         "unit_name": dept.name, "unit_code": dept.code, "year": dept.year, "cover": cover,
         "report_date": report_date,
         "errors": errors, "text_notes": text_notes, "sections": sections, "attachment_list": attachment_list,
+        "report_title": "整体支出绩效自评报告" if sheet_name(layout, "overall") or not dept.projects
+        else "项目支出绩效自评报告",
         "body_title": profile.report.body_title, "sections_heading": profile.report.sections_heading,
-        "figures": {"basic": dept.overall.expense_basic, "personnel": dept.narrative.personnel_expense,
-                    "public": derived.get("narrative.public_expense"),
-                    "project": value_of(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
-                    "total": derived[keys.OVERALL_EXECUTED], "rate": derived[keys.OVERALL_RATE],
-                    "score": derived[keys.OVERALL_TOTAL_SCORE], "grade": derived[keys.OVERALL_GRADE]},
+        # a figure the region's forms do not have is None (a template shows nothing for it)
+        "figures": {"basic": _figure(dept, "overall.expense_basic", derived),
+                    "personnel": _figure(dept, "narrative.personnel_expense", derived),
+                    "public": _figure(dept, "narrative.public_expense", derived),
+                    "project": _figure(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
+                    "total": _figure(dept, keys.OVERALL_EXECUTED, derived),
+                    "rate": _figure(dept, keys.OVERALL_RATE, derived),
+                    "score": _figure(dept, keys.OVERALL_TOTAL_SCORE, derived),
+                    "grade": value_of(dept, keys.OVERALL_GRADE, derived) or ""},
     }
 
 

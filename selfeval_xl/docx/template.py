@@ -164,7 +164,8 @@ def build_report_template(path: str | Path) -> Path:
     # title, the tables a region prints in the body (云溪: 三、整体支出绩效自评情况), and sections
     _para(doc, "{%p if body_title %}")
     _para(doc, "{{ year }}年度{{ unit_name }}", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "整体支出绩效自评报告", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER, space_after=16)
+    # the region's kind of report: 整体支出 where it has a 部门整体 table, 项目支出 where it has only projects
+    _para(doc, "{{ report_title }}", TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER, space_after=16)
     _para(doc, "{%p endif %}")
     _para(doc, "{{ body_tables }}", "宋体", Pt(10.5))
     _para(doc, "{%p if sections_heading %}")

@@ -55,7 +55,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
             grouped[keys.project(i)] = group_indicators(p.indicators, profile)
     except ValueError as e:
         raise BindingError(str(e)) from None
-    _check_fits(dept, profile, grouped)
+    _check_fits(dept, profile, grouped, layout)
     other = _other_by_category(dept, profile)
     for _sheet, cell in layout.inputs():
         key = cell.key
@@ -115,9 +115,16 @@ def _other_by_category(dept: Department, profile: Profile) -> list[list[ProjectL
     return out
 
 
-def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str, list[Indicator]]]) -> None:
+def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str, list[Indicator]]],
+                layout: Layout) -> None:
     for prefix, by_l2 in grouped.items():
-        where = "附件2" if prefix == "overall" else f"附件3({int(prefix[9:-1]) + 1})"
+        if prefix == "overall":
+            if not by_l2 or not any(by_l2.values()):
+                continue
+            where = sheet_name(layout, "overall") or "整体支出表"
+        else:
+            i = int(prefix[9:-1])
+            where = sheet_name(layout, "project", i) or f"项目表({i + 1})"
         for l1, l2 in profile.level2_all(which_levels(prefix)):
             if len(by_l2[l2.key]) > l2.rows:
                 raise BindingError(
@@ -127,7 +134,7 @@ def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str,
     for i, p in enumerate(dept.projects):
         if p.category not in profile.projects.categories and p.prior_year_final is not None:
             raise BindingError(
-                f"附件3({i + 1})“{p.name}”没有附件1 类别（{'、'.join(profile.projects.categories)}），"
+                f"{sheet_name(layout, 'project', i) or f'项目表({i + 1})'}“{p.name}”没有附件1 类别（{'、'.join(profile.projects.categories)}），"
                 f"它的上年决算数 {p.prior_year_final} 在附件1 中无处填写；请指定类别，或改填附件1 的空行"
             )
     n = profile.projects.free_rows_per_category
@@ -326,3 +333,36 @@ def _set_path(tree: dict[str, Any], parts: tuple[tuple[str, int | None], ...], v
                 lst[i] = value
             else:
                 node = lst[i]
+
+
+# -- what a region has ----------------------------------------------------------------------------
+# Checks, narrative checks and the report serve every region, and a region declares only the sheets
+# and figures its own forms print: a project-only package has no 部门整体 table, so no
+# overall.executed, no budget figure, no total or grade. Readers ask here instead of assuming.
+
+def declares(layout: Layout, key: str) -> bool:
+    """Whether some cell of the region's forms holds ``key`` (typed or computed)."""
+    return key in layout.where
+
+
+def sheet_name(layout: Layout, role: str, project: int | None = None) -> str | None:
+    """The name the region gives its sheet of ``role`` (for "project", the ``project``-th one's),
+    so messages say 项目表(2) or 自评表 where a region calls them so, never a 附件 it does not have.
+    None when the region has no such sheet."""
+    for sh in layout.sheets:
+        if sh.role == role and (project is None or sh.project == project):
+            return sh.name
+    if role == "project" and project is not None:
+        sdef = next((s for s in layout.profile.forms.sheets if s.role == "project"), None)
+        if sdef is not None:
+            return sdef.name.replace("{n}", str(project + 1))
+    return None
+
+
+def form_name(profile: Profile, role: str) -> str | None:
+    """The region's name for a kind of sheet as a whole (附件3, 项目表 — the repeated sheet's name
+    without its number), None when the region has no sheet of that role."""
+    sdef = next((s for s in profile.forms.sheets if s.role == role), None)
+    if sdef is None:
+        return None
+    return re.sub(r"[（(]\{n\}[)）]|\{n\}", "", sdef.name).strip() or sdef.name

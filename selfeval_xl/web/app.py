@@ -207,8 +207,14 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         camp = _campaign(cid)
         if not ws.units(cid):
             abort(404, "本任务还没有名册")
+        from ..proving import RegionRefused
+
         path = _scratch(ws, ".zip")
-        work.templates_zip(ws, cid, path, workers)
+        try:
+            work.templates_zip(ws, cid, path, workers)
+        except RegionRefused as e:
+            path.unlink(missing_ok=True)
+            abort(400, str(e))
         return _send_and_remove(path, f"{camp['name']}_模板.zip")
 
     # -- returns -------------------------------------------------------------------------------

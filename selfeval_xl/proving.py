@@ -1,0 +1,314 @@
+"""A region is proven before a template goes out (#18 part 4).
+
+A region is data, and data can be wrong in ways no single file shows: a total row with no
+indicator table above it, a formula naming a cell no sheet draws, a ``[[checks]]`` rule or a
+report section asking for a figure the forms do not have. Found at ``check`` time, that is a
+batch of returned workbooks a coordinator cannot read; found here, it is one message to the
+person who wrote the region, before any clerk sees a template.
+
+``prove(profile)`` runs the whole way once, in memory and a temporary folder: compile the
+layout, fill every input cell with a valid value of its type (deterministic: the same region
+always gets the same figures), recompute, write the workbook, read it back, check it and
+render its report. Anything that fails is a ``RegionRefused`` naming the file, line (where it
+can be found) and key. A pass is remembered by the region's digest (in the process and in the
+user's cache folder), so ``generate`` proves every time at almost no cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import random
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from . import __version__
+from .core.region import REGION_FILE, Profile, ProfileError
+from .forms import keys
+from .forms.binding import BindingError, declares, flatten, form_name, unflatten
+from .core.model import Department
+from .forms.cells import AREA, INT, LONGTEXT, MONEY, SCORE, WEIGHT, Layout, Shape
+from .forms.definition import FormError
+from .forms.formula import FormulaError
+from .forms.layout import compile_layout
+
+_ERROR_VALUES = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!"}
+_PROVEN: set[str] = set()  # digests proven in this process
+_PROJECTS = 2  # a unit with two projects (plus the region's spare sheets): repeated sheets meet each other
+
+
+class RegionRefused(ValueError):
+    """A region that cannot go out; the message lists every problem (Chinese), each with file,
+    line where known, and key."""
+
+    def __init__(self, display: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"地区配置 {display} 未通过试算，不能用于生成模板：\n"
+                         + "\n".join(f"  {p}" for p in problems))
+
+
+# -- where a key is written ----------------------------------------------------------------------
+
+def _relative(key: str) -> list[str]:
+    """The ways a region's files may write ``key``: as is, and relative to its project
+    (``projects[0].funds.total.full`` is ``.funds.total.full`` in a repeated sheet)."""
+    out = [key]
+    m = keys.PROJECT_KEY.match(key)
+    if m:
+        out.append("." + m[2])
+    return out
+
+
+def where_written(profile: Profile, key: str) -> str:
+    """"forms/project.toml 第 27 行" — the first line of the region's files that writes ``key``
+    (forms first, then region.toml); "" when no line does (a key the rules generate)."""
+    wanted = _relative(key)
+    files = sorted(profile.sources, key=lambda fs: fs[0] == REGION_FILE)
+    for name, text in files:
+        for n, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0] if not line.lstrip().startswith(("'", '"')) else line
+            for w in wanted:
+                if re.search(r"(?<![\w.\]])" + re.escape(w) + r"(?![\w\[])", code):
+                    return f"{name} 第 {n} 行"
+    return ""
+
+
+def _at(profile: Profile, key: str) -> str:
+    where = where_written(profile, key)
+    return f"{where}（键 {key}）" if where else f"键 {key}"
+
+
+# -- what the region's rules ask of its forms ----------------------------------------------------
+
+def _needs(profile: Profile, layout: Layout) -> Iterator[str]:
+    """What the region's checks and report need that its forms do not draw (they would compare
+    with nothing, or print nothing, silently)."""
+    for rule in profile.checks:
+        for k in rule.equal:
+            if not declares(layout, k):
+                yield (f"{where_written(profile, k) or REGION_FILE}（键 {k}）：[[checks]] {rule.code} 要比较的"
+                       f"“{k}”不是本地区表格中的单元格")
+    has_project = form_name(profile, "project") is not None
+    has_overall = form_name(profile, "overall") is not None
+    for sec in profile.report.sections:
+        where = _rules_line(profile, f'"{sec.key}"')
+        if sec.generated and not (declares(layout, "overall.expense_basic") or has_project
+                                  or declares(layout, keys.OVERALL_EXPENSE_PROJECT)):
+            yield (f"{where}（键 report.sections.{sec.key}）：“{sec.title}”写 generated = true，要按表格生成支出情况，"
+                   f"但本地区的表格既没有基本支出（overall.expense_basic），也没有项目支出")
+        if sec.figures and not (has_overall or has_project):
+            yield (f"{where}（键 report.sections.{sec.key}）：“{sec.title}”写 figures = true，要印出预算执行率和得分，"
+                   f"但本地区没有整体支出表，也没有项目表")
+    unwritable = [sec for sec in profile.report.sections if not declares(layout, f"narrative.sections.{sec.key}")]
+    if unwritable:
+        yield (f"{_rules_line(profile, '[[report.sections]]')}（键 report.sections）：报告提纲"
+               f"{'、'.join(f'“{sec.title}”' for sec in unwritable)}的文字无处填写：没有哪张表含 sections 块"
+               f"（通常在 forms/narrative.toml）")
+
+
+def _rules_line(profile: Profile, text: str) -> str:
+    """"region.toml 第 12 行": the first line of the rules that holds ``text``."""
+    rules = dict(profile.sources).get(REGION_FILE, "")
+    n = next((i for i, line in enumerate(rules.splitlines(), 1) if text in line), 0)
+    return f"{REGION_FILE} 第 {n} 行" if n else REGION_FILE
+
+
+# -- valid inputs, by type ------------------------------------------------------------------------
+
+def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
+    """A valid value for every input cell of ``layout``, by its type: amounts with 执行数 ≤ 预算数,
+    one indicator row per 二级 whose 分值 add up to the 一级's and whose 得分 are full, text where
+    text goes. Deterministic for a seed, so a region is proven on the same figures every time."""
+    rng = random.Random(seed)
+    profile = layout.profile
+    out: dict[str, Any] = {}
+    weights: dict[tuple[str, str], float] = {}
+    for which in ("project", "overall"):
+        for l1 in profile.levels(which):
+            share = round(l1.weight / len(l1.level2), 2)
+            for n, l2 in enumerate(l1.level2):
+                last = n == len(l1.level2) - 1
+                weights[(which, l2.key)] = round(l1.weight - share * (len(l1.level2) - 1), 2) if last else share
+    row_base: dict[str, float] = {}
+    for n, (_sh, cell) in enumerate(layout.inputs()):
+        key = cell.key
+        m = keys.INDICATOR_KEY.match(key)
+        if m:
+            if m["k"] != "0":
+                out[key] = None
+                continue
+            which = "overall" if m["prefix"] == keys.OVERALL else "project"
+            w = weights.get((which, m["l2"]), 1.0)
+            out[key] = {"name": f"指标{m['l2']}", "target": "≥95%", "actual": "98%", "weight": w, "score": w,
+                        "deviation": "", "nature": "≥", "value": "95", "unit": "%"}.get(m["f"], f"文字{n}")
+            continue
+        if cell.vtype == MONEY:
+            row, _, column = key.rpartition(".")
+            base = row_base.setdefault(row, 100.0 + rng.randint(0, 400) + rng.randint(0, 99) / 100)
+            out[key] = round({"executed": base * 0.9, "final": base * 0.9}.get(column, base), 2)
+        elif cell.vtype == INT:
+            out[key] = 10 if key.endswith("authorized") else rng.randint(1, 9)
+        elif cell.vtype == AREA:
+            out[key] = float(rng.randint(100, 900))
+        elif cell.vtype in (WEIGHT, SCORE):
+            out[key] = 1.0
+        elif cell.choices:
+            out[key] = cell.choices[0]
+        elif cell.vtype == LONGTEXT:
+            out[key] = f"试算文字{n}：按计划完成。"
+        else:
+            out[key] = f"文字{n}"
+    return out
+
+
+# -- the proof ------------------------------------------------------------------------------------
+
+def _cache_dir() -> Path:
+    base = os.environ.get("SELFEVAL_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "selfeval-xl" / "proven-regions"
+
+
+def _stamp(profile: Profile) -> str:
+    """A pass holds for these files under this version of the tool."""
+    return hashlib.sha256(f"{profile.digest}\0{__version__}".encode()).hexdigest()[:32]
+
+
+def is_proven(profile: Profile) -> bool:
+    stamp = _stamp(profile)
+    if stamp in _PROVEN:
+        return True
+    try:
+        if (_cache_dir() / stamp).exists():
+            _PROVEN.add(stamp)
+            return True
+    except OSError:
+        pass
+    return False
+
+
+def _remember(profile: Profile) -> None:
+    stamp = _stamp(profile)
+    _PROVEN.add(stamp)
+    try:  # a cache that cannot be written only costs the next run a proof
+        folder = _cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / stamp).write_text(f"{profile.id}\n", encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _explain(profile: Profile, step: str, e: BaseException) -> str:
+    """One problem, in words, with the file and line where the region's text says it."""
+    if isinstance(e, (FormError, ProfileError, RegionRefused)):
+        return f"{step}：{e}"
+    if isinstance(e, KeyError):
+        key = str(e.args[0]) if e.args else ""
+        return f"{step}：{_at(profile, key)}：引用了本地区表格中没有的单元格“{key}”"
+    if isinstance(e, ValidationError):
+        parts = []
+        for err in e.errors()[:5]:
+            key = ".".join(str(x) for x in err["loc"])
+            parts.append(f"{_at(profile, key)}：{err['msg'].removeprefix('Value error, ')}")
+        return f"{step}：" + "；".join(parts)
+    if isinstance(e, (FormulaError, BindingError)):
+        return f"{step}：{e}"
+    return f"{step}：{type(e).__name__}: {e}"
+
+
+def prove(profile: Profile, display: str | None = None, *, force: bool = False,
+          year: int = 2023) -> None:
+    """Generate → fill → recompute → write → read → check → report, once, for ``profile``.
+    Raises ``RegionRefused``; returns quietly for a region proven before (unless ``force``)."""
+    display = display or profile.id
+    if not force and is_proven(profile):
+        return
+    from .checks import check
+    from .docx.report import render_report
+    from .xlsx.read import ReadError, read_workbook
+    from .xlsx.write import write_workbook
+
+    problems: list[str] = []
+    category = profile.projects.default_category
+    has_projects = form_name(profile, "project") is not None
+    shape = Shape(year=year, unit_code="PROOF01", unit_name="试算单位",
+                  project_categories=(category,) * (_PROJECTS if has_projects else 0))
+    try:
+        layout = compile_layout(profile, shape)
+    except Exception as e:  # noqa: BLE001 — every failure of a region is a problem to name
+        raise RegionRefused(display, [_explain(profile, "编译表格", e)]) from None
+    problems += _needs(profile, layout)
+
+    values = sample_values(layout, profile.digest)
+    meta = {"unit_code": shape.unit_code, "unit_name": shape.unit_name, "year": year, "profile": profile.id}
+    try:
+        dept = unflatten(values, layout, meta)
+    except Exception as e:  # noqa: BLE001
+        raise RegionRefused(display, problems + [_explain(profile, "填写试算数据", e)]) from None
+    try:
+        from .forms.recompute import derive_values
+
+        again = flatten(dept, layout)
+        lost = [k for k, v in values.items() if v not in (None, "") and again.get(k) != v]
+        for k in lost[:5]:
+            problems.append(f"回读录入数据：{_at(profile, k)}：填入“{values[k]}”，读回为“{again.get(k)}”")
+        derived = derive_values(again, layout)
+        for k, v in derived.items():
+            if isinstance(v, str) and v in _ERROR_VALUES:
+                problems.append(f"重算：{_at(profile, k)}：公式结果为 {v}（填入有效数据时不应出错）")
+    except Exception as e:  # noqa: BLE001
+        raise RegionRefused(display, problems + [_explain(profile, "重算", e)]) from None
+
+    with tempfile.TemporaryDirectory(prefix="selfeval-proof-") as tmp:
+        book = Path(tmp) / "试算.xlsx"
+        try:
+            write_workbook(dept, profile, book, generated_at=dt.datetime(2000, 1, 1))
+        except Exception as e:  # noqa: BLE001
+            raise RegionRefused(display, problems + [_explain(profile, "生成工作簿", e)]) from None
+        try:
+            rr = read_workbook(book)
+            back = rr.dept
+        except ReadError as e:
+            raise RegionRefused(display, problems + [f"读回工作簿：{e}"]) from None
+        except Exception as e:  # noqa: BLE001
+            raise RegionRefused(display, problems + [_explain(profile, "读回工作簿", e)]) from None
+        if back.model_dump(exclude={"stated"}) != dept.model_dump(exclude={"stated"}):
+            problems.append("读回工作簿：读回的数据与写入的不同" + _first_difference(back, dept, profile))
+        for k in sorted(back.stated)[:5]:
+            problems.append(f"读回工作簿：{_at(profile, k)}：表中公式结果与程序重算不同（{back.stated[k]}）")
+        try:
+            result = check(dept, profile)
+        except Exception as e:  # noqa: BLE001
+            raise RegionRefused(display, problems + [_explain(profile, "校验", e)]) from None
+        try:
+            render_report(dept, profile, Path(tmp) / "试算.docx", result=result)
+        except Exception as e:  # noqa: BLE001
+            raise RegionRefused(display, problems + [_explain(profile, "生成报告", e)]) from None
+    if problems:
+        raise RegionRefused(display, problems)
+    _remember(profile)
+
+
+def _first_difference(a: Department, b: Department, profile: Profile) -> str:
+    da, db = a.model_dump(exclude={"stated"}), b.model_dump(exclude={"stated"})
+
+    def walk(x: Any, y: Any, path: str) -> str | None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y)):
+                found = walk(x.get(k), y.get(k), f"{path}.{k}" if path else str(k))
+                if found:
+                    return found
+            return None
+        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (u, v) in enumerate(zip(x, y)):
+                found = walk(u, v, f"{path}[{i}]")
+                if found:
+                    return found
+            return None
+        return None if x == y else f"：{path} 写入“{y}”，读回“{x}”"
+
+    return walk(da, db, "") or ""
