@@ -7,15 +7,17 @@ in input order so outputs are deterministic whatever the number of workers.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import stat
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .outputs import OUTPUT_MARK, TEMP_PREFIX, describe_os_error, display_path
+from .outputs import OUTPUT_MARK, TEMP_PREFIX, describe_os_error, display_path, os_error_in
 
 SUFFIXES = (".xlsx", ".xlsm")
 
@@ -46,13 +48,53 @@ def _ours_or_junk(q: Path) -> bool:
     return n.startswith(("~$", ".~", TEMP_PREFIX)) or n.lower() in _JUNK or n.startswith(".")
 
 
+def _link_target(q: Path) -> str:
+    try:
+        return display_path(os.readlink(q))
+    except OSError:
+        return "?"
+
+
+def not_a_file(q: Path) -> str | None:
+    """Why ``q`` cannot be read as a file — or None for a regular file (a link to one counts).
+
+    Decided from ``stat`` alone, never by opening: a named pipe (FIFO) would block the batch
+    until something writes to it, and a link to /dev/zero would be read for ever. What is not
+    a regular file is listed as 无法读取 with the reason, never skipped without a word."""
+    try:
+        is_link = stat.S_ISLNK(os.lstat(q).st_mode)
+    except OSError as e:
+        return f"无法访问（{e.strerror or e}），已跳过"
+    try:
+        mode = os.stat(q).st_mode  # follows the link
+    except OSError as e:
+        if is_link and e.errno == errno.ELOOP:
+            return f"是循环的符号链接（指向 {_link_target(q)}，最终又指回自己），已跳过"
+        if is_link and e.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"是符号链接，指向的 {_link_target(q)} 不存在，已跳过"
+        if isinstance(e, PermissionError):
+            return "没有读取权限，已跳过；请检查该文件的权限"
+        return f"无法访问（{e.strerror or e}），已跳过"
+    if stat.S_ISREG(mode):
+        return None
+    what = ("命名管道（FIFO）" if stat.S_ISFIFO(mode) else "字符设备" if stat.S_ISCHR(mode)
+            else "块设备" if stat.S_ISBLK(mode) else "套接字" if stat.S_ISSOCK(mode)
+            else "文件夹" if stat.S_ISDIR(mode) else "特殊文件")
+    via = f"是指向 {_link_target(q)} 的符号链接，那是{what}" if is_link else f"是{what}"
+    return f"{via}，不是普通文件，未读取，已跳过"
+
+
 def discover(inputs: Iterable[Path], with_json: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Workbooks under the given files and folders (recursively, any letter case), and every
-    other file found, with what to do about it (listed as 无法读取, never skipped silently).
+    other entry found, with why it was not read and what to do (listed as 无法读取, never
+    skipped silently): other kinds of file, and entries that are not regular files at all —
+    named pipes, devices (a link to /dev/zero), dangling or looping links, links to folders
+    (not followed: they can loop or repeat a folder), folders that cannot be opened.
 
     Lock files, our temp files and folders this tool wrote results into (marked
     ``OUTPUT_MARK``) are left out: a second check of a folder holding the first one's
-    annotated copies must not count them as units. A file named explicitly is always taken.
+    annotated copies must not count them as units. A file named explicitly is always taken
+    (if it is a regular file).
     """
     out: list[Path] = []
     others: list[tuple[Path, str]] = []
@@ -61,15 +103,34 @@ def discover(inputs: Iterable[Path], with_json: bool = False) -> tuple[list[Path
     for p in inputs:
         p = Path(p)
         if p.is_dir():
-            found = []
-            for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not (Path(root, d) / OUTPUT_MARK).exists()
-                                 and not d.startswith("."))
-                found += [Path(root, n) for n in sorted(names)]
-            found = [q for q in found if q.is_file() and not _ours_or_junk(q)]
+            found: list[tuple[Path, str | None]] = []
+
+            def unopenable(e: OSError) -> None:
+                where = Path(e.filename) if e.filename else p
+                others.append((where, f"是文件夹，但无法打开（{e.strerror or e}），其中的文件未校验；请检查该文件夹的权限"))
+
+            for root, dirs, names in os.walk(p, onerror=unopenable):
+                keep = []
+                for d in sorted(dirs):
+                    q = Path(root, d)
+                    if d.startswith(".") or (q / OUTPUT_MARK).exists():
+                        continue
+                    if os.path.islink(q):
+                        others.append((q, f"是指向文件夹 {_link_target(q)} 的符号链接，未进入（可能重复或循环）；"
+                                          f"需要校验其中的文件请直接指定该文件夹"))
+                        continue
+                    keep.append(d)
+                dirs[:] = keep
+                for n in sorted(names):
+                    q = Path(root, n)
+                    if not _ours_or_junk(q):
+                        found.append((q, not_a_file(q)))
         else:
-            found = [p]
-        for q in found:
+            found = [(p, not_a_file(p))]
+        for q, why_not in found:
+            if why_not is not None:
+                others.append((q, why_not))
+                continue
             r = q.resolve()
             if r in seen:
                 continue
@@ -225,8 +286,14 @@ def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
         first = item[0] if isinstance(item, tuple) else item
         name = Path(first).name if isinstance(first, (str, Path)) else str(getattr(first, "name", first))
         name = display_path(name)
-        if isinstance(e, OSError):  # the user's environment (disk full, no permission), not a bug
-            reason = f"{name}：{describe_os_error(e)}"
+        os_err = os_error_in(e)  # writers wrap it: XlsxWriter's FileCreateError(OSError(28, …))
+        if os_err is not None:  # the user's environment (disk full, no permission), not a bug
+            where = os_err.filename
+            # the file meant, not the temp file it was being written as (item = (input, output name))
+            if isinstance(item, tuple) and len(item) > 1 and isinstance(item[1], str) \
+                    and (not where or TEMP_PREFIX in str(where)):
+                where = item[1]
+            reason = f"{name}：{describe_os_error(os_err, where)}"
         else:
             reason = f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"
         return {"file": display_path(first), "name": name, "status": "无法读取", "reason": reason}

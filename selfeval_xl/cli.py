@@ -22,7 +22,8 @@ cli_zh.install()  # Click/Typer's own words in Chinese, before the app is built
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
 from .generating import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
-from .outputs import OutputError, describe_os_error, prepare_folder, refuse_existing, refuse_input, write_text_atomic
+from .outputs import (OutputError, describe_os_error, os_error_in, prepare_folder, refuse_existing, refuse_input,
+                      write_text_atomic)
 
 app = typer.Typer(
     add_completion=False,
@@ -42,15 +43,20 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _guard(fn, *args, **kwargs):
+def _guard(fn, *args, _at: Optional[Path] = None, **kwargs):
     """Run an output step; the user's environment (no permission, disk full, a file where a
-    folder should be) becomes a Chinese message and exit 2, never a traceback."""
+    folder should be) becomes a Chinese message and exit 2, never a traceback. ``_at`` is the
+    file the step writes: a full disk met while a writer finishes a file carries no file name
+    (and the name it may carry is a temp file's), yet the message must say which file it was."""
     try:
         return fn(*args, **kwargs)
     except OutputError as e:
         _fail(str(e))
-    except OSError as e:
-        _fail(describe_os_error(e))
+    except Exception as e:
+        os_err = os_error_in(e)
+        if os_err is None:
+            raise
+        _fail(describe_os_error(os_err, _at))
 
 
 def _profile(name: str):
@@ -265,10 +271,25 @@ def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> t
     files, others = batch.discover(inputs, with_json=with_json)
     out_resolved = out.resolve()
     files = [f for f in files if out_resolved not in f.resolve().parents]
-    others = [(f, why) for f, why in others if out_resolved not in f.resolve().parents]
+    # realpath, not resolve: an entry listed as skipped may be a looping link
+    others = [(f, why) for f, why in others if out_resolved not in Path(os.path.realpath(f)).parents]
     if not files and not others:
         _fail("没有找到 .xlsx/.xlsm 工作簿" + ("或 JSON 数据" if with_json else ""))
     return files, others
+
+
+def _say_undecodable_names(files: list[Path], echo) -> None:
+    """Names unzipped from a Windows archive are in its code page (GBK), not UTF-8. They are
+    read (and their outputs named) as ``display_path`` decodes them; the coordinator is told,
+    since the name on disk is not the one shown."""
+    from .outputs import display_path
+
+    for f in files:
+        try:
+            f.name.encode("utf-8")
+        except UnicodeEncodeError:
+            echo(f"  提示：文件名 {display_path(f)} 不是 UTF-8 编码（多来自 Windows 压缩包），已按 GBK 读作"
+                 f"“{display_path(f.name)}”；建议解压时选用 UTF-8 或把文件改名。")
 
 
 def _skipped(others: list[tuple[Path, str]]) -> list[dict]:
@@ -289,11 +310,12 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
 
     _guard(prepare_folder, out, inputs, mark=True)
     files, others = _collect_inputs(inputs, out)
+    _say_undecodable_names(files, echo)
     annotated = batch.unique_names(files, lambda f: f.name)
     _guard(refuse_existing, [out / "汇总表.xlsx", out / "summary.json"]
            + ([out / "批注" / n for n in annotated] if annotate_copies else []), force)
     t0 = time.monotonic()
-    book = _guard(SummaryWorkbook, out / "汇总表.xlsx")  # filled as results arrive
+    book = _guard(SummaryWorkbook, out / "汇总表.xlsx", _at=out / "汇总表.xlsx")  # filled as results arrive
     try:
         job = functools.partial(check_workbook, expect=expect) if expect else check_workbook
         results, interrupted = batch.run(job, files, workers, label="校验")
@@ -304,34 +326,73 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     except BaseException:
         book.abandon()
         raise
-    _guard(book.close)
-    _guard(write_json, results, out / "summary.json")
-    if annotate_copies:
-        from .xlsx.annotate import annotate
+    _guard(book.close, _at=out / "汇总表.xlsx")
+    _guard(write_json, results, out / "summary.json", _at=out / "summary.json")
+    unwritten: list[dict] = []
+    if annotate_copies and not interrupted:
+        unwritten, interrupted = _annotate_all(files, annotated, results, out / "批注")
+        if unwritten:  # the summary names every copy that is missing, too
+            from .xlsx.summary import write_xlsx
 
-        _guard(prepare_folder, out / "批注")
-        for f, name, r in zip(files, annotated, results):
-            if r["status"] != STATUS_UNREADABLE and r["flags"]:
+            for fn, path in ((write_xlsx, out / "汇总表.xlsx"), (write_json, out / "summary.json")):
                 try:
-                    annotate(f, r["flags"], out / "批注" / name)
-                except OSError as e:
-                    _fail(describe_os_error(e))
-                except Exception as e:  # one file openpyxl cannot load must not end the batch
-                    echo(f"  未生成批注副本：{r['name']}（{type(e).__name__}）；校验结果见汇总表")
+                    fn(results + unwritten, path)
+                except Exception as e:
+                    os_err = os_error_in(e)
+                    if os_err is None:
+                        raise
+                    echo(f"  {path.name} 未能补记未写入的批注副本（{describe_os_error(os_err, path)}）；"
+                         f"未写入的副本见下方列表")
     unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
     with_errors = sum(1 for r in results if r.get("errors"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取，用时 {time.monotonic() - t0:.1f} 秒"
+         + (f"，{len(unwritten)} 个批注副本未写入" if unwritten else "")
          + (f"（已中断：完成 {len(results) - len(others)}/{len(files)} 个）" if interrupted else ""))
     for r in results:
         if r["status"] == STATUS_UNREADABLE:
             echo(f"  无法读取：{r['reason']}")
+    for r in unwritten:
+        echo(f"  未写入：{r['reason']}")
     echo(f"汇总表：{(out / '汇总表.xlsx').resolve()}")
     echo(f"明细 JSON：{(out / 'summary.json').resolve()}")
     if annotate_copies:
         echo(f"批注副本：{(out / '批注').resolve()}")
     if interrupted:
         return 130
-    return 2 if unreadable else (1 if with_errors else 0)
+    return 2 if unreadable or unwritten else (1 if with_errors else 0)
+
+
+def _annotate_all(files: list[Path], names: list[str], results: list[dict], folder: Path) -> tuple[list[dict], bool]:
+    """Write every annotated copy that can be written; name each one that cannot, with why.
+
+    A full disk or one file openpyxl cannot load costs that copy, not the batch: the rest are
+    still tried, and each missing copy is returned as an entry for the output's list and the
+    summary's 无法读取 list (path of the copy, reason), so none is missing without a word.
+    Returns (missing copies, interrupted by Ctrl-C)."""
+    from .checking import STATUS_UNREADABLE
+    from .outputs import display_path
+    from .xlsx.annotate import annotate
+
+    _guard(prepare_folder, folder)
+    by_file = {display_path(f): (f, n) for f, n in zip(files, names)}
+    missing: list[dict] = []
+    for r in results:
+        if r["status"] == STATUS_UNREADABLE or not r.get("flags") or r["file"] not in by_file:
+            continue
+        src, name = by_file[r["file"]]
+        dest = folder / name
+        try:
+            annotate(src, r["flags"], dest)
+            continue
+        except KeyboardInterrupt:
+            return missing, True
+        except Exception as e:  # noqa: BLE001 — one copy must not end the others
+            os_err = os_error_in(e)
+            why = (describe_os_error(os_err, dest) if os_err is not None
+                   else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
+        missing.append({"file": display_path(dest), "name": f"批注/{display_path(name)}", "status": STATUS_UNREADABLE,
+                        "reason": f"{r['name']} 的批注副本未生成：{why}"})
+    return missing, False
 
 
 @app.command("annotate", short_help="生成带批注的副本", help="生成带批注的副本：每个问题写成单元格批注并标色，便于退回单位修改。原文件不会被修改。")
@@ -386,6 +447,7 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
         _fail(f"找不到报告模板 {template}")
     _guard(prepare_folder, out, inputs, mark=True)
     files, others = _collect_inputs(inputs, out, with_json=True)
+    _say_undecodable_names(files, echo)
     # one report per input file: two workbooks of one unit must not overwrite each other
     names = batch.unique_names(files, report_name)
     _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else []),

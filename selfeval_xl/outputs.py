@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from functools import lru_cache
@@ -35,7 +36,8 @@ class OutputError(Exception):
 
 def describe_os_error(e: OSError, path: str | Path | None = None) -> str:
     """The user's environment in words: what happened to which path, and what to do."""
-    where = str(path if path is not None else (e.filename or ""))
+    # a path is always said: "无法写入 。" leaves the coordinator guessing which file it was
+    where = display_path(path if path is not None else (e.filename or "")) or "输出文件"
     code = e.errno
     if isinstance(e, PermissionError) or code in (errno.EACCES, errno.EPERM):
         return f"没有权限写入 {where}（文件夹只读、无写权限，或文件正被 Excel/WPS 打开）。请关闭该文件或换一个输出位置。"
@@ -54,6 +56,39 @@ def describe_os_error(e: OSError, path: str | Path | None = None) -> str:
     if isinstance(e, FileNotFoundError):
         return f"找不到 {where}。"
     return f"无法写入 {where}：{e.strerror or e}"
+
+
+def _quiet_abandoned_zip(unraisable) -> None:
+    """A zip writer (openpyxl, XlsxWriter) stopped by a full disk is left unclosed; when it is
+    collected, ``ZipFile.__del__`` tries to finish it, fails the same way, and Python prints
+    "Exception ignored … OSError 28" with a traceback. The error itself already reached the code
+    that wrote the file, which said in words which file was not written and removed its temp
+    file; this second report of it is dropped. Anything else goes to the previous hook."""
+    obj = getattr(unraisable, "object", None)
+    if isinstance(unraisable.exc_value, OSError) and getattr(obj, "__qualname__", "") == "ZipFile.__del__":
+        return
+    _previous_hook(unraisable)
+
+
+if getattr(sys.unraisablehook, "__name__", "") != _quiet_abandoned_zip.__name__:
+    _previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_abandoned_zip
+else:  # the module imported again (tests reload it): keep the original hook
+    _previous_hook = getattr(sys.unraisablehook, "__globals__", {}).get("_previous_hook", sys.__unraisablehook__)
+
+
+def os_error_in(e: BaseException) -> OSError | None:
+    """The operating system's error inside ``e``: writers wrap it (XlsxWriter raises
+    ``FileCreateError(OSError(28, …))`` for a full disk), and a wrapped full disk is still the
+    user's environment, to be said in words, not a traceback."""
+    seen = 0
+    while e is not None and seen < 8:
+        if isinstance(e, OSError):
+            return e
+        inner = next((a for a in getattr(e, "args", ()) if isinstance(a, OSError)), None)
+        e = inner or e.__cause__ or e.__context__
+        seen += 1
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -98,10 +133,16 @@ def atomic_output(path: str | Path) -> Iterator[str]:
         raise
 
 
+def _write_file(path: str | Path, data: bytes) -> None:
+    """The one place finished bytes reach the disk (tests put a full disk here). A plain file
+    object: when the disk is full, ``close`` reports it here, not later from a destructor."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     with atomic_output(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        _write_file(tmp, data)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -185,6 +226,8 @@ def refuse_input(out: str | Path, inputs: Iterable[str | Path]) -> None:
 def bounded_name(stem: str, suffix: str, max_bytes: int = NAME_BYTES) -> str:
     """``stem + suffix`` cut (by whole characters) so the name fits ``max_bytes`` in UTF-8 —
     75 Chinese characters are 225 bytes, more than some file systems allow."""
+    # a name unzipped from a Windows archive holds undecodable bytes: named as display_path reads it
+    stem, suffix = display_path(stem), display_path(suffix)
     room = max_bytes - len(suffix.encode("utf-8"))
     raw = stem.encode("utf-8")
     if len(raw) > room:

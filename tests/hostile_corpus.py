@@ -172,8 +172,13 @@ def build(out: Path) -> dict[str, str]:
     add("14_删除元数据.xlsx", "unreadable:元数据", lambda p: _edit(base, p, lambda wb: wb.remove(wb["_meta"])))
     # the workbook carries its region: an unknown id in the metadata is said, the carried rules are used
     add(f"{CODE}_15_未知配置.xlsx", "flag:META-207", lambda p: _edit(base, p, _meta("profile", "no-such-profile")))
-    add("15b_携带的配置损坏.xlsx", "unreadable:地区配置",
+    # a carried region that does not load: read by the installed region of its id, and said as an error
+    add("15b_携带的配置损坏.xlsx", "flag:META-214",
         lambda p: _edit(base, p, _meta("region:region.toml:0", "[profile\nid = 1")))
+    # …and where no region of that id is installed, there is nothing to read it by
+    add("15c_携带的配置损坏_未知地区.xlsx", "unreadable:地区配置",
+        lambda p: _edit(base, p, lambda wb: (_meta("region:region.toml:0", "[profile\nid = 1")(wb),
+                                             _meta("profile", "no-such-profile")(wb))))
     add("16_元数据损坏.xlsx", "unreadable:元数据不完整", lambda p: _edit(base, p, _meta("project_categories", "{not json")))
     add("17_年度非数字.xlsx", "unreadable:元数据不完整", lambda p: _edit(base, p, _meta("year", "二〇二三")))
 
@@ -257,6 +262,34 @@ def build(out: Path) -> dict[str, str]:
     add("51_元数据表数过多.xlsx", "unreadable:超出上限",
         lambda p: _edit(base, p, _meta("project_categories", json.dumps([None] * 3000))))
     add("52_元数据年度.xlsx", "unreadable:年度", lambda p: _edit(base, p, _meta("year", "99999")))
+
+    # -- clerks' typing and editing (issue #21): read as meant, or said at the cell — never fatal, never lost
+    add(f"{CODE}_54_文本负数.xlsx", "flag:READ-103", lambda p: _edit(base, p, _set("basic.public_funds.final", "-5")))
+    add(f"{CODE}_55_文本小数人数.xlsx", "flag:READ-104", lambda p: _edit(base, p, _set("basic.staff_actual", "18.5")))
+
+    def control_character(p):  # U+0001 pasted from another system: Excel stores it as _x0001_
+        tmp = p.with_name("_ctrl.tmp.xlsx")
+        _edit(base, tmp, _set("signoff.preparer", "张CTRL三"))
+        with zipfile.ZipFile(tmp) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():  # openpyxl writes the text inline, in the sheet's part
+                zout.writestr(info, zin.read(info.filename).replace(b"CTRL", b"_x0001_"))
+        tmp.unlink()
+    add(f"{CODE}_56_控制字符.xlsx", "flag:READ-110", control_character)
+
+    def unmerged(also_first: bool):
+        def fn(wb):
+            sheet, addr = _cell("overall.goal_expected")
+            ws = wb[sheet]
+            span = next(str(m) for m in ws.merged_cells.ranges if str(m).startswith(addr + ":"))
+            ws.unmerge_cells(span)
+            if also_first:
+                ws[addr] = "目标一"
+            ws[span.split(":")[1]] = "拆开合并格后填在右半边的目标"
+        return fn
+    add(f"{CODE}_57_拆开合并格.xlsx", "flag:READ-111", lambda p: _edit(base, p, unmerged(False)))
+    add(f"{CODE}_57b_拆开合并格两处有字.xlsx", "flag:READ-112", lambda p: _edit(base, p, unmerged(True)))
+    add(f"{CODE}_58_表外备注.xlsx", "flag:READ-112",
+        lambda p: _edit(base, p, lambda wb: wb["附件2"].__setitem__("M3", "备注：请领导审核")))
     blank = write_workbook(Department.model_validate(dict(  # as generate writes it from a roster row
         code=CODE, name="测试单位", year=2023, profile=P.id,
         projects=[dict(name="项目甲", category="业务工作经费", funds=dict(current=dict(initial=30, full=30)))])),

@@ -40,16 +40,20 @@ IDS = [Path(r).name for r in REGIONS]
 SIGNATURE = {
     "yueyang-2023": "市级预算部门名称", "sample-50-40-10": "预算部门名称", "hengyang-2022": "部门职能",
     "yunxi-2023": "绩效自评综合得分", "fifth-region": "调整后预算数",
+    "national-2020": "年度资金总额", "sichuan-2023": "调整后预算数",
 }
 # what each region draws under its tables (sign-off, opinions), which the report must carry too
 SIGNOFF = {
     "yueyang-2023": "单位负责人签字", "sample-50-40-10": "单位负责人签字", "hengyang-2022": "单位负责人签字",
     "yunxi-2023": "评价组组长（签字）", "fifth-region": "财务负责人",
+    "national-2020": "总分",  # the national form prints nothing under its table: its last row, then
+    "sichuan-2023": "财务负责人",
 }
 
 
 def test_the_regions_are_what_this_test_covers():
-    assert set(available_profiles()) == {"yueyang-2023", "sample-50-40-10", "hengyang-2022", "yunxi-2023"}
+    assert set(available_profiles()) == {"yueyang-2023", "sample-50-40-10", "hengyang-2022", "yunxi-2023",
+                                         "national-2020", "sichuan-2023"}
 
 
 @pytest.mark.parametrize("region", REGIONS, ids=IDS)

@@ -122,3 +122,23 @@ def test_excel_escapes_in_text_are_read_as_the_characters(tmp_path, filled):
             zout.writestr(info, data)
     text = extract(out).narrative.sections["basic_info"]
     assert text == "第一段\n第二段"
+
+
+def test_a_renamed_sheet_keeps_its_comments_in_the_annotated_copy(tmp_path, examples):
+    """The flags name the form's sheet (附件2!E7); the clerk's file calls it something else. The
+    annotated copy must still carry every comment on it (issue #18: it carried 0 of 4)."""
+    from selfeval_xl.xlsx.annotate import annotate
+
+    src = write_workbook(examples["001_岳阳市档案馆"], P, tmp_path / "a.xlsx")  # with the seed's stated totals
+    plain = _edited(src, tmp_path / "plain.xlsx", lambda wb: None)
+    renamed = _edited(src, tmp_path / "renamed.xlsx", lambda wb: setattr(wb["附件2"], "title", "整体支出自评"))
+
+    def comments(path, sheet):
+        result = check_workbook(path)
+        out = annotate(path, result["flags"], tmp_path / f"note-{path.name}")
+        ws = openpyxl.load_workbook(out)[sheet]
+        return {c.coordinate for row in ws.iter_rows() for c in row if c.comment}
+
+    want = comments(plain, "附件2")
+    assert len(want) >= 2  # openpyxl's save drops cached totals: the flags on inputs remain
+    assert comments(renamed, "整体支出自评") == want

@@ -9,12 +9,17 @@ normalises full-width signs and digits and 千/万 multipliers, then classifies 
 * deadlines (…前, …之前, 年底前): an actual that repeats or meets the date → full;
 * 定性 (提升, 减少, 优化, 达成 …): a range, 80–100 % of 分值 when the actual reports it achieved.
 
+A rate written as a fraction on one side and as a percentage on the other ("≥95%" and 0.97,
+which is how Excel stores 97 % and how many clerks type it) is read at the scale that makes
+sense against the other side, and the basis says so: 0.97 % against ≥95 % is never what was meant.
+
 The result is a *suggestion* (a convention, DOMAIN.md): the checker warns when the stated
 score falls outside it; it never overrides the clerk's score.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,6 +113,28 @@ def _comparable(target: Quantity, actual: Quantity) -> tuple[float, float] | Non
     return target.raw, actual.raw  # one side has no unit: compare the numbers as written
 
 
+def _same_scale(target: Quantity, actual: Quantity) -> tuple[Quantity, Quantity, str]:
+    """The two quantities at one scale when one is a percentage and the other a bare fraction
+    (0 < x ≤ 1): the fraction ×100 when that is nearer the other side than the fraction as a
+    number of per cent (0.97 against 95 % is 97 %; 0.03 against ≤5 % is 3 %; 1 against ≤5 % stays
+    1 %). Returns the quantities and a note for the basis ("" when nothing was rescaled)."""
+    def rescale(bare: Quantity, pct: Quantity) -> Quantity | None:
+        if bare.unit or bare.value != bare.raw or pct.unit != "%" or not 0 < bare.raw <= 1 or pct.raw <= 0:
+            return None
+        if abs(math.log(bare.raw * 100 / pct.raw)) < abs(math.log(bare.raw / pct.raw)):
+            scaled = round(bare.raw * 100, 9)
+            return Quantity(bare.op, scaled, scaled, "%")
+        return None
+
+    a = rescale(actual, target)
+    if a is not None:
+        return target, a, f"完成值 {actual.raw:g} 按 {a.raw:g}% 理解（小数形式的百分比）；"
+    t = rescale(target, actual)
+    if t is not None:
+        return t, actual, f"指标值 {target.raw:g} 按 {t.raw:g}% 理解（小数形式的百分比）；"
+    return target, actual, ""
+
+
 @lru_cache(maxsize=16384)  # targets and actuals repeat across a batch ("≥95%", "100%"); the result is frozen
 def suggest(target: str, actual: str, weight: float, ceiling: bool = False) -> Suggestion | None:
     """A suggested score range, or None when the texts cannot be judged. ``ceiling``: the
@@ -126,10 +153,18 @@ def suggest(target: str, actual: str, weight: float, ceiling: bool = False) -> S
         if any(w in t_norm for w in _QUAL) and any(w in a_norm for w in _ACHIEVED):
             return Suggestion(0.8 * weight, weight, "定性指标已达成：按惯例 80–100% 分值")
         return None
+    tq, aq, note = _same_scale(tq, aq)
     pair = _comparable(tq, aq)
     if pair is None:
         return None
     t, a = pair
+    if note:
+        s = _suggest_numbers(tq, t, a, weight, ceiling)
+        return s and Suggestion(s.low, s.high, note + s.basis)
+    return _suggest_numbers(tq, t, a, weight, ceiling)
+
+
+def _suggest_numbers(tq: Quantity, t: float, a: float, weight: float, ceiling: bool) -> Suggestion | None:
     if tq.op in ("le", "lt") or (ceiling and tq.op == "bare"):
         if a <= t:
             return Suggestion(weight, weight, "反向指标：实际未超过目标，应得满分")

@@ -30,6 +30,16 @@ def clean_text(v: object) -> object:
     return v
 
 
+def strip_control(text: str) -> tuple[str, str]:
+    """``text`` without the characters ``clean_text`` refuses, and those removed (as U+XXXX,
+    for a message). A reader strips them, because a clerk cannot see them to delete them (they
+    arrive by pasting from other systems) and refusing the whole workbook for one would be worse."""
+    found = _CONTROL.findall(text)
+    if not found:
+        return text, ""
+    return _CONTROL.sub("", text), "、".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in found))
+
+
 Money = float | None  # 万元; None = left blank
 # a figure a region's form declares that the core model has no name for (基本支出 in 衡阳's
 # 附件1, 调整后预算数, a reason column …): kept by its layout key, as typed

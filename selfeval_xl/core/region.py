@@ -10,9 +10,11 @@ with the source text of every file, so a workbook can carry its region whole
 from __future__ import annotations
 
 import hashlib
+import re
+import tomllib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .numbers import fmt_num
 
@@ -23,25 +25,180 @@ class ProfileError(ValueError):
     """A profile file that cannot be used; the message names the file and the key."""
 
 
+class Limits:
+    """Every bound on a region, in one place.
+
+    A region is data, and the copy a workbook carries is data the unit can edit (and then
+    recompute the digest): it is hostile input. Loading, compiling and evaluating a region
+    must therefore end in a ``ProfileError`` naming the file and key — never a crash, a hang or
+    gigabytes of memory. Each value is far above what a real region needs (the shipped ones
+    are ≤ 19 KB in ≤ 6 files, ≤ 400 cells a sheet, formulas ≤ 3,100 characters and 12
+    levels deep) and far below what would hurt.
+    """
+
+    # a region folder holds region.toml and one file per sheet; the shipped ones have 3–6
+    REGION_FILES = 32
+    # all files of a region together, in characters: 50× the largest shipped region (19 KB),
+    # and small enough that parsing and compiling it stays well under a second
+    SOURCE_CHARS = 1_000_000
+    # arrays/inline tables inside each other in one TOML file: real files nest 3 deep;
+    # Python's tomllib recurses per level and overflows the stack near 1,000
+    TOML_DEPTH = 16
+    # sheet definitions in forms.sheets (the official package has 5; one sheet per project
+    # is a repeat of one definition, bounded by the reader's MAX_PROJECT_SHEETS)
+    SHEETS = 20
+    # cells of one compiled sheet (labels included): 13× the largest real sheet (≈ 400). A
+    # repeated 附件3 sheet is compiled once per project (up to 200), so this bounds the layout
+    CELLS_PER_SHEET = 5_000
+    # columns of one drawn grid row (real: ≤ 13): Excel's last column is XFD, and a wide
+    # row is a typing slip, not a form
+    GRID_COLUMNS = 60
+    # characters of one declared formula: Excel's own limit for a formula's text
+    FORMULA_CHARS = 8_192
+    # nesting of a formula (functions, parentheses, operators): Excel allows 64 levels of
+    # functions; our parser and Python's compiler recurse per level
+    FORMULA_DEPTH = 64
+    # operations of one sheet's formulas together (each function, operator and reference is
+    # one step, evaluated once per unit): 20× a real sheet (≈ 15,000) — what compiles in
+    # tens of milliseconds and evaluates in a few
+    STEPS_PER_SHEET = 400_000
+    # decimals ROUND accepts when written in a formula: Excel keeps 15 significant digits,
+    # so beyond ±15 rounding is meaningless (a computed count of decimals is clamped)
+    ROUND_DECIMALS = 15
+    # characters of one evaluated text: Excel's limit for a cell (a longer result is #VALUE!)
+    TEXT_CHARS = 32_767
+    # characters of text one sheet's evaluation may create, all values together: 20× the
+    # text a real sheet's hints and footers make; with ≤ 207 sheets a unit, at most ≈ 100 M
+    # characters — a SUBSTITUTE nested ten deep once asked for gigabytes
+    TEXT_CHARS_PER_SHEET = 500_000
+    # magnitude of a figure in a region's rules (weights, totals, tolerances): a score is
+    # out of 100; anything non-finite (inf, nan) is refused
+    RULE_NUMBER = 10_000.0
+    # lists in region.toml: grades become a nested IF (one level each); the others become
+    # rows of the forms or lines of the report
+    GRADES = 10
+    LEVEL1 = 12
+    LEVEL2 = 20
+    CATEGORIES = 20
+    SECTIONS = 40
+    COVER_LINES = 60
+    CHECKS = 200
+    NARRATIVE_TERMS = 200
+    # characters of a region id (a folder name) and of a name or label in the rules
+    ID_CHARS = 64
+    NAME_CHARS = 200
+
+
+_REGION_NAME = re.compile(r"^[^\W_][\w.\-]*$")
+
+
+def is_region_name(name: object) -> bool:
+    """A region id is a NAME — letters (any script), digits, ``-``, ``_``, ``.``; never a path.
+
+    Why: the id comes from data a unit can edit (the region its workbook carries, the
+    workbook's metadata); treating it as a path would let a workbook make the checker load
+    ``../../其他单位/region``. Names starting with ``.`` and any ``..`` are refused too.
+    """
+    return (isinstance(name, str) and 0 < len(name) <= Limits.ID_CHARS and ".." not in name
+            and not name.startswith(".") and bool(_REGION_NAME.match(name)))
+
+
+class TomlError(ValueError):
+    """A TOML text that cannot be read: the message says where (in Chinese), not which file."""
+
+
+_TOML_TOKEN = re.compile(r'''"""(?:\\[\s\S]|[^\\])*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|#[^\n]*|[\[\]{}]''')
+
+
+def _bracket_depth(text: str) -> tuple[int, int]:
+    """The deepest nesting of ``[`` / ``{`` outside strings and comments, and its line."""
+    depth = deepest = 0
+    at = 0
+    for m in _TOML_TOKEN.finditer(text):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, m.start()
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest, text.count("\n", 0, at) + 1
+
+
+def _structure_depth(data: Any) -> int:
+    """How deep tables and arrays nest in parsed TOML (dotted keys nest without brackets)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > Limits.TOML_DEPTH:
+            break
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def parse_toml(text: str) -> dict:
+    """TOML text → data, within ``Limits.TOML_DEPTH``; a leading UTF-8 BOM (Windows Notepad
+    writes one) is ignored. Raises ``TomlError`` with a Chinese reason."""
+    text = text.removeprefix("\ufeff")
+    depth, line = _bracket_depth(text)
+    if depth > Limits.TOML_DEPTH:
+        raise TomlError(f"第 {line} 行数组或表嵌套 {depth} 层，超过上限 {Limits.TOML_DEPTH} 层")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise TomlError(f"不是有效的 TOML：{_toml_reason(str(e))}") from None
+    except RecursionError:
+        raise TomlError(f"数组或表嵌套过深（上限 {Limits.TOML_DEPTH} 层）") from None
+    if _structure_depth(data) > Limits.TOML_DEPTH:
+        raise TomlError(f"键、表或数组嵌套超过上限 {Limits.TOML_DEPTH} 层")
+    return data
+
+
+def _toml_reason(msg: str) -> str:
+    """tomllib's English reason, with its position in Chinese (“第 3 行第 5 列”)."""
+    m = re.search(r"\(at line (\d+), column (\d+)\)$", msg)
+    if m:
+        msg = f"{msg[:m.start()].strip()}（第 {m.group(1)} 行第 {m.group(2)} 列）"
+    elif msg.endswith("(at end of document)"):
+        msg = msg.removesuffix("(at end of document)").strip() + "（在文件末尾）"
+    return msg
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are refused everywhere: a weight of inf once crashed the weight check
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _name(max_len: int = Limits.NAME_CHARS):
+    return Field(min_length=1, max_length=max_len)
 
 
 class ProfileInfo(_Strict):
-    id: str
-    name: str
-    region: str = ""
-    dept_name_label: str = "市级预算部门名称"
+    id: str = Field(min_length=1, max_length=Limits.ID_CHARS)
+    name: str = _name()
+    region: str = Field(default="", max_length=Limits.NAME_CHARS)
+    dept_name_label: str = Field(default="市级预算部门名称", max_length=Limits.NAME_CHARS)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_name(cls, v: str) -> str:
+        if not is_region_name(v):
+            raise ValueError(f"地区名“{v[:80]}”无效：只能由字母、数字、-、_、. 组成，不能含路径分隔符或 ..")
+        return v
 
 
 class Scoring(_Strict):
-    execution_weight: float = Field(ge=0)
+    execution_weight: float = Field(ge=0, le=Limits.RULE_NUMBER)
     execution_scored: bool
     execution_rate_percent_decimals: int = Field(ge=-1, le=4)
     score_decimals: int = Field(default=2, ge=0, le=4)
-    total: float = Field(default=100, gt=0)
-    money_tolerance: float = Field(default=0.01, ge=0)
-    score_tolerance: float = Field(default=0.01, ge=0)
+    total: float = Field(default=100, gt=0, le=Limits.RULE_NUMBER)
+    money_tolerance: float = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
+    score_tolerance: float = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
     show_grade_row: bool = False
     execution_shown: bool | None = None  # 分值 printed beside the rate; defaults to execution_scored
 
@@ -53,22 +210,30 @@ class Scoring(_Strict):
 
 
 class Grade(_Strict):
-    name: str
-    min: float
+    name: str = _name(20)
+    min: float = Field(ge=0, le=Limits.RULE_NUMBER)
+
+    @field_validator("name")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        """A grade's name is written into the grade formula as an Excel string."""
+        if any(ch in '"{}' or ord(ch) < 32 for ch in v):
+            raise ValueError(f"等次名称“{v}”不能含引号、花括号或控制字符")
+        return v
 
 
 class Level2(_Strict):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    name: str
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    name: str = _name()
     rows: int = Field(ge=1, le=30)
     ceiling: bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
 
 
 class Level1(_Strict):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    name: str
-    weight: float = Field(ge=0)
-    level2: tuple[Level2, ...] = Field(min_length=1)
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    name: str = _name()
+    weight: float = Field(ge=0, le=Limits.RULE_NUMBER)
+    level2: tuple[Level2, ...] = Field(min_length=1, max_length=Limits.LEVEL2)
 
     @property
     def label(self) -> str:
@@ -77,8 +242,8 @@ class Level1(_Strict):
 
 
 class ProjectRules(_Strict):
-    categories: tuple[str, ...] = Field(default=("项目支出",), min_length=1)
-    category_labels: tuple[str, ...] = ("项目支出",)
+    categories: tuple[str, ...] = Field(default=("项目支出",), min_length=1, max_length=Limits.CATEGORIES)
+    category_labels: tuple[str, ...] = Field(default=("项目支出",), max_length=Limits.CATEGORIES)
     default_category: str = "项目支出"
     free_rows_per_category: int = Field(default=2, ge=0, le=20)
     spare_sheets: int = Field(default=2, ge=0, le=20)
@@ -98,7 +263,7 @@ class Forms(_Strict):
 
     # the sheets' declarations in workbook order (``forms.definition.SheetDef``, parsed by
     # ``forms.regions``: the core holds them but reads no form format)
-    sheets: tuple[Any, ...] = Field(min_length=1)
+    sheets: tuple[Any, ...] = Field(min_length=1, max_length=Limits.SHEETS)
     guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
 
 
@@ -134,8 +299,8 @@ DEFAULT_COVER = tuple(CoverLine(text=t) for t in [""] * 8 + ["部门（单位）
 
 
 class Report(_Strict):
-    sections: tuple[Section, ...] = Field(min_length=1)
-    cover: tuple[CoverLine, ...] = DEFAULT_COVER
+    sections: tuple[Section, ...] = Field(min_length=1, max_length=Limits.SECTIONS)
+    cover: tuple[CoverLine, ...] = Field(default=DEFAULT_COVER, max_length=Limits.COVER_LINES)
     # the body's title ("{year}年度{unit_name}" / "整体支出绩效自评报告"); 云溪's form has none (its cover says it)
     body_title: bool = True
     # a heading above the narrative sections, where the form puts them under one (云溪: "五、评价报告综述（参考提纲）")
@@ -160,19 +325,19 @@ class NarrativeTerm(_Strict):
 
 
 class NarrativeRules(_Strict):
-    terms: tuple[NarrativeTerm, ...] = ()
+    terms: tuple[NarrativeTerm, ...] = Field(default=(), max_length=Limits.NARRATIVE_TERMS)
 
 
 class Profile(_Strict):
     profile: ProfileInfo
     scoring: Scoring
-    grades: tuple[Grade, ...] = Field(min_length=1)
-    level1: tuple[Level1, ...] = Field(min_length=1)
-    overall_level1: tuple[Level1, ...] = ()  # 附件2's indicator structure, where it differs from 附件3's
+    grades: tuple[Grade, ...] = Field(min_length=1, max_length=Limits.GRADES)
+    level1: tuple[Level1, ...] = Field(min_length=1, max_length=Limits.LEVEL1)
+    overall_level1: tuple[Level1, ...] = Field(default=(), max_length=Limits.LEVEL1)  # 附件2's indicator structure, where it differs from 附件3's
     projects: ProjectRules = ProjectRules(spare_sheets=0)  # regions without 附件1/附件3 need none
     forms: Forms
     report: Report
-    checks: tuple[Check, ...] = ()
+    checks: tuple[Check, ...] = Field(default=(), max_length=Limits.CHECKS)
     narrative: NarrativeRules = NarrativeRules()
     sources: tuple[tuple[str, str], ...] = ()  # (file, text) of every file of the region, for the workbook
 
@@ -256,24 +421,72 @@ def _loc(err: dict) -> str:
 
 
 def _line_of(text: str, loc: tuple) -> int:
-    """Where a key of ``loc`` is written in the TOML text: after its table's header, the first
-    line that sets its last name (0 when it cannot be found, e.g. a missing key)."""
+    """Where a key of ``loc`` is written in the TOML text: inside its table (the n-th
+    ``[[name]]`` for ``name.n``), the first line that sets its last name; for a key that is
+    missing, the table's header (0 when neither can be found)."""
     names = [p for p in loc if isinstance(p, str)]
     if not names or not text:
         return 0
     lines = text.splitlines()
-    start = 0
+    start, end = 0, len(lines)
     if len(names) > 1:
+        nth = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+        seen = -1
         for i, ln in enumerate(lines):
             s = ln.strip()
             if s.startswith("[") and s.strip("[]").strip() == names[0]:
-                start = i
-                break
-    for i in range(start, len(lines)):
+                seen += 1
+                if seen == nth:
+                    start = i
+                    break
+        else:
+            start = -1
+        if start >= 0:
+            end = next((j for j in range(start + 1, len(lines))
+                        if lines[j].lstrip().startswith("[") and not lines[j].lstrip().startswith("[ ")), len(lines))
+        else:
+            start = 0
+    for i in range(start, end):
         s = lines[i].strip()
         if s.startswith(names[-1]) and s[len(names[-1]):].lstrip().startswith("=") or f"{names[-1]} =" in s:
             return i + 1
     return start + 1 if start else 0
+
+
+# pydantic's error types in the coordinator's words; {…} are filled from the error's context
+_MESSAGES = {
+    "missing": "必须给出",
+    "extra_forbidden": "未知的键（请检查拼写）",
+    "too_short": "至少要有 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_too_short": "不能为空",
+    "string_too_long": "最多 {max_length} 个字",
+    "string_type": "应为文字（用引号括起）",
+    "string_pattern_mismatch": "格式不对：只能用小写字母、数字和下划线，以字母开头",
+    "float_type": "应为数字", "float_parsing": "应为数字",
+    "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数（不能有小数）",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "finite_number": "应为有限的数字（不能是 inf 或 nan）",
+    "greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}", "less_than_equal": "应不大于 {le}",
+    "tuple_type": "应为列表（[…]）", "list_type": "应为列表（[…]）",
+    "model_type": "应为表（[名称] 或 { … }）", "dict_type": "应为表（[名称] 或 { … }）",
+    "model_attributes_type": "应为表（[名称] 或 { … }）",
+}
+
+
+def _message(err: dict) -> str:
+    """One pydantic error in Chinese (our own validators already speak Chinese)."""
+    if err["type"] == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    template = _MESSAGES.get(err["type"])
+    if template is None:
+        return f"取值无效（{err['msg']}）"
+    try:
+        return template.format(**{k: fmt_num(v, 4) if isinstance(v, float) else v
+                                  for k, v in (err.get("ctx") or {}).items()})
+    except (KeyError, IndexError, ValueError):
+        return template
 
 
 def parse_profile(data: dict, source: str, text: str = "") -> Profile:
@@ -282,7 +495,7 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
     except ValidationError as e:
         lines = []
         for err in e.errors():
-            msg = err["msg"].removeprefix("Value error, ")
+            msg = _message(err)
             line = _line_of(text, err["loc"])
             lines.append(f"  {f'第 {line} 行 ' if line else ''}键 {_loc(err)}：{msg}")
         raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None

@@ -15,7 +15,7 @@ from .cells import (
     GRADE, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CondFormat, Sheet, Shape, _B, _count, _sum, a1, blank_text,
     exec_score_formula, grade_formula, num, project_sheet_name, rate_formula,
 )
-from ..core.region import Profile
+from ..core.region import Limits, Profile
 from .definition import Block, FormError, GridCell, SheetDef
 
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
@@ -98,6 +98,9 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
                 tables[-1][1] = r - 1
             else:
                 tables.append([start, r - 1])
+        if len(sh.cells) > Limits.CELLS_PER_SHEET:  # rule-driven blocks grow with the rules
+            raise FormError(f"表格定义 {sdef.file} 第 {block.line} 行：本表已有 {len(sh.cells)} 格，"
+                            f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
     sh.tables = tuple((a, b) for a, b in tables)
     sh.in_body = sdef.report == "body"
     sh.repeat_rows = sdef.repeat_rows
@@ -438,8 +441,7 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("分值", _weights_rule(profile)),
         ("得分", "得分在 0 与本行分值之间；未得满分的，必须填写偏差原因分析及改进措施。"
                  "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。"),
-        ("评价等次", "；".join(f"{g.name}：{num(g.min)} 分及以上" if g.min > 0 else f"{g.name}：低于 {num(profile.grades[-2].min)} 分"
-                          for g in profile.grades)),
+        ("评价等次", _grades_rule(profile)),
     ]
     if any(s.uses_projects for s in profile.forms.sheets):
         lines.append(("无附件3 的项目", "在附件1 相应类别下的空白行填写项目名称和金额。"))
@@ -457,6 +459,15 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         b.sh.heights[r] = 20 if len(v) < 60 else 36 * (1 + len(v) // 120)
         r += 1
     return r
+
+
+def _grades_rule(profile: Profile) -> str:
+    """优：90 分及以上；…；差：低于 60 分 (a region with one grade has no lower bound to name)."""
+    grades = profile.grades
+    if len(grades) == 1:
+        return f"{grades[0].name}：所有得分"
+    return "；".join(f"{g.name}：{num(g.min)} 分及以上" if g.min > 0 else f"{g.name}：低于 {num(grades[-2].min)} 分"
+                    for g in grades)
 
 
 def _weights_rule(profile: Profile) -> str:

@@ -27,10 +27,10 @@ a leading ``=`` is a text template (``填表人：{signoff.preparer}``). Errors 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.region import Limits, TomlError, parse_toml
 from .formula import FormulaError, Program
 
 INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score")
@@ -184,9 +184,11 @@ def parse_cell(raw: str, file: str, line: int, where: str) -> GridCell:
     return GridCell("label", text=text.replace("\\n", "\n"), style=style, line=line)
 
 
-def parse_grid(text: str, file: str, first_line: int) -> tuple[GridRow, ...]:
+def parse_grid(text: str, file: str, first_line: int, cells_before: int = 0) -> tuple[GridRow, ...]:
+    """A grid's rows; ``cells_before`` cells of the sheet are drawn already (``Limits.CELLS_PER_SHEET``)."""
     rows: list[GridRow] = []
     lines = text.split("\n")
+    count = cells_before
     for i, ln in enumerate(lines):
         line_no = first_line + i
         s = ln.strip()
@@ -196,10 +198,17 @@ def parse_grid(text: str, file: str, first_line: int) -> tuple[GridRow, ...]:
             rows.append(GridRow((), None, line_no))
             continue
         parts = _split_cells(s)
+        if len(parts) > Limits.GRID_COLUMNS + 1:
+            raise _fail(file, line_no, "网格", f"一行有 {len(parts)} 格，超过上限 {Limits.GRID_COLUMNS} 格")
+        count += len(parts)
+        if count > Limits.CELLS_PER_SHEET:
+            raise _fail(file, line_no, "网格", f"一张表的格数超过上限 {Limits.CELLS_PER_SHEET}")
         height = None
         m = _HEIGHT.match(parts[-1].strip())
         if m and len(parts) > 1:
             height = float(m.group(1))
+            if not 0 < height <= 409:  # Excel's tallest row
+                raise _fail(file, line_no, "网格", f"行高 {m.group(1)} 无效（应在 0 到 409 之间）")
             parts = parts[:-1]
         cells = tuple(parse_cell(p, file, line_no, f"网格第 {len(rows) + 1} 行第 {j + 1} 格") for j, p in enumerate(parts))
         if cells and cells[0].kind == "merge_left":
@@ -215,15 +224,27 @@ def _pairs(v: Any, file: str, line: int, key: str) -> tuple[tuple[str, str], ...
         return ()
     if not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values()):
         raise _fail(file, line, key, "应为“键 = 文字”的表")
+    for k, x in v.items():
+        if len(x) > Limits.FORMULA_CHARS:
+            raise _fail(file, line, f"{key}.{k}", f"有 {len(x)} 个字符，超过上限 {Limits.FORMULA_CHARS}（Excel 公式的长度上限）")
     return tuple(v.items())
+
+
+def _numbers(v: Any, file: str, source: str, key: str, lo: float, hi: float, count: int) -> tuple[float, ...]:
+    """A list of at most ``count`` numbers in [lo, hi] (column widths, rows to repeat)."""
+    if not isinstance(v, list) or len(v) > count or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and lo <= x <= hi for x in v):
+        raise _fail(file, (_lines_of(source, key) or [0])[0], key, f"应为至多 {count} 个 {lo:g} 到 {hi:g} 之间的数")
+    return tuple(v)
 
 
 def parse_sheet(source: str, file: str) -> SheetDef:
     """A sheet file's text → ``SheetDef``; every problem is a ``FormError`` naming file and line."""
     try:
-        data = tomllib.loads(source)
-    except tomllib.TOMLDecodeError as e:
-        raise FormError(f"表格定义 {file} 不是有效的 TOML：{e}") from None
+        data = parse_toml(source)
+    except TomlError as e:
+        raise FormError(f"表格定义 {file}：{e}") from None
+    source = source.removeprefix("\ufeff")
     unknown = set(data) - _SHEET_KEYS
     if unknown:
         k = sorted(unknown)[0]
@@ -231,6 +252,8 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     for k in ("name", "role"):
         if not isinstance(data.get(k), str) or not data[k]:
             raise _fail(file, 0, k, "必须给出（文字）")
+    if len(data["name"]) > 31 or any(ch in data["name"] for ch in "[]:*?/\\"):
+        raise _fail(file, (_lines_of(source, "name") or [0])[0], "name", "工作表名最多 31 个字，不能含 [ ] : * ? / \\")
     if data["role"] not in ROLES:
         raise _fail(file, (_lines_of(source, "role") or [0])[0], "role", f"应为 {'、'.join(ROLES)} 之一")
     repeat = data.get("repeat")
@@ -244,12 +267,15 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     grid_lines = [n for n in _lines_of(source, "grid") if re.match(r"\s*grid\s*=", source.splitlines()[n - 1])]
     blocks: list[Block] = []
     grids_seen = 0
+    cells = 0
     raw_blocks = data.get("block") or []
     if not isinstance(raw_blocks, list) or not raw_blocks:
         raise _fail(file, 0, "block", "至少要有一个 [[block]]")
     for bi, raw in enumerate(raw_blocks):
         line = block_lines[bi] if bi < len(block_lines) else 0
         where = f"block[{bi + 1}]"
+        if not isinstance(raw, dict):
+            raise _fail(file, line, where, "应为表（[[block]]）")
         unknown = set(raw) - _BLOCK_KEYS
         if unknown:
             raise _fail(file, line, f"{where}.{sorted(unknown)[0]}", f"未知的键（可用：{'、'.join(sorted(_BLOCK_KEYS))}）")
@@ -265,7 +291,8 @@ def parse_sheet(source: str, file: str) -> SheetDef:
             gl = grid_lines[grids_seen] if grids_seen < len(grid_lines) else line
             grids_seen += 1
             text = raw["grid"]
-            rows = parse_grid(text, file, gl + 1)  # TOML drops the newline right after '''
+            rows = parse_grid(text, file, gl + 1, cells)  # TOML drops the newline right after '''
+            cells += sum(len(r.cells) for r in rows)
             if not rows:
                 raise _fail(file, gl, f"{where}.grid", "网格是空的")
         else:
@@ -292,12 +319,18 @@ def parse_sheet(source: str, file: str) -> SheetDef:
             line=line,
         ))
     _check_keys(blocks, file)
-    rr = data.get("repeat_rows")
+    widths = _numbers(data.get("widths", []), file, source, "widths", 0, 255, Limits.GRID_COLUMNS)
+    rr = _numbers(data.get("repeat_rows", []), file, source, "repeat_rows", 0, 1000, 2)
+    if rr and (len(rr) != 2 or not all(float(x).is_integer() for x in rr) or rr[0] > rr[1]):
+        raise _fail(file, (_lines_of(source, "repeat_rows") or [0])[0], "repeat_rows", "应为 [首行, 末行]（从 0 起的整数）")
+    print_cols = data.get("print_cols", 0)
+    if not isinstance(print_cols, int) or isinstance(print_cols, bool) or not 0 <= print_cols <= Limits.GRID_COLUMNS:
+        raise _fail(file, (_lines_of(source, "print_cols") or [0])[0], "print_cols", f"应为 0 到 {Limits.GRID_COLUMNS} 之间的整数")
     return SheetDef(
         name=data["name"], role=data["role"], file=file, blocks=tuple(blocks),
-        widths=tuple(float(w) for w in data.get("widths", ())), print_cols=int(data.get("print_cols", 0)),
-        repeat_rows=tuple(rr) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat, report=report,
-        source=source,
+        widths=tuple(float(w) for w in widths), print_cols=print_cols,
+        repeat_rows=(int(rr[0]), int(rr[1])) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat,
+        report=report, source=source,
     )
 
 

@@ -18,14 +18,24 @@ Values are ``float``, ``str``, ``bool`` and ``None`` (a blank cell). As in Excel
 is 0 in arithmetic and "" in text; SUM, COUNT, MIN and MAX skip text and blanks given as
 references; ROUND is half away from zero on the 15-digit value; a number joined to text is
 written with 15 significant digits; errors (``#DIV/0!``, ``#VALUE!``) propagate.
+
+A region can be hostile (a unit edits the copy its workbook carries), so everything is
+bounded (``core.region.Limits``): a formula's length, nesting and steps are refused when it
+is compiled; when it is evaluated, a non-finite number is ``#NUM!`` (as Excel), a text
+longer than a cell holds is ``#VALUE!`` (as Excel), and the text one sheet's evaluation
+creates is capped — never a crash or gigabytes of memory.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+from decimal import Decimal
 from typing import Any, Callable
 
 from ..core.numbers import xl_round, xl_text  # noqa: F401  (ROUND, and numbers joined to text)
+from ..core.region import Limits
 
 Value = float | str | bool | None
 
@@ -43,17 +53,53 @@ class XlError(Exception):
 
 
 def _num(x: Value) -> float:
-    """A value in arithmetic: blank 0, TRUE 1, numeric text its number, other text #VALUE!."""
+    """A value in arithmetic: blank 0, TRUE 1, numeric text its number, other text #VALUE!
+    (Python's float() also reads "inf", "nan" and "1_000", which Excel does not)."""
     if x is None:
         return 0.0
     if isinstance(x, bool):
         return 1.0 if x else 0.0
     if isinstance(x, (int, float)):
         return float(x)
+    t = x.strip()
+    if not t or "_" in t or len(t) > 400:
+        raise XlError("#VALUE!")
     try:
-        return float(x.strip()) if x.strip() else _raise("#VALUE!")
+        v = float(t)
     except ValueError:
         raise XlError("#VALUE!") from None
+    if not math.isfinite(v):
+        raise XlError("#VALUE!" if t.lstrip("+-")[:1].isalpha() else "#NUM!")
+    return v
+
+
+def _finite(v: float) -> float:
+    """A result Excel can hold: beyond ±1.8e308 (inf) or undefined (nan) is #NUM!."""
+    if v - v != 0.0:  # inf or nan, without a call
+        raise XlError("#NUM!")
+    return v
+
+
+# -- text: no value longer than a cell holds, and a budget for the text one run creates -------
+
+_TEXT = threading.local()
+
+
+def _text(s: str) -> str:
+    """A text result, charged to the running sheet's budget (``Limits.TEXT_CHARS_PER_SHEET``)."""
+    n = len(s)
+    if n > Limits.TEXT_CHARS:
+        raise XlError("#VALUE!")
+    if n > 64:  # short texts are bounded by the number of steps already
+        left = getattr(_TEXT, "left", Limits.TEXT_CHARS_PER_SHEET) - n
+        if left < 0:
+            raise XlError("#VALUE!")
+        _TEXT.left = left
+    return s
+
+
+def _new_run() -> None:
+    _TEXT.left = Limits.TEXT_CHARS_PER_SHEET
 
 
 def _raise(code: str):
@@ -101,7 +147,7 @@ def f_sum(*args):
     total = 0.0
     for x in _numbers(args, True):
         total += x
-    return total
+    return _finite(total)
 
 
 def f_count(*args):
@@ -127,7 +173,14 @@ def f_abs(x):
 
 
 def f_round(x, d):
-    return xl_round(_num(x), int(_num(d)))
+    """Excel's ROUND, for any decimals: beyond the 15 significant digits Excel keeps, the
+    value is already round (``xl_round`` would need more digits than Decimal's context)."""
+    v, n = _finite(_num(x)), _finite(_num(d))
+    n = int(max(-400.0, min(400.0, n)))  # truncated toward zero, as Excel does
+    dec = Decimal(format(v, ".15g"))
+    if -dec.as_tuple().exponent <= n:
+        return float(dec)
+    return _finite(xl_round(v, n))
 
 
 def f_n(x):
@@ -151,16 +204,21 @@ def f_len(x):
 
 
 def f_trim(x):
-    return " ".join(p for p in xl_text(x).split(" ") if p)
+    return _text(" ".join(p for p in _text(xl_text(x)).split(" ") if p))
 
 
 def f_clean(x):
-    return "".join(ch for ch in xl_text(x) if ord(ch) >= 32)
+    return _text("".join(ch for ch in _text(xl_text(x)) if ord(ch) >= 32))
 
 
 def f_substitute(text, old, new):
-    o = xl_text(old)
-    return xl_text(text) if not o else xl_text(text).replace(o, xl_text(new))
+    t, o = xl_text(text), xl_text(old)
+    if not o:
+        return _text(t)
+    w = xl_text(new)
+    if len(w) > len(o) and len(t) + t.count(o) * (len(w) - len(o)) > Limits.TEXT_CHARS:
+        raise XlError("#VALUE!")  # refused before it is built: nested, it once asked for gigabytes
+    return _text(t.replace(o, w))
 
 
 def _truth(x: Value) -> bool:
@@ -205,18 +263,25 @@ FUNCTIONS: dict[str, tuple[Callable, int, int]] = {  # name: (function, min args
 def arith(op: str, a: Value, b: Value) -> float:
     x, y = _num(a), _num(b)
     if op == "+":
-        return x + y
-    if op == "-":
-        return x - y
-    if op == "*":
-        return x * y
-    if y == 0:
+        r = x + y
+    elif op == "-":
+        r = x - y
+    elif op == "*":
+        r = x * y
+    elif y == 0:
         raise XlError("#DIV/0!")
-    return x / y
+    else:
+        r = x / y
+    if r - r != 0.0:  # inf or nan: Excel's #NUM!
+        raise XlError("#NUM!")
+    return r
 
 
 def concat(a: Value, b: Value) -> str:
-    return xl_text(a) + xl_text(b)
+    a, b = xl_text(a), xl_text(b)
+    if len(a) + len(b) > 64:
+        return _text(a + b) if len(a) + len(b) <= Limits.TEXT_CHARS else _raise("#VALUE!")
+    return a + b
 
 
 _CMP = {"=": lambda c: c == 0, "<>": lambda c: c != 0, "<": lambda c: c < 0, ">": lambda c: c > 0,
@@ -267,10 +332,22 @@ class _Parser:
     """
 
     def __init__(self, src: str):
+        if len(src) > Limits.FORMULA_CHARS * 4:  # generated totals are long, but not this long
+            raise FormulaError(f"公式 {src[:60]}… 有 {len(src)} 个字符，超过上限 {Limits.FORMULA_CHARS * 4}")
         self.src = src
         self.toks = tokenize(src)
         self.i = 0
         self.refs: list[str] = []
+        self.level = 0  # how deep the parser is (each level a few Python frames)
+        self.steps = 0  # functions, operators and operands: the work of one evaluation
+
+    def _deeper(self) -> None:
+        self.level += 1
+        if self.level > Limits.FORMULA_DEPTH:
+            raise FormulaError(f"公式 {self._short()} 嵌套超过 {Limits.FORMULA_DEPTH} 层（Excel 也只允许 64 层），请拆分或改用 SUM")
+
+    def _short(self) -> str:
+        return self.src if len(self.src) <= 80 else self.src[:60] + "…"
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -284,17 +361,28 @@ class _Parser:
         return t
 
     def parse(self) -> str:
-        src, _ = self.comparison()
+        src = self.comparison()[0]
         if self.peek() is not None:
-            raise FormulaError(f"公式 {self.src} 在“{self.peek()[1]}”处多出内容")
+            raise FormulaError(f"公式 {self._short()} 在“{self.peek()[1]}”处多出内容")
         return src
 
+    def _node(self, left, right, src: str):
+        """A binary operator's node: one level deeper than its deeper operand (a long chain
+        ``a+b+c+…`` nests in the Python it compiles to)."""
+        depth = max(left[2], right[2]) + 1
+        if depth > Limits.FORMULA_DEPTH:
+            raise FormulaError(f"公式 {self._short()} 嵌套超过 {Limits.FORMULA_DEPTH} 层（连续的运算也算一层），请改用 SUM 或拆分")
+        self.steps += 1
+        return (src, False, depth)
+
     def comparison(self):
+        self._deeper()
         left = self.concat()
         while (t := self.peek()) and t[1] in _CMP:
             self.take()
             right = self.concat()
-            left = (f"compare({t[1]!r},{left[0]},{right[0]})", False)
+            left = self._node(left, right, f"compare({t[1]!r},{left[0]},{right[0]})")
+        self.level -= 1
         return left
 
     def concat(self):
@@ -302,7 +390,7 @@ class _Parser:
         while (t := self.peek()) and t[1] == "&":
             self.take()
             right = self.additive()
-            left = (f"concat({left[0]},{right[0]})", False)
+            left = self._node(left, right, f"concat({left[0]},{right[0]})")
         return left
 
     def additive(self):
@@ -310,7 +398,7 @@ class _Parser:
         while (t := self.peek()) and t[1] in "+-" and t[0] == "op":
             self.take()
             right = self.term()
-            left = (f"arith({t[1]!r},{left[0]},{right[0]})", False)
+            left = self._node(left, right, f"arith({t[1]!r},{left[0]},{right[0]})")
         return left
 
     def term(self):
@@ -318,42 +406,51 @@ class _Parser:
         while (t := self.peek()) and t[1] in "*/" and t[0] == "op":
             self.take()
             right = self.unary()
-            left = (f"arith({t[1]!r},{left[0]},{right[0]})", False)
+            left = self._node(left, right, f"arith({t[1]!r},{left[0]},{right[0]})")
         return left
 
     def unary(self):
         t = self.peek()
         if t and t[1] in ("-", "+") and t[0] == "op":
             self.take()
+            self._deeper()
             inner = self.unary()
-            return (f"arith('-',0.0,{inner[0]})" if t[1] == "-" else f"_num({inner[0]})"), False
+            self.level -= 1
+            self.steps += 1
+            return (f"arith('-',0.0,{inner[0]})" if t[1] == "-" else f"_num({inner[0]})"), False, inner[2] + 1
         return self.primary()
 
     def primary(self):
         t = self.take()
         kind, text = t
+        self.steps += 1
         if kind == "num":
-            return repr(float(text)), False
+            v = float(text)
+            if not math.isfinite(v) or (v != 0 and abs(v) < 1e-300):
+                raise FormulaError(f"公式 {self._short()} 中的数字 {text} 超出范围")
+            return repr(v), False, 0
         if kind == "str":
-            return repr(text[1:-1].replace('""', '"')), False
+            if len(text) - 2 > Limits.TEXT_CHARS:
+                raise FormulaError(f"公式 {self._short()} 中的文字超过 {Limits.TEXT_CHARS} 个字")
+            return repr(text[1:-1].replace('""', '"')), False, 0
         if kind == "ref":
             key = text[1:-1]
             self.refs.append(key)
-            return f"g({key!r})", True
+            return f"g({key!r})", True, 0
         if kind == "op" and text == "(":
             inner = self.comparison()
             self.take(")")
-            return inner[0], False
+            return inner[0], False, inner[2]
         if kind == "name":
             up = text.upper()
             if up in ("TRUE", "FALSE") and not (self.peek() and self.peek()[1] == "("):
-                return repr(up == "TRUE"), False
+                return repr(up == "TRUE"), False, 0
             return self.call(up)
-        raise FormulaError(f"公式 {self.src} 在“{text}”处无法识别")
+        raise FormulaError(f"公式 {self._short()} 在“{text}”处无法识别")
 
     def call(self, name: str):
         self.take("(")
-        args: list[tuple[str, bool]] = []
+        args: list[tuple[str, bool, int]] = []
         if self.peek() and self.peek()[1] != ")":
             while True:
                 args.append(self.comparison())
@@ -362,32 +459,60 @@ class _Parser:
                     continue
                 break
         self.take(")")
+        # AND/OR and IF wrap their arguments in two levels of Python parentheses
+        depth = max((a[2] for a in args), default=0) + (2 if name in ("IF", "AND", "OR") else 1)
+        if depth > Limits.FORMULA_DEPTH:
+            raise FormulaError(f"公式 {self._short()} 嵌套超过 {Limits.FORMULA_DEPTH} 层（Excel 也只允许 64 层），请拆分")
         if name == "IF":
             if not 2 <= len(args) <= 3:
-                raise FormulaError(f"公式 {self.src} 中 IF 需要 2 或 3 个参数")
+                raise FormulaError(f"公式 {self._short()} 中 IF 需要 2 或 3 个参数")
             other = args[2][0] if len(args) == 3 else "False"
-            return f"({args[1][0]} if if_({args[0][0]}) else {other})", False
+            return f"({args[1][0]} if if_({args[0][0]}) else {other})", False, depth
         if name not in FUNCTIONS:
-            raise FormulaError(f"公式 {self.src} 使用了不支持的函数 {name}（可用：IF、{'、'.join(sorted(FUNCTIONS))}）")
+            raise FormulaError(f"公式 {self._short()} 使用了不支持的函数 {name[:40]}（可用：IF、{'、'.join(sorted(FUNCTIONS))}）")
         _fn, lo, hi = FUNCTIONS[name]
         if not lo <= len(args) <= hi:
-            raise FormulaError(f"公式 {self.src} 中 {name} 的参数个数不对")
+            raise FormulaError(f"公式 {self._short()} 中 {name} 的参数个数不对")
+        if name == "ROUND":
+            _round_decimals(args[1][0], self._short())
         if name == "ISNUMBER":  # inlined: the commonest test of the hint formulas
-            return f"(type({args[0][0]}) in _NUMBER_TYPES)", False
+            return f"(type({args[0][0]}) in _NUMBER_TYPES)", False, depth
         if name in ("AND", "OR"):  # every argument evaluated, as Excel does (no short cut)
             joiner = " & " if name == "AND" else " | "
-            return "(" + joiner.join(f"_truth({src})" for src, _ in args) + ")", False
+            return "(" + joiner.join(f"_truth({a[0]})" for a in args) + ")", False, depth
         if name in _AGGREGATES:
-            if any(src.startswith(("'", '"')) for src, _ in args):
-                raise FormulaError(f"公式 {self.src} 中 {name} 的参数不能是文字（Excel 与 LibreOffice 对此结果不同）")
-            inner = ",".join(f"({src},{is_ref})" for src, is_ref in args)
+            if any(a[0].startswith(("'", '"')) for a in args):
+                raise FormulaError(f"公式 {self._short()} 中 {name} 的参数不能是文字（Excel 与 LibreOffice 对此结果不同）")
+            inner = ",".join(f"({a[0]},{a[1]})" for a in args)
         else:
-            inner = ",".join(src for src, _ in args)
-        return f"f_{name.lower()}({inner})", False
+            inner = ",".join(a[0] for a in args)
+        return f"f_{name.lower()}({inner})", False, depth
+
+
+def _round_decimals(py: str, formula: str) -> None:
+    """ROUND's decimals, when written as a number, within what Excel keeps (15 digits)."""
+    neg = py.startswith("arith('-',0.0,") and py.endswith(")")
+    lit = py[len("arith('-',0.0,"):-1] if neg else py
+    try:
+        d = float(lit)
+    except ValueError:
+        return  # computed: clamped when evaluated
+    d = -d if neg else d
+    if abs(d) > Limits.ROUND_DECIMALS:
+        raise FormulaError(f"公式 {formula} 中 ROUND 的小数位数 {_fmt_decimals(d)} 超出范围"
+                           f"（应在 -{Limits.ROUND_DECIMALS} 到 {Limits.ROUND_DECIMALS} 之间）")
+
+
+def _fmt_decimals(d: float) -> str:
+    return str(int(d)) if d == int(d) else repr(d)
 
 
 _NAMESPACE = {name: obj for name, obj in globals().items()
               if name.startswith("f_") or name in ("arith", "concat", "compare", "if_", "_num", "_truth", "_NUMBER_TYPES")}
+
+
+def _too_many_steps(steps: int) -> FormulaError:
+    return FormulaError(f"一张表的公式共有 {steps} 步运算，超过上限 {Limits.STEPS_PER_SHEET} 步（公式过多或过长）")
 
 
 def dependency_order(refs: dict[str, tuple[str, ...]]) -> list[str]:
@@ -425,11 +550,16 @@ class Program:
 
     def __init__(self, formulas: dict[str, str]):
         parsed: dict[str, tuple[str, tuple[str, ...]]] = {}
+        steps = 0
         for key, source in formulas.items():
             if not source.startswith("="):
-                raise FormulaError(f"公式应以 = 开头：{source}")
+                raise FormulaError(f"公式应以 = 开头：{source[:80]}")
             p = _Parser(source[1:])
             parsed[key] = (p.parse(), tuple(dict.fromkeys(p.refs)))
+            steps += p.steps
+            if steps > Limits.STEPS_PER_SHEET:
+                raise _too_many_steps(steps)
+        self.steps = steps
         order = dependency_order({key: refs for key, (_py, refs) in parsed.items()})
         lines = ["def run(v):", "    g = v.get"]
         for key in order:
@@ -445,19 +575,21 @@ class Program:
 
     def run_into(self, values: dict[str, Any]) -> dict[str, Value]:
         """Add every formula's value to ``values`` (which must already hold what it reads)."""
+        _new_run()
         return self._run(values)
 
     def __call__(self, inputs: dict[str, Any]) -> dict[str, Value]:
         """Inputs and every formula's value in one dict (the inputs are not modified)."""
+        _new_run()
         return self._run(dict(inputs))
 
 
 _SUM_ONLY = re.compile(r"^=SUM\((\{[^{}]+\}(?:,\{[^{}]+\})*)\)$")
 _REF_ONLY = re.compile(r"^=\{([^{}]+)\}$")
-_ONE: dict[str, tuple[Callable, tuple[str, ...]]] = {}
+_ONE: dict[str, tuple[Callable, tuple[str, ...], int]] = {}
 
 
-def _one(source: str) -> tuple[Callable, tuple[str, ...]]:
+def _one(source: str) -> tuple[Callable, tuple[str, ...], int]:
     """One formula as a function of the value getter, and the keys it reads; cached by text.
 
     The commonest shapes (``=SUM({a},{b},…)``, ``={a}``) get a closure without parsing or
@@ -473,19 +605,20 @@ def _one(source: str) -> tuple[Callable, tuple[str, ...]]:
 
         def fn(g, keys=keys):
             return f_sum(*[(g(k), True) for k in keys])
-        hit = (fn, keys)
+        hit = (fn, keys, len(keys) + 1)
     elif (m := _REF_ONLY.match(source)):
         key = m.group(1)
 
         def fn(g, key=key):
             return g(key)
-        hit = (fn, (key,))
+        hit = (fn, (key,), 1)
     else:
         if not source.startswith("="):
-            raise FormulaError(f"公式应以 = 开头：{source}")
+            raise FormulaError(f"公式应以 = 开头：{source[:80]}")
         p = _Parser(source[1:])
         py = p.parse()
-        hit = (eval(compile(f"lambda g: {py}", "<formula>", "eval"), dict(_NAMESPACE)), tuple(dict.fromkeys(p.refs)))  # noqa: S307
+        hit = (eval(compile(f"lambda g: {py}", "<formula>", "eval"), dict(_NAMESPACE)), tuple(dict.fromkeys(p.refs)),  # noqa: S307
+               p.steps)
     if len(_ONE) > 100_000:  # bounded: texts repeat across units, keys differ across shapes
         _ONE.clear()
     _ONE[source] = hit
@@ -498,13 +631,20 @@ class LooseProgram:
     would cost more than it saves. Same interface and results as ``Program``."""
 
     def __init__(self, formulas: dict[str, str]):
-        parts = {key: _one(src) for key, src in formulas.items()}
-        order = dependency_order({key: refs for key, (_fn, refs) in parts.items()})
+        parts, steps = {}, 0
+        for key, src in formulas.items():
+            parts[key] = _one(src)
+            steps += parts[key][2]
+            if steps > Limits.STEPS_PER_SHEET:
+                raise _too_many_steps(steps)
+        self.steps = steps
+        order = dependency_order({key: refs for key, (_fn, refs, _n) in parts.items()})
         self.keys = tuple(order)
         self._steps = [(key, parts[key][0]) for key in order]
-        self.external = frozenset(r for _fn, refs in parts.values() for r in refs if r not in parts)
+        self.external = frozenset(r for _fn, refs, _n in parts.values() for r in refs if r not in parts)
 
     def run_into(self, values: dict[str, Any]) -> dict[str, Value]:
+        _new_run()
         g = values.get
         for key, fn in self._steps:
             try:

@@ -62,11 +62,17 @@ def _sheet_order(layout: Layout) -> list[tuple[Program, frozenset[str]]]:
     return found
 
 
+# what a formula shows when Excel cannot compute it (``forms.formula`` raises these)
+_ERRORS = frozenset(("#DIV/0!", "#VALUE!", "#NUM!", "#N/A", "#REF!", "#NAME?", "#NULL!"))
+
+
 def derive_values(values: dict[str, Any], layout: Layout) -> dict[str, Value]:
     """Every derived value for input values keyed by layout key.
 
     As the model reads them: a numeric cell whose formula shows "" (a rate with no
-    denominator yet) is blank (None).
+    denominator yet) or an error value (``#NUM!`` when a figure overflows, ``#DIV/0!``) is
+    blank (None) — a check compares numbers, and a region (or a figure typed as 1E+308)
+    must not turn one into text that a comparison then chokes on.
     """
     allv = dict(values)
     out: dict[str, Value] = {}
@@ -74,9 +80,24 @@ def derive_values(values: dict[str, Any], layout: Layout) -> dict[str, Value]:
         prog.run_into(allv)
         out.update({k: allv[k] for k in prog.keys})
         for k in numeric:
-            if out[k] == "":
+            v = out[k]
+            if v.__class__ is str and (v == "" or v in _ERRORS):
                 out[k] = None
     return out
+
+
+def blank_errors(layout: Layout) -> list[tuple[str, str, Value]]:
+    """(sheet name, key, error) of every formula that shows an error value on a blank unit: a
+    region whose blank template shows #NUM! or #DIV/0! is broken (or hostile), and is refused
+    when it is loaded rather than flagged on every unit."""
+    allv: dict[str, Any] = {}
+    found = []
+    sheet_of = {c.key: sh.name for sh in layout.sheets for c in sh.cells if c.kind in ("formula", "hint")}
+    for prog, _numeric in _sheet_order(layout):
+        prog.run_into(allv)
+        found += [(sheet_of.get(k, ""), k, allv[k]) for k in prog.keys
+                  if allv[k].__class__ is str and allv[k] in _ERRORS]
+    return found
 
 
 def derive(dept: Department, layout: Layout) -> dict[str, Value]:

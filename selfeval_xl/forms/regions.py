@@ -8,12 +8,14 @@ carries), parses each form, and validates the whole as one ``Profile``. A workbo
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from ..core.region import REGION_FILE, Profile, ProfileError, parse_profile, sources_digest
+from ..core.region import (
+    REGION_FILE, Limits, Profile, ProfileError, TomlError, is_region_name, parse_profile, parse_toml, sources_digest,
+)
 from .definition import FormError, parse_sheet
+from .formula import FormulaError
 
 REGION_DIR = Path(__file__).resolve().parent.parent / "regions"
 
@@ -27,29 +29,88 @@ def _safe_member(folder: Path, rel: str, display: str) -> Path:
 
 def profile_from_sources(sources: dict[str, str], display: str) -> Profile:
     """A region from its files' text (``region.toml`` and the forms it names) — from a folder,
-    or from the copy a workbook carries."""
+    or from the copy a workbook carries.
+
+    The one guarded loader: every path that compiles a region (generate, fill, check,
+    report, extract, annotate, the workspace) comes through here, and the copy a workbook
+    carries is hostile input (the unit can edit it and recompute its digest). So the files
+    are bounded before they are parsed, the region is compiled and evaluated once on a blank
+    unit before it is used, and whatever goes wrong is a ``ProfileError`` naming the file —
+    never a traceback (``core.region.Limits`` says why each bound).
+    """
+    _check_sizes(sources, display)
     if REGION_FILE not in sources:
         raise ProfileError(f"地区配置 {display} 中没有 {REGION_FILE}")
     try:
-        data = tomllib.loads(sources[REGION_FILE])
-    except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"地区配置 {display}/{REGION_FILE} 不是有效的 TOML：{e}") from None
+        return _compile_sources(sources, display)
+    except ProfileError:
+        raise
+    except (FormError, FormulaError) as e:
+        raise ProfileError(str(e)) from None
+    except RecursionError:
+        raise ProfileError(f"地区配置 {display} 嵌套过深，无法使用") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as e:
+        # a shape no check above foresaw: still the region's fault, said as such
+        raise ProfileError(f"地区配置 {display} 无法使用（{type(e).__name__}: {str(e)[:200]}）") from None
+
+
+def _check_sizes(sources: dict[str, str], display: str) -> None:
+    """How many files and how much text, before anything is parsed."""
+    if len(sources) > Limits.REGION_FILES:
+        raise ProfileError(f"地区配置 {display} 有 {len(sources)} 个文件，超过上限 {Limits.REGION_FILES} 个")
+    total = 0
+    for name, text in sources.items():
+        if not isinstance(name, str) or not isinstance(text, str) or len(name) > 200:
+            raise ProfileError(f"地区配置 {display} 中有无效的文件名或内容")
+        total += len(text)
+    if total > Limits.SOURCE_CHARS:
+        raise ProfileError(f"地区配置 {display} 的文件共 {total} 个字符，超过上限 {Limits.SOURCE_CHARS} 个")
+
+
+def _compile_sources(sources: dict[str, str], display: str) -> Profile:
+    try:
+        data = parse_toml(sources[REGION_FILE])
+    except TomlError as e:
+        raise ProfileError(f"地区配置 {display}/{REGION_FILE}：{e}") from None
     forms = data.get("forms")
     if not isinstance(forms, dict) or not isinstance(forms.get("sheets"), list) or not forms["sheets"]:
         raise ProfileError(f"地区配置 {display}/{REGION_FILE} 无效：\n  键 forms.sheets：应列出各表的定义文件")
+    if len(forms["sheets"]) > Limits.SHEETS:
+        raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 列出 {len(forms['sheets'])} 张表，"
+                           f"超过上限 {Limits.SHEETS} 张")
     sheets = []
     for rel in forms["sheets"]:
         if not isinstance(rel, str) or rel not in sources:
-            raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{rel}”找不到")
-        try:
-            sheets.append(parse_sheet(sources[rel], f"{display}/{rel}"))
-        except FormError as e:
-            raise ProfileError(str(e)) from None
+            raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{str(rel)[:80]}”找不到")
+        sheets.append(parse_sheet(sources[rel], f"{display}/{rel}"))
     data = dict(data, forms=dict(forms, sheets=tuple(sheets)),
                 sources=tuple(sorted(sources.items())))
-    profile = parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE])
+    profile = parse_profile(data, f"{display}/{REGION_FILE}", sources[REGION_FILE].removeprefix("\ufeff"))
+    _trial(profile, display)
     _check_narrative_terms(profile, display)
     return profile
+
+
+def _trial(profile: Profile, display: str) -> None:
+    """Compile the region's sheets (one project of each repeated sheet) and evaluate every
+    formula on a blank unit, so a region that cannot be drawn or computed is refused here,
+    naming the sheet, and not in the middle of a batch."""
+    from .cells import Shape
+    from .layout import compile_layout
+    from .recompute import blank_errors, sheet_program
+
+    cats = (profile.projects.default_category,)
+    layout = compile_layout(profile, Shape(year=2000, unit_code="", unit_name="", project_categories=cats))
+    for sh in layout.sheets:
+        try:
+            sheet_program(sh)
+        except FormulaError as e:
+            raise ProfileError(f"地区配置 {display} 的工作表“{sh.name}”：{e}") from None
+    errors = blank_errors(layout)
+    if errors:
+        sheet, key, code = errors[0]
+        raise ProfileError(f"地区配置 {display} 的工作表“{sheet}”：计算格 {key} 在空白表上得出 {code}"
+                           f"（公式无法计算：数字超出范围、除以零或文字过长）" + (f"，另有 {len(errors) - 1} 处" if len(errors) > 1 else ""))
 
 
 def _check_narrative_terms(profile: Profile, display: str) -> None:
@@ -89,11 +150,28 @@ def embedded_profile(sources: dict[str, str], display: str) -> Profile:
 
 
 def installed_profile(region_id: str) -> Profile | None:
-    """The shipped region of this id, if this installation has one that loads."""
+    """The shipped region of this id, if this installation has one that loads. The id comes
+    from a workbook (data a unit can edit): a name, never resolved as a path."""
     try:
-        return get_profile(region_id) if (REGION_DIR / region_id / REGION_FILE).exists() else None
+        return shipped_profile(region_id) if is_region_name(region_id) and (REGION_DIR / region_id / REGION_FILE).is_file() else None
     except ProfileError:
         return None
+
+
+def shipped_profile(region_id: str) -> Profile:
+    """The shipped region of this id — for an id read from a workbook's metadata or a data
+    file: a NAME (``core.region.is_region_name``), never a path, so metadata saying
+    ``../../其他单位/region`` cannot make the checker load another folder."""
+    if not is_region_name(region_id):
+        raise ProfileError(f"地区名“{str(region_id)[:80]}”无效：只能由字母、数字、-、_、. 组成，不能是路径")
+    if not (REGION_DIR / region_id / REGION_FILE).is_file():
+        raise ProfileError(f"没有名为 {region_id} 的地区配置；可用：{'、'.join(available_profiles())}")
+    return _shipped(region_id)
+
+
+@lru_cache(maxsize=32)
+def _shipped(region_id: str) -> Profile:
+    return load_region(REGION_DIR / region_id)
 
 
 def read_region_sources(folder: Path) -> dict[str, str]:
@@ -101,21 +179,28 @@ def read_region_sources(folder: Path) -> dict[str, str]:
     display = folder.name
     main = folder / REGION_FILE
     try:
-        text = main.read_text(encoding="utf-8")
+        size = main.stat().st_size
+        if size > Limits.SOURCE_CHARS * 4:  # UTF-8 is at most 4 bytes a character
+            raise ProfileError(f"地区配置 {main} 过大（{size} 字节）")
+        # a BOM (Windows Notepad writes one) is not part of the text
+        text = main.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProfileError(f"找不到地区配置 {main}（一个地区是一个文件夹，内有 {REGION_FILE}）") from None
     except UnicodeDecodeError:
         raise ProfileError(f"地区配置 {main} 不是 UTF-8 文字") from None
     sources = {REGION_FILE: text}
     try:
-        names = tomllib.loads(text).get("forms", {}).get("sheets", [])
-    except (tomllib.TOMLDecodeError, AttributeError):
+        names = parse_toml(text).get("forms", {}).get("sheets", [])
+    except (TomlError, AttributeError):
         names = []  # profile_from_sources says what is wrong
-    for rel in names if isinstance(names, list) else []:
+    names = names[:Limits.SHEETS + 1] if isinstance(names, list) else []  # more: profile_from_sources refuses
+    for rel in names:
         if isinstance(rel, str):
             p = _safe_member(folder, rel, display)
             try:
-                sources[rel] = p.read_text(encoding="utf-8")
+                if p.stat().st_size > Limits.SOURCE_CHARS * 4:
+                    raise ProfileError(f"表格定义 {display}/{rel} 过大（{p.stat().st_size} 字节）")
+                sources[rel] = p.read_text(encoding="utf-8-sig")
             except FileNotFoundError:
                 raise ProfileError(f"地区配置 {display}/{REGION_FILE}：forms.sheets 中的“{rel}”找不到") from None
             except UnicodeDecodeError:
@@ -138,9 +223,8 @@ def available_profiles() -> list[str]:
 def get_profile(name_or_path: str) -> Profile:
     """A shipped region by id, or a region folder (or its region.toml) by path. (The CLI also
     takes a workbook, whose carried region ``xlsx.read.profile_from_workbook`` opens.)"""
-    shipped = REGION_DIR / name_or_path
-    if "/" not in name_or_path and "\\" not in name_or_path and (shipped / REGION_FILE).exists():
-        return load_region(shipped)
+    if is_region_name(name_or_path) and (REGION_DIR / name_or_path / REGION_FILE).is_file():
+        return _shipped(name_or_path)
     p = Path(name_or_path)
     if p.is_dir() or p.name == REGION_FILE:
         return load_region(p)

@@ -28,18 +28,20 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, after_this_request, redirect, render_template, request, send_file, session, url_for
+from flask import Flask, abort, after_this_request, g, redirect, render_template, request, send_file, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
+from ..outputs import bounded_name, describe_os_error
 from ..roster import RosterError
 from . import work
-from .store import BOARD_STATUSES, Workspace
+from .store import BOARD_STATUSES, Workspace, WorkspaceBusy
 from .charts import bar_chart
 
 MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a generous bound
 MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
 MAX_FILES = 1000  # files in one request
+MAX_NAME_BYTES = 180  # an upload's name in UTF-8: fits a file name (255) with room to spare
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
 
 
@@ -66,15 +68,19 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         raise ServeError(f"在局域网地址 {host} 上提供服务必须设置密码（--password-file），否则同一网络中的任何人都能"
                          f"查看和修改各单位的材料。只在本机使用请不要指定 --host。")
     ws = Workspace(workspace)
+    # sessions end: the cookie is signed with a key derived from the password (a cookie from
+    # before a password change does not verify), and names a session row that logout deletes
+    # and a start with another password clears (``Workspace.use_password``)
+    ws.use_password(password)
     app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
-    app.config.update(SECRET_KEY=ws.secret(), MAX_CONTENT_LENGTH=MAX_REQUEST, MAX_FORM_PARTS=MAX_FILES + 20,
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
+    app.config.update(SECRET_KEY=ws.session_key(password), MAX_CONTENT_LENGTH=MAX_REQUEST,
+                      MAX_FORM_PARTS=MAX_FILES + 20, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
     app.jinja_env.autoescape = True
     failures: dict[str, deque] = defaultdict(deque)
     lock = threading.Lock()
 
     def user() -> str:
-        return session.get("user", "") if password else ""
+        return g.get("user", "") if password else ""
 
     @app.before_request
     def guard():
@@ -85,10 +91,18 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             allowed = {host, "localhost", "127.0.0.1", "[::1]"} if is_loopback(host) else {host}
             if request.host.rsplit(":", 1)[0] not in allowed:
                 abort(400, "主机名不符")
+        if password:
+            # the session must still exist on the server: a cookie kept from before a logout,
+            # or from before the password changed, opens nothing
+            g.user = ws.session_user(session.get("sid"))
+            if g.user is None and session.get("sid"):
+                session.pop("sid")
+                session.pop("user", None)
+            if g.user is None and request.endpoint not in ("login", "static"):
+                session.setdefault("csrf", secrets.token_urlsafe(24))
+                return redirect(url_for("login", next=request.full_path.rstrip("?")))
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(24)
-        if password and request.endpoint not in ("login", "static") and not session.get("user"):
-            return redirect(url_for("login", next=request.path))
         if request.method == "POST":
             if (request.content_length or 0) > MAX_REQUEST:
                 raise RequestEntityTooLarge()  # refused from its length, before a byte is read
@@ -105,6 +119,10 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         return render_template("message.html", title="文件太大",
                                message=f"一次上传不能超过 {MAX_REQUEST // 1048576} MiB、单个文件不能超过 "
                                        f"{MAX_FILE // 1048576} MiB。请分批上传。"), 413
+
+    @app.errorhandler(WorkspaceBusy)
+    def busy(e):
+        return render_template("message.html", title="请稍后重试", message=str(e)), 503
 
     @app.errorhandler(400)
     @app.errorhandler(403)
@@ -131,10 +149,10 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
                     abort(429, f"密码错误次数过多，请 {LOGIN_WINDOW // 60} 分钟后再试。")
             name = request.form.get("name", "").strip()[:40]
             if name and hmac.compare_digest(request.form.get("password", "").encode(), password.encode()):
+                ws.end_session(session.get("sid"))  # a new session each login (no fixation)
                 session.clear()
-                session.update(user=name, csrf=secrets.token_urlsafe(24))
-                nxt = request.args.get("next", "/")
-                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
+                session.update(sid=ws.start_session(name), user=name, csrf=secrets.token_urlsafe(24))
+                return redirect(safe_next(request.args.get("next", "/")))
             with lock:
                 failures[client].append(time.monotonic())
             error = "姓名或密码不正确" if name else "请填写姓名（记录在每个决定上）"
@@ -142,6 +160,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
 
     @app.post("/logout")
     def logout():
+        ws.end_session(session.get("sid"))  # the cookie, if kept, names a session that is gone
         session.clear()
         return redirect(url_for("login"))
 
@@ -235,8 +254,37 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             except ValueError as e:
                 refused.append({"name": name, "status": "无法读取", "reason": f"{name}：{e}，未保存。"})
                 continue
+            except OSError as e:  # the workspace's disk, not the file: said, and the others kept
+                refused.append({"name": name, "status": "无法读取", "reason": f"{name}：未保存，{describe_os_error(e, ws.folder)}"})
+                continue
             items.append((stored.sha256, name, stored.size))
-        results = work.check_stored(ws, cid, items, workers, user()) if items else []
+        return _check_and_show(cid, items, refused)
+
+    @app.post("/c/<int:cid>/returns/again")
+    def returns_again(cid: int):
+        """The same upload checked again from the files already stored (named by hash): after the
+        database was busy, nothing has to be chosen and sent a second time."""
+        _campaign(cid)
+        items, refused = [], []
+        for sha, name in list(zip(request.form.getlist("sha"), request.form.getlist("name")))[:MAX_FILES]:
+            name = _client_name(name)
+            try:
+                size = ws.path_of(sha).stat().st_size
+            except (ValueError, OSError):
+                refused.append({"name": name, "status": "无法读取",
+                                "reason": f"{name}：服务器上已没有这份文件（工作台重启时会清除未登记的文件），请重新上传。"})
+                continue
+            items.append((sha, name, size))
+        return _check_and_show(cid, items, refused)
+
+    def _check_and_show(cid: int, items: list[tuple[str, str, int]], refused: list[dict[str, Any]]):
+        """Check and record stored uploads; if the database stays busy, none is recorded (one
+        transaction) but every file stays stored, and the page offers to try again with them."""
+        try:
+            results = work.check_stored(ws, cid, items, workers, user()) if items else []
+        except WorkspaceBusy as e:
+            return render_template("busy.html", camp=ws.campaign(cid), message=str(e), items=items,
+                                   refused=refused), 503
         return render_template("returns.html", camp=ws.campaign(cid), results=results + refused)
 
     @app.get("/c/<int:cid>/u/<int:uid>")
@@ -333,11 +381,34 @@ def _regions() -> list[tuple[str, str]]:
 
 
 def _client_name(name: str) -> str:
-    """What the client called a file, for display only (never a path on our disk): the last
-    path component, control characters dropped, bounded."""
+    """What the client called a file (never a path on our disk): the last path component,
+    control characters dropped, bounded — in characters and in bytes, because the file is
+    checked under this name (a link in a private folder): 84 Chinese characters are 252 bytes,
+    more than a file name may hold. The suffix is kept, so .xlsx stays .xlsx."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name[:120] or "未命名.xlsx"
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 8 or not stem:
+        stem, suffix = name, ""
+    suffix = "." + suffix if suffix else ""
+    return bounded_name(stem[:120], suffix, MAX_NAME_BYTES) if stem else "未命名.xlsx"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only. Browsers drop tabs and newlines
+    from a URL and read a backslash as a slash, so "/\t/evil.example" becomes //evil.example —
+    another site. Accepted: starts with one "/", no "//", no backslash, no control character or
+    whitespace (checked as given and percent-decoded once more); anything else goes to "/"."""
+    from urllib.parse import unquote
+
+    if not target or not isinstance(target, str):
+        return "/"
+    for t in (target, unquote(target)):
+        if not t.startswith("/") or t.startswith("//") or "\\" in t:
+            return "/"
+        if any(ch.isspace() or not ch.isprintable() for ch in t):
+            return "/"
+    return target
 
 
 def _scratch(ws: Workspace, suffix: str) -> Path:

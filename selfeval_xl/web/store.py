@@ -4,7 +4,7 @@
       workspace.sqlite3      campaigns, units, every upload (version) and every decision
       files/ab/abcdef….xlsx   each uploaded workbook once, named by its SHA-256, never by a client's name
       files/tmp/              uploads being written (cleared on start)
-      secret.key             signs the session cookie (created on first start)
+      secret.key             with the password, signs the session cookie (created on first start)
 
 Why SQLite: it is in the standard library, one file the coordinator can copy, and its
 transactions make "row ⇒ file" hold after a crash: a file is written to ``files/tmp``, fsynced
@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import secrets
 import shutil
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -79,6 +81,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX decisions_unit ON decisions (unit_id, id);
     """,
+    # 2: sessions that end (#21): a login is a row here, checked on every request and deleted by
+    # logout; the password's fingerprint, so a start with another password ends every session
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 # what a unit's row on the board says
@@ -88,6 +103,17 @@ BOARD_STATUSES = (NOT_RETURNED, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONF
 
 class WorkspaceError(Exception):
     """Something about the workspace folder itself (a newer schema, no write permission)."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another program has held the database's write lock for longer than ``BUSY_SECONDS``."""
+
+
+# how long a write waits for another program's write lock (a backup tool, a second server on the
+# same folder, an SQLite browser left in a transaction) before the user is told, in words
+BUSY_SECONDS = 15.0
+BUSY_MESSAGE = ("工作区数据库正被占用（另一个程序正在写入它，例如备份软件、另一个打开了同一工作区的工作台，"
+                "或未关闭的数据库工具），等待 {seconds:g} 秒后仍未释放。请稍后重试。")
 
 
 def now() -> str:
@@ -111,6 +137,7 @@ class Workspace:
         except OSError as e:
             raise WorkspaceError(f"无法使用工作区文件夹 {self.folder}：{e.strerror or e}") from None
         self._local = threading.local()
+        self.busy_seconds = BUSY_SECONDS
         self._migrate()
         self.sweep()
 
@@ -119,7 +146,9 @@ class Workspace:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.folder / DB_FILE, timeout=30, isolation_level=None,
+            # SQLite's own wait is short; a write lock held longer is waited for by ``_begin``
+            # with backoff, up to ``busy_seconds``, then said in words (never a 500 after 30 s)
+            conn = sqlite3.connect(self.folder / DB_FILE, timeout=1, isolation_level=None,
                                    check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
@@ -129,8 +158,10 @@ class Workspace:
         return conn
 
     def tx(self):
-        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any exception)."""
-        return _Tx(self.db)
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any exception). Inside
+        another one it joins it, so a caller can make several writes one (all or none).
+        Raises ``WorkspaceBusy`` when another program holds the write lock too long."""
+        return _Tx(self.db, self.busy_seconds)
 
     def _migrate(self) -> None:
         db = self.db
@@ -141,8 +172,14 @@ class Workspace:
         for n in range(version, len(MIGRATIONS)):
             # one transaction per migration, its version number included: a crash leaves the
             # schema as it was before it, never half-migrated
+            # (statement by statement: executescript would commit the BEGIN first)
+            _begin(db, self.busy_seconds)
             try:
-                db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[n]}\nPRAGMA user_version = {n + 1};\nCOMMIT;")
+                for stmt in MIGRATIONS[n].split(";"):
+                    if stmt.strip():
+                        db.execute(stmt)
+                db.execute(f"PRAGMA user_version = {n + 1}")
+                db.execute("COMMIT")
             except sqlite3.Error:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -156,6 +193,51 @@ class Workspace:
             os.chmod(tmp, 0o600)
             os.replace(tmp, path)
         return path.read_bytes()
+
+    # -- sessions -----------------------------------------------------------------------------
+    def session_key(self, password: str | None) -> bytes:
+        """The key that signs session cookies: derived from the workspace's secret *and* the
+        password, so a cookie signed before the password changed no longer verifies."""
+        if not password:
+            return self.secret()
+        return hmac.new(self.secret(), b"session-cookie\0" + password.encode("utf-8"), hashlib.sha256).digest()
+
+    def use_password(self, password: str | None) -> bool:
+        """Record which password this start serves; a different one than last time ends every
+        session (an old cookie names a session that no longer exists). True if sessions ended."""
+        fp = hmac.new(self.secret(), b"password\0" + (password or "").encode("utf-8"), hashlib.sha256).hexdigest()
+        with self.tx():
+            row = self.db.execute("SELECT value FROM settings WHERE key = 'password'").fetchone()
+            if row is not None and hmac.compare_digest(row[0], fp):
+                return False
+            self.db.execute("DELETE FROM sessions")
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('password', ?)", (fp,))
+            return True
+
+    def start_session(self, user: str) -> str:
+        """A new session for ``user``; the token goes in the (signed) cookie, its hash in the
+        database (a copy of the workspace folder holds no live token)."""
+        token = secrets.token_urlsafe(32)
+        with self.tx():
+            self.db.execute("INSERT INTO sessions (id, user, created_at) VALUES (?, ?, ?)",
+                            (_token_hash(token), user, now()))
+        return token
+
+    def session_user(self, token: str | None) -> str | None:
+        """Who a session token belongs to, or None once it has ended (logout, another password)."""
+        if not token or not isinstance(token, str):
+            return None
+        row = self.db.execute("SELECT user FROM sessions WHERE id = ?", (_token_hash(token),)).fetchone()
+        return row[0] if row else None
+
+    def end_session(self, token: str | None) -> None:
+        if token and isinstance(token, str):
+            with self.tx():
+                self.db.execute("DELETE FROM sessions WHERE id = ?", (_token_hash(token),))
+
+    def end_all_sessions(self) -> None:
+        with self.tx():
+            self.db.execute("DELETE FROM sessions")
 
     # -- files --------------------------------------------------------------------------------
     def path_of(self, sha256: str) -> Path:
@@ -304,16 +386,51 @@ def board_status(r: Any) -> str:
     return {"通过": PASSED, "有警告": HAS_WARNINGS}.get(r["upload_status"], HAS_ERRORS)
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _begin(db: sqlite3.Connection, seconds: float) -> None:
+    """BEGIN IMMEDIATE, retried with backoff while another connection holds the write lock, for
+    at most ``seconds``; then ``WorkspaceBusy`` (in words). Nothing has been written yet when it
+    gives up, so the caller can say so and the user can simply try again."""
+    deadline = time.monotonic() + seconds
+    delay = 0.05
+    while True:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            left = deadline - time.monotonic()
+            if not _is_busy(e):
+                raise
+            if left <= 0:
+                raise WorkspaceBusy(BUSY_MESSAGE.format(seconds=round(seconds))) from None
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
+
+
 class _Tx:
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: sqlite3.Connection, busy_seconds: float = BUSY_SECONDS):
         self.db = db
+        self.busy_seconds = busy_seconds
+        self.joined = False
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.db.in_transaction:  # inside another tx(): one transaction, committed by the outer one
+            self.joined = True
+            return self.db
+        _begin(self.db, self.busy_seconds)
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if not self.joined:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
         return False
 
 

@@ -109,20 +109,26 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
         job = functools.partial(check_workbook, expect=expect)
         results, _ = batch.run(job, paths, workers, label="校验")
     out = []
-    for (sha, name, size), r in zip(items, results):
-        r = dict(r, file=name, name=name)
-        unit = ws.unit_by_code(cid, r["unit_code"]) if r["status"] != STATUS_UNREADABLE else None
-        if r["status"] != STATUS_UNREADABLE and unit is None:
-            r = dict(r, status=UNMATCHED, reason=f"{name}：工作簿中的单位编码 {r['unit_code']}（{r['unit_name']}）"
-                                                 f"不在本任务的名册中。")
-        upid = ws.add_upload(cid, unit["id"] if unit else None, StoredFile(sha, size), name, r, user)
-        out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
+    with ws.tx():  # one transaction: all of the upload is recorded, or none (WorkspaceBusy: retry)
+        for (sha, name, size), r in zip(items, results):
+            r = dict(r, file=name, name=name)
+            unit = ws.unit_by_code(cid, r["unit_code"]) if r["status"] != STATUS_UNREADABLE else None
+            if r["status"] != STATUS_UNREADABLE and unit is None:
+                r = dict(r, status=UNMATCHED, reason=f"{name}：工作簿中的单位编码 {r['unit_code']}（{r['unit_name']}）"
+                                                     f"不在本任务的名册中。")
+            upid = ws.add_upload(cid, unit["id"] if unit else None, StoredFile(sha, size), name, r, user)
+            out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
 
 
 def _stage(ws: Workspace, sha: str, path: Path) -> Path:
     """A stored file under another name in a private folder: a hard link (no copy), or a copy
-    where the file system has none."""
+    where the file system has none. A name too long for a file name is shortened (whole
+    characters, suffix kept): one long name must not fail a whole upload."""
+    from ..outputs import NAME_BYTES, bounded_name
+
+    if len(os.fsencode(path.name)) > NAME_BYTES:
+        path = path.with_name(bounded_name(path.stem, path.suffix))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(ws.path_of(sha), path)

@@ -1,13 +1,14 @@
 """A copy of the clerk's workbook with every flag as a cell comment and a highlight.
 
 The original file is never opened for writing: the copy is built in memory and written
-atomically to a new path. openpyxl keeps the sheets, values, formulas, protection and the
+atomically to a new path (``outputs.write_bytes_atomic``). openpyxl keeps the sheets, values, formulas, protection and the
 standard data validations XlsxWriter writes; it drops Excel's x14 extension validations
 (PITFALLS.md), which our templates do not use. A first sheet 校验结果 lists every flag.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from ..outputs import atomic_output
+from ..outputs import write_bytes_atomic
 from .read import ANNOTATION_SHEET
 from .summary import SEVERITY_CN
 
@@ -35,6 +36,18 @@ def _as_seen(flag: dict[str, Any], formula: bool) -> str:
     return msg
 
 
+def _renamed(src: Path) -> dict[str, str]:
+    """The form's sheet names → the names in this file, when a clerk renamed a sheet: the flags
+    name the form's sheet (附件2), the comments must land on the clerk's (附件2（已改）). The
+    reader found the renamed sheet by position and content; ask it again."""
+    from .read import ReadError, open_workbook
+
+    try:
+        return open_workbook(src).sheet_map
+    except (ReadError, OSError):
+        return {}
+
+
 def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
              sheet_map: dict[str, str] | None = None) -> Path:
     import openpyxl
@@ -43,12 +56,12 @@ def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
     if src.resolve() == dest.resolve():
         raise ValueError("批注副本不能覆盖原文件，请指定另一个输出路径")
     wb = openpyxl.load_workbook(src)
+    located = [(f, m) for f in flags if (m := _LOC.match(f.get("location") or ""))]
+    if sheet_map is None and any(m["sheet"] not in wb.sheetnames for _, m in located):
+        sheet_map = _renamed(src)
     sheet_map = sheet_map or {}
     notes: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for f in flags:
-        m = _LOC.match(f.get("location") or "")
-        if not m:
-            continue
+    for f, m in located:
         sheet = sheet_map.get(m["sheet"], m["sheet"])
         if sheet in wb.sheetnames:
             notes.setdefault((sheet, m["cell"]), []).append(f)
@@ -73,6 +86,10 @@ def annotate(src: str | Path, flags: list[dict[str, Any]], dest: str | Path,
     for col, width in zip("ABCD", (8, 12, 18, 100)):
         ws.column_dimensions[col].width = width
     wb.active = 0
-    with atomic_output(dest) as tmp:
-        wb.save(tmp)
+    # saved to memory first, then written as one file: openpyxl writing straight to disk leaves
+    # its zip unclosed when the disk fills up, and a second, unnamed "Exception ignored … OSError 28"
+    # follows from the garbage collector; this way a full disk is one OSError, raised here
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_bytes_atomic(dest, buf.getvalue())
     return dest

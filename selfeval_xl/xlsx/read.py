@@ -10,6 +10,7 @@ them. Hostile files are refused by ``safety.open_checked`` before any XML is par
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -19,12 +20,13 @@ from typing import Any
 
 from ..forms.binding import unflatten
 from ..core.flags import ERROR, INFO, WARNING, Flag
-from ..forms.cells import _REF, INT, LONGTEXT, META, MONEY, NUMERIC, TEMPLATE_VERSION, TEXT, Layout, Shape, a1
+from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
+                           Layout, Shape, a1)
 from ..forms.layout import compile_layout
-from ..core.model import Department
-from ..core.numbers import parse_number
+from ..core.model import Department, strip_control
+from ..core.numbers import parse_number, xl_text
 from ..core.region import ProfileError, sources_from_rows
-from ..forms.regions import embedded_profile, get_profile, installed_profile
+from ..forms.regions import embedded_profile, installed_profile, shipped_profile
 from ..outputs import display_path
 from .safety import UnsafeFile, open_checked
 from ..forms.recompute import derive_values
@@ -118,7 +120,7 @@ def profile_from_meta(meta: dict[str, str], name: str):
     try:
         if sources:
             return embedded_profile(sources, f"（{name} 携带）")
-        return get_profile(meta["profile"])
+        return shipped_profile(meta["profile"])  # an id from metadata is a name, never a path
     except (ProfileError, KeyError) as e:
         raise ReadError(f"{name}：元数据中的地区配置无法使用（{e}）") from None
 
@@ -181,8 +183,20 @@ def judge_region(meta: dict[str, str], name: str, judge=None, keys=None):
     from ..core.region_diff import region_changes
     from .signing import TAMPERED, UNSIGNED, UNVERIFIABLE, VERIFIED, known_keys, verify
 
-    carried = profile_from_meta(meta, name)
     signature = verify(meta, known_keys(keys))
+    try:
+        carried = profile_from_meta(meta, name)
+    except ReadError as e:
+        # a copy that does not even load (a tolerance of 1,000,000, a formula bomb): with the
+        # coordinator's region at hand the workbook is still read — by that region — and the
+        # broken copy is an error; without one there is nothing to read it by
+        own = judge if judge is not None else installed_profile(str(meta.get("profile", "")))
+        if own is None:
+            raise
+        why = str(e).removeprefix(f"{name}：")
+        return own, signature, [Flag("META-214", ERROR, "元数据",
+                                     f"{name} 携带的地区配置无法使用（{why}），多为下发后被改动；"
+                                     f"已按协调单位的配置 {own.id} 读取、计分和评定等次。", None, own.id)]
     flags: list[Flag] = []
     stated = meta.get("region_digest", "")
     if sources_from_rows(meta) and stated != carried.digest:
@@ -296,8 +310,11 @@ MAX_FIGURE = 1e12  # 万元, 人, ㎡: larger is not a figure of a budget unit (
 
 
 def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]:
-    """Every input cell by key, numbers normalised; what cannot be read becomes a flag. Also
-    the keys of numbers that were stored as text (Excel's totals leave them out)."""
+    """Every input cell by key, read as the clerk meant it; what cannot be read becomes a flag
+    naming the cell and what to type — never an exception, since one odd cell must not cost
+    the coordinator the whole workbook. Also the keys of numbers that were stored as text
+    (Excel's totals leave them out). Text the layout does not read (an un-merged input typed
+    into its other half, notes beside the form) is found afterwards (``_stray_values``)."""
     out: dict[str, Any] = {}
     flags: list[Flag] = []
     textual: set[str] = set()
@@ -310,71 +327,228 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]
             continue
         v = book.values.get(sh.name, empty).get(rc)
         f = book.formulas.get(sh.name, empty).get(rc)
-        if f is not None:
-            v, flag = _typed_formula(sh, cell, f, v)
-            if flag:
-                flags.append(flag)
-        if v is None or (isinstance(v, str) and cell.vtype in (TEXT, LONGTEXT)):
-            out[cell.key] = v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) and "\r" in v else v
-            continue
-        if type(v) in (int, float) and 0 <= v < MAX_FIGURE and cell.vtype in NUMERIC:  # the common case: a typed number
-            if cell.vtype == MONEY and rc in book.percent.get(sh.name, ()):
-                loc = f"{sh.name}!{a1(cell.r, cell.c)}"
-                flags.append(Flag("READ-108", WARNING, loc,
-                                  f"{loc} 被设成了百分比格式，显示为 {v * 100:g}%，按金额读作 {v:g} 万元。"
-                                  f"如填的是金额，请把单元格格式改回数字并核对数值。", v, None, cell.key))
-            if cell.vtype != INT:
-                out[cell.key] = float(v)
-                continue
-            if float(v).is_integer():
-                out[cell.key] = int(v)
-                continue
-        loc = f"{sh.name}!{a1(cell.r, cell.c)}"
-        if type(v) is float and cell.vtype in NUMERIC and not (math.isfinite(v) and abs(v) < MAX_FIGURE):
-            flags.append(Flag("READ-109", ERROR, loc, f"{loc} 的数值 {v:g} 超出合理范围，已按空白处理。请核对。",
-                              str(v), None, cell.key))
+        if v is None and f is None:
             out[cell.key] = None
             continue
-        if cell.vtype in (TEXT, LONGTEXT):
-            if isinstance(v, float) and v.is_integer():
-                v = str(int(v))
-            elif not isinstance(v, str):
-                v = str(v)
-        elif cell.vtype in NUMERIC:
-            p = parse_number(v, cell.vtype)
-            if not p.ok:
-                flags.append(Flag("READ-102", ERROR, loc, f"{loc} 的“{v}”无法识别为数字，已按空白处理。请只填写数字（万元金额如 103.86）。",
-                                  str(v), None, cell.key))
-                v = None
-            else:
-                if p.note:
-                    flags.append(Flag("READ-101", INFO, loc, f"{loc}：{p.note}。", str(v), p.value, cell.key))
-                    if isinstance(v, str) and p.value is not None:
-                        textual.add(cell.key)
-                v = p.value
-                if v is not None and v < 0:
-                    flags.append(Flag("READ-103", ERROR, loc, f"{loc} 为负数 {v:g}。金额、人数、分值不能为负，已按空白处理。",
-                                      v, None, cell.key))
-                    v = None
-                if v is not None and cell.vtype == INT:
-                    if float(v).is_integer():
-                        v = int(v)
-                    else:
-                        flags.append(Flag("READ-104", ERROR, loc, f"{loc} 的人数 {v:g} 不是整数，已按空白处理。", v, None, cell.key))
-                        v = None
-        out[cell.key] = v
+        out[cell.key], is_text = _typed_value(book, sh, cell, rc, v, f, flags)
+        if is_text:
+            textual.add(cell.key)
+    flags += _stray_values(book, out, textual)
     return out, flags, textual
+
+
+# what to type into a number cell, by its value type (the end of a message that refuses a value)
+_WHAT_TO_TYPE = {MONEY: "请只填写数字（万元金额，如 103.86）", INT: "请只填写整数（如 18）",
+                 AREA: "请只填写数字（面积，如 120.5）", WEIGHT: "请只填写数字（分值，如 5 或 2.5）",
+                 SCORE: "请只填写数字（得分，如 4.5）", RATE: "请只填写数字（如 0.98）"}
+
+
+def _typed_value(book: Workbook, sh, cell, rc: tuple[int, int], v: Any, f: Any,
+                 flags: list[Flag]) -> tuple[Any, bool]:
+    """One input's value as the clerk meant it, found at ``rc`` (the cell's own position, or
+    where an un-merged input's text now sits); flags appended. Returns (value, whether it is a
+    number stored as text)."""
+    if f is not None:
+        v, flag = _typed_formula(sh, cell, f, v, rc)
+        if flag:
+            flags.append(flag)
+    if v is None:
+        return None, False
+    vtype = cell.vtype
+    if type(v) in (int, float) and vtype in NUMERIC and 0 <= v < MAX_FIGURE \
+            and (vtype != INT or float(v).is_integer()):  # the common case: a typed number
+        if vtype == MONEY and rc in book.percent.get(sh.name, ()):
+            loc = f"{sh.name}!{a1(*rc)}"
+            flags.append(Flag("READ-108", WARNING, loc,
+                              f"{loc} 被设成了百分比格式，显示为 {v * 100:g}%，按金额读作 {v:g} 万元。"
+                              f"如填的是金额，请把单元格格式改回数字并核对数值。", v, None, cell.key))
+        return (int(v) if vtype == INT else float(v)), False
+    loc = f"{sh.name}!{a1(*rc)}"
+    if isinstance(v, str):
+        v, removed = strip_control(v)
+        if removed:
+            flags.append(Flag("READ-110", INFO, loc, f"{loc} 中有看不见的控制字符（{removed}，多为从其他系统复制粘贴带入），"
+                              f"Excel 无法保存它们，已删除后读取。", removed, v, cell.key))
+        if "\r" in v:
+            v = v.replace("\r\n", "\n").replace("\r", "\n")
+    if vtype in (TEXT, LONGTEXT):
+        return _as_text(v, rc in book.percent.get(sh.name, ())), False
+    return _as_number(v, cell, loc, flags)
+
+
+def _as_text(v: Any, percent: bool) -> str:
+    """A value in a text cell as the clerk sees it: a number shown as a percentage is that
+    percentage (0.97 in a "0%" cell is what the clerk typed as 97%, and an indicator read as
+    0.97 would be scored as 0.97 %), a date as a date, a whole number without ".0"."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
+        return f"{v.year}年{v.month}月{v.day}日"
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return f"{v.year}年{v.month}月{v.day}日"
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        if percent:
+            return xl_text(round(v * 100, 9)) + "%"
+        return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else xl_text(v)
+    return str(v)
+
+
+def _as_number(v: Any, cell, loc: str, flags: list[Flag]) -> tuple[Any, bool]:
+    """A value in a number cell that is not a plain typed number: text ("-5", "18.5", "1,000",
+    "90万元"), a date, a boolean, an out-of-range or negative or fractional number. Text that is
+    a number is that number, judged exactly as the number typed would be; anything else is
+    blank with a flag saying what to type."""
+    raw, from_text = v, isinstance(v, str)
+    what = _WHAT_TO_TYPE.get(cell.vtype, "请只填写数字")
+    if from_text or not isinstance(v, (int, float)) or isinstance(v, bool):
+        p = parse_number(v, cell.vtype)
+        if not p.ok:
+            flags.append(Flag("READ-102", ERROR, loc, f"{loc} 的“{_short(raw)}”无法识别为数字，已按空白处理。{what}。",
+                              str(raw), None, cell.key))
+            return None, False
+        if p.value is None:
+            if p.note:
+                flags.append(Flag("READ-101", INFO, loc, f"{loc}：{p.note}。", str(raw), None, cell.key))
+            return None, False
+        v = p.value
+    as_typed = f"（以文本形式填写的“{_short(raw)}”）" if from_text else ""
+    if not (math.isfinite(v) and abs(v) < MAX_FIGURE):
+        flags.append(Flag("READ-109", ERROR, loc, f"{loc} 的数值 {v:g}{as_typed} 超出合理范围，已按空白处理。请核对。",
+                          str(raw), None, cell.key))
+        return None, False
+    if v < 0:
+        flags.append(Flag("READ-103", ERROR, loc, f"{loc} 为负数 {v:g}{as_typed}。金额、人数、分值不能为负，已按空白处理。"
+                          f"{what}，不带负号。", raw, None, cell.key))
+        return None, False
+    if cell.vtype == INT:
+        if not float(v).is_integer():
+            flags.append(Flag("READ-104", ERROR, loc, f"{loc} 的人数 {v:g}{as_typed}不是整数，已按空白处理。"
+                              f"请填写整数人数。", raw, None, cell.key))
+            return None, False
+        v = int(v)
+    else:
+        v = float(v)
+    if from_text:
+        flags.append(Flag("READ-101", INFO, loc, f"{loc}：{p.note}。", str(raw), v, cell.key))
+        return v, True
+    return v, False
+
+
+def _short(v: Any, n: int = 40) -> str:
+    s = str(v).replace("\n", " ")
+    return s if len(s) <= n else s[:n] + "…"
+
+
+# per sheet structure (its digest): the cells by position, and for every cell a merge covers
+# (but the first) the position of the merge's first cell — where the layout reads, and does not
+_COVERAGE: dict[str, tuple[dict, dict, tuple[int, int]]] = {}
+MAX_STRAY_FLAGS = 10  # per sheet; more are counted in one flag (a pasted table is one cause)
+
+
+def _coverage(sh) -> tuple[dict, dict, tuple[int, int]]:
+    got = _COVERAGE.get(sh.digest())
+    if got is None:
+        anchors = {(c.r, c.c): c for c in sh.cells}
+        covered: dict[tuple[int, int], tuple[int, int]] = {}
+        for c in sh.cells:
+            if c.merge:
+                for r in range(c.r, c.merge[0] + 1):
+                    for cc in range(c.c, c.merge[1] + 1):
+                        covered.setdefault((r, cc), (c.r, c.c))
+        for rc in anchors:
+            covered.pop(rc, None)
+        cols = sh.print_cols or 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells)
+        if len(_COVERAGE) >= 256:
+            _COVERAGE.pop(next(iter(_COVERAGE)))
+        got = _COVERAGE[sh.digest()] = (anchors, covered, (sh.n_rows, cols))
+    return got
+
+
+def _stray_values(book: Workbook, out: dict[str, Any], textual: set[str]) -> list[Flag]:
+    """Values in cells the layout does not read — never dropped in silence.
+
+    A clerk who un-merges an input (附件2!B12:E12) and types into its other half (E12) left the
+    input empty and the text where no one reads it: that text is read as the input's (a
+    warning saying where it was found), or, when the input has its own content, an error
+    naming where the unread text is. Anything else outside the cells the form reads (a note
+    beside the form, a value typed into a blank cell inside it, text over a label's merged
+    area) is a warning with its place: most are notes, but the coordinator must see any data."""
+    flags: list[Flag] = []
+    empty: dict[tuple[int, int], Any] = {}
+    for sh in book.layout.sheets:
+        vals = book.values.get(sh.name)
+        if vals is None:
+            continue
+        forms = book.formulas.get(sh.name, empty)
+        anchors, covered, (rows, cols) = _coverage(sh)
+        shift = book.shifted.get(sh.name)
+        strays: list[tuple[int, int]] = sorted(rc for rc in set(vals) | set(forms) if rc not in anchors
+                                               and not (shift and rc[0] >= shift[0])
+                                               and not _blank(vals.get(rc, forms.get(rc))))
+        said, unsaid_errors = 0, 0
+        for rc in strays:
+            v, f = vals.get(rc), forms.get(rc)
+            shown = _short(f if v is None else _as_text(v, rc in book.percent.get(sh.name, ())))
+            loc = f"{sh.name}!{a1(*rc)}"
+            first = covered.get(rc)
+            owner = anchors[first] if first else None
+            if owner is not None and owner.kind == "input":
+                span = f"{a1(*first)}:{a1(*owner.merge)}"
+                home = f"{sh.name}!{a1(*first)}"
+                if _blank(out.get(owner.key)):
+                    own: list[Flag] = []
+                    value, is_text = _typed_value(book, sh, owner, rc, v, f, own)
+                    if not _blank(value):
+                        out[owner.key] = value
+                        if is_text:
+                            textual.add(owner.key)
+                        flags.append(Flag("READ-111", WARNING, loc,
+                                          f"{home} 的合并单元格（{span}）被拆开，应填在 {home} 的内容“{shown}”填在了 {loc}；"
+                                          f"已按 {home} 的内容读取。请把它移回 {home}，或恢复合并（选中 {span} 后合并）。",
+                                          shown, home, owner.key))
+                        flags += own
+                        continue
+                elif v is not None and _as_text(v, False).strip() == str(out.get(owner.key)).strip():
+                    continue  # the same text in both halves (a copy): nothing is lost
+                said += 1
+                unsaid_errors += said > MAX_STRAY_FLAGS
+                if said <= MAX_STRAY_FLAGS:
+                    flags.append(Flag("READ-112", ERROR, loc,
+                                      f"{loc} 中有内容“{shown}”，但它在 {home} 的合并区域（{span}，合并已被拆开）内，"
+                                      f"本程序只读取 {home}，这段内容没有被读取。请把它移到 {home} 中，再恢复合并。",
+                                      shown, home))
+                continue
+            said += 1
+            if said > MAX_STRAY_FLAGS:
+                continue
+            where = "表格中不需要填写的位置" if rc[0] < rows and rc[1] < cols else "表格以外"
+            flags.append(Flag("READ-112", WARNING, loc,
+                              f"{loc} 中有内容“{shown}”，在{where}，没有被读取。如果是要填报的数据，请移到对应的填写格中；"
+                              f"如果不是，请删除。", shown, None))
+        if said > MAX_STRAY_FLAGS:
+            flags.append(Flag("READ-112", ERROR if unsaid_errors else WARNING, sh.name,
+                              f"{sh.name} 中另有 {said - MAX_STRAY_FLAGS} 处不在填写位置的内容没有被读取（只列出前 "
+                              f"{MAX_STRAY_FLAGS} 处）。请把数据移到对应的填写格中，删除其余内容。", said, None))
+    return flags
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 _CONSTANT = re.compile(r"^=[\d\s.+\-*/()%,]*$|^=\s*(SUM|ROUND|ABS|MIN|MAX)\([\d\s.+\-*/(),]*\)\s*$", re.I)
 
 
-def _typed_formula(sh, cell, f: str, cached: Any) -> tuple[Any, Flag | None]:
+def _typed_formula(sh, cell, f: str, cached: Any, rc: tuple[int, int] | None = None) -> tuple[Any, Flag | None]:
     """An input cell holding a formula a clerk typed. A text cell keeps what was typed (Excel
     made a formula of text starting with "="); a number cell takes the formula's result — the
     cached one, or, where the file has none (written by a program, not saved by Excel), the
-    formula evaluated when it is plain arithmetic (=50+53.86); anything else is said."""
-    loc = f"{sh.name}!{a1(cell.r, cell.c)}"
+    formula evaluated when it is plain arithmetic (=50+53.86); anything else is said.
+    ``rc``: where the formula sits, when not at the cell's own position (an un-merged input)."""
+    loc = f"{sh.name}!{a1(*(rc or (cell.r, cell.c)))}"
+    f, _ = strip_control(str(f))
     if cell.vtype in (TEXT, LONGTEXT):
         text = cached if isinstance(cached, str) and cached else f
         return text, Flag("READ-107", INFO, loc, f"{loc} 的内容以“=”开头，表格软件把它当成了公式；已按所写文字“{f}”读取。",
@@ -593,7 +767,7 @@ def read_workbook(path: str | Path, with_checks_of_structure: bool = True, judge
     try:
         dept = unflatten(values, book.layout, book.meta)
     except ValueError as e:
-        raise ReadError(f"{display_path(Path(path).name)}：数据无法解析（{e}）") from None
+        raise ReadError(f"{display_path(Path(path).name)}：数据无法解析（{_data_error(e, book.layout)}）") from None
     if with_checks_of_structure:
         flags = shifts + _structure_flags(book) + flags
     stated, fflags, derived = _formula_flags(book, values, with_checks_of_structure, textual)
@@ -603,9 +777,42 @@ def read_workbook(path: str | Path, with_checks_of_structure: bool = True, judge
     return ReadResult(dept, flags, book, derived)
 
 
+# pydantic's error types in the coordinator's words (the model's own validators speak Chinese)
+_DATA_ERRORS = {"missing": "缺失", "string_too_short": "不能为空", "string_type": "应为文字",
+                "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+                "float_type": "应为数字", "float_parsing": "应为数字", "finite_number": "应为有限的数字",
+                "greater_than_equal": "不能为负", "greater_than": "应大于 0", "less_than_equal": "超出范围",
+                "extra_forbidden": "不是本表的项目"}
+
+
+_META_NAMES = {"code": "单位编码", "name": "单位名称", "year": "年度", "profile": "地区配置"}
+
+
+def _data_error(e: ValueError, layout: Layout) -> str:
+    """Why what was read makes no filing, in Chinese and by cell. pydantic's own text is an
+    English dump with a link; a coordinator must never see it (the reader normally prevents
+    every such error — this is the last word when it does not)."""
+    from pydantic import ValidationError
+
+    if not isinstance(e, ValidationError):
+        return str(e)
+    parts = []
+    for err in e.errors()[:5]:
+        key = ".".join(str(x) for x in err["loc"])
+        where = layout.location(key) if key in layout.where else \
+            f"元数据中的{_META_NAMES[key]}" if key in _META_NAMES else key
+        why = err["msg"].removeprefix("Value error, ") if err["type"] == "value_error" \
+            else _DATA_ERRORS.get(err["type"], "取值无效")
+        parts.append(f"{where}：{why}")
+    more = len(e.errors()) - len(parts)
+    return "；".join(parts) + (f"；另有 {more} 处" if more > 0 else "")
+
+
 def _left_out(f: Flag, book: Workbook) -> Flag:
     """A number stored as text: read as the number, but Excel's totals leave it out — said at
     the input the clerk can fix, as a warning, not as a wrong total in a locked cell."""
+    if f.code != "READ-101" or not isinstance(f.expected, (int, float)):
+        return f  # another flag of the same cell (a control character removed) stays as it is
     return Flag("READ-101", WARNING, f.location,
                 f"{f.location} 的“{f.stated}”是以文本形式存储的数字：本程序按 {f.expected:g} 读取，但 Excel/WPS 的合计"
                 f"不计入它，表中的合计因此偏小。请删去其中的逗号、单位或空格，改为纯数字。", f.stated, f.expected, f.key)
