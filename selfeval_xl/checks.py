@@ -14,14 +14,13 @@ totals, or cached values in a returned workbook) are compared with ``forms.recom
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .forms.binding import declares, form_name, sheet_name, value_of
 from .core.indicators import has_operator, normalize, suggest
 from .forms import keys
-from .forms.cells import Layout
+from .forms.cells import CellCheck, Layout, default_check
 from .forms.layout import compile_layout, shape_for
 from .core.model import Department, Indicator
 from .core.region import Profile
@@ -55,23 +54,29 @@ class CheckResult:
 
 # -- stated figures vs recompute -------------------------------------------------------------
 
-_STATED_RULES: list[tuple[re.Pattern, str, str, str]] = [
-    (re.compile(r"^projects\[\d+\]\.funds\.total\."), "SUM-101", ERROR,
-     "年度资金总额应等于 当年财政拨款 + 上年结转资金 + 其他资金"),
-    (re.compile(r"^basic\.(three_public|car)\."), "SUM-102", ERROR, "三公经费应等于其分项之和（公务用车 = 购置 + 运行维护）"),
-    (re.compile(r"^basic\.projects\."), "SUM-103", ERROR, "项目支出应等于各类别、各项目之和（项目本年数取自附件3）"),
-    (re.compile(r"^overall\.executed$"), "SUM-104", ERROR, "全年执行数应等于 基本支出 + 项目支出"),
-    (re.compile(r"^basic\.control_rate$"), "RATE-102", ERROR, "控制率应等于 实际在职人数 ÷ 编制数"),
-    (re.compile(r"^basic\.buildings\.\w+_rate$"), "RATE-103", ERROR, "控制率应等于 实际 ÷ 批复（预算）"),
-    (re.compile(r"\.rate$"), "RATE-101", ERROR, "执行率应等于 全年执行数 ÷ 全年预算数"),
-    (re.compile(r"(^overall|\.funds)\.score$"), "SCORE-101", ERROR, "预算执行率得分应等于 分值 × 执行率（最高 100%）"),
-    (re.compile(r"\.total_score$"), "SCORE-102", ERROR, "总分应等于 执行率得分与各指标得分之和"),
-    (re.compile(r"\.weight_total$"), "WEIGHT-102", ERROR, "分值合计应等于各行分值之和"),
-    (re.compile(r"\.grade$"), "SCORE-104", ERROR, "评价等次应与总分对应"),
-    (re.compile(r"^overall\.expense_project$"), "XATT-101", ERROR, "附件2 项目支出应等于附件1 项目支出本年决算数"),
-    (re.compile(r"^projects\[\d+\]\.basic\."), "XATT-102", ERROR, "附件1 中该项目的本年预算数/决算数应等于附件3 的全年预算数/执行数"),
-    (re.compile(r"^narrative\."), "NARR-301", INFO, "报告正文引用的数字与附件不一致"),
-]
+def tolerance(kind: str, profile: Profile) -> float:
+    """How far a stated figure may sit from the recompute, for a check's tolerance kind: a
+    rate by the rounding the region's rules give it, money and scores by its [scoring]."""
+    s = profile.scoring
+    if kind == "rate":
+        tol = 0.005 if s.execution_rate_percent_decimals < 0 else 0.5 * 10 ** -(s.execution_rate_percent_decimals + 2)
+        return max(tol, 0.00005)
+    if kind == "score":
+        return s.score_tolerance
+    if kind == "money":
+        return s.money_tolerance
+    return 0.0  # exact
+
+
+def stated_check(layout: Layout, key: str) -> CellCheck | None:
+    """The check a formula cell raises when a source states another value: the one declared
+    for it (its form's ``[block.checks]``, or the building block that draws it), else CALC-101.
+    None for a key that is no formula cell of the layout."""
+    found = layout.where.get(key)
+    if found is None or found[1].kind != "formula":
+        return None
+    cell = found[1]
+    return cell.check or default_check(cell.vtype)
 
 
 def _close(a: Any, b: Any, tol: float) -> bool:
@@ -87,30 +92,21 @@ def _fmt(v: Any) -> str:
 
 
 def check_stated(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
-    s = profile.scoring
     for key, stated in dept.stated.items():
         if key not in derived:
             continue
-        expected = derived[key]
-        rule = next(((c, sev, msg) for pat, c, sev, msg in _STATED_RULES if pat.search(key)), None)
+        rule = stated_check(layout, key)
         if rule is None:
             continue
-        code, sev, msg = rule
-        if key.endswith("rate"):
-            tol = 0.005 if s.execution_rate_percent_decimals < 0 else 0.5 * 10 ** -(s.execution_rate_percent_decimals + 2)
-            tol = max(tol, 0.00005)
-        elif "score" in key or "weight" in key:
-            tol = s.score_tolerance
-        else:
-            tol = s.money_tolerance
+        expected = derived[key]
         if isinstance(stated, (int, float)) and expected is None:
             expected_cmp: Any = 0.0
         else:
             expected_cmp = expected
-        if _close(stated, expected_cmp, tol):
+        if _close(stated, expected_cmp, tolerance(rule.tolerance, profile)):
             continue
-        yield Flag(code, sev, layout.location(key, key),
-                   f"{msg}：表中为 {_fmt(stated)}，按录入数据重算应为 {_fmt(expected)}。请核对录入数据或改正该数字。",
+        yield Flag(rule.code, rule.severity, layout.location(key, key),
+                   f"{rule.message}：表中为 {_fmt(stated)}，按录入数据重算应为 {_fmt(expected)}。请核对录入数据或改正该数字。",
                    stated, expected, key)
 
 

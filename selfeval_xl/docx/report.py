@@ -25,7 +25,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
-from ..forms.binding import declares, flatten, sheet_name, value_of
+from ..forms.binding import form_name, declares, flatten, sheet_name, value_of
 from ..narrative import disagreements
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
@@ -240,8 +240,10 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         "unit_name": dept.name, "unit_code": dept.code, "year": dept.year, "cover": cover,
         "report_date": report_date,
         "errors": errors, "text_notes": text_notes, "sections": sections, "attachment_list": attachment_list,
-        "report_title": "整体支出绩效自评报告" if sheet_name(layout, "overall") or not dept.projects
-        else "项目支出绩效自评报告",
+        # the region's kind of package, not this unit's projects: a project-only region's unit
+        # with no project yet still files a 项目支出 report
+        "report_title": "项目支出绩效自评报告" if form_name(profile, "project") and not form_name(profile, "overall")
+        else "整体支出绩效自评报告",
         "body_title": profile.report.body_title, "sections_heading": profile.report.sections_heading,
         # a figure the region's forms do not have is None (a template shows nothing for it)
         "figures": {"basic": _figure(dept, "overall.expense_basic", derived),

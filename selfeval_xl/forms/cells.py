@@ -54,6 +54,40 @@ class Shape:
     project_categories: tuple[str | None, ...] = ()
 
 
+# how far a figure a returned workbook states may sit from the recompute (``checks.check_stated``):
+# money and rate tolerances come from the region's [scoring]; exact = equal (text, grades)
+TOLERANCES = ("money", "rate", "score", "exact")
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class CellCheck:
+    """What a derived cell raises when a returned workbook states another value than the
+    recompute: declared beside its formula (``[block.checks]``) or by the building block that
+    draws it (execution cells, totals, 附件1's project rows)."""
+
+    code: str  # ``SUM-101``: stable, so coordinators can filter and count
+    message: str  # what must hold, in the clerk's words (the stated and recomputed figures follow)
+    severity: str = "error"  # error | warning | info
+    tolerance: str = "money"  # money | rate | score | exact
+
+
+def tolerance_for(vtype: str) -> str:
+    """The tolerance kind a derived cell's value type implies (its check when none is declared)."""
+    if vtype in (RATE,):
+        return "rate"
+    if vtype in (SCORE, WEIGHT):
+        return "score"
+    if vtype in (MONEY, INT, AREA):
+        return "money"
+    return "exact"
+
+
+def default_check(vtype: str) -> CellCheck:
+    """The check of a formula cell that declares none: the figure must still be the recompute."""
+    return CellCheck("CALC-101", "计算格的数字与按录入数据重算的结果不同", "error", tolerance_for(vtype))
+
+
 @dataclass
 class Cell:
     r: int
@@ -67,6 +101,7 @@ class Cell:
     style: str = "label"
     prompt: str | None = None  # input message shown by the data validation
     choices: tuple[str, ...] = ()  # a dropdown of suggestions (free text still accepted)
+    check: CellCheck | None = None  # formula cells: what a stated other value raises (None: default_check)
 
 
 @dataclass
@@ -291,10 +326,11 @@ class _B:
         self.sh.cells.append(Cell(r, c, "input", key=key, vtype=vtype, merge=_m(r, c, r2, c2), style=style, prompt=prompt,
                                   choices=tuple(choices)))
 
-    def formula(self, r, c, key, formula, vtype=MONEY, r2=None, c2=None, style=None):
+    def formula(self, r, c, key, formula, vtype=MONEY, r2=None, c2=None, style=None, check=None):
         style = style or {MONEY: "f_money", RATE: "f_rate", SCORE: "f_num", WEIGHT: "f_num", TEXT: "f_text",
                           GRADE: "f_text"}[vtype]
-        self.sh.cells.append(Cell(r, c, "formula", key=key, vtype=vtype, formula=formula, merge=_m(r, c, r2, c2), style=style))
+        self.sh.cells.append(Cell(r, c, "formula", key=key, vtype=vtype, formula=formula, merge=_m(r, c, r2, c2), style=style,
+                                  check=check))
 
     def hint(self, r, c, key, formula):
         self.sh.cells.append(Cell(r, c, "hint", key=key, vtype=TEXT, formula=formula, style="hint"))

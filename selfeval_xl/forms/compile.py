@@ -5,15 +5,21 @@ year and, for sheets repeated per project, a project index: grid blocks are plac
 drawn; the rule-driven blocks (indicator slots, the total row, 附件1's project rows, the
 report sections, the guide) are drawn from the region's rules. Writer, reader, recompute,
 checks and the Word tables all read the result, so they follow the definition together.
+
+Each formula cell carries its ``CellCheck``: the one its block declares (``[block.checks]``),
+or for the cells a building block draws itself (execution rate and score, the total row, 附件1's
+project rows) the block's own — declared here, where those cells are.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+
 from . import keys
 from .cells import (
-    GRADE, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CondFormat, Sheet, Shape, _B, _count, _sum, a1, blank_text,
-    exec_score_formula, grade_formula, num, project_sheet_name, rate_formula,
+    GRADE, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CellCheck, CondFormat, Sheet, Shape, _B, _count, _sum, a1,
+    blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
 )
 from ..core.region import Limits, Profile
 from .definition import Block, FormError, GridCell, SheetDef
@@ -25,6 +31,23 @@ _INPUT_STYLE = {"text": "in_text", "longtext": "in_long", "money": "in_money", "
 _FORMULA_STYLE = {"money": "f_money", "rate": "f_rate", "score": "f_num", "weight": "f_num", "text": "f_text",
                   "grade": "f_text"}
 _REF = re.compile(r"\{([^{}]+)\}")
+
+# the checks of the cells the building blocks draw (a grid block's [block.checks] may override
+# the execution cells' and a totals block's its total row's)
+EXEC_RATE_CHECK = CellCheck("RATE-101", "执行率应等于 全年执行数 ÷ 全年预算数", "error", "rate")
+EXEC_SCORE_CHECK = CellCheck("SCORE-101", "预算执行率得分应等于 分值 × 执行率（最高 100%）", "error", "score")
+WEIGHT_TOTAL_CHECK = CellCheck("WEIGHT-102", "分值合计应等于各行分值之和", "error", "score")
+TOTAL_SCORE_CHECK = CellCheck("SCORE-102", "总分应等于 执行率得分与各指标得分之和", "error", "score")
+GRADE_CHECK = CellCheck("SCORE-104", "评价等次应与总分对应", "error", "exact")
+PROJECT_LINE_CHECK = CellCheck("XATT-102", "附件1 中该项目的本年预算数/决算数应等于附件3 的全年预算数/执行数", "error", "money")
+PROJECT_SUM_CHECK = CellCheck("SUM-103", "项目支出应等于各类别、各项目之和（项目本年数取自附件3）", "error", "money")
+
+
+def _typed(check: CellCheck | None, vtype: str) -> CellCheck | None:
+    """A declared check whose tolerance is left to the cell's value type gets that type's."""
+    if check is not None and not check.tolerance:
+        return replace(check, tolerance=tolerance_for(vtype))
+    return check
 
 
 class _Context:
@@ -111,6 +134,7 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
 
 def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
     formulas = {ctx.key(k): v for k, v in block.formulas}
+    checks = {ctx.key(k): v for k, v in block.checks}
     prompts = {ctx.key(k): v for k, v in block.prompts}
     exec_params = dict(block.param("exec", ()))
     owner: dict[tuple[int, int], Cell] = {}
@@ -120,7 +144,7 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
         if row.height:
             b.sh.heights[r] = row.height
         for c, gc in enumerate(row.cells):
-            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, block)
+            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, checks)
             if gc.kind == "merge_left":
                 left = owner.get((r, c - 1))
                 if left is None:
@@ -153,7 +177,7 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
 
 
 def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dict, prompts: dict,
-               exec_params: dict, block: Block) -> Cell | None:
+               exec_params: dict, checks: dict[str, CellCheck]) -> Cell | None:
     sh = b.sh
     n = len(sh.cells)
     if gc.kind == "label":
@@ -170,11 +194,12 @@ def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dic
             b.hint(r, c, key, f)
         else:
             style = gc.style or _FORMULA_STYLE[gc.vtype]
-            sh.cells.append(Cell(r, c, "formula", key=key, vtype=gc.vtype, formula=f, style=style))
+            sh.cells.append(Cell(r, c, "formula", key=key, vtype=gc.vtype, formula=f, style=style,
+                                 check=_typed(checks.get(key), gc.vtype)))
     elif gc.kind == "exec":
         if not exec_params:
             raise FormError(f"表格定义 {ctx.sdef.file} 第 {gc.line} 行：&exec.{gc.key} 需要该块给出 exec = {{ key, executed, budget }}")
-        _exec_cell(b, ctx, gc.key, r, c, exec_params)
+        _exec_cell(b, ctx, gc.key, r, c, exec_params, checks)
     else:
         return None
     return sh.cells[n] if len(sh.cells) > n else None
@@ -203,21 +228,24 @@ def _tall(cell: Cell) -> bool:
 
 # -- execution-rate cells from the rules ---------------------------------------------------------
 
-def _exec_cell(b: _B, ctx: _Context, part: str, r: int, c: int, params: dict) -> None:
+def _exec_cell(b: _B, ctx: _Context, part: str, r: int, c: int, params: dict,
+               checks: dict[str, CellCheck]) -> None:
     s = ctx.profile.scoring
     prefix = ctx.key(params["key"])
     executed, full = "{" + ctx.key(params["executed"]) + "}", "{" + ctx.key(params["budget"]) + "}"
     over = f"AND(N({full})>0,N({executed})>N({full}))"
+    rate_key, score_key = keys.of(prefix, keys.RATE), keys.of(prefix, keys.SCORE)
     if part == "rate":
-        b.formula(r, c, keys.of(prefix, keys.RATE), rate_formula(executed, full, s.execution_rate_percent_decimals), RATE)
+        b.formula(r, c, rate_key, rate_formula(executed, full, s.execution_rate_percent_decimals), RATE,
+                  check=_typed(checks.get(rate_key), RATE) or EXEC_RATE_CHECK)
         b.sh.cond_formats.append(CondFormat((r, c), (r, c), over, "cf_warn"))
     elif part == "hint":
         b.hint(r, c, keys.hint(prefix, "rate"), f'=IF({over},"执行数超过全年预算数（超预算执行），请核实","")')
     elif part == "weight":
         b.label(r, c, num(s.execution_weight) if s.execution_shown else "—", style="f_num")
     elif s.execution_scored:
-        b.formula(r, c, keys.of(prefix, keys.SCORE), exec_score_formula("{" + keys.of(prefix, keys.RATE) + "}", s.execution_weight,
-                                                               ctx.profile), SCORE)
+        b.formula(r, c, score_key, exec_score_formula("{" + rate_key + "}", s.execution_weight, ctx.profile), SCORE,
+                  check=_typed(checks.get(score_key), SCORE) or EXEC_SCORE_CHECK)
     else:
         b.label(r, c, "—" if not s.execution_shown else "", style="f_num")
 
@@ -324,6 +352,11 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     if prefix not in ctx.indicator_keys:
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：totals 之前没有 key 相同的 indicators 块")
     weight_keys, score_keys, cols = ctx.indicator_keys[prefix]
+    declared = {ctx.key(k): v for k, v in block.checks}
+    wk, tk, gk = (keys.of(prefix, k) for k in (keys.WEIGHT_TOTAL, keys.TOTAL_SCORE, keys.GRADE))
+    wcheck = _typed(declared.get(wk), WEIGHT) or WEIGHT_TOTAL_CHECK
+    tcheck = _typed(declared.get(tk), SCORE) or TOTAL_SCORE_CHECK
+    gcheck = _typed(declared.get(gk), GRADE) or GRADE_CHECK
     wc, sc = cols["weight"], cols["score"]
     last_col = max(cols.values())
     hint_col = last_col + 1
@@ -332,9 +365,9 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     w_expr = _sum(weight_keys)
     if s.execution_scored:
         w_expr = f"{num(s.execution_weight)}+{w_expr}"
-    b.formula(r, wc, keys.of(prefix, keys.WEIGHT_TOTAL), f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT)
+    b.formula(r, wc, wk, f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT, check=wcheck)
     all_scores = exec_score + score_keys
-    b.formula(r, sc, keys.of(prefix, keys.TOTAL_SCORE), f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE)
+    b.formula(r, sc, tk, f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE, check=tcheck)
     if last_col > sc:
         b.label(r, sc + 1, "", c2=last_col, style="label")
     total_ref = "{" + keys.of(prefix, keys.TOTAL_SCORE) + "}"
@@ -344,10 +377,10 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     if s.show_grade_row:
         r += 1
         b.label(r, 0, block.param("grade_label", "评价等次"), c2=wc - 1, style="header")
-        b.formula(r, wc, keys.of(prefix, keys.GRADE), grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text")
+        b.formula(r, wc, gk, grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text", check=gcheck)
     else:
         # the official form has no grade row: the live grade sits beside the total, unprinted
-        b.formula(r, hint_col + 1, keys.of(prefix, keys.GRADE), grade_formula(total_ref, ctx.profile), GRADE, style="f_side")
+        b.formula(r, hint_col + 1, gk, grade_formula(total_ref, ctx.profile), GRADE, style="f_side", check=gcheck)
     return r + 1
 
 
@@ -374,11 +407,14 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
             if pc != cat:
                 continue
             p = keys.project(i)
-            b.formula(r, 0, f"{p}.basic.name", f'=""&{{{p}.name}}', TEXT, style="f_indent")
+            b.formula(r, 0, f"{p}.basic.name", f'=""&{{{p}.name}}', TEXT, style="f_indent",
+                      check=replace(PROJECT_LINE_CHECK, tolerance="exact"))
             (c1, c2), (c3, c4), (c5, c6) = spans
             b.input(r, c1, f"{p}.prior_year_final", MONEY, c2=c2, prompt="该项目上年决算数（万元）")
-            b.formula(r, c3, f"{p}.basic.budget", "={" + keys.funds(p, "total", "full") + "}", c2=c4)
-            b.formula(r, c5, f"{p}.basic.final", "={" + keys.funds(p, "total", "executed") + "}", c2=c6)
+            b.formula(r, c3, f"{p}.basic.budget", "={" + keys.funds(p, "total", "full") + "}", c2=c4,
+                      check=PROJECT_LINE_CHECK)
+            b.formula(r, c5, f"{p}.basic.final", "={" + keys.funds(p, "total", "executed") + "}", c2=c6,
+                      check=PROJECT_LINE_CHECK)
             b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{project_sheet_name(i)}"')
             members.append({"prior": f"{p}.prior_year_final", "budget": f"{p}.basic.budget", "final": f"{p}.basic.final"})
             r += 1
@@ -397,7 +433,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
         ck = f"{key}.cat{ci}"
         if show_categories:
             for (c, c2), f in zip(spans, fields):
-                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2)
+                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2, check=PROJECT_SUM_CHECK)
             b.label(cat_row, 0, cat_label, style="indent1")
             cat_keys.append(ck)
         else:
@@ -405,7 +441,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
     b.label(total_row, 0, block.param("label", "项目支出："), style="label_left")
     for (c, c2), f in zip(spans, fields):
         refs = [f"{k}.{f}" for k in cat_keys] if show_categories else [m[f] for m in cat_keys]  # type: ignore[index]
-        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2)
+        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2, check=PROJECT_SUM_CHECK)
     return r
 
 

@@ -19,6 +19,11 @@ Grid syntax — one line per row, cells separated by ``|`` (``\\|`` for a litera
   drawn from the rules (rounding, weight, whether it counts) for the block's ``exec``;
 * a trailing ``@30`` sets the row height; a line ``-`` is an empty row; ``#`` starts a comment.
 
+Beside its formula a derived cell declares, in ``[block.checks]`` keyed like ``[block.formulas]``
+(a trailing ``*`` names every formula cell of the block whose key starts so), the check a
+returned workbook raises when it states another value: ``{ code = "SUM-101", message = "…",
+severity = "error", tolerance = "money" }``. A cell that declares none is checked as CALC-101.
+
 Keys starting with ``.`` belong to the sheet's repeat item (``projects[0].name`` on 附件3(1)).
 A formula is Excel with ``{key}`` references (``=SUM({.funds.current.full},…)``); text without
 a leading ``=`` is a text template (``填表人：{signoff.preparer}``). Errors name file, line, key.
@@ -27,10 +32,11 @@ a leading ``=`` is a text template (``填表人：{signoff.preparer}``). Errors 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.region import Limits, TomlError, parse_toml
+from .cells import SEVERITIES, TOLERANCES, CellCheck
 from .formula import FormulaError, Program
 
 INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score")
@@ -42,6 +48,9 @@ EXEC_PARTS = ("weight", "rate", "score", "hint")
 BLOCK_KINDS = ("grid", "indicators", "totals", "project_rows", "sections", "guide")
 _KEY = re.compile(r"^\.?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff{}()\[\]]+)*$")
 _HEIGHT = re.compile(r"^@(\d+(?:\.\d+)?)$")
+_CODE = re.compile(r"^[A-Z]+-\d{3}$")
+_CHECK_FIELDS = ("code", "message", "severity", "tolerance")
+_MESSAGE_CHARS = 200
 
 
 class FormError(ValueError):
@@ -77,6 +86,9 @@ class Block:
     prompts: tuple[tuple[str, str], ...] = ()
     warn: tuple[tuple[str, str], ...] = ()
     error: tuple[tuple[str, str], ...] = ()
+    # each formula cell's declared check, by its key as written (wildcards resolved); a check's
+    # tolerance "" means: the one its value type implies (``cells.tolerance_for``)
+    checks: tuple[tuple[str, CellCheck], ...] = ()
     line: int = 0
 
     def param(self, name: str, default: Any = None) -> Any:
@@ -105,7 +117,7 @@ class SheetDef:
 
 _SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
 _BLOCK_KEYS = {"grid", "indicators", "totals", "project_rows", "sections", "guide", "table", "exec", "formulas",
-               "prompts", "warn", "error"}
+               "prompts", "warn", "error", "checks"}
 
 
 def _fail(file: str, line: int, key: str, msg: str) -> FormError:
@@ -310,14 +322,17 @@ def parse_sheet(source: str, file: str) -> SheetDef:
                 except FormulaError as e:
                     fl = next((n for n in _lines_of(source, f'"{k}"')), line)
                     raise _fail(file, fl, f"{where}.formulas.{k}", str(e)) from None
-        blocks.append(Block(
+        block = Block(
             kind=kind, table=bool(raw.get("table", True)), rows=rows,
             params=tuple(sorted((k, _freeze(v)) for k, v in params.items())), formulas=formulas,
             prompts=_pairs(raw.get("prompts"), file, line, f"{where}.prompts"),
             warn=_pairs(raw.get("warn"), file, line, f"{where}.warn"),
             error=_pairs(raw.get("error"), file, line, f"{where}.error"),
             line=line,
-        ))
+        )
+        if "checks" in raw:
+            block = replace(block, checks=_checks(raw["checks"], block, file, source, where))
+        blocks.append(block)
     _check_keys(blocks, file)
     widths = _numbers(data.get("widths", []), file, source, "widths", 0, 255, Limits.GRID_COLUMNS)
     rr = _numbers(data.get("repeat_rows", []), file, source, "repeat_rows", 0, 1000, 2)
@@ -367,3 +382,85 @@ def _check_keys(blocks: list[Block], file: str) -> None:
             if k not in drawn:
                 raise _fail(file, b.line, f"formulas.{k}", "该块的网格中没有这个计算格（=键 或 !键）")
 
+
+
+# -- declared checks -------------------------------------------------------------------------
+
+def formula_keys(block: Block) -> tuple[str, ...]:
+    """The keys, as written in the form, of the formula cells a block draws: its ``=`` cells and
+    execution cells (grid), or its total row (totals) — the cells ``[block.checks]`` may name."""
+    if block.kind == "grid":
+        found = [c.key for row in block.rows for c in row.cells if c.kind == "formula"]
+        exec_key = dict(block.param("exec", ())).get("key")
+        if exec_key:
+            drawn = {c.key for row in block.rows for c in row.cells if c.kind == "exec"}
+            found += [f"{exec_key.rstrip('.')}.{part}" for part in ("rate", "score") if part in drawn]
+        return tuple(found)
+    if block.kind == "totals":
+        key = str(block.param("key", "."))
+        base = "" if key == "." else key.rstrip(".")
+        return tuple(f"{base}.{name}" for name in ("weight_total", "total_score", "grade"))
+    return ()
+
+
+def _check_line(source: str, block_line: int, key: str) -> int:
+    """The line declaring ``key`` in the block's ``[block.checks]`` (else that table's line, or the block's)."""
+    lines = source.splitlines()
+    header = next((i for i in range(max(block_line - 1, 0), len(lines))
+                   if lines[i].strip().replace(" ", "") == "[block.checks]"), None)
+    if header is None:
+        return block_line
+    for i in range(header + 1, len(lines)):
+        s = lines[i].lstrip()
+        if s.startswith("["):
+            break
+        if s.startswith((f'"{key}"', f"'{key}'", f"{key} ", f"{key}=")):
+            return i + 1
+    return header + 1
+
+
+def _checks(v: Any, block: Block, file: str, source: str, where: str) -> tuple[tuple[str, CellCheck], ...]:
+    """``[block.checks]`` → each formula cell's check; every problem names file, line and key."""
+    if not isinstance(v, dict):
+        raise _fail(file, block.line, f"{where}.checks", "应为“键 = { code = …, message = … }”的表")
+    cells = formula_keys(block)
+    if not cells:
+        raise _fail(file, _check_line(source, block.line, ""), f"{where}.checks",
+                    "该块没有可声明校验的计算格（只有网格块的 =键、&exec.rate、&exec.score 和 totals 块的合计行可以）")
+    exact: dict[str, CellCheck] = {}
+    wild: list[tuple[str, CellCheck]] = []
+    for k, decl in v.items():
+        line = _check_line(source, block.line, k)
+        at = f"{where}.checks.{k}"
+        if not isinstance(decl, dict):
+            raise _fail(file, line, at, '应为 { code = "SUM-101", message = "…", severity = "error", tolerance = "money" }')
+        unknown = sorted(set(decl) - set(_CHECK_FIELDS))
+        if unknown:
+            raise _fail(file, line, at, f"未知的项“{unknown[0]}”（可用：{'、'.join(_CHECK_FIELDS)}）")
+        code, message = decl.get("code"), decl.get("message")
+        severity, tolerance = decl.get("severity", "error"), decl.get("tolerance", "")
+        if not isinstance(code, str) or not _CODE.match(code):
+            raise _fail(file, line, at, f"code“{code}”无效：应为大写字母、短横线和三位数字，如 SUM-101")
+        if not isinstance(message, str) or not message.strip() or len(message) > _MESSAGE_CHARS:
+            raise _fail(file, line, at, f"message 必须给出（文字，至多 {_MESSAGE_CHARS} 个字）")
+        if severity not in SEVERITIES:
+            raise _fail(file, line, at, f"severity“{severity}”无效（可用：{'、'.join(SEVERITIES)}）")
+        if tolerance != "" and tolerance not in TOLERANCES:
+            raise _fail(file, line, at, f"tolerance“{tolerance}”无效（可用：{'、'.join(TOLERANCES)}）")
+        check = CellCheck(code, message.strip(), severity, tolerance)
+        if k.endswith("*"):
+            prefix = k[:-1]
+            if "*" in prefix or not any(c.startswith(prefix) for c in cells):
+                raise _fail(file, line, at, "该块没有以此开头的计算格（* 只能写在键的末尾）")
+            wild.append((prefix, check))
+        elif k in cells:
+            exact[k] = check
+        else:
+            raise _fail(file, line, at, "不是该块的计算格（=键；填写格、提示格和标签不能声明校验）")
+    wild.sort(key=lambda w: -len(w[0]))  # the longest prefix is the most specific
+    found = []
+    for c in cells:
+        check = exact.get(c) or next((chk for prefix, chk in wild if c.startswith(prefix)), None)
+        if check is not None:
+            found.append((c, check))
+    return tuple(found)
