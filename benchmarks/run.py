@@ -6,7 +6,8 @@ Prints, per stage: per-unit milliseconds (median of --runs, with min–max), thr
 the ratio against baselines measured in the same run on a sample of units: (a) the naive
 way — openpyxl writing, openpyxl reading in normal mode, one process; (b) the floor —
 merely deflating the same XML parts into a zip (generate/fill) and inflating them (check).
-Peak memory is the largest resident set of this process and of any worker. Timings are
+The annotate stage times ``check --annotate`` against ``check`` on the same files and prints
+the ratio. Peak memory is the largest resident set of this process and of any worker. Timings are
 printed, never asserted.
 """
 
@@ -148,7 +149,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sample", type=int, default=20, help="units measured for the baselines")
-    ap.add_argument("--stages", default="generate,fill,check,report")
+    ap.add_argument("--stages", default="generate,fill,check,annotate,report",
+                    help="annotate: check --annotate against check, same files, printed as a ratio")
     a = ap.parse_args()
     stages = a.stages.split(",")
     rng = random.Random(20240601)
@@ -177,6 +179,15 @@ def main() -> int:
         if "check" in stages:  # as the CLI runs it: discovery, workers, 汇总表.xlsx and summary.json
             results["check"] = timed("check", lambda: run_check([fill_dir], root / "chk", workers=a.workers, echo=quiet, force=True),
                                      len(files), a.runs)
+        if "annotate" in stages:  # check --annotate (copies written in the workers) against plain check
+            plain = results.get("check") or timed("check", lambda: run_check([fill_dir], root / "chk", workers=a.workers,
+                                                                            echo=quiet, force=True), len(files), a.runs)
+            results["check"] = plain
+            results["annotate"] = timed("check --annotate", lambda: run_check(
+                [fill_dir], root / "ann", annotate_copies=True, workers=a.workers, echo=quiet, force=True), len(files), a.runs)
+            n_copies = len(list((root / "ann" / "批注").glob("*.xlsx")))
+            print(f"  check --annotate / check = {results['annotate'] / plain:.2f}×  ({n_copies} annotated copies; "
+                  f"target ≤ 2×)")
         if "report" in stages:
             results["report"] = timed("report", lambda: run_report([fill_dir], root / "rep", workers=a.workers, force=True,
                                                                    echo=quiet), len(files), a.runs)

@@ -297,3 +297,29 @@ def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
         else:
             reason = f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"
         return {"file": display_path(first), "name": name, "status": "无法读取", "reason": reason}
+
+
+def check_and_annotate(item: tuple[Any, str], folder: str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``check --annotate``'s job for one file, in the worker: check it, then write its annotated
+    copy (``xlsx.annotate``, XML level) to ``folder``/name — so the progress bar covers the copies
+    and they are written in parallel, not one at a time after the batch.
+
+    The result says what became of the copy: ``annotated`` (the number of flags written into it)
+    or ``annotate_failed`` (why not, in words). A copy that cannot be written costs that copy,
+    never the check's result."""
+    from .checking import STATUS_UNREADABLE, check_workbook
+    from .xlsx.annotate import annotate
+
+    path, name = item
+    r = check_workbook(path, expect=expect) if expect else check_workbook(path)
+    if r.get("status") == STATUS_UNREADABLE or not r.get("flags"):
+        return r
+    dest = Path(folder) / name
+    try:
+        annotate(path, r["flags"], dest)
+        r["annotated"] = len(r["flags"])
+    except Exception as e:  # noqa: BLE001 — one copy must not cost its check result
+        os_err = os_error_in(e)
+        r["annotate_failed"] = (describe_os_error(os_err, dest) if os_err is not None
+                                else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
+    return r

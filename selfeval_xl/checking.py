@@ -117,9 +117,22 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
         "file": display_path(path), "name": display_path(path.name), "unit_code": dept.code, "unit_name": dept.name, "year": dept.year,
         "profile": dept.profile, "stated_total": stated, "recomputed_total": recomputed, "grade": result.grade,
         "rate": result.derived.get(keys.OVERALL_RATE),
+        # the coordinator's 汇总表 shows them beside the rate (None where the region has no overall table)
+        "budget": _figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
+        "executed": _figure(dept, keys.OVERALL_EXECUTED, result.derived),
         "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
         "signature": rr.book.signature, "flags": as_dicts,
     }
+
+
+def _figure(dept, key: str, derived: dict[str, Any]) -> float | None:
+    from .forms.binding import value_of
+
+    try:
+        v = value_of(dept, key, derived)
+    except Exception:  # noqa: BLE001 — a figure for display; a region without it shows none
+        return None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def report_name(path: Path) -> str:

@@ -166,14 +166,29 @@ def load_department(path: Path):
         _fail(f"{path} 数据不符合格式：\n" + "\n".join(lines))
 
 
+def _print_schema(value: bool) -> None:
+    """``fill --schema``: the data file's format, from the installed package (a wheel has no
+    templates/ folder)."""
+    if value:
+        import json
+
+        from .core.model import Department
+
+        typer.echo(json.dumps(Department.model_json_schema(), ensure_ascii=False, indent=2))
+        raise typer.Exit(0)
+
+
 @app.command("fill", short_help="用 JSON 数据预填模板", help="用 JSON 数据（如财务系统导出的预算数）预填一个模板。")
 def fill_cmd(
-    data: Path = typer.Argument(..., metavar="数据.json", help="单位数据 JSON（格式见 templates/department.schema.json）"),
+    data: Path = typer.Argument(..., metavar="数据.json", help="单位数据 JSON（格式用 selfeval-xl fill --schema 打印；"
+                                                           "示例见安装包中的 selfeval_xl/examples/data/）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的 .xlsx 文件"),
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     key_file: Optional[Path] = typer.Option(None, "--key-file", help=KEY_HELP),
+    schema: bool = typer.Option(False, "--schema", is_eager=True, callback=_print_schema,
+                                help="打印数据 JSON 的格式（JSON Schema）后退出"),
 ) -> None:
     from .forms.binding import BindingError
     from .xlsx.write import write_workbook
@@ -315,10 +330,16 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     _guard(refuse_existing, [out / "汇总表.xlsx", out / "summary.json"]
            + ([out / "批注" / n for n in annotated] if annotate_copies else []), force)
     t0 = time.monotonic()
+    if annotate_copies:
+        _guard(prepare_folder, out / "批注")
     book = _guard(SummaryWorkbook, out / "汇总表.xlsx", _at=out / "汇总表.xlsx")  # filled as results arrive
     try:
-        job = functools.partial(check_workbook, expect=expect) if expect else check_workbook
-        results, interrupted = batch.run(job, files, workers, label="校验")
+        if annotate_copies:  # each copy written by the worker that checked the file (XML level)
+            job = functools.partial(batch.check_and_annotate, folder=str(out / "批注"), expect=expect)
+            results, interrupted = batch.run(job, list(zip(files, annotated)), workers, label="校验并批注")
+        else:
+            job = functools.partial(check_workbook, expect=expect) if expect else check_workbook
+            results, interrupted = batch.run(job, files, workers, label="校验")
         results = flag_batch_outliers(results, expect)
         results += _skipped(others)
         for i, r in enumerate(results):
@@ -329,8 +350,9 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     _guard(book.close, _at=out / "汇总表.xlsx")
     _guard(write_json, results, out / "summary.json", _at=out / "summary.json")
     unwritten: list[dict] = []
-    if annotate_copies and not interrupted:
-        unwritten, interrupted = _annotate_all(files, annotated, results, out / "批注")
+    if annotate_copies:
+        unwritten, stopped = _annotate_all(files, annotated, results, out / "批注")
+        interrupted = interrupted or stopped
         if unwritten:  # the summary names every copy that is missing, too
             from .xlsx.summary import write_xlsx
 
@@ -345,9 +367,20 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
                          f"未写入的副本见下方列表")
     unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
     with_errors = sum(1 for r in results if r.get("errors"))
-    echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取，用时 {time.monotonic() - t0:.1f} 秒"
+    from .xlsx.summary import region_name
+
+    regions: dict[str, int] = {}
+    for r in results:
+        if r["status"] != STATUS_UNREADABLE and r.get("profile"):
+            regions[region_name(r["profile"])] = regions.get(region_name(r["profile"]), 0) + 1
+    written = sum(1 for r in results if r.get("annotated"))
+    echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取"
+         + (f"，批注副本 {written} 个" if annotate_copies else "")
+         + f"，用时 {time.monotonic() - t0:.1f} 秒（含汇总表" + ("和批注副本" if annotate_copies else "") + "）"
          + (f"，{len(unwritten)} 个批注副本未写入" if unwritten else "")
          + (f"（已中断：完成 {len(results) - len(others)}/{len(files)} 个）" if interrupted else ""))
+    if regions:
+        echo("地区配置：" + "、".join(f"{name}（{n} 个）" for name, n in regions.items()))
     for r in results:
         if r["status"] == STATUS_UNREADABLE:
             echo(f"  无法读取：{r['reason']}")
@@ -363,33 +396,41 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
 
 
 def _annotate_all(files: list[Path], names: list[str], results: list[dict], folder: Path) -> tuple[list[dict], bool]:
-    """Write every annotated copy that can be written; name each one that cannot, with why.
+    """After a ``check --annotate`` batch: name every copy that was not written, with why, and
+    write the few the workers could not write as they stand now.
 
-    A full disk or one file openpyxl cannot load costs that copy, not the batch: the rest are
-    still tried, and each missing copy is returned as an entry for the output's list and the
-    summary's 无法读取 list (path of the copy, reason), so none is missing without a word.
+    The workers wrote the copies (``batch.check_and_annotate``). A copy is written here only when
+    the batch-level checks (``flag_batch_outliers``: a year unlike the rest) added flags after its
+    worker wrote it. A full disk or a file that cannot be copied costs that copy, not the batch:
+    each missing copy is returned as an entry for the output's list and the summary's 无法读取 list
+    (path of the copy, reason), so none is missing without a word.
     Returns (missing copies, interrupted by Ctrl-C)."""
     from .checking import STATUS_UNREADABLE
     from .outputs import display_path
     from .xlsx.annotate import annotate
 
-    _guard(prepare_folder, folder)
     by_file = {display_path(f): (f, n) for f, n in zip(files, names)}
     missing: list[dict] = []
     for r in results:
+        done, failed = r.pop("annotated", None), r.pop("annotate_failed", None)
         if r["status"] == STATUS_UNREADABLE or not r.get("flags") or r["file"] not in by_file:
             continue
         src, name = by_file[r["file"]]
         dest = folder / name
-        try:
-            annotate(src, r["flags"], dest)
+        why = failed
+        if why is None and done != len(r["flags"]):  # flags added after the worker wrote it
+            try:
+                annotate(src, r["flags"], dest)
+                done = len(r["flags"])
+            except KeyboardInterrupt:
+                return missing, True
+            except Exception as e:  # noqa: BLE001 — one copy must not end the others
+                os_err = os_error_in(e)
+                why = (describe_os_error(os_err, dest) if os_err is not None
+                       else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
+        if why is None:
+            r["annotated"] = done
             continue
-        except KeyboardInterrupt:
-            return missing, True
-        except Exception as e:  # noqa: BLE001 — one copy must not end the others
-            os_err = os_error_in(e)
-            why = (describe_os_error(os_err, dest) if os_err is not None
-                   else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
         missing.append({"file": display_path(dest), "name": f"批注/{display_path(name)}", "status": STATUS_UNREADABLE,
                         "reason": f"{r['name']} 的批注副本未生成：{why}"})
     return missing, False
@@ -462,20 +503,34 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     for r in results:
         if r["status"] in (STATUS_UNREADABLE, "已跳过"):
             echo(f"  {'无法读取' if r['status'] == STATUS_UNREADABLE else '已跳过'}：{r['reason']}")
-    echo(f"报告：生成 {len(written)} 份，失败或跳过 {len(results) - len(written)} 份，用时 {time.monotonic() - t0:.1f} 秒，"
-         f"输出：{out.resolve()}" + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
     no_pdf = False
-    if pdf and written:
+    made: list[Path] = []
+    if pdf and written and not interrupted:
         from .libreoffice import LibreOfficeMissing, convert_each
 
+        # in parts, so the bar moves: one LibreOffice call a part (each call costs a start-up)
+        size = max(8, -(-len(written) // 10))
+        progress = batch.Progress(len(written), "转换 PDF")
         try:
-            made, failed = convert_each(written, out, "pdf", per_file=pdf_timeout)
-            echo(f"PDF：已转换 {len(made)} 份（同一文件夹）")
-            for f, why in failed.items():
-                echo(f"  未生成 PDF：{f.name}（{why}）；Word 报告已生成，可用 Word 或 WPS 另存为 PDF")
-            no_pdf = bool(failed)
+            for k in range(0, len(written), size):
+                part = written[k:k + size]
+                got, failed = convert_each(part, out, "pdf", per_file=pdf_timeout)
+                made += got
+                for f, why in failed.items():
+                    echo(f"  未生成 PDF：{f.name}（{why}）；Word 报告已生成，可用 Word 或 WPS 另存为 PDF")
+                no_pdf = no_pdf or bool(failed)
+                for _ in part:
+                    progress.advance()
         except LibreOfficeMissing as e:
             echo(f"未生成 PDF：{e}")
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            progress.close()
+    echo(f"报告：生成 {len(written)} 份" + (f"，PDF {len(made)} 份" if pdf else "")
+         + f"，失败或跳过 {len(results) - len(written)} 份，用时 {time.monotonic() - t0:.1f} 秒"
+         + ("（含转换 PDF）" if pdf and written else "") + f"，输出：{out.resolve()}"
+         + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
     if interrupted:
         return 130
     if no_pdf or any(r["status"] == STATUS_UNREADABLE for r in results):
@@ -483,17 +538,22 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     return 1 if any(r["status"] == "已跳过" for r in results) else 0
 
 
+DEFAULT_PORT = 8765  # the workbench's address stays the same from day to day: http://127.0.0.1:8765/
+
+
 @app.command("serve", short_help="打开协调人工作台（网页）", help="打开协调人工作台：本机网页，管理年度任务、名册与模板、回收与校验、退回与确认、汇总与报告。"
                           "数据保存在工作区文件夹（SQLite 数据库和收到的文件）。")
 def serve_cmd(
     workspace: Path = typer.Argument(Path("工作区"), metavar="工作区", help="工作区文件夹（不存在时自动建立）"),
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址；默认只允许本机访问。局域网地址必须同时设置密码"),
-    port: int = typer.Option(0, "--port", help="端口（0 = 自动选择一个空闲端口）"),
+    port: Optional[int] = typer.Option(None, "--port", help=f"端口（默认 {DEFAULT_PORT}，被占用时自动改用一个空闲端口并打印；"
+                                                             f"0 = 任选一个空闲端口）"),
     password_file: Optional[Path] = typer.Option(None, "--password-file",
                                                  help="密码文件（第一行为密码）；设置后需登录，每个决定记录人员"),
     no_browser: bool = typer.Option(False, "--no-browser", help="不自动打开浏览器"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="校验、生成时的并行进程数（默认按 CPU）"),
 ) -> None:
+    import errno
     import socket
     import webbrowser
 
@@ -520,9 +580,17 @@ def serve_cmd(
         _fail(str(e))
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        sock.bind((host, port))
+        sock.bind((host, DEFAULT_PORT if port is None else port))
     except OSError as e:
-        _fail(f"无法在 {host}:{port} 上提供服务：{e.strerror or e}")
+        if port is not None or e.errno not in (errno.EADDRINUSE, errno.EACCES):
+            _fail(f"无法在 {host}:{DEFAULT_PORT if port is None else port} 上提供服务：{e.strerror or e}")
+        sock.close()  # the default port is taken (another workbench?): any free one, said below
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        try:
+            sock.bind((host, 0))
+        except OSError as e2:
+            _fail(f"无法在 {host} 上提供服务：{e2.strerror or e2}")
+        typer.echo(f"端口 {DEFAULT_PORT} 已被占用（可能已有一个工作台在运行），改用端口 {sock.getsockname()[1]}。")
     sock.listen(64)
     real_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -538,7 +606,19 @@ def serve_cmd(
     serve(app_, sockets=[sock], threads=8, ident="selfeval-xl", _quiet=True)
 
 
-@app.command("demo", short_help="用自带示例演示全过程", help="用自带示例（三个单位）演示：生成模板 → 预填数据 → 校验 → 生成报告，输出到 ./demo-output/。")
+def _demo_help() -> str:
+    data = sorted((EXAMPLES / "data").glob("*.json"))
+    try:
+        with open(EXAMPLES / "roster.csv", encoding="utf-8-sig") as f:
+            roster = len({line.split(",")[0] for line in f.read().splitlines()[1:] if line.strip()})
+    except OSError:
+        roster = 0
+    return (f"用安装包自带的示例演示全过程，输出到 ./demo-output/：按示例名册生成 {roster} 个单位的空白模板；"
+            f"用 {len(data)} 个示例单位的数据（从真实报告转录，含原报告中的错误）预填工作簿，"
+            f"校验（含带批注的副本）并生成 Word 报告（装有 LibreOffice 时同时转 PDF）。")
+
+
+@app.command("demo", short_help="用自带示例演示全过程", help=_demo_help())
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
 ) -> None:

@@ -69,3 +69,36 @@ def test_demo_writes_templates_and_filled_examples(tmp_path):
     assert (d / "3-校验结果" / "汇总表.xlsx").exists() and (d / "3-校验结果" / "summary.json").exists()
     assert len(list((d / "3-校验结果" / "批注").glob("*.xlsx"))) == 5
     assert str((tmp_path / "d").resolve()) in res.output
+
+
+def test_serve_takes_8765_and_falls_back_to_a_free_port(tmp_path, monkeypatch):
+    """The workbench's address is the same every day (http://127.0.0.1:8765/); when that port is
+    taken (another workbench), a free one is used and printed, not a refusal."""
+    import socket
+
+    import waitress
+
+    from selfeval_xl import cli
+
+    served = []
+    monkeypatch.setenv("SELFEVAL_START_METHOD", "fork")  # serve would set it for the rest of the session
+    monkeypatch.setattr(waitress, "serve", lambda app_, sockets, **kw: served.append(sockets[0].getsockname()[1]))
+    assert cli.DEFAULT_PORT == 8765
+    runner = CliRunner()
+    blocker = socket.socket()
+    try:
+        try:
+            blocker.bind(("127.0.0.1", 8765))
+            blocker.listen(1)
+        except OSError:
+            pass  # already taken on this machine: the fallback is what is tested either way
+        res = runner.invoke(app, ["serve", str(tmp_path / "ws"), "--no-browser"])
+        assert res.exit_code == 0, res.output
+        assert served and served[0] != 8765
+        assert "端口 8765 已被占用" in res.output and f"http://127.0.0.1:{served[0]}/" in res.output
+    finally:
+        blocker.close()
+    res = runner.invoke(app, ["serve", str(tmp_path / "ws2"), "--no-browser"])
+    assert res.exit_code == 0, res.output
+    if served[-1] == 8765:  # free now: the default itself
+        assert "http://127.0.0.1:8765/" in res.output and "已被占用" not in res.output

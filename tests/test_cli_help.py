@@ -49,3 +49,26 @@ def test_usage_errors_are_in_chinese(args, said):
     assert said in out and "错误：" in out, out
     for word in ENGLISH:
         assert word not in out, (args, word, out)
+
+
+def test_fill_help_points_at_what_an_installed_user_has():
+    """templates/ is not in the wheel: fill --help names a command that prints the format."""
+    out = run("fill", "--help")
+    assert "templates/department.schema.json" not in out and "fill --schema" in out
+    import json
+
+    p = subprocess.run([str(CLI), "fill", "--schema"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    schema = json.loads(p.stdout)
+    assert "code" in schema["properties"] and "projects" in schema["properties"]
+
+
+def test_demo_help_says_how_many_units_it_makes():
+    out = run("demo", "--help").replace("\n", "").replace(" ", "")
+    assert "三个单位" not in out
+    assert "生成3个单位的空白模板" in out and "用5个示例单位" in out
+
+
+def test_serve_help_names_the_default_port():
+    out = run("serve", "--help")
+    assert "8765" in out and "空闲端口" in out

@@ -211,7 +211,7 @@ def test_a_file_name_from_a_windows_archive(tmp_path):
     assert res.exit_code == 1, res.output
     files = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["files"]
     assert list(files) == ["测试单位.xlsx"]
-    assert openpyxl.load_workbook(tmp_path / "o" / "汇总表.xlsx")["汇总"]["A2"].value.endswith("测试单位.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "o" / "汇总表.xlsx")["汇总"]["A3"].value.endswith("测试单位.xlsx")
 
 
 # -- statuses a batch must not pass silently -------------------------------------------------------

@@ -40,11 +40,18 @@ def browser_paths():
 
 
 def start_server(ws: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    # port 0: a free port (the fixed default 8765 may be another test's or still closing); the
+    # address is the line that says the workbench started, whatever is printed before it
+    if "--port" not in extra:
+        extra = ("--port", "0", *extra)
     proc = subprocess.Popen([str(CLI), "serve", str(ws), "--no-browser", "--workers", "2", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    line = proc.stdout.readline()
-    assert "工作台已启动" in line, line + proc.stdout.read()
-    return proc, line.split("：", 1)[1].strip()
+    seen = []
+    for line in proc.stdout:  # ends when the server exits, so a failure to start cannot hang here
+        seen.append(line)
+        if "工作台已启动" in line:
+            return proc, line.split("：", 1)[1].strip()
+    raise AssertionError("".join(seen))
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -597,8 +597,10 @@ def _structure_flags(book: Workbook) -> list[Flag]:
                           meta.get("fingerprint"), layout.fingerprint()))
     code = meta.get("unit_code", "")
     if code and code not in display_path(book.path.stem):
-        flags.append(Flag("META-203", WARNING, "文件名", f"文件名“{name}”不含单位编码 {code}（元数据中的单位：{meta.get('unit_name')}）。"
-                          f"请确认文件没有交错单位。", name, code))
+        # a note, not a warning: matching a file to its unit never uses the name (the code in the
+        # metadata does), so there is nothing the unit has to correct
+        flags.append(Flag("META-203", INFO, "文件名", f"文件名“{name}”不含单位编码 {code}（元数据中的单位：{meta.get('unit_name')}）。"
+                          f"按工作簿中记录的单位编码对应单位，不看文件名；如非有意，请确认文件没有交错单位。", name, code))
     if meta.get("profile") != layout.profile.id:
         flags.append(Flag("META-207", WARNING, "元数据", f"元数据中的地区名“{meta.get('profile')}”与工作簿携带的地区配置"
                           f"“{layout.profile.id}”不符（元数据被改动过）；已按携带的配置读取。", meta.get("profile"), layout.profile.id))

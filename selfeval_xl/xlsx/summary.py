@@ -8,6 +8,7 @@ stays text here too. Both files are written atomically.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,9 @@ class SummaryWorkbook:
     written to a temporary name and renamed by ``close``.
     """
 
-    SUMMARY_COLS = ["文件", "单位编码", "单位名称", "年度", "配置", "表中总分", "重算总分", "评价等次", "错误", "警告",
-                    "提示", "状态"]
+    SUMMARY_COLS = ["文件", "单位编码", "单位名称", "年度", "配置", "全年预算数\n（万元）", "全年执行数\n（万元）", "执行率",
+                    "表中总分", "重算总分", "评价等次", "错误", "警告", "提示", "状态"]
+    TITLE_ROWS = {"汇总": 1}  # 汇总 has a title above its header row
     FLAG_COLS = ["文件", "单位名称", "代码", "级别", "位置", "表中数值", "应为", "说明"]
 
     def __init__(self, path: Path) -> None:
@@ -62,13 +64,19 @@ class SummaryWorkbook:
         self.cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "top"})
         self.wrap = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})
         self.num = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00", "valign": "top"})
+        self.money = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "#,##0.00", "valign": "top"})
+        self.pct = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00%", "valign": "top"})
+        self.title_fmt = wb.add_format({"bold": True, "font_name": "黑体", "font_size": 14, "align": "center",
+                                        "valign": "vcenter"})
         fills = {"有错误": "#FFC7CE", "有警告": "#FFEB9C", "通过": "#C6EFCE"}
         self.status_fmt = {k: wb.add_format({"border": 1, "font_name": "宋体", "bg_color": v}) for k, v in fills.items()}
-        self.units = self._sheet("汇总", self.SUMMARY_COLS, [10, 12, 12, 6, 14, 9, 9, 9, 6, 6, 6, 9])
+        self.units = self._sheet("汇总", self.SUMMARY_COLS, [10, 11, 12, 5, 12, 11, 11, 8, 6, 6, 6, 5, 5, 5, 7])
         self.flags = self._sheet("问题清单", self.FLAG_COLS, [10, 12, 11, 6, 16, 12, 12, 70])
         self.unreadable_ws = self._sheet("无法读取", ["文件", "路径", "原因"], [10, 12, 80])
         self.n_units = self.n_flags = self.n_bad = 0
         self.results: list[dict[str, Any]] = []  # what the 统计图 sheet counts (flags kept by code only)
+        self.years: dict[Any, int] = {}
+        self.regions: dict[str, int] = {}
         self.pending: dict[int, dict[str, Any]] = {}
         self.next = 0
 
@@ -81,12 +89,15 @@ class SummaryWorkbook:
         header row on every page and frozen, filters on."""
         ws = self.wb.add_worksheet(name)
         ws.widths = list(widths)  # grown as rows come in (``_put``); set when the file is closed
+        ws.top = self.TITLE_ROWS.get(name, 0)  # the header row
         for c, h in enumerate(cols):
-            ws.write_string(0, c, h, self.head)
+            ws.write_string(ws.top, c, h, self.head)
+        if "\n" in "".join(cols):
+            ws.set_row(ws.top, 30)
         ws.set_paper(9)
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
+        ws.repeat_rows(ws.top)
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         ws.set_footer("&C第 &P 页，共 &N 页")
         return ws
@@ -100,7 +111,7 @@ class SummaryWorkbook:
         if v is None or v == "":
             ws.write_blank(r, c, None, fmt)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            ws.write_number(r, c, v, self.num if isinstance(v, float) else fmt)
+            ws.write_number(r, c, v, fmt if fmt in (self.money, self.pct) else self.num if isinstance(v, float) else fmt)
         else:
             ws.write_string(r, c, str(v), fmt)
 
@@ -122,11 +133,15 @@ class SummaryWorkbook:
         self.results.append({"status": r["status"], "grade": r.get("grade"), "recomputed_total": r.get("recomputed_total"),
                              "rate": r.get("rate"), "flags": [{"code": f["code"], "severity": f["severity"]}
                                                               for f in r["flags"]]})
-        row = [r["name"], r["unit_code"], r["unit_name"], r["year"], r["profile"], r["stated_total"],
-               r["recomputed_total"], r["grade"], r["errors"], r["warnings"], r["infos"]]
+        region = region_name(r.get("profile"))
+        self.years[r.get("year")] = self.years.get(r.get("year"), 0) + 1
+        self.regions[region] = self.regions.get(region, 0) + 1
+        row = [r["name"], r["unit_code"], r["unit_name"], r["year"], region, r.get("budget"), r.get("executed"),
+               r.get("rate"), r["stated_total"], r["recomputed_total"], r["grade"], r["errors"], r["warnings"], r["infos"]]
+        at = self.units.top + self.n_units
         for c, v in enumerate(row):
-            self._put(self.units, self.n_units, c, v)
-        self.units.write_string(self.n_units, len(row), r["status"], self.status_fmt.get(r["status"], self.cell))
+            self._put(self.units, at, c, v, self.money if c in (5, 6) else self.pct if c == 7 else None)
+        self.units.write_string(at, len(row), r["status"], self.status_fmt.get(r["status"], self.cell))
         for f in r["flags"]:
             self.n_flags += 1
             row = [r["name"], r["unit_name"], f["code"], SEVERITY_CN.get(f["severity"], f["severity"]), f["location"],
@@ -146,10 +161,13 @@ class SummaryWorkbook:
                 self._write(self.pending.pop(i))
             for ws, n, cols in ((self.units, self.n_units, self.SUMMARY_COLS), (self.flags, self.n_flags, self.FLAG_COLS),
                                 (self.unreadable_ws, self.n_bad, ["文件", "路径", "原因"])):
-                ws.freeze_panes(1, 0)
-                ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+                ws.freeze_panes(ws.top + 1, 0)
+                ws.autofilter(ws.top, 0, ws.top + max(n, 1), len(cols) - 1)
                 for c, wd in enumerate(ws.widths):
                     ws.set_column(c, c, wd)
+            self._title()
+            if not self.n_bad:  # nothing unreadable: the empty sheet stays in the file but prints no page
+                self.unreadable_ws.hide()
             self._charts()
             self.wb.close()
             self.out.commit()
@@ -159,6 +177,15 @@ class SummaryWorkbook:
 
     def abandon(self) -> None:
         self.out.abandon()
+
+    def _title(self) -> None:
+        """汇总's title row: the year(s) and region(s) by the names the coordinator uses, and the counts."""
+        years = "、".join(str(y) for y in sorted(self.years, key=str) if y is not None)
+        regions = "、".join(self.regions)
+        title = f"{years + '年度' if years else ''}部门整体支出绩效自评汇总表"
+        tail = f"（{regions}，{self.n_units} 个单位" + (f"，另有 {self.n_bad} 个文件无法读取" if self.n_bad else "") + "）"
+        self.units.merge_range(0, 0, 0, len(self.SUMMARY_COLS) - 1, title + tail, self.title_fmt)
+        self.units.set_row(0, 28)
 
     def _charts(self) -> None:
         """统计图: each count as a small table and a bar chart over it (the workspace's dashboard,
@@ -193,6 +220,36 @@ class SummaryWorkbook:
             ws.insert_chart(row, 3, chart)
             row += max(n + 2, (max(200, 26 * n + 80) // 20) + 2)
         ws.set_h_pagebreaks(breaks)
+
+
+def region_name(region_id: Any) -> str:
+    """A region as the coordinator says it (岳阳市 2023), not its id (yueyang-2023): the installed
+    region's ``profile.name``; a region this machine does not have keeps its id. An id read from
+    a workbook is only ever looked up among the installed regions, never as a path."""
+    if not isinstance(region_id, str) or not region_id:
+        return "" if region_id is None else str(region_id)
+    return _region_names().get(region_id, region_id)
+
+
+_NAMES: dict[str, str] | None = None
+
+
+def _region_names() -> dict[str, str]:
+    global _NAMES
+    if _NAMES is None:
+        from ..forms.regions import available_profiles, get_profile
+
+        names = {}
+        for pid in available_profiles():
+            try:
+                name = get_profile(pid).profile.name
+                # "岳阳市 2023 年度部门整体支出绩效自评" → "岳阳市 2023": the column says which region and year
+                m = re.match(r"^(.*?\d{4})\s*年度", name)
+                names[pid] = m[1].strip() if m and not re.search(r"[（(]", m[1]) else name
+            except Exception:  # noqa: BLE001 — a broken installed region keeps its id
+                names[pid] = pid
+        _NAMES = names
+    return _NAMES
 
 
 def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:
