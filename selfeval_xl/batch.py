@@ -40,6 +40,7 @@ _OTHER_KINDS = {
     ".7z": "是压缩包：请先解压，再校验其中的 .xlsx",
 }
 _JUNK = {".ds_store", "thumbs.db", "desktop.ini"}
+REPORT_SUFFIXES = (".docx", ".doc", ".wps", ".pdf")  # a unit's report: ``check`` reads it (issue #19)
 
 
 def _ours_or_junk(q: Path) -> bool:
@@ -84,7 +85,8 @@ def not_a_file(q: Path) -> str | None:
     return f"{via}，不是普通文件，未读取，已跳过"
 
 
-def discover(inputs: Iterable[Path], with_json: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+def discover(inputs: Iterable[Path], with_json: bool = False, with_reports: bool = False,
+             ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Workbooks under the given files and folders (recursively, any letter case), and every
     other entry found, with why it was not read and what to do (listed as 无法读取, never
     skipped silently): other kinds of file, and entries that are not regular files at all —
@@ -95,11 +97,15 @@ def discover(inputs: Iterable[Path], with_json: bool = False) -> tuple[list[Path
     ``OUTPUT_MARK``) are left out: a second check of a folder holding the first one's
     annotated copies must not count them as units. A file named explicitly is always taken
     (if it is a regular file).
+
+    ``with_reports`` (``check``): the units' Word/PDF reports (.docx .doc .wps .pdf) are taken
+    too — paired with their workbooks by ``checking.pair_reports`` — instead of listed as
+    不是工作簿.
     """
     out: list[Path] = []
     others: list[tuple[Path, str]] = []
     seen: set[Path] = set()
-    wanted = SUFFIXES + ((".json",) if with_json else ())
+    wanted = SUFFIXES + ((".json",) if with_json else ()) + (REPORT_SUFFIXES if with_reports else ())
     for p in inputs:
         p = Path(p)
         if p.is_dir():

@@ -7,6 +7,8 @@ counts by severity, a status, and every flag.
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +97,14 @@ def _judge(expect: dict[str, Any] | None):
     return judge, expect.get("keys")
 
 
-def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One workbook end to end; ``expect`` = {"region", "digest", "year"} a batch requires."""
+def check_workbook(path: str | Path, expect: dict[str, Any] | None = None, report: str | Path | None = None,
+                   workdir: str | Path | None = None) -> dict[str, Any]:
+    """One workbook end to end; ``expect`` = {"region", "digest", "year"} a batch requires.
+
+    ``report``: the unit's own Word/PDF report beside it (``pair_reports``): its sections replace
+    the workbook's 报告正文 for the narrative checks, whose flags then point at the report's
+    paragraphs (报告!第12段), and its own text checks are added (``wordin.textcheck``).
+    ``workdir`` keeps a .doc/.wps report's .docx conversion (for its commented copy)."""
     path = Path(path)
     try:
         judge, signing_keys = _judge(expect)
@@ -106,8 +114,13 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
                 "reason": display_path(str(e))}
     dept = rr.dept
     layout = rr.book.layout
+    rep, report_flags, report_info = None, [], {}
+    if report is not None:
+        rep, report_flags, report_info = _report_into(dept, layout.profile, report, workdir)
     result = check(dept, layout.profile, (layout.shape.project_categories, rr.derived))
     flags = expectation_flags(layout.profile, dept.year, expect) + rr.flags + result.flags
+    if report is not None:
+        flags = _onto_report(flags, rep) + report_flags
     recomputed = result.total
     stated = dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed)
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
@@ -121,7 +134,8 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None) -> di
         "budget": _figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
         "executed": _figure(dept, keys.OVERALL_EXECUTED, result.derived),
         "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
-        "signature": rr.book.signature, "flags": as_dicts,
+        "signature": rr.book.signature, "flags": as_dicts, **report_info,
+        **({"name": f"{display_path(path.name)}（附报告 {display_path(Path(report).name)}）"} if report is not None else {}),
     }
 
 
@@ -194,3 +208,252 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
                 "reason": f"{display_path(path.name)}：{e}"}
     return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "unit_name": dept.name,
             "report": str(out)}
+
+
+# -- Word reports (issue #19) ----------------------------------------------------------------------
+
+REPORT_SUFFIXES = (".docx", ".doc", ".wps", ".pdf")
+REPORT_KIND = "报告"
+
+
+def is_report(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in REPORT_SUFFIXES
+
+
+def _unit_words(workbook: Path) -> list[str]:
+    """What a workbook's file name says of its unit: {编码}_{名称}_{年度}年度绩效自评 → [编码, 名称]."""
+    parts = [p for p in workbook.stem.split("_") if p]
+    words = [p for p in parts if not p.endswith(("年度绩效自评", "绩效自评", "批注"))]
+    return [w for w in (words or [workbook.stem]) if len(w) >= 2]
+
+
+def pair_reports(files: list[Path]) -> list[Path | tuple[Path, Path]]:
+    """The batch's items: a workbook with its unit's report as (workbook, report), a workbook or a
+    report alone as its path. A report belongs to a workbook of the same folder whose file name
+    names the unit (code or name, ``_unit_words``) in the report's file name; otherwise, where a
+    folder holds one workbook and one report, those two. The worker confirms the unit against
+    the report's cover (RPT-201 where it cannot)."""
+    by_folder: dict[Path, tuple[list[Path], list[Path]]] = {}
+    for f in files:
+        books, reports = by_folder.setdefault(Path(f).parent, ([], []))
+        (reports if is_report(f) else books).append(Path(f))
+    pairs: dict[Path, Path] = {}
+    for books, reports in by_folder.values():
+        left = list(reports)
+        for b in books:
+            words = _unit_words(b)
+            hit = next((r for r in left if any(w in r.stem for w in words)), None)
+            if hit is not None:
+                pairs[b] = hit
+                left.remove(hit)
+        alone = [b for b in books if b not in pairs]
+        if len(alone) == 1 and len(left) == 1:
+            pairs[alone[0]] = left.pop()
+    paired = set(pairs.values())
+    return [(f, pairs[f]) if f in pairs else f for f in files if f not in paired]
+
+
+def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[Flag], dict[str, Any]]:
+    """Read the unit's report and put its sections in place of the workbook's 报告正文. Returns
+    (the report or None, its own flags, what the summary row says of it)."""
+    from .wordin import ReportReadError
+    from .wordin.read import read_report
+    from .wordin.textcheck import check_report_text
+
+    report = Path(report)
+    info: dict[str, Any] = {"report": display_path(report)}  # the summary row names both files
+    try:
+        rep = read_report(report, profile, workdir=workdir)
+    except ReportReadError as e:
+        return None, [Flag("RPT-101", WARNING, "报告", f"同一单位的报告未能读取，正文按工作簿的“报告正文”校验：{e}")], info
+    flags = check_report_text(rep)
+    dept.narrative.sections = {key: sec.text for key, sec in rep.sections.items()}
+    if rep.docx_path:
+        info["report_docx"] = rep.docx_path
+    head = rep.file + "\n" + rep.head_text()
+    named = [w for w in (dept.name, dept.code) if w and w in head]
+    if not named:
+        flags.insert(0, Flag("RPT-201", WARNING, "报告",
+                             f"与工作簿放在一起的报告 {rep.file} 的文件名和封面中找不到单位名称“{dept.name}”或编码"
+                             f"“{dept.code}”；请核对这是不是该单位的报告。"))
+    return rep, flags, info
+
+
+_QUOTED = re.compile(r"^报告正文“[^”]*”：“(?P<q>.*?)”")
+
+
+def _onto_report(flags: list[Flag], rep) -> list[Flag]:
+    """The narrative flags (key narrative.sections.X) moved onto the report's paragraph their
+    sentence stands in — or the section's heading; SEC-301 of a section the report lacks goes
+    (RPT-301 says it)."""
+    if rep is None:
+        return flags
+    out = []
+    for f in flags:
+        key = f.key or ""
+        if not key.startswith("narrative.sections."):
+            out.append(f)
+            continue
+        sec = rep.sections.get(key.removeprefix("narrative.sections."))
+        if sec is None:
+            out.append(f)
+            continue
+        if sec.heading is None:
+            if f.code != "SEC-301":
+                out.append(f)
+            continue
+        m = _QUOTED.match(f.message)
+        p = (sec.para_of(m["q"]) if m else None) or sec.heading
+        out.append(Flag(f.code, f.severity, p.where, f.message, f.stated, f.expected, p.key))
+    if any(f.code == "SEC-301" and (f.key or "").startswith("report.") for f in out):
+        seen, dedup = set(), []
+        for f in out:  # SEC-301 from the checks and from the report's text: once
+            tag = (f.code, f.key)
+            if f.code == "SEC-301" and tag in seen:
+                continue
+            seen.add(tag)
+            dedup.append(f)
+        out = dedup
+    return out
+
+
+def _guess_profile(rep):
+    """For a report alone: the installed region whose outline the report follows best."""
+    from .forms.regions import available_profiles, installed_profile
+    from .wordin.outline import find_sections
+
+    best, score = None, -1
+    for rid in available_profiles():
+        prof = installed_profile(rid)
+        if prof is None:
+            continue
+        found = sum(1 for s in find_sections(rep.paras, prof.report.sections).values() if s.heading is not None)
+        n = len(prof.report.sections)
+        sc = found - 0.01 * (n - found)
+        if sc > score:
+            best, score = prof, sc
+    return best
+
+
+def check_report(path: str | Path, expect: dict[str, Any] | None = None, workdir: str | Path | None = None) -> dict[str, Any]:
+    """A report with no workbook beside it, checked on its text alone (``wordin.textcheck``):
+    sections missing or empty, one figure quoted two ways, amounts that exceed their total."""
+    from .wordin import ReportReadError
+    from .wordin.outline import find_sections
+    from .wordin.read import read_report
+    from .wordin.textcheck import check_report_text
+
+    path = Path(path)
+    base = {"file": display_path(path), "name": display_path(path.name), "kind": REPORT_KIND}
+    try:
+        rep = read_report(path, None, workdir=workdir)
+        judge, _ = _judge(expect)
+        profile = judge or _guess_profile(rep)
+    except ReportReadError as e:
+        return {**base, "status": STATUS_UNREADABLE, "reason": display_path(str(e))}
+    if profile is None:
+        return {**base, "status": STATUS_UNREADABLE, "reason": f"{base['name']}：没有可用的地区配置，无法按提纲读取报告"}
+    rep.sections = find_sections(rep.paras, profile.report.sections)
+    flags = [Flag("RPT-202", INFO, "报告", f"{rep.file} 没有对应的工作簿，只按报告文字校验（提纲、前后数字、列举金额之和）；"
+                                         f"与附件数字的核对需要把该单位的工作簿放在同一文件夹。")] + check_report_text(rep)
+    as_dicts = [f.as_dict() for f in flags]
+    counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
+    unit = _unit_from_head(rep.head_text())
+    year = re.search(r"(20\d\d)\s*年度", rep.head_text())
+    return {**base, "unit_code": "", "unit_name": unit, "profile": profile.id, "year": int(year[1]) if year else None,
+            "stated_total": None, "recomputed_total": None, "grade": None,
+            "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO],
+            "status": _status(as_dicts), "flags": as_dicts, "report": display_path(path),
+            **({"report_docx": rep.docx_path} if rep.docx_path else {})}
+
+
+_UNIT_LINE = re.compile(r"(?:部门（单位）名称|单位名称|填报单位)[：:]\s*(?P<n>[^（(\s]{2,40})")
+_TITLE_LINE = re.compile(r"^\s*\d{4}年度?(?P<n>[\u4e00-\u9fff]{2,40}?)(?:部门（单位）|部门)?$")
+
+
+def _unit_from_head(head: str) -> str:
+    """The unit a report is about, as its cover or title says (“2023年度岳阳市档案馆” → 岳阳市档案馆)."""
+    m = _UNIT_LINE.search(head)
+    if m:
+        return m["n"]
+    for line in head.splitlines():
+        t = _TITLE_LINE.match(line.strip())
+        if t and not t["n"].startswith(("部门整体", "整体支出")):
+            return t["n"]
+    return ""
+
+
+def check_input(item: Path | tuple[Path, Path] | tuple, expect: dict[str, Any] | None = None,
+                folder: str | None = None) -> dict[str, Any]:
+    """``check``'s job for one item of ``pair_reports`` — a workbook, a report, or (workbook,
+    report) — with ``folder``: also write the annotated copies there (the workbook's, as
+    ``batch.check_and_annotate`` does; the report's own .docx with comments, named after it)."""
+    if isinstance(item, tuple) and len(item) == 3:  # (item, copy name, report) from the CLI
+        path, name, report = item
+    elif isinstance(item, tuple):
+        (path, report), name = item, None
+    else:
+        path, name, report = item, None, None
+    path = Path(path)
+    name = name or path.name
+    with tempfile.TemporaryDirectory(prefix="selfeval-report-") as work:
+        if is_report(path):
+            r = check_report(path, expect, workdir=work)
+            src_docx = r.pop("report_docx", None)
+            if folder and r.get("status") != STATUS_UNREADABLE and r.get("flags"):
+                _comment_copy(r, src_docx, r["flags"], Path(folder) / report_copy_name(name), primary=True)
+            return r
+        r = check_workbook(path, expect, report=report, workdir=work)
+        src_docx = r.pop("report_docx", None)
+        if folder and r.get("status") != STATUS_UNREADABLE and r.get("flags"):
+            from .xlsx.annotate import annotate
+
+            dest = Path(folder) / name
+            try:
+                annotate(path, r["flags"], dest)
+                r["annotated"] = len(r["flags"])
+            except Exception as e:  # noqa: BLE001 — one copy must not cost its check result
+                r["annotate_failed"] = _why_not(e, dest)
+            on_report = [f for f in r["flags"] if str(f.get("key") or "").startswith("report.")]
+            if report is not None and on_report:
+                _comment_copy(r, src_docx, on_report, Path(folder) / report_copy_name(Path(report).name), primary=False)
+        return r
+
+
+def report_copy_name(name: str) -> str:
+    """The commented copy of a report is a .docx, whatever it came as (.doc/.wps converted)."""
+    return str(Path(name).with_suffix(".docx"))
+
+
+def _why_not(e: Exception, dest: Path) -> str:
+    from .outputs import describe_os_error, os_error_in
+
+    os_err = os_error_in(e)
+    return (describe_os_error(os_err, dest) if os_err is not None
+            else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
+
+
+def _comment_copy(r: dict[str, Any], src_docx: str | None, flags: list[dict[str, Any]], dest: Path,
+                  primary: bool) -> None:
+    """Write the report's commented copy; say in ``r`` what became of it."""
+    from .wordin.comments import comment_report
+
+    if not src_docx:
+        why = "PDF 报告无法加批注，问题见汇总表" if dest.suffix and r.get("report", "").lower().endswith(".pdf") \
+            else "报告未能读取，无法加批注"
+        if primary:
+            r["annotate_failed"] = why
+        else:
+            r["report_annotate_failed"] = why
+        return
+    try:
+        n = comment_report(src_docx, flags, dest)
+        if primary:
+            r["annotated"] = len(r["flags"])
+        r["report_annotated"] = n
+        r["report_copy"] = display_path(dest)
+    except Exception as e:  # noqa: BLE001
+        if primary:
+            r["annotate_failed"] = _why_not(e, dest)
+        else:
+            r["report_annotate_failed"] = _why_not(e, dest)

@@ -275,7 +275,8 @@ def _judging(profile: Optional[str], year: Optional[int], key_file: Optional[Pat
                    known_keys([_key(key_file, create=False)]) if key_file else None, year=year)
 
 
-def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False,
+                    with_reports: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Workbooks under the inputs (and JSON data files for report), never our own outputs; and
     every other file found, with what to do about it."""
     from . import batch
@@ -283,7 +284,7 @@ def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False) -> t
     missing = [p for p in inputs if not p.exists()]
     if missing:
         _fail("找不到：" + "、".join(str(p) for p in missing))
-    files, others = batch.discover(inputs, with_json=with_json)
+    files, others = batch.discover(inputs, with_json=with_json, with_reports=with_reports)
     out_resolved = out.resolve()
     files = [f for f in files if out_resolved not in f.resolve().parents]
     # realpath, not resolve: an entry listed as skipped may be a looping link
@@ -320,13 +321,17 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     import functools
 
     from . import batch
-    from .checking import STATUS_UNREADABLE, check_workbook, flag_batch_outliers
+    from .checking import STATUS_UNREADABLE, check_input, check_workbook, flag_batch_outliers, is_report, pair_reports, \
+        report_copy_name
     from .xlsx.summary import SummaryWorkbook, write_json
 
     _guard(prepare_folder, out, inputs, mark=True)
-    files, others = _collect_inputs(inputs, out)
+    files, others = _collect_inputs(inputs, out, with_reports=True)
+    # Word/PDF reports (issue #19): a unit's report rides with its workbook; a report alone is an item
+    items = pair_reports(files)
+    files = [i[0] if isinstance(i, tuple) else i for i in items]
     _say_undecodable_names(files, echo)
-    annotated = batch.unique_names(files, lambda f: f.name)
+    annotated = batch.unique_names(files, lambda f: report_copy_name(f.name) if is_report(f) else f.name)
     _guard(refuse_existing, [out / "汇总表.xlsx", out / "summary.json"]
            + ([out / "批注" / n for n in annotated] if annotate_copies else []), force)
     t0 = time.monotonic()
@@ -334,7 +339,12 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
         _guard(prepare_folder, out / "批注")
     book = _guard(SummaryWorkbook, out / "汇总表.xlsx", _at=out / "汇总表.xlsx")  # filled as results arrive
     try:
-        if annotate_copies:  # each copy written by the worker that checked the file (XML level)
+        if any(isinstance(i, tuple) or is_report(i) for i in items):  # reports among them: one job for all
+            job = functools.partial(check_input, expect=expect,
+                                    folder=str(out / "批注") if annotate_copies else None)
+            work = [(i[0], n, i[1]) if isinstance(i, tuple) else (i, n, None) for i, n in zip(items, annotated)]
+            results, interrupted = batch.run(job, work, workers, label="校验并批注" if annotate_copies else "校验")
+        elif annotate_copies:  # each copy written by the worker that checked the file (XML level)
             job = functools.partial(batch.check_and_annotate, folder=str(out / "批注"), expect=expect)
             results, interrupted = batch.run(job, list(zip(files, annotated)), workers, label="校验并批注")
         else:

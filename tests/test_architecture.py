@@ -21,6 +21,8 @@ ALLOWED = {
     "checks": {"core", "forms", "narrative"},
     "xlsx": {"core", "forms", "outputs", "__init__"},
     "docx": {"core", "forms", "checks", "narrative", "outputs"},
+    # Word/PDF reports in (issue #19): xlsx for its zip preflight's limits, libreoffice for .doc/.wps
+    "wordin": {"core", "outputs", "libreoffice", "xlsx"},
 }
 
 

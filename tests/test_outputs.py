@@ -179,7 +179,9 @@ def test_every_other_file_in_a_folder_is_listed_with_what_to_do(tmp_path):
     files = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["files"]
     assert set(files) == {"a.xlsx", "旧版.xls", "报告.pdf", "报告.docx", "表.et", "文字.wps", "压缩.zip"}
     assert "另存为" in files["旧版.xls"]["reason"] and "另存为" in files["表.et"]["reason"]
-    assert "解压" in files["压缩.zip"]["reason"] and "不是工作簿" in files["报告.pdf"]["reason"]
+    assert "解压" in files["压缩.zip"]["reason"]
+    # reports are read now (issue #19): a broken one says it cannot be read and what to send instead
+    assert "无法读取" in files["报告.pdf"]["reason"] and ".docx" in files["报告.pdf"]["reason"]
     assert all(files[n]["status"] == "无法读取" for n in files if n != "a.xlsx")
 
 
