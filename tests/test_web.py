@@ -57,8 +57,41 @@ def _workbook(dept, path: Path) -> bytes:
 
 
 def _upload(client, cid, files):
-    return _post(client, f"/c/{cid}/returns", {"files": [(io.BytesIO(b), n) for n, b in files]},
-                 content_type="multipart/form-data")
+    """An upload, and its job's page once the job is done (a background job since #20)."""
+    r = _post(client, f"/c/{cid}/returns", {"files": [(io.BytesIO(b), n) for n, b in files]},
+              content_type="multipart/form-data")
+    return finish(client, r)
+
+
+def job_url(page: str) -> str:
+    m = re.search(r'"(/(?:c/\d+|k/[A-Za-z0-9_-]+)/jobs/\d+)"', page)
+    assert m, page[:2000]
+    return m.group(1)
+
+
+def finish(client, r, timeout: float = 120, **kw):
+    """The page of the job a response started, once the job is done or failed."""
+    import time
+
+    page = r.get_data(as_text=True)
+    if r.status_code != 200 or 'id="job"' not in page:
+        return r
+    url = job_url(page)
+    end = time.monotonic() + timeout
+    while 'data-state="done"' not in page and 'data-state="failed"' not in page:
+        assert time.monotonic() < end, page[:2000]
+        time.sleep(0.1)
+        r = client.get(url, **kw)
+        page = r.get_data(as_text=True)
+    return r
+
+
+def download(client, r, **kw):
+    """The zip a compile (or annotated copies) job made."""
+    page = finish(client, r, **kw).get_data(as_text=True)
+    m = re.search(r'id="download" href="([^"]+)"', page)
+    assert m, page[:2000]
+    return client.get(m.group(1), **kw)
 
 
 @pytest.fixture
@@ -112,7 +145,7 @@ def test_a_campaign_from_roster_to_reports(app, tmp_path, examples):
     ws = Workspace(tmp_path / "ws")
     assert {b["code"]: b["status"] for b in ws.board(cid)}["430600101"] == "已确认"
 
-    r = _post(client, f"/c/{cid}/compile")
+    r = download(client, _post(client, f"/c/{cid}/compile"))
     z = zipfile.ZipFile(io.BytesIO(r.data))
     names = z.namelist()
     assert "汇总表.xlsx" in names and "summary.json" in names
@@ -198,8 +231,8 @@ def test_decisions_record_who_and_when(tmp_path, examples):
     client.post(f"/c/{cid}/roster", data={"roster": (ROSTER.open("rb"), "名册.csv"), "csrf": csrf},
                 content_type="multipart/form-data", base_url=LAN)
     wb = _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")
-    client.post(f"/c/{cid}/returns", data={"files": [(io.BytesIO(wb), "b.xlsx")], "csrf": csrf},
-                content_type="multipart/form-data", base_url=LAN)
+    finish(client, client.post(f"/c/{cid}/returns", data={"files": [(io.BytesIO(wb), "b.xlsx")], "csrf": csrf},
+                               content_type="multipart/form-data", base_url=LAN), base_url=LAN)
     ws = Workspace(tmp_path / "ws")
     uid = {b["code"]: b["id"] for b in ws.board(cid)}["430600101"]
     client.post(f"/c/{cid}/u/{uid}/decision", data={"decision": "确认", "csrf": csrf}, base_url=LAN)

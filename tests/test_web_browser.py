@@ -61,10 +61,15 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def driver(browser_paths, tmp_path):
+    d = _new_driver(browser_paths, tmp_path / "downloads")
+    yield d
+    d.quit()
+
+
+def _new_driver(browser_paths, downloads: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    downloads = tmp_path / "downloads"
     downloads.mkdir()
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser_paths[0]
@@ -75,8 +80,7 @@ def driver(browser_paths, tmp_path):
     d = webdriver.Chrome(service=Service(browser_paths[1]), options=opts)
     d.implicitly_wait(10)  # elements of the next page, after a click that navigates
     d.downloads = downloads
-    yield d
-    d.quit()
+    return d
 
 
 def _wait_for_download(folder: Path, suffix: str, timeout: float = 120) -> Path:
@@ -214,6 +218,9 @@ def test_a_coordinator_runs_a_campaign_in_the_browser(driver, tmp_path, examples
         for p in d.downloads.iterdir():
             p.unlink()
         d.find_element(By.ID, "compile").click()
+        _wait_source(d, 'id="download"')  # a background job: its page, then the zip
+        _shot(d, shots, "07b_汇总任务已完成")
+        d.find_element(By.ID, "download").click()
         bundle = _wait_for_download(d.downloads, ".zip")
         names = zipfile.ZipFile(bundle).namelist()
         assert "汇总表.xlsx" in names and "summary.json" in names
@@ -231,6 +238,113 @@ def test_a_coordinator_runs_a_campaign_in_the_browser(driver, tmp_path, examples
         driver.find_element(By.LINK_TEXT, "2023年度市直部门整体支出绩效自评").click()
         assert "岳阳市档案馆 已确认" in driver.find_element(By.ID, "board").text
     finally:
+        stop_server(proc)
+
+
+def test_a_unit_uploads_through_its_own_link(browser_paths, tmp_path, examples):
+    """#20: the coordinator (logged in) issues a unit its link; the unit's clerk, in another browser
+    that never logged in, downloads the template, uploads, sees the flags and the coordinator's
+    退回 note, and uploads a corrected version."""
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("SELFEVAL_SHOTS", tmp_path / "shots"))
+    pw = tmp_path / "密码.txt"
+    pw.write_text("correct horse battery\n", encoding="utf-8")
+    proc, url = start_server(tmp_path / "工作区", "--password-file", str(pw))
+    coord = _new_driver(browser_paths, tmp_path / "dl-coord")
+    clerk = None
+    try:
+        coord.get(url)
+        coord.find_element(By.NAME, "name").send_keys("王科长")
+        coord.find_element(By.NAME, "password").send_keys("correct horse battery")
+        coord.find_element(By.CSS_SELECTOR, "form button").click()
+        form = coord.find_element(By.ID, "new-campaign")
+        form.find_element(By.NAME, "name").send_keys("2023年度自评")
+        from selenium.webdriver.support.ui import Select
+
+        Select(form.find_element(By.NAME, "region")).select_by_value("yueyang-2023")
+        form.find_element(By.NAME, "year").clear()
+        form.find_element(By.NAME, "year").send_keys("2023")
+        form.submit()
+        _wait_source(coord, 'id="roster-form"')
+        coord.find_element(By.CSS_SELECTOR, "#roster-form input[type=file]").send_keys(str(EXAMPLES / "roster.csv"))
+        coord.find_element(By.CSS_SELECTOR, "#roster-form button").click()
+        _wait_source(coord, "新增 3 个单位")
+        coord.find_element(By.LINK_TEXT, "返回").click()
+        coord.find_element(By.ID, "late-link")
+        # links for two units from the board: tick them, 发放填报链接
+        for code in ("430600101", "430600102"):
+            coord.find_element(By.CSS_SELECTOR, f"tr[data-code='{code}'] input.pick").click()
+        coord.find_element(By.ID, "bulk-links").click()
+        _wait_source(coord, 'id="links"')
+        _shot(coord, shots, "11_填报链接打印页")
+        link = next(tr.find_elements(By.TAG_NAME, "td")[2].text for tr in coord.find_elements(By.CSS_SELECTOR, "#links tr")
+                    if "430600101" in tr.text)
+        assert "/k/" in link
+
+        # the unit's clerk: another browser, never logged in
+        clerk = _new_driver(browser_paths, tmp_path / "dl-clerk")
+        clerk.get(link)
+        assert "岳阳市档案馆" in clerk.find_element(By.TAG_NAME, "h1").text
+        assert "岳阳市城市建设档案馆" not in clerk.page_source
+        clerk.find_element(By.ID, "template-link").click()
+        template = _wait_for_download(clerk.downloads, ".xlsx")
+        assert template.name.startswith("430600101_")
+        _shot(clerk, shots, "12_单位页_未交")
+        wrong = write_workbook(examples["001_岳阳市档案馆"], get_profile("yueyang-2023"), tmp_path / "档案馆.xlsx")
+        clerk.find_element(By.ID, "files").send_keys(str(wrong))
+        clerk.find_element(By.CSS_SELECTOR, "#link-upload button").click()
+        _wait_source(clerk, 'id="results"')
+        assert "有错误" in clerk.find_element(By.ID, "results").text
+        _shot(clerk, shots, "13_单位上传结果")
+        clerk.find_element(By.LINK_TEXT, "查看问题清单").click()
+        flags = clerk.find_element(By.ID, "flags").text
+        assert "附件2!F5" in flags and "错误（须改正）" in flags
+        _shot(clerk, shots, "14_单位页_问题清单")
+
+        # the coordinator returns it with a note
+        coord.get(url)
+        coord.find_element(By.LINK_TEXT, "2023年度自评").click()
+        assert "岳阳市档案馆 有错误" in coord.find_element(By.ID, "board").text
+        coord.find_element(By.LINK_TEXT, "岳阳市档案馆").click()
+        assert "单位自行上传" in coord.find_element(By.ID, "history").text
+        coord.find_element(By.CSS_SELECTOR, "#decision-form input[name=note]").send_keys("请改正附件1 第24行的项目决算数")
+        coord.find_element(By.ID, "return-button").click()
+        _wait_text(coord, "unit-status", "已退回")
+
+        # the clerk sees the note, and sends the corrected version
+        clerk.get(link)
+        assert "请改正附件1 第24行的项目决算数" in clerk.find_element(By.ID, "returned").text
+        _wait_text(clerk, "unit-status", "已退回")
+        _shot(clerk, shots, "15_单位页_退回意见")
+        fixed = examples["001_岳阳市档案馆"]
+        fixed = fixed.model_copy(update={"stated": {k: v for k, v in fixed.stated.items()
+                                                    if not k.startswith("projects[4].basic")}})
+        again = write_workbook(fixed, get_profile("yueyang-2023"), tmp_path / "档案馆_修改后.xlsx")
+        clerk.find_element(By.ID, "files").send_keys(str(again))
+        clerk.find_element(By.CSS_SELECTOR, "#link-upload button").click()
+        _wait_source(clerk, 'id="results"')
+        clerk.find_element(By.LINK_TEXT, "查看问题清单").click()
+        assert "第 2 版" in clerk.page_source and "上次退回意见" in clerk.page_source
+        assert "XATT-102" not in clerk.page_source
+        _shot(clerk, shots, "16_单位页_第2版")
+        # the clerk's browser opens nothing of the coordinator's
+        clerk.get(url)
+        assert "登录" in clerk.find_element(By.TAG_NAME, "h1").text
+
+        coord.refresh()
+        assert "第 2 版" in coord.find_element(By.ID, "history").text
+        coord.get(url)
+        coord.find_element(By.LINK_TEXT, "2023年度自评").click()
+        coord.find_element(By.ID, "late-link").click()
+        _shot(coord, shots, "17_未交与逾期")
+        coord.get(url)
+        coord.find_element(By.LINK_TEXT, "2023年度自评").click()
+        _shot(coord, shots, "18_状态表_单位已重交")
+    finally:
+        coord.quit()
+        if clerk is not None:
+            clerk.quit()
         stop_server(proc)
 
 
@@ -292,8 +406,25 @@ def test_a_kill_during_an_upload_batch_loses_nothing_acknowledged(tmp_path, exam
     for r in rows:  # every row's file is there, complete
         assert ws.path_of(r["sha256"]).exists()
     on_disk = {p.stem for p in (ws_dir / "files").glob("??/*.xlsx")}
-    assert on_disk == {r["sha256"] for r in rows}  # no orphan file
+    # no orphan file: each is a version's, or an acknowledged job's not yet done (#20)
+    jobs_files = {r[0] for r in ws.db.execute("SELECT sha256 FROM job_files f JOIN jobs j ON j.id = f.job_id"
+                                              " WHERE j.state != 'done'")}
+    assert on_disk == {r["sha256"] for r in rows} | jobs_files
     assert not list((ws_dir / "files" / "tmp").iterdir())
+    # the next start of the server finishes the batch it had acknowledged: every file becomes a version
+    pending = ws.db.execute("SELECT COUNT(*) FROM jobs WHERE state != 'done'").fetchone()[0]
+    if pending:
+        proc, url = start_server(ws_dir)
+        try:
+            end = time.monotonic() + 180
+            while ws.db.execute("SELECT COUNT(*) FROM jobs WHERE state != 'done'").fetchone()[0]:
+                assert time.monotonic() < end, "the acknowledged batch was not finished after the restart"
+                time.sleep(0.5)
+        finally:
+            stop_server(proc)
+        names = [r[0] for r in ws.db.execute("SELECT original_name FROM uploads ORDER BY id")]
+        assert len(names) == 63 and len(set(names)) == 63 and names[:3] == ["第0次.xlsx", "第1次.xlsx", "第2次.xlsx"]
+    print(f"\nkilled with the batch {'acknowledged: finished after the restart' if pending else 'not yet acknowledged'}")
 
 
 def _quiet(fn, *args):

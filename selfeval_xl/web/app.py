@@ -17,8 +17,10 @@ hash; everything a clerk wrote is escaped by Jinja.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import ipaddress
+import json
 import os
 import secrets
 import tempfile
@@ -34,8 +36,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from ..outputs import bounded_name, describe_os_error
 from ..roster import RosterError
-from . import work
-from .store import BOARD_STATUSES, Workspace, WorkspaceBusy
+from . import jobs, work
+from .store import BOARD_STATUSES, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
 from .charts import bar_chart
 
 MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a generous bound
@@ -43,6 +45,10 @@ MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
 MAX_FILES = 1000  # files in one request
 MAX_NAME_BYTES = 180  # an upload's name in UTF-8: fits a file name (255) with room to spare
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
+JOB_WAIT = 2.0  # seconds a request waits for its job before showing the job's progress page
+PAGE_SIZE = 100  # units per page of the board
+UNIT_FILES = 5  # files in one upload through a unit's own link
+SORTS = {"code": "单位编码", "status": "状态", "name": "单位名称", "score": "总分", "time": "最近提交"}
 
 
 def _all_interfaces(host: str) -> bool:
@@ -63,7 +69,7 @@ class ServeError(Exception):
 
 
 def create_app(workspace: str | Path, password: str | None = None, host: str = "127.0.0.1",
-               workers: int | None = None) -> Flask:
+               workers: int | None = None, run_jobs: bool = True) -> Flask:
     if not is_loopback(host) and not password:
         raise ServeError(f"在局域网地址 {host} 上提供服务必须设置密码（--password-file），否则同一网络中的任何人都能"
                          f"查看和修改各单位的材料。只在本机使用请不要指定 --host。")
@@ -76,6 +82,11 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     app.config.update(SECRET_KEY=ws.session_key(password), MAX_CONTENT_LENGTH=MAX_REQUEST,
                       MAX_FORM_PARTS=MAX_FILES + 20, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
     app.jinja_env.autoescape = True
+    app.config["JOB_WAIT"] = JOB_WAIT
+    worker = jobs.Worker(ws, workers)
+    app.extensions["selfeval_jobs"] = worker
+    if run_jobs:
+        worker.start()  # first queues again any job a stopped server left unfinished
     failures: dict[str, deque] = defaultdict(deque)
     lock = threading.Lock()
 
@@ -98,7 +109,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             if g.user is None and session.get("sid"):
                 session.pop("sid")
                 session.pop("user", None)
-            if g.user is None and request.endpoint not in ("login", "static"):
+            # a unit's own pages (``/k/<token>``): no login, the private link is the key
+            if g.user is None and request.endpoint not in ("login", "static") and not _is_link(request.endpoint):
                 session.setdefault("csrf", secrets.token_urlsafe(24))
                 return redirect(url_for("login", next=request.full_path.rstrip("?")))
         if "csrf" not in session:
@@ -109,6 +121,12 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             sent = request.headers.get("X-CSRF") or request.form.get("csrf", "")
             if not hmac.compare_digest(sent, session["csrf"]):
                 abort(403, "表单已过期或来自其他网站，请刷新页面后重试")
+
+    @app.after_request
+    def no_referrer(response):
+        # a unit's link carries its token: never sent on to another site as a Referer
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     @app.context_processor
     def common():
@@ -197,10 +215,38 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         counts = {s: 0 for s in BOARD_STATUSES}
         for r in rows:
             counts[r["status"]] += 1
-        want = request.args.get("status", "")
-        shown = [r for r in rows if not want or r["status"] == want]
-        return render_template("board.html", camp=camp, rows=shown, counts=counts, want=want, total=len(rows),
-                               unmatched=ws.unmatched(cid)[:50])
+        want, q, sort = request.args.get("status", ""), request.args.get("q", "").strip()[:60], request.args.get("sort", "code")
+        shown = _filtered(rows, want, q, sort)
+        pages = max(1, -(-len(shown) // PAGE_SIZE))
+        page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+        return render_template("board.html", camp=camp, rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
+                               n_shown=len(shown), counts=counts, want=want, q=q, sort=sort, sorts=SORTS, page=page,
+                               pages=pages, total=len(rows), unmatched=ws.unmatched(cid)[:50],
+                               recent_jobs=ws.jobs_of(cid, 5), job_states=JOB_STATES_ZH, kind_zh=jobs.KIND_ZH)
+
+    @app.post("/c/<int:cid>/deadline")
+    def deadline(cid: int):
+        _campaign(cid)
+        text = request.form.get("deadline", "").strip()
+        if text:
+            try:
+                text = dt.date.fromisoformat(text).isoformat()
+            except ValueError:
+                abort(400, "截止日期格式应为 2024-06-30")
+        ws.set_deadline(cid, text)
+        return redirect(url_for("board", cid=cid))
+
+    @app.get("/c/<int:cid>/late")
+    def late(cid: int):
+        camp = _campaign(cid)
+        return render_template("late.html", camp=camp, rows=work.late_units(ws, cid))
+
+    @app.get("/c/<int:cid>/late.xlsx")
+    def late_xlsx(cid: int):
+        camp = _campaign(cid)
+        path = _scratch(ws, ".xlsx")
+        work.late_units_xlsx(work.late_units(ws, cid), camp, path)
+        return _send_and_remove(path, f"{camp['name']}_未交与逾期.xlsx")
 
     @app.post("/c/<int:cid>/roster")
     def upload_roster(cid: int):
@@ -237,15 +283,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         return _send_and_remove(path, f"{camp['name']}_模板.zip")
 
     # -- returns -------------------------------------------------------------------------------
-    @app.post("/c/<int:cid>/returns")
-    def returns(cid: int):
-        _campaign(cid)
-        files = [f for f in request.files.getlist("files") if f.filename]
-        if not files:
-            return render_template("message.html", title="没有选择文件", message="请选择或拖入回收的工作簿。"), 400
-        if len(files) > MAX_FILES:
-            return render_template("message.html", title="文件太多",
-                                   message=f"一次最多上传 {MAX_FILES} 个文件，请分批上传。"), 400
+    def _store_files(files) -> tuple[list[tuple[str, str, int]], list[dict[str, Any]]]:
         items, refused = [], []
         for f in files:
             name = _client_name(f.filename)
@@ -258,7 +296,19 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
                 refused.append({"name": name, "status": "无法读取", "reason": f"{name}：未保存，{describe_os_error(e, ws.folder)}"})
                 continue
             items.append((stored.sha256, name, stored.size))
-        return _check_and_show(cid, items, refused)
+        return items, refused
+
+    @app.post("/c/<int:cid>/returns")
+    def returns(cid: int):
+        _campaign(cid)
+        files = [f for f in request.files.getlist("files") if f.filename]
+        if not files:
+            return render_template("message.html", title="没有选择文件", message="请选择或拖入回收的工作簿。"), 400
+        if len(files) > MAX_FILES:
+            return render_template("message.html", title="文件太多",
+                                   message=f"一次最多上传 {MAX_FILES} 个文件，请分批上传。"), 400
+        items, refused = _store_files(files)
+        return _check_in_background(cid, items, refused)
 
     @app.post("/c/<int:cid>/returns/again")
     def returns_again(cid: int):
@@ -275,17 +325,68 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
                                 "reason": f"{name}：服务器上已没有这份文件（工作台重启时会清除未登记的文件），请重新上传。"})
                 continue
             items.append((sha, name, size))
-        return _check_and_show(cid, items, refused)
+        return _check_in_background(cid, items, refused)
 
-    def _check_and_show(cid: int, items: list[tuple[str, str, int]], refused: list[dict[str, Any]]):
-        """Check and record stored uploads; if the database stays busy, none is recorded (one
-        transaction) but every file stays stored, and the page offers to try again with them."""
+    def _check_in_background(cid: int, items: list[tuple[str, str, int]], refused: list[dict[str, Any]]):
+        """The stored files become a job (acknowledged once its row is committed) and the page
+        shows it; if the database stays busy no job is recorded, but every file stays stored,
+        and the page offers to try again with them."""
         try:
-            results = work.check_stored(ws, cid, items, workers, user()) if items else []
+            jid = ws.add_job(cid, jobs.CHECK, {"user": user(), "refused": refused}, items, user=user())
         except WorkspaceBusy as e:
             return render_template("busy.html", camp=ws.campaign(cid), message=str(e), items=items,
                                    refused=refused), 503
-        return render_template("returns.html", camp=ws.campaign(cid), results=results + refused)
+        worker.nudge()
+        return _job_page(cid, jid, wait=True)
+
+    def _wait(jid: int):
+        end = time.monotonic() + app.config["JOB_WAIT"]
+        job = ws.job(jid)
+        while job["state"] not in (JOB_DONE, JOB_FAILED) and time.monotonic() < end:
+            time.sleep(0.05)
+            job = ws.job(jid)
+        return job
+
+    def _job_page(cid: int, jid: int, wait: bool = False, token: str | None = None):
+        job = _wait(jid) if wait else ws.job(jid)
+        result = json.loads(job["result"] or "{}")
+        params = json.loads(job["params"] or "{}")
+        results = result.get("results", []) + params.get("refused", [])
+        base = f"/k/{token}" if token else f"/c/{cid}"
+        return render_template("job.html", camp=ws.campaign(cid), job=job, results=results, base=base,
+                               state_zh=JOB_STATES_ZH[job["state"]], kind_zh=jobs.KIND_ZH.get(job["kind"], job["kind"]),
+                               finished=job["state"] in (JOB_DONE, JOB_FAILED), token=token,
+                               url=f"{base}/jobs/{jid}")
+
+    def _job(cid: int, jid: int):
+        job = ws.job(jid)
+        if job is None or job["campaign_id"] != cid:
+            abort(404, "没有这个任务")
+        return job
+
+    @app.get("/c/<int:cid>/jobs/<int:jid>")
+    def job_page(cid: int, jid: int):
+        _campaign(cid)
+        _job(cid, jid)
+        return _job_page(cid, jid)
+
+    @app.post("/c/<int:cid>/jobs/<int:jid>/retry")
+    def job_retry(cid: int, jid: int):
+        _campaign(cid)
+        if _job(cid, jid)["state"] == JOB_FAILED:
+            ws.requeue_job(jid, "重新处理中")
+            worker.nudge()
+        return redirect(url_for("job_page", cid=cid, jid=jid))
+
+    @app.get("/c/<int:cid>/jobs/<int:jid>/download")
+    def job_download(cid: int, jid: int):
+        camp = _campaign(cid)
+        job = _job(cid, jid)
+        path = jobs.result_path(ws, jid)
+        if job["state"] != JOB_DONE or not path.is_file():
+            abort(404, "结果还没有生成")
+        name = {jobs.COMPILE: "汇总与报告", jobs.ANNOTATED: "带批注的副本"}.get(job["kind"], "结果")
+        return send_file(path, as_attachment=True, download_name=f"{camp['name']}_{name}.zip")
 
     @app.get("/c/<int:cid>/u/<int:uid>")
     def unit(cid: int, uid: int):
@@ -336,7 +437,9 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
 
     @app.get("/c/<int:cid>/f/<int:upid>/annotated.xlsx")
     def annotated(cid: int, upid: int):
-        up = _upload(cid, upid)
+        return _annotated(_upload(cid, upid))
+
+    def _annotated(up):
         if not work.flags_of(up):
             abort(404, "该版本没有需要批注的问题")
         path = _scratch(ws, ".xlsx")
@@ -351,12 +454,155 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     # -- compile and dashboard ------------------------------------------------------------------
     @app.post("/c/<int:cid>/compile")
     def compile_(cid: int):
-        camp = _campaign(cid)
+        _campaign(cid)
         picked = request.form.getlist("unit", type=int)
-        units = picked if picked else None
-        path = _scratch(ws, ".zip")
-        work.compile_zip(ws, cid, units, path, pdf=bool(request.form.get("pdf")), workers=workers)
-        return _send_and_remove(path, f"{camp['name']}_汇总与报告.zip")
+        return _compile(cid, picked if picked else None)
+
+    def _compile(cid: int, units: list[int] | None):
+        chosen = work.chosen_for_compile(ws, cid, units)
+        if not chosen:
+            message = ("勾选的单位都还没有交回工作簿，没有可以汇总的内容。" if units else
+                       "没有勾选单位，本任务也还没有“已确认”的单位，所以没有可以汇总的内容。\n"
+                       "请先在状态表中勾选要汇总的单位，或先确认各单位的材料，再生成汇总与报告。")
+            return render_template("message.html", title="没有选择要汇总的单位", message=message,
+                                   back=url_for("board", cid=cid)), 400
+        jid = ws.add_job(cid, jobs.COMPILE, {"units": [b["id"] for b in chosen], "pdf": bool(request.form.get("pdf"))},
+                         total=len(chosen), user=user())
+        worker.nudge()
+        return _job_page(cid, jid, wait=True)
+
+    @app.post("/c/<int:cid>/bulk")
+    def bulk(cid: int):
+        """One action on many units: the ticked ones, or all the board's filtered ones."""
+        _campaign(cid)
+        rows = ws.board(cid)
+        if request.form.get("all_filtered"):
+            picked = [r for r in _filtered(rows, request.form.get("status", ""), request.form.get("q", "").strip()[:60])]
+        else:
+            ids = set(request.form.getlist("unit", type=int))
+            picked = [r for r in rows if r["id"] in ids]
+        action = request.form.get("action", "")
+        if action == "compile":
+            return _compile(cid, [r["id"] for r in picked] if picked else None)
+        if not picked:
+            return render_template("message.html", title="没有选择单位",
+                                   message="请先在状态表中勾选单位（或勾选“全部筛选结果”），再执行该操作。",
+                                   back=url_for("board", cid=cid)), 400
+        sent = [r for r in picked if r["upload_id"]]
+        skipped = len(picked) - len(sent)
+        tail = f"\n另有 {skipped} 个单位还没有交回工作簿，未处理。" if skipped else ""
+        if action in ("confirm", "return"):
+            decision = "确认" if action == "confirm" else "退回修改"
+            note = request.form.get("note", "").strip()[:2000]
+            if action == "return" and not note:
+                return render_template("message.html", title="请写明退回原因",
+                                       message="批量退回时请在“说明”里写明要改什么（各单位都会看到这条说明）。",
+                                       back=url_for("board", cid=cid)), 400
+            ws.decide_many([(r["id"], r["upload_id"], decision, note) for r in sent], user())
+            return render_template("message.html", title=f"已{decision}",
+                                   message=f"已{'确认' if action == 'confirm' else '退回'} {len(sent)} 个单位。{tail}",
+                                   back=url_for("board", cid=cid))
+        if action == "annotated":
+            if not sent:
+                return render_template("message.html", title="没有可打包的副本",
+                                       message="勾选的单位都还没有交回工作簿。", back=url_for("board", cid=cid)), 400
+            jid = ws.add_job(cid, jobs.ANNOTATED, {"units": [r["id"] for r in sent]}, total=len(sent), user=user())
+            worker.nudge()
+            return _job_page(cid, jid, wait=True)
+        if action == "links":
+            return _issue_links(cid, [r["id"] for r in picked])
+        if action == "revoke":
+            ws.revoke_links([r["id"] for r in picked])
+            return render_template("message.html", title="已收回链接",
+                                   message=f"已收回 {len(picked)} 个单位的填报链接；原链接不能再打开。",
+                                   back=url_for("board", cid=cid))
+        abort(400, "无效的操作")
+
+    def _issue_links(cid: int, unit_ids: list[int]):
+        tokens = ws.issue_links(unit_ids)
+        units = [ws.unit(uid) for uid in unit_ids]
+        base = request.host_url
+        rows = [{"code": u["code"], "name": u["name"], "url": f"{base}k/{tokens[u['id']]}"} for u in units]
+        return render_template("links.html", camp=ws.campaign(cid), rows=rows, loopback=is_loopback(request.host.rsplit(":", 1)[0]))
+
+    @app.post("/c/<int:cid>/u/<int:uid>/link")
+    def unit_link(cid: int, uid: int):
+        _campaign(cid)
+        u = ws.unit(uid)
+        if u is None or u["campaign_id"] != cid:
+            abort(404, "没有这个单位")
+        if request.form.get("action") == "revoke":
+            ws.revoke_links([uid])
+            return redirect(url_for("unit", cid=cid, uid=uid))
+        return _issue_links(cid, [uid])
+
+    # -- a unit's own pages: its private link, no login ---------------------------------------
+    def _linked(token: str):
+        u = ws.unit_by_link(token)
+        if u is None:
+            abort(404, "链接无效或已被收回。请向协调人索取新的填报链接。")
+        return u, ws.campaign(u["campaign_id"])
+
+    @app.get("/k/<token>")
+    def link_home(token: str):
+        u, camp = _linked(token)
+        versions = ws.uploads_of(u["id"])
+        latest = versions[0] if versions else None
+        row = next(iter(ws.board(camp["id"], unit_id=u["id"])), None)
+        returned = next((d for d in ws.decisions_of(u["id"]) if d["decision"] == "退回修改"), None)
+        return render_template("link.html", camp=camp, unit=u, row=row, versions=versions, latest=latest,
+                               flags=work.flags_of(latest) if latest else [], returned=returned, token=token,
+                               deadline=camp["deadline"])
+
+    @app.get("/k/<token>/template.xlsx")
+    def link_template(token: str):
+        u, camp = _linked(token)
+        from ..proving import RegionRefused
+
+        with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+            try:
+                path = work.unit_template(ws, u["id"], Path(tmp))
+            except (RegionRefused, ValueError) as e:
+                abort(400, f"无法生成模板：{e}")
+            dest = _scratch(ws, ".xlsx")
+            dest.write_bytes(path.read_bytes())
+        return _send_and_remove(dest, path.name)
+
+    @app.post("/k/<token>/upload")
+    def link_upload(token: str):
+        u, camp = _linked(token)
+        files = [f for f in request.files.getlist("files") if f.filename]
+        if not files:
+            return render_template("message.html", title="没有选择文件", message="请选择本单位填好的工作簿。",
+                                   back=url_for("link_home", token=token)), 400
+        if len(files) > UNIT_FILES:
+            return render_template("message.html", title="文件太多", message=f"一次最多上传 {UNIT_FILES} 个文件。",
+                                   back=url_for("link_home", token=token)), 400
+        items, refused = _store_files(files)
+        try:
+            jid = ws.add_job(camp["id"], jobs.UNIT_CHECK, {"user": "单位自行上传", "refused": refused}, items,
+                             unit_id=u["id"], user="单位自行上传")
+        except WorkspaceBusy as e:
+            return render_template("message.html", title="请稍后重试", message=f"{e}\n请稍后重新上传。",
+                                   back=url_for("link_home", token=token)), 503
+        worker.nudge()
+        return _job_page(camp["id"], jid, wait=True, token=token)
+
+    @app.get("/k/<token>/jobs/<int:jid>")
+    def link_job(token: str, jid: int):
+        u, camp = _linked(token)
+        job = ws.job(jid)
+        if job is None or job["unit_id"] != u["id"]:
+            abort(404, "没有这个任务")
+        return _job_page(camp["id"], jid, token=token)
+
+    @app.get("/k/<token>/f/<int:upid>/annotated.xlsx")
+    def link_annotated(token: str, upid: int):
+        u, camp = _linked(token)
+        up = ws.upload(upid)
+        if up is None or up["unit_id"] != u["id"]:
+            abort(404, "没有这个文件")
+        return _annotated(up)
 
     @app.get("/c/<int:cid>/dashboard")
     def dashboard(cid: int):
@@ -364,6 +610,29 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid))
 
     return app
+
+
+def _is_link(endpoint: str | None) -> bool:
+    return bool(endpoint) and endpoint.startswith("link_")
+
+
+STATUS_ORDER = {s: i for i, s in enumerate(BOARD_STATUSES)}
+
+
+def _filtered(rows: list[dict[str, Any]], status: str = "", q: str = "", sort: str = "code") -> list[dict[str, Any]]:
+    """The board's rows with a status, matching a search (code or name), in an order."""
+    q = q.lower()
+    out = [r for r in rows if (not status or r["status"] == status)
+           and (not q or q in r["code"].lower() or q in r["name"].lower())]
+    if sort == "status":
+        out.sort(key=lambda r: (STATUS_ORDER[r["status"]], r["code"]))
+    elif sort == "name":
+        out.sort(key=lambda r: (r["name"], r["code"]))
+    elif sort == "score":  # highest first, those without a score last
+        out.sort(key=lambda r: (r["total"] is None, -(r["total"] or 0), r["code"]))
+    elif sort == "time":  # latest first, never sent last
+        out.sort(key=lambda r: (r["uploaded_at"] or ""), reverse=True)
+    return out
 
 
 def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:

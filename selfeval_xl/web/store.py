@@ -94,7 +94,45 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 3: a campaign of hundreds of units (#20): each unit's private link (only its hash is kept),
+    # the campaign's deadline, and background jobs with the stored files each one works on
+    """
+    ALTER TABLE units ADD COLUMN link_hash TEXT;
+    ALTER TABLE units ADD COLUMN link_issued_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE units ADD COLUMN link_revoked_at TEXT NOT NULL DEFAULT '';
+    CREATE UNIQUE INDEX units_link ON units (link_hash);
+    ALTER TABLE campaigns ADD COLUMN deadline TEXT NOT NULL DEFAULT '';
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        unit_id INTEGER REFERENCES units(id),
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        params TEXT NOT NULL DEFAULT '{}',
+        result TEXT NOT NULL DEFAULT '{}',
+        created_by TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX jobs_state ON jobs (state, id);
+    CREATE TABLE job_files (
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (job_id, seq)
+    );
+    """,
 )
+
+# a job's states: queued (acknowledged, its files stored), running, done, failed (said in words;
+# its stored files can be tried again), interrupted (never left so: a restart queues it again)
+JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED = "queued", "running", "done", "failed"
+JOB_STATES_ZH = {JOB_QUEUED: "排队中", JOB_RUNNING: "进行中", JOB_DONE: "已完成", JOB_FAILED: "未完成"}
 
 # what a unit's row on the board says
 NOT_RETURNED, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONFIRMED = "未交", "有错误", "有警告", "通过", "已退回", "已确认"
@@ -282,10 +320,19 @@ class Workspace:
                 p.unlink(missing_ok=True)
             n += 1
         named = {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM uploads")}
+        # a job's files are acknowledged the moment its row is committed: kept until it is done
+        named |= {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM job_files")}
         for p in (self.folder / "files").glob("??/*.xlsx"):
             if p.stem not in named:
                 p.unlink(missing_ok=True)
                 n += 1
+        results = self.folder / "files" / "jobs"
+        if results.is_dir():
+            done = {str(r[0]) for r in self.db.execute("SELECT id FROM jobs WHERE state = ?", (JOB_DONE,))}
+            for p in results.iterdir():
+                if p.stem not in done:
+                    p.unlink(missing_ok=True)
+                    n += 1
         return n
 
     # -- campaigns and units ------------------------------------------------------------------
@@ -358,11 +405,112 @@ class Workspace:
     def decisions_of(self, uid: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM decisions WHERE unit_id = ? ORDER BY id DESC", (uid,)).fetchall()
 
+    def decide_many(self, decisions: list[tuple[int, int, str, str]], user: str = "") -> int:
+        """Several decisions (unit, upload, decision, note) as one transaction: all or none."""
+        with self.tx():
+            at = now()
+            self.db.executemany("INSERT INTO decisions (unit_id, upload_id, decision, note, decided_by, decided_at)"
+                                " VALUES (?,?,?,?,?,?)", [(u, up, d, n, user, at) for u, up, d, n in decisions])
+        return len(decisions)
+
+    def set_deadline(self, cid: int, deadline: str) -> None:
+        with self.tx():
+            self.db.execute("UPDATE campaigns SET deadline = ? WHERE id = ?", (deadline, cid))
+
+    # -- units' own links ----------------------------------------------------------------------
+    def issue_links(self, unit_ids: list[int]) -> dict[int, str]:
+        """A new private link token for each unit (the one before stops working). Only its hash
+        is kept: the token is shown once, on the page that issued it."""
+        out = {}
+        with self.tx():
+            at = now()
+            for uid in unit_ids:
+                token = secrets.token_urlsafe(24)
+                self.db.execute("UPDATE units SET link_hash = ?, link_issued_at = ?, link_revoked_at = '' WHERE id = ?",
+                                (_token_hash(token), at, uid))
+                out[uid] = token
+        return out
+
+    def revoke_links(self, unit_ids: list[int]) -> None:
+        with self.tx():
+            at = now()
+            self.db.executemany("UPDATE units SET link_hash = NULL, link_revoked_at = ? WHERE id = ? AND link_hash IS NOT NULL",
+                                [(at, uid) for uid in unit_ids])
+
+    def unit_by_link(self, token: str | None) -> sqlite3.Row | None:
+        if not token or not isinstance(token, str) or len(token) > 100:
+            return None
+        return self.db.execute("SELECT * FROM units WHERE link_hash = ?", (_token_hash(token),)).fetchone()
+
+    # -- background jobs -----------------------------------------------------------------------
+    def add_job(self, cid: int, kind: str, params: dict[str, Any], files: list[tuple[str, str, int]] = (),
+                unit_id: int | None = None, user: str = "", total: int = 0) -> int:
+        """A job and the stored files it works on, in one transaction: once this returns, the job
+        is acknowledged (a restart resumes it; its files are kept by ``sweep``)."""
+        with self.tx():
+            at = now()
+            cur = self.db.execute(
+                "INSERT INTO jobs (campaign_id, unit_id, kind, state, total, params, created_by, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (cid, unit_id, kind, JOB_QUEUED, total or len(files), json.dumps(params, ensure_ascii=False), user, at, at))
+            jid = int(cur.lastrowid)
+            self.db.executemany("INSERT INTO job_files (job_id, seq, sha256, name, size) VALUES (?,?,?,?,?)",
+                                [(jid, i, sha, name, size) for i, (sha, name, size) in enumerate(files)])
+        return jid
+
+    def job(self, jid: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM jobs WHERE id = ?", (jid,)).fetchone()
+
+    def job_files(self, jid: int) -> list[tuple[str, str, int]]:
+        return [(r[0], r[1], r[2]) for r in
+                self.db.execute("SELECT sha256, name, size FROM job_files WHERE job_id = ? ORDER BY seq", (jid,))]
+
+    def jobs_of(self, cid: int, limit: int = 10) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM jobs WHERE campaign_id = ? AND unit_id IS NULL ORDER BY id DESC LIMIT ?",
+                               (cid, limit)).fetchall()
+
+    def claim_job(self) -> sqlite3.Row | None:
+        """The oldest queued job, marked running (one worker gets it)."""
+        if self.db.execute("SELECT 1 FROM jobs WHERE state = ? LIMIT 1", (JOB_QUEUED,)).fetchone() is None:
+            return None  # nothing to do: no write lock taken
+        with self.tx():
+            row = self.db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY id LIMIT 1", (JOB_QUEUED,)).fetchone()
+            if row is None:
+                return None
+            self.db.execute("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?", (JOB_RUNNING, now(), row["id"]))
+        return self.job(row["id"])
+
+    def job_progress(self, jid: int, done: int, message: str | None = None) -> None:
+        with self.tx():
+            self.db.execute("UPDATE jobs SET done = ?, message = COALESCE(?, message), updated_at = ? WHERE id = ?",
+                            (done, message, now(), jid))
+
+    def finish_job(self, jid: int, state: str, message: str, result: dict[str, Any] | None = None) -> None:
+        """Done or failed; inside a caller's transaction this is part of it (the uploads a check
+        job records and its being done are one commit)."""
+        with self.tx():
+            self.db.execute("UPDATE jobs SET state = ?, message = ?, result = ?, updated_at = ?,"
+                            " done = CASE WHEN ? = 'done' THEN total ELSE done END WHERE id = ?",
+                            (state, message, json.dumps(result or {}, ensure_ascii=False), now(), state, jid))
+
+    def requeue_job(self, jid: int, message: str = "") -> None:
+        with self.tx():
+            self.db.execute("UPDATE jobs SET state = ?, done = 0, message = ?, updated_at = ? WHERE id = ?",
+                            (JOB_QUEUED, message, now(), jid))
+
+    def resume_jobs(self) -> int:
+        """On start: a job left running by a stopped server is queued again (its files are
+        stored; nothing of it was recorded, a check job records all its uploads in one commit)."""
+        with self.tx():
+            cur = self.db.execute("UPDATE jobs SET state = ?, done = 0, message = ?, updated_at = ? WHERE state = ?",
+                                  (JOB_QUEUED, "工作台重新启动，已从头继续处理（文件均已保存）。", now(), JOB_RUNNING))
+            return cur.rowcount
+
     def board(self, cid: int, unit_id: int | None = None) -> list[dict[str, Any]]:
         """Every unit (or one) with its latest upload and latest decision, and its status — one query."""
         rows = self.db.execute(
             """
-            SELECT u.id, u.code, u.name,
+            SELECT u.id, u.code, u.name, u.link_hash IS NOT NULL AS has_link, u.link_issued_at,
                    up.id AS upload_id, up.status AS upload_status, up.errors, up.warnings, up.total, up.grade,
                    up.uploaded_at, up.original_name,
                    (SELECT COUNT(*) FROM uploads x WHERE x.unit_id = u.id) AS versions,

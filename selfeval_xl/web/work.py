@@ -93,10 +93,35 @@ def _zip_folder(folder: Path, dest: Path, extra: dict[str, str] | None = None) -
     part.replace(dest)
 
 
-def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
-                 user: str = "") -> list[dict[str, Any]]:
-    """Check stored uploads (sha256, original name, size) as the CLI checks files, match each to
-    its unit by the code in its metadata (never by file name), and record each as a version."""
+def check_with_contacts(path, expect=None) -> dict[str, Any]:
+    """``check_workbook``, plus who filled the workbook in (填表人, 联系电话, typed in the region's
+    ``signoff.preparer`` / ``signoff.phone`` cells): the coordinator's list of late units calls them.
+    Top-level, so a process pool can run it."""
+    r = check_workbook(path, expect=expect)
+    if r.get("status") != STATUS_UNREADABLE:
+        try:
+            from ..xlsx.read import read_workbook
+
+            s = read_workbook(path).dept.signoff
+            r["contacts"] = {"preparer": _contact(s.preparer), "phone": _contact(s.phone)}
+        except Exception:  # noqa: BLE001 — contacts are a courtesy; the check above stands
+            r["contacts"] = {}
+    return r
+
+
+def _contact(text: str) -> str:
+    """A template's placeholder（填表人）is not a name."""
+    text = (text or "").strip()
+    return "" if text.startswith(("（", "(")) and text.endswith(("）", ")")) else text[:60]
+
+
+NOT_THIS_UNIT = "不是本单位"
+
+
+def check_items(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
+                progress=None) -> list[dict[str, Any]]:
+    """Check stored uploads (sha256, original name, size) as the CLI checks files; nothing recorded.
+    ``progress(done)`` is called as each file's result arrives."""
     camp = ws.campaign(cid)
     expect = judging_for(ws, camp)
     # each stored file is checked under the name the unit gave it (a hard link in a private
@@ -106,19 +131,51 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
         for i, (sha, name, _) in enumerate(items):
             p = Path(tmp) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
             paths.append(_stage(ws, sha, p))
-        job = functools.partial(check_workbook, expect=expect)
-        results, _ = batch.run(job, paths, workers, label="校验")
+        job = functools.partial(check_with_contacts, expect=expect)
+        count = [0]
+
+        def arrived(_i, _r):
+            count[0] += 1
+            if progress:
+                progress(count[0])
+
+        results, _ = batch.run(job, paths, workers, label="校验", on_result=arrived)
+    return results
+
+
+def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], results: list[dict[str, Any]],
+                   user: str = "", only_unit: int | None = None) -> list[dict[str, Any]]:
+    """Record checked uploads as versions, matched to units by the code in their metadata (never
+    by file name). With ``only_unit`` (a unit's own link) a workbook of another unit, or one that
+    cannot be read, is refused and not recorded. Joins the caller's transaction, if any."""
     out = []
+    mine = ws.unit(only_unit) if only_unit is not None else None
     with ws.tx():  # one transaction: all of the upload is recorded, or none (WorkspaceBusy: retry)
         for (sha, name, size), r in zip(items, results):
             r = dict(r, file=name, name=name)
-            unit = ws.unit_by_code(cid, r["unit_code"]) if r["status"] != STATUS_UNREADABLE else None
-            if r["status"] != STATUS_UNREADABLE and unit is None:
+            readable = r["status"] != STATUS_UNREADABLE
+            if mine is not None:
+                if not readable:
+                    out.append(dict(r, upload_id=None, unit_id=None, reason=r.get("reason") or f"{name}：无法读取"))
+                    continue
+                if r["unit_code"] != mine["code"]:
+                    out.append(dict(r, status=NOT_THIS_UNIT, upload_id=None, unit_id=None,
+                                    reason=f"{name}：这是“{r['unit_name']}”（单位编码 {r['unit_code']}）的工作簿，不是本单位"
+                                           f"（{mine['name']}，{mine['code']}）的，未接收。请上传本单位的工作簿。"))
+                    continue
+            unit = ws.unit_by_code(cid, r["unit_code"]) if readable else None
+            if readable and unit is None:
                 r = dict(r, status=UNMATCHED, reason=f"{name}：工作簿中的单位编码 {r['unit_code']}（{r['unit_name']}）"
                                                      f"不在本任务的名册中。")
             upid = ws.add_upload(cid, unit["id"] if unit else None, StoredFile(sha, size), name, r, user)
             out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
+
+
+def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
+                 user: str = "") -> list[dict[str, Any]]:
+    """Check stored uploads and record each as a version (``check_items`` then ``record_checked``)."""
+    return record_checked(ws, cid, items, check_items(ws, cid, items, workers), user)
 
 
 def _stage(ws: Workspace, sha: str, path: Path) -> Path:
@@ -185,8 +242,15 @@ def annotated_copy(ws: Workspace, upload_row, dest: Path) -> Path:
     return annotate(ws.path_of(upload_row["sha256"]), flags_of(upload_row), dest)
 
 
+def chosen_for_compile(ws: Workspace, cid: int, unit_ids: Iterable[int] | None) -> list[dict[str, Any]]:
+    """The board rows a compile takes: the chosen units that have a version (default: the confirmed)."""
+    wanted = set(unit_ids) if unit_ids is not None else None
+    return [b for b in ws.board(cid) if b["upload_id"]
+            and (b["id"] in wanted if wanted is not None else b["status"] == "已确认")]
+
+
 def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: Path, pdf: bool = False,
-                workers: int | None = None) -> Path:
+                workers: int | None = None, progress=None) -> Path:
     """汇总表.xlsx, summary.json and one report per unit (the latest version of each selected unit;
     default: the confirmed ones), as a zip."""
     from ..checking import report_name
@@ -210,7 +274,14 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
             f = _stage(ws, up["sha256"], Path(tmp) / "src" / str(b["id"]) / workbook_name(b["code"], b["name"], year))
             items.append((str(f), report_name(f)))
         job = functools.partial(report_workbook, outdir=str(root / "报告"), expect=judging_for(ws, camp))
-        reports, _ = batch.run(job, items, workers, label="报告")
+        count = [0]
+
+        def arrived(_i, _r):
+            count[0] += 1
+            if progress:
+                progress(count[0])
+
+        reports, _ = batch.run(job, items, workers, label="报告", on_result=arrived)
         notes = [r.get("reason", r["name"]) for r in reports if not r.get("report")]
         if pdf and soffice_path():
             docs = [Path(r["report"]) for r in reports if r.get("report")]
@@ -219,3 +290,89 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
                 notes += [f"{p.name}：未转为 PDF（{why}）" for p, why in failed.items()]
         _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
     return dest
+
+
+def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, progress=None) -> Path:
+    """The latest version of each chosen unit, annotated (or as sent, when it has no flag), in one zip."""
+    year = ws.campaign(cid)["year"]
+    wanted = set(unit_ids)
+    rows = [b for b in ws.board(cid) if b["upload_id"] and b["id"] in wanted]
+    notes = []
+    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+        root = Path(tmp) / "out"
+        root.mkdir()
+        for i, b in enumerate(rows, 1):
+            up = ws.upload(b["upload_id"])
+            stem = Path(workbook_name(b["code"], b["name"], year)).stem
+            try:
+                if flags_of(up):
+                    annotated_copy(ws, up, root / f"{stem}_批注.xlsx")
+                else:
+                    shutil.copyfile(ws.path_of(up["sha256"]), root / f"{stem}_无问题.xlsx")
+            except Exception:  # noqa: BLE001 — a file openpyxl cannot open: said in the zip
+                notes.append(f"{b['code']} {b['name']}：无法生成批注副本（文件无法读取）")
+            if progress:
+                progress(i)
+        _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
+    return dest
+
+
+def unit_template(ws: Workspace, uid: int, folder: Path) -> Path:
+    """One unit's blank template (as in the templates zip), written into ``folder``."""
+    from ..proving import prove
+
+    row = ws.unit(uid)
+    camp = ws.campaign(row["campaign_id"])
+    prove(get_profile(camp["region"]))
+    r = generate_unit(_roster_unit(row), out=str(folder), profile=camp["region"], year=camp["year"],
+                      generated_at=dt.datetime.now().replace(microsecond=0), key=signing_key(ws))
+    if r["status"] != "ok":
+        raise ValueError(r["reason"])
+    return Path(r["file"])
+
+
+def late_units(ws: Workspace, cid: int, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Units not done: 未交 (nothing sent), and those sent but not passed (有错误, 已退回), with
+    what their latest upload says of who filled it in; 逾期 once the campaign's deadline is past."""
+    camp = ws.campaign(cid)
+    today = today or dt.date.today()
+    try:
+        overdue = bool(camp["deadline"]) and today > dt.date.fromisoformat(camp["deadline"])
+    except ValueError:
+        overdue = False
+    out = []
+    for b in ws.board(cid):
+        if b["status"] not in ("未交", "有错误", "已退回"):
+            continue
+        contacts = {}
+        if b["upload_id"]:
+            contacts = json.loads(ws.upload(b["upload_id"])["result"] or "{}").get("contacts") or {}
+        out.append(dict(b, overdue=overdue, preparer=contacts.get("preparer", ""), phone=contacts.get("phone", "")))
+    return out
+
+
+def late_units_xlsx(rows: list[dict[str, Any]], camp, dest: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws_ = wb.active
+    ws_.title = "未交与逾期"
+    ws_.append([f"{camp['name']}　截止日期：{camp['deadline'] or '未设'}"])
+    ws_.append(["单位编码", "单位名称", "状态", "是否逾期", "填表人", "联系电话", "最近提交"])
+    for c in ws_[2]:
+        c.font = Font(bold=True)
+    for r in rows:
+        # clerks' text is data: a leading = must never become a formula in the coordinator's Excel
+        ws_.append([r["code"], r["name"], r["status"], "逾期" if r["overdue"] else "",
+                    r["preparer"], r["phone"], r["uploaded_at"] or ""])
+        for c in ws_[ws_.max_row]:
+            if isinstance(c.value, str) and c.value.startswith("="):
+                c.data_type = "s"
+    for col, w in zip("ABCDEFG", (14, 32, 10, 10, 12, 16, 20)):
+        ws_.column_dimensions[col].width = w
+    part = dest.with_suffix(".part")
+    wb.save(part)
+    part.replace(dest)
+    return dest
+
