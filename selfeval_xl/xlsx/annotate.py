@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from ..forms.cells import col_letter
 from ..outputs import write_bytes_atomic
 from .ooxml import NS, PKG_RNS, RNS, _parser
 from .read import ANNOTATION_SHEET
@@ -256,15 +257,6 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
-def _col_letters(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _comments_xml(notes: list[tuple[str, str, str]]) -> bytes:
     """notes: (cell, author, text). One author list, one comment per cell."""
     authors = list(dict.fromkeys(a for _, a, _ in notes))
@@ -320,7 +312,7 @@ def _merged_top_left(root) -> dict[str, str]:
             continue
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
-                out[f"{_col_letters(c)}{r}"] = f"{_col_letters(c0)}{r0}"
+                out[f"{col_letter(c)}{r}"] = f"{col_letter(c0)}{r0}"
     return out
 
 
