@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import json
+import os
 import random
 import resource
 import shutil
@@ -26,7 +28,8 @@ import time
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# SELFEVAL_BENCH_TREE: time another checkout's package with this same harness (benchmarks/compare.py)
+sys.path.insert(0, os.environ.get("SELFEVAL_BENCH_TREE") or str(Path(__file__).resolve().parent.parent))
 
 from selfeval_xl import batch  # noqa: E402
 from selfeval_xl.cli import generate_unit, run_check, run_report  # noqa: E402
@@ -151,6 +154,8 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=20, help="units measured for the baselines")
     ap.add_argument("--stages", default="generate,fill,check,annotate,report",
                     help="annotate: check --annotate against check, same files, printed as a ratio")
+    ap.add_argument("--json", type=Path, help="also write the per-stage medians (ms/unit) to this file")
+    ap.add_argument("--no-baselines", action="store_true", help="skip the naive and floor baselines")
     a = ap.parse_args()
     stages = a.stages.split(",")
     rng = random.Random(20240601)
@@ -192,6 +197,10 @@ def main() -> int:
             results["report"] = timed("report", lambda: run_report([fill_dir], root / "rep", workers=a.workers, force=True,
                                                                    echo=quiet), len(files), a.runs)
 
+        if a.json:
+            a.json.write_text(json.dumps(results), encoding="utf-8")
+        if a.no_baselines:
+            return 0
         sample = [f for f in files if f not in broken][: a.sample]
         t = time.perf_counter()
         for f in sample:
