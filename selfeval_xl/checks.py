@@ -262,21 +262,25 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
                            a, b, keys.of(keys.project(i), "name"))
 
 
-def check_declared(dept: Department, profile: Profile, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
-    """The region's own ``[[checks]]``: figures that must agree across its sheets."""
-    tol = profile.scoring.money_tolerance
-    for rule in profile.checks:
-        a_key, b_key = rule.equal
-        a, b = value_of(dept, a_key, derived), value_of(dept, b_key, derived)
-        if a in (None, "") and b in (None, ""):
+def check_rules(dept: Department, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
+    """What the in-sheet warnings a region declares say: its ``[[checks]]`` (a hint cell beside
+    each rule's cell, ``forms.rules``) and the hints it draws with ``[block.warn]``/``[block.error]``
+    tables. ``derived`` is the recompute — the hint's own formula evaluated from the inputs —
+    so the flag is what the sheet shows after recalculation, never the workbook's cached text."""
+    for sh, cell in layout.formulas():
+        rule = cell.check
+        if cell.kind != "hint" or rule is None:
             continue
-        same = isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= tol + 1e-9
-        if not same:
-            at = b_key if b_key in layout.where else a_key
-            loc = layout.location(at, at)
-            names = "、".join(layout.location(k) for k in (a_key, b_key) if k in layout.where)
-            yield Flag(rule.code, rule.severity, loc,
-                       f"{rule.message}：{names} 分别为 {_fmt(a)} 和 {_fmt(b)}。请核对后改正。", a, b, at)
+        shown = derived.get(cell.key)
+        if not isinstance(shown, str) or not shown.strip():
+            continue
+        at = rule.at if rule.at in layout.where else cell.key
+        figures = [(k, value_of(dept, k, derived)) for k in rule.keys if k in layout.where]
+        said = "、".join(f"{layout.location(k)} 为 {_fmt(v)}" for k, v in figures)
+        values = [v for _k, v in figures]
+        yield Flag(rule.code, rule.severity, layout.location(at),
+                   f"{rule.message}" + (f"：{said}" if said else "") + "。请核对后改正。",
+                   values[0] if values else None, values[1] if len(values) > 1 else None, at)
 
 
 # -- completeness ---------------------------------------------------------------------------
@@ -392,7 +396,7 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
                                  keys.funds(keys.project(i), "current", "executed"))
         flags += check_indicators(keys.project(i), where, p.indicators, profile, layout)
     flags += check_cross(dept, profile, layout, derived)
-    flags += check_declared(dept, profile, layout, derived)
+    flags += check_rules(dept, layout, derived)
     flags += check_narrative(dept, profile, layout, derived)
     flags += check_completeness(dept, profile, layout)
     return CheckResult(dept, profile, derived, flags)

@@ -36,6 +36,7 @@ from .forms.cells import AREA, INT, LONGTEXT, MONEY, SCORE, WEIGHT, Layout, Shap
 from .forms.definition import FormError
 from .forms.formula import FormulaError
 from .forms.layout import compile_layout
+from .forms.regions import where_written
 
 _ERROR_VALUES = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!"}
 _PROVEN: set[str] = set()  # digests proven in this process
@@ -53,30 +54,6 @@ class RegionRefused(ValueError):
 
 
 # -- where a key is written ----------------------------------------------------------------------
-
-def _relative(key: str) -> list[str]:
-    """The ways a region's files may write ``key``: as is, and relative to its project
-    (``projects[0].funds.total.full`` is ``.funds.total.full`` in a repeated sheet)."""
-    out = [key]
-    m = keys.PROJECT_KEY.match(key)
-    if m:
-        out.append("." + m[2])
-    return out
-
-
-def where_written(profile: Profile, key: str) -> str:
-    """"forms/project.toml 第 27 行" — the first line of the region's files that writes ``key``
-    (forms first, then region.toml); "" when no line does (a key the rules generate)."""
-    wanted = _relative(key)
-    files = sorted(profile.sources, key=lambda fs: fs[0] == REGION_FILE)
-    for name, text in files:
-        for n, line in enumerate(text.splitlines(), 1):
-            code = line.split("#", 1)[0] if not line.lstrip().startswith(("'", '"')) else line
-            for w in wanted:
-                if re.search(r"(?<![\w.\]])" + re.escape(w) + r"(?![\w\[])", code):
-                    return f"{name} 第 {n} 行"
-    return ""
-
 
 def _at(profile: Profile, key: str) -> str:
     where = where_written(profile, key)

@@ -267,14 +267,131 @@ class Forms(_Strict):
     guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
 
 
+_RULE_KEY = re.compile(r"^(\.|projects\[\*\]\.)?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff\[\]]+)*$")
+# the operators of a ``compare`` rule; ≤ ≥ as a coordinator types them are the same
+COMPARE_OPS = {"<=": "<=", "≤": "<=", ">=": ">=", "≥": ">=", "<": "<", ">": ">", "=": "=", "==": "="}
+RULE_KINDS = ("equal", "compare", "sum", "range", "require")
+
+
+def _rule_key(v: Any, what: str, projects: bool = False) -> str:
+    """A key a rule names: a layout key, ``.key`` (every project's sheet), or in a sum
+    ``projects[*].key`` (every project); anything else is said in Chinese."""
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"{what} 应为单元格的键（文字，如 \"overall.budget_full\"）")
+    if len(v) > 120 or not _RULE_KEY.match(v):
+        raise ValueError(f"{what} 中的“{v[:80]}”不是有效的键（字母、数字、下划线，以 . 分隔）")
+    if v.startswith("projects[*].") and not projects:
+        raise ValueError(f"{what} 中的“{v}”：projects[*] 只能写在 sum 中（各项目之和）")
+    return v
+
+
 class Check(_Strict):
-    """A consistency rule a region's forms need and no formula enforces: two figures (by
-    layout key, typed or derived) that must agree, e.g. 衡阳's 附件1 基本支出 and 附件2 基本支出."""
+    """A rule a region's forms need and no formula enforces, as an expression over keys: two
+    figures equal (``equal``), a comparison (``compare``), a sum (``sum`` + ``equals``), a range
+    (``range`` + ``min``/``max``), or a figure that must be filled (``require``, optionally only
+    when ``if_filled`` is). ``forms.rules`` turns each into one condition that yields both the
+    in-sheet warning (a hint cell beside ``at``) and the ``check`` flag (the same formula,
+    recomputed in Python), so the two cannot disagree."""
 
     code: str = Field(pattern=r"^[A-Z]+-\d{3}$")
-    equal: tuple[str, str]
-    message: str
+    message: str = Field(min_length=1, max_length=200)
     severity: str = Field(default="error", pattern=r"^(error|warning|info)$")
+    equal: tuple[str, str] | None = None
+    compare: tuple[Any, ...] | None = None
+    sum: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=400)
+    equals: str | None = None
+    range: str | None = None
+    min: float | None = Field(default=None, ge=-1e12, le=1e12)
+    max: float | None = Field(default=None, ge=-1e12, le=1e12)
+    require: str | None = None
+    if_filled: str | None = None
+    when: str = Field(default="", max_length=2000)
+    at: str = ""
+    tolerance: str = Field(default="money", pattern=r"^(money|rate|score|exact)$")
+
+    @field_validator("equal")
+    @classmethod
+    def _equal_keys(cls, v):
+        return tuple(_rule_key(k, "equal") for k in v) if v is not None else v
+
+    @field_validator("compare")
+    @classmethod
+    def _compare(cls, v):
+        if v is None:
+            return v
+        if len(v) != 3:
+            raise ValueError('compare 应为 [键, 运算符, 键或数字]，如 ["overall.executed", "<=", "overall.budget_full"]')
+        a, op, b = v
+        _rule_key(a, "compare 的第 1 项")
+        if op not in COMPARE_OPS:
+            raise ValueError(f"compare 的运算符“{op}”无效（可用：<=、>=、<、>、=，或 ≤、≥）")
+        if isinstance(b, bool) or not isinstance(b, (str, int, float)):
+            raise ValueError("compare 的第 3 项应为单元格的键或数字")
+        if isinstance(b, str):
+            _rule_key(b, "compare 的第 3 项")
+        elif not -1e12 <= b <= 1e12:
+            raise ValueError("compare 的第 3 项数字超出范围")
+        return (a, COMPARE_OPS[op], float(b) if not isinstance(b, str) else b)
+
+    @field_validator("sum")
+    @classmethod
+    def _sum_keys(cls, v):
+        return tuple(_rule_key(k, "sum", projects=True) for k in v) if v is not None else v
+
+    @field_validator("equals", "range", "require", "if_filled", "at")
+    @classmethod
+    def _one_key(cls, v, info):
+        return _rule_key(v, info.field_name) if v else v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Check":
+        kinds = [k for k in RULE_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"每条 [[checks]] 要有且只有一种规则：{'、'.join(RULE_KINDS)}"
+                             + (f"（现有 {'、'.join(kinds)}）" if kinds else ""))
+        kind = kinds[0]
+        if (self.equals is not None) != (kind == "sum"):
+            raise ValueError("sum 与 equals 要一起写：sum = [各项的键]，equals = \"合计的键\"")
+        if kind == "range" and self.min is None and self.max is None:
+            raise ValueError("range 要写 min 或 max（或两者）")
+        if kind != "range" and (self.min is not None or self.max is not None):
+            raise ValueError("min、max 只能与 range 一起写")
+        if self.if_filled and kind != "require":
+            raise ValueError("if_filled 只能与 require 一起写")
+        if kind == "range" and self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("range 的 min 大于 max")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in RULE_KINDS if getattr(self, k) is not None)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key the rule reads, in the order it names them."""
+        k = self.kind
+        if k == "equal":
+            return tuple(self.equal)
+        if k == "compare":
+            return tuple(x for x in (self.compare[0], self.compare[2]) if isinstance(x, str))
+        if k == "sum":
+            return (*self.sum, self.equals)
+        if k == "range":
+            return (self.range,)
+        return tuple(x for x in (self.require, self.if_filled) if x)
+
+    @property
+    def at_key(self) -> str:
+        """Where the flag and the in-sheet warning show: ``at``, else the first key the rule
+        names (``equal``: the second, as 衡阳's rule has always been shown; ``sum``: its total)."""
+        if self.at:
+            return self.at
+        k = self.kind
+        if k == "equal":
+            return self.equal[1]
+        if k == "sum":
+            return self.equals
+        return self.keys[0]
 
 
 class Section(_Strict):
@@ -428,6 +545,10 @@ def _line_of(text: str, loc: tuple) -> int:
     if not names or not text:
         return 0
     lines = text.splitlines()
+    if len(names) == 1 and len(loc) > 1 and isinstance(loc[1], int):
+        # an error of the n-th [[name]] table as a whole: its header line
+        headers = [i + 1 for i, ln in enumerate(lines) if ln.strip().replace(" ", "") == f"[[{names[0]}]]"]
+        return headers[loc[1]] if loc[1] < len(headers) else 0
     start, end = 0, len(lines)
     if len(names) > 1:
         nth = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0

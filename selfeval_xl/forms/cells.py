@@ -70,6 +70,10 @@ class CellCheck:
     message: str  # what must hold, in the clerk's words (the stated and recomputed figures follow)
     severity: str = "error"  # error | warning | info
     tolerance: str = "money"  # money | rate | score | exact
+    # hint cells whose warning ``check`` reports (a region's [[checks]], a [block.warn] table):
+    # the key of the cell the flag points at, and the keys whose figures the flag quotes
+    at: str = ""
+    keys: tuple[str, ...] = ()
 
 
 def tolerance_for(vtype: str) -> str:

@@ -23,6 +23,7 @@ from .cells import (
 )
 from ..core.region import Limits, Profile
 from .definition import Block, FormError, GridCell, SheetDef
+from .rules import PROJECTS_ALL, hint_formula
 
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
 DEVIATION_CHOICES = ("无", "无偏差")
@@ -40,6 +41,8 @@ WEIGHT_TOTAL_CHECK = CellCheck("WEIGHT-102", "分值合计应等于各行分值�
 TOTAL_SCORE_CHECK = CellCheck("SCORE-102", "总分应等于 执行率得分与各指标得分之和", "error", "score")
 GRADE_CHECK = CellCheck("SCORE-104", "评价等次应与总分对应", "error", "exact")
 PROJECT_LINE_CHECK = CellCheck("XATT-102", "附件1 中该项目的本年预算数/决算数应等于附件3 的全年预算数/执行数", "error", "money")
+# in-sheet warnings a region draws itself and asks ``check`` to report ([block.warn] / [block.error])
+HINT_CODES = {"warning": "HINT-101", "error": "HINT-201"}
 PROJECT_SUM_CHECK = CellCheck("SUM-103", "项目支出应等于各类别、各项目之和（项目本年数取自附件3）", "error", "money")
 
 
@@ -92,7 +95,19 @@ class _Context:
             if pos < len(f):
                 parts.append('"' + self.text(f[pos:]).replace('"', '""') + '"')
             return "=" + ("&".join(parts) if parts else '""')
-        return _REF.sub(lambda m: "{" + self.key(m.group(1)) + "}", f.replace("{sheet}", self.sheet_name))
+        return _REF.sub(self._ref, f.replace("{sheet}", self.sheet_name))
+
+    def _ref(self, m: re.Match) -> str:
+        """``{key}`` resolved; ``{projects[*].key}`` is that key on every project's sheet, joined
+        by commas (for SUM, COUNT, MIN, MAX), or 0 when the unit has no project sheet."""
+        k = m.group(1)
+        if k.startswith(PROJECTS_ALL):
+            if self.index is not None:
+                raise FormError(f"表格定义 {self.sdef.file}：按项目重复的表中不能写 {{{k}}}（各项目之和请写在其他表中）")
+            rest = k[len(PROJECTS_ALL):]
+            n = len(self.shape.project_categories)
+            return ",".join("{" + keys.of(keys.project(i), rest) + "}" for i in range(n)) or "0"
+        return "{" + self.key(k) + "}"
 
 
 def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | None = None) -> Sheet:
@@ -124,10 +139,40 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
         if len(sh.cells) > Limits.CELLS_PER_SHEET:  # rule-driven blocks grow with the rules
             raise FormError(f"表格定义 {sdef.file} 第 {block.line} 行：本表已有 {len(sh.cells)} 格，"
                             f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
+    _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)
     sh.in_body = sdef.report == "body"
     sh.repeat_rows = sdef.repeat_rows
     return sh
+
+
+# -- the region's [[checks]]: a hint cell beside each rule's cell ------------------------------
+
+def _rule_hints(b: _B, ctx: _Context) -> None:
+    """Each region rule whose ``at`` cell is on this sheet gets its in-sheet warning in the first
+    free column right of the printed area on that row; the hint carries the rule, so ``check``
+    reports what the sheet shows (``checks.check_rules``). A rule written with ``.key`` applies
+    to every project's sheet; its other keys are resolved on that sheet."""
+    sh = b.sh
+    where = {c.key: c for c in sh.cells if c.key}
+    for n, rule in enumerate(ctx.profile.checks):
+        at_written = rule.at_key
+        if at_written.startswith(".") != (ctx.index is not None):
+            continue
+        at = ctx.key(at_written)
+        cell = where.get(at)
+        if cell is None:
+            continue
+        row = cell.r
+        taken = {c for x in sh.cells for c in range(x.c, (x.merge[1] if x.merge else x.c) + 1)
+                 if x.r <= row <= (x.merge[0] if x.merge else x.r)}
+        col = max(sh.print_cols, (cell.merge[1] if cell.merge else cell.c) + 1)
+        while col in taken:
+            col += 1
+        key = keys.hint(ctx.prefix, f"check{n + 1}")
+        b.hint(row, col, key, ctx.formula(hint_formula(rule, ctx.profile)))
+        quoted = tuple(ctx.key(k) for k in rule.keys if not k.startswith(PROJECTS_ALL))
+        sh.cells[-1].check = CellCheck(rule.code, rule.message, rule.severity, rule.tolerance, at=at, keys=quoted)
 
 
 # -- grid blocks --------------------------------------------------------------------------------
@@ -135,6 +180,11 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
 def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
     formulas = {ctx.key(k): v for k, v in block.formulas}
     checks = {ctx.key(k): v for k, v in block.checks}
+    for k, severity, when, message, at in block.reported:
+        key = ctx.key(k)
+        text = message.replace('"', '""').replace("{", "｛").replace("}", "｝")
+        formulas[key] = f'=IF({when},"{text}","")'
+        checks[key] = CellCheck(HINT_CODES[severity], message, severity, "exact", at=ctx.key(at) if at else "")
     prompts = {ctx.key(k): v for k, v in block.prompts}
     exec_params = dict(block.param("exec", ()))
     owner: dict[tuple[int, int], Cell] = {}
@@ -192,6 +242,7 @@ def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dic
         f = ctx.formula(formulas[key])
         if gc.kind == "hint":
             b.hint(r, c, key, f)
+            sh.cells[-1].check = checks.get(key)
         else:
             style = gc.style or _FORMULA_STYLE[gc.vtype]
             sh.cells.append(Cell(r, c, "formula", key=key, vtype=gc.vtype, formula=f, style=style,
@@ -479,7 +530,7 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
                  "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。"),
         ("评价等次", _grades_rule(profile)),
     ]
-    if any(s.uses_projects for s in profile.forms.sheets):
+    if any(b.kind == "project_rows" for s in profile.forms.sheets for b in s.blocks):
         lines.append(("无附件3 的项目", "在附件1 相应类别下的空白行填写项目名称和金额。"))
     lines.append(("更多行", "每个二级指标下只显示已填写的行（空白时显示一行），其余空行已隐藏，不会打印："
                            "需要时选中隐藏行上下两行，右键“取消隐藏”（或点左侧的“+”）。未用的备用附件3 表也已隐藏。"))

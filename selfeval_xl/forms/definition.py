@@ -86,6 +86,9 @@ class Block:
     prompts: tuple[tuple[str, str], ...] = ()
     warn: tuple[tuple[str, str], ...] = ()
     error: tuple[tuple[str, str], ...] = ()
+    # hint cells the block draws whose warning ``check`` reports: (key, severity, condition,
+    # message, at) from a ``[block.warn]`` / ``[block.error]`` entry written as a table
+    reported: tuple[tuple[str, str, str, str, str], ...] = ()
     # each formula cell's declared check, by its key as written (wildcards resolved); a check's
     # tolerance "" means: the one its value type implies (``cells.tolerance_for``)
     checks: tuple[tuple[str, CellCheck], ...] = ()
@@ -111,8 +114,10 @@ class SheetDef:
 
     @property
     def uses_projects(self) -> bool:
-        """Whether the sheet's rows depend on which projects the unit has (附件1)."""
-        return any(b.kind == "project_rows" for b in self.blocks)
+        """Whether the sheet depends on which projects the unit has: 附件1's project rows, or a
+        formula totalling every project (``{projects[*].key}``)."""
+        return any(b.kind == "project_rows" or any("{projects[*]." in f for _k, f in b.formulas)
+                   or any("{projects[*]." in w for _k, _s, w, _m, _a in b.reported) for b in self.blocks)
 
 
 _SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
@@ -326,8 +331,9 @@ def parse_sheet(source: str, file: str) -> SheetDef:
             kind=kind, table=bool(raw.get("table", True)), rows=rows,
             params=tuple(sorted((k, _freeze(v)) for k, v in params.items())), formulas=formulas,
             prompts=_pairs(raw.get("prompts"), file, line, f"{where}.prompts"),
-            warn=_pairs(raw.get("warn"), file, line, f"{where}.warn"),
-            error=_pairs(raw.get("error"), file, line, f"{where}.error"),
+            warn=_pairs(_plain(raw.get("warn")), file, line, f"{where}.warn"),
+            error=_pairs(_plain(raw.get("error")), file, line, f"{where}.error"),
+            reported=_reported(raw, file, source, line, where),
             line=line,
         )
         if "checks" in raw:
@@ -351,7 +357,64 @@ def parse_sheet(source: str, file: str) -> SheetDef:
 
 def _plain_refs(formula: str) -> str:
     """A formula with its placeholders filled by stand-ins, to check its syntax alone."""
-    return formula.replace("{sheet}", "s")
+    return formula.replace("{sheet}", "s").replace("{projects[*].", "{projects[0].")
+
+
+def _plain(v: Any) -> Any:
+    """A ``[block.warn]``/``[block.error]`` table's conditional formats (key = condition)."""
+    return {k: x for k, x in v.items() if not isinstance(x, dict)} if isinstance(v, dict) else v
+
+
+_REPORTED_FIELDS = ("when", "message", "at")
+
+
+def _reported(raw: dict, file: str, source: str, block_line: int, where: str) -> tuple:
+    """``[block.warn]`` / ``[block.error]`` entries written as tables, ``"!键" = { when = "条件",
+    message = "提示", at = "键" }``: a hint cell the region draws whose warning ``check`` reports
+    (HINT-101 warning, HINT-201 error). Its formula is made from them, so the sheet and the
+    check say the same thing."""
+    found = []
+    for kind, severity in (("warn", "warning"), ("error", "error")):
+        table = raw.get(kind)
+        if not isinstance(table, dict):
+            continue
+        for k, decl in table.items():
+            if not isinstance(decl, dict):
+                continue
+            line = _table_line(source, block_line, f"[block.{kind}]", k)
+            at = f"{where}.{kind}.{k}"
+            unknown = sorted(set(decl) - set(_REPORTED_FIELDS))
+            if unknown:
+                raise _fail(file, line, at, f"未知的项“{unknown[0]}”（可用：{'、'.join(_REPORTED_FIELDS)}）")
+            when, message, at_key = decl.get("when"), decl.get("message"), decl.get("at", "")
+            if not isinstance(when, str) or not when.strip() or len(when) > Limits.FORMULA_CHARS:
+                raise _fail(file, line, at, "when 必须给出：提示出现的条件（Excel 条件，用 {键} 指代单元格）")
+            if not isinstance(message, str) or not message.strip() or len(message) > _MESSAGE_CHARS:
+                raise _fail(file, line, at, f"message 必须给出（文字，至多 {_MESSAGE_CHARS} 个字）")
+            if not isinstance(at_key, str) or (at_key and not _KEY.match(at_key)):
+                raise _fail(file, line, at, f"at“{at_key}”不是有效的键")
+            try:
+                Program({"x": _plain_refs("=" + when)})
+            except FormulaError as e:
+                raise _fail(file, line, f"{at}.when", str(e)) from None
+            found.append((k, severity, when, message.strip(), at_key))
+    return tuple(found)
+
+
+def _table_line(source: str, block_line: int, header: str, key: str) -> int:
+    """The line declaring ``key`` in the block's table ``header`` (else the block's line)."""
+    lines = source.splitlines()
+    start = next((i for i in range(max(block_line - 1, 0), len(lines))
+                  if lines[i].strip().replace(" ", "") == header), None)
+    if start is None:
+        return block_line
+    for i in range(start + 1, len(lines)):
+        s = lines[i].lstrip()
+        if s.startswith("["):
+            break
+        if s.startswith((f'"{key}"', f"'{key}'", f"{key} ", f"{key}=")):
+            return i + 1
+    return start + 1
 
 
 def _freeze(v: Any) -> Any:
@@ -367,6 +430,7 @@ def _check_keys(blocks: list[Block], file: str) -> None:
     seen: dict[str, int] = {}
     for b in blocks:
         formulas = dict(b.formulas)
+        reported = {k for k, *_ in b.reported}
         drawn = set()
         for row in b.rows:
             for c in row.cells:
@@ -376,8 +440,15 @@ def _check_keys(blocks: list[Block], file: str) -> None:
                     seen[c.key] = c.line
                 if c.kind in ("formula", "hint"):
                     drawn.add(c.key)
-                    if c.key not in formulas:
+                    if c.kind == "hint" and c.key in reported:
+                        if c.key in formulas:
+                            raise _fail(file, c.line, c.key, "提示格的公式已由 [block.warn]/[block.error] 的 when 和 "
+                                                             "message 生成，不能再写在 [block.formulas] 中")
+                    elif c.key not in formulas:
                         raise _fail(file, c.line, c.key, "计算格没有公式：请在该块的 [block.formulas] 中给出")
+        hints = {c.key for row in b.rows for c in row.cells if c.kind == "hint"}
+        for k in reported - hints:
+            raise _fail(file, b.line, k, "[block.warn]/[block.error] 写成 { when, message } 的键应为该块网格中的提示格（!键）")
         for k, _f in b.formulas:
             if k not in drawn:
                 raise _fail(file, b.line, f"formulas.{k}", "该块的网格中没有这个计算格（=键 或 !键）")

@@ -526,7 +526,10 @@ def dependency_order(refs: dict[str, tuple[str, ...]]) -> list[str]:
         if st == 2:
             return
         if st == 1:
-            raise FormulaError("公式循环引用：" + " → ".join(chain + (key,)))
+            path = chain[chain.index(key):] + (key,) if key in chain else chain + (key,)
+            e = FormulaError("公式循环引用：" + " → ".join(path))
+            e.cycle = path  # the keys of the cycle, for a message naming where each is written
+            raise e
         state[key] = 1
         for ref in refs[key]:
             if ref in refs:

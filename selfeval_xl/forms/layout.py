@@ -36,11 +36,14 @@ def compile_layout(profile: Profile, shape: Shape) -> Layout:
     """The unit's layout: the region's sheets in order, one per project for repeated sheets."""
     cats = tuple(shape.project_categories)
     sheets: list[Sheet] = []
+    # a region rule over every project (sum = ["projects[*].…"]) may sit on any sheet
+    all_projects = any(k.startswith("projects[*].") or "{projects[*]." in r.when for r in profile.checks for k in r.keys)
     for i, sdef in enumerate(profile.forms.sheets):
         if sdef.repeat == "projects":
             sheets += [_shared_sheet(profile, i, shape.year, k, None) for k in range(len(cats))]
         else:
-            sheets.append(_shared_sheet(profile, i, shape.year, None, cats if sdef.uses_projects else None))
+            per_shape = sdef.uses_projects or all_projects
+            sheets.append(_shared_sheet(profile, i, shape.year, None, cats if per_shape else None))
     return Layout(profile, shape, sheets)
 
 

@@ -33,33 +33,82 @@ def sheet_program(sh: Sheet) -> tuple[Program, frozenset[str]]:
 
 
 def _sheet_order(layout: Layout) -> list[tuple[Program, frozenset[str]]]:
-    """The sheets' programs, each after the sheets whose results it reads (附件3 before 附件1
-    before 附件2 before 报告正文, as the references say)."""
+    """The sheets' programs in reference order (附件3 before 附件1 before 附件2 …): dependencies
+    are ordered by cell, not by sheet. Sheets that read each other (附件1 totals 附件2's figure
+    while 附件2 reads 附件1's) are one group, evaluated as one program ordered cell by cell; only
+    a real cycle of cells is refused, naming its path (``formula.dependency_order``)."""
     found = getattr(layout, "_programs", None)
     if found is not None:
         return found
     progs = [sheet_program(sh) for sh in layout.sheets]
     owner = {key: i for i, (prog, _n) in enumerate(progs) for key in prog.keys}
-    deps = [{owner[r] for r in prog.external if r in owner} - {i} for i, (prog, _n) in enumerate(progs)]
-    order: list[int] = []
-    state: dict[int, int] = {}
-
-    def visit(i: int) -> None:
-        if state.get(i) == 2:
-            return
-        if state.get(i) == 1:
-            raise FormulaError(f"工作表之间的公式循环引用：{layout.sheets[i].name}")
-        state[i] = 1
-        for j in sorted(deps[i]):
-            visit(j)
-        state[i] = 2
-        order.append(i)
-
-    for i in range(len(progs)):
-        visit(i)
-    found = [progs[i] for i in order]
+    deps = [sorted({owner[r] for r in prog.external if r in owner} - {i}) for i, (prog, _n) in enumerate(progs)]
+    found = []
+    for group in _groups(deps):
+        if len(group) == 1:
+            found.append(progs[group[0]])
+        else:
+            found.append(_joint_program([layout.sheets[i] for i in group]))
     layout._programs = found
     return found
+
+
+def _groups(deps: list[list[int]]) -> list[list[int]]:
+    """Strongly connected groups of sheets (Tarjan), each after the groups it reads."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on: set[int] = set()
+    out: list[list[int]] = []
+    counter = 0
+
+    def visit(v: int) -> None:
+        nonlocal counter
+        index[v] = low[v] = counter
+        counter += 1
+        stack.append(v)
+        on.add(v)
+        for w in deps[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            out.append(sorted(group))
+
+    for v in range(len(deps)):
+        if v not in index:
+            visit(v)
+    return out
+
+
+_JOINT: dict[tuple[int, ...], tuple] = {}
+
+
+def _joint_program(sheets: list[Sheet]) -> tuple[Program, frozenset[str]]:
+    """One program over the formulas of sheets that read each other, ordered cell by cell;
+    kept per group of shared sheets (the same objects for every unit of a shape)."""
+    bases = [sh.origin or sh for sh in sheets]
+    ident = tuple(id(b) for b in bases)
+    hit = _JOINT.get(ident)
+    if hit is not None and all(x is y for x, y in zip(hit[2], bases)):
+        return hit[0], hit[1]
+    cells = [c for b in bases for c in b.cells if c.kind in ("formula", "hint")]
+    kind = LooseProgram if any(b.__dict__.get("per_shape") for b in bases) else Program
+    prog = kind({c.key: c.formula for c in cells})
+    numeric = frozenset(c.key for c in cells if c.vtype in NUMERIC)
+    if len(_JOINT) > 256:
+        _JOINT.clear()
+    _JOINT[ident] = (prog, numeric, bases)
+    return prog, numeric
 
 
 # what a formula shows when Excel cannot compute it (``forms.formula`` raises these)

@@ -8,6 +8,7 @@ carries), parses each form, and validates the whole as one ``Profile``. A workbo
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ..core.region import (
 )
 from .definition import FormError, parse_sheet
 from .formula import FormulaError
+from .keys import PROJECT_KEY
 
 REGION_DIR = Path(__file__).resolve().parent.parent / "regions"
 
@@ -105,12 +107,56 @@ def _trial(profile: Profile, display: str) -> None:
         try:
             sheet_program(sh)
         except FormulaError as e:
-            raise ProfileError(f"地区配置 {display} 的工作表“{sh.name}”：{e}") from None
-    errors = blank_errors(layout)
+            raise ProfileError(f"地区配置 {display} 的工作表“{sh.name}”：{_cycle_at(profile, e)}{e}") from None
+    _rules_drawn(profile, layout, display)
+    try:
+        errors = blank_errors(layout)
+    except FormulaError as e:  # a cycle through cells of several sheets
+        raise ProfileError(f"地区配置 {display}：{_cycle_at(profile, e)}{e}") from None
     if errors:
         sheet, key, code = errors[0]
         raise ProfileError(f"地区配置 {display} 的工作表“{sheet}”：计算格 {key} 在空白表上得出 {code}"
                            f"（公式无法计算：数字超出范围、除以零或文字过长）" + (f"，另有 {len(errors) - 1} 处" if len(errors) > 1 else ""))
+
+
+def _cycle_at(profile: Profile, e: FormulaError) -> str:
+    """"forms/basic.toml 第 12 行（键 basic.x）：" for the first key of a formula cycle."""
+    cycle = getattr(e, "cycle", ())
+    for key in cycle:
+        where = where_written(profile, key)
+        if where:
+            return f"{where}（键 {key}）："
+    return ""
+
+
+def _rules_drawn(profile: Profile, layout, display: str) -> None:
+    """Every ``[[checks]]`` rule names cells the forms draw, and its warning found its ``at``
+    cell: a rule over a key no sheet has would compare with nothing, silently."""
+    if not profile.checks:
+        return
+    text = dict(profile.sources).get(REGION_FILE, "").removeprefix("\ufeff").splitlines()
+    headers = [i + 1 for i, ln in enumerate(text) if ln.strip().replace(" ", "") == "[[checks]]"]
+    drawn = {c.key.rpartition(".")[2] for sh in layout.sheets for c in sh.cells
+             if c.kind == "hint" and c.check is not None and (c.key.startswith("hint.check") or ".hint.check" in c.key)}
+    has_project = bool(layout.shape.project_categories) and any(s.repeat == "projects" for s in profile.forms.sheets)
+    for n, rule in enumerate(profile.checks):
+        head = headers[n] if n < len(headers) else 0
+        for k in (*rule.keys, rule.at_key):
+            probe = k
+            if k.startswith("projects[*]."):
+                probe = "projects[0]." + k[len("projects[*]."):]
+            elif k.startswith("."):
+                probe = "projects[0]" + k
+            if probe in layout.where or (not has_project and probe.startswith("projects[")):
+                continue
+            line = next((i + 1 for i in range(head, len(text)) if k in text[i]
+                         and not text[i].strip().startswith("[")), head) if head else 0
+            where = f"{REGION_FILE} 第 {line} 行" if line else REGION_FILE
+            raise ProfileError(f"地区配置 {display}/{where}（键 {k}）：[[checks]] {rule.code} 要比较的"
+                               f"“{k}”不是本地区表格中的单元格")
+        if f"check{n + 1}" not in drawn and not (rule.at_key.startswith(".") and not has_project):
+            raise ProfileError(f"地区配置 {display}/{REGION_FILE}{f' 第 {head} 行' if head else ''}（键 checks）："
+                               f"[[checks]] {rule.code} 的提示格无处可放（at 不是本地区表格中的单元格）")
 
 
 def _check_narrative_terms(profile: Profile, display: str) -> None:
@@ -126,6 +172,33 @@ def _check_narrative_terms(profile: Profile, display: str) -> None:
             if k not in known and not k.startswith("narrative."):
                 raise ProfileError(f"地区配置 {display}/{REGION_FILE}：narrative.terms 中“{t.concept}”的 key “{k}”"
                                    f"不是本地区表格中的单元格")
+
+
+# -- where a key is written ------------------------------------------------------------------
+
+def _relative(key: str) -> list[str]:
+    """The ways a region's files may write ``key``: as is, and relative to its project
+    (``projects[0].funds.total.full`` is ``.funds.total.full`` in a repeated sheet)."""
+    out = [key]
+    m = PROJECT_KEY.match(key)
+    if m:
+        out.append("." + m[2])
+    return out
+
+
+def where_written(profile: Profile, key: str) -> str:
+    """"forms/project.toml 第 27 行" — the first line of the region's files that writes ``key``
+    (forms first, then region.toml); "" when no line does (a key the rules generate)."""
+    wanted = _relative(key)
+    files = sorted(profile.sources, key=lambda fs: fs[0] == REGION_FILE)
+    for name, text in files:
+        for n, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0] if not line.lstrip().startswith(("'", '"')) else line
+            for w in wanted:
+                if re.search(r"(?<![\w.\]])" + re.escape(w) + r"(?![\w\[])", code):
+                    return f"{name} 第 {n} 行"
+    return ""
+
 
 
 _EMBEDDED: dict[str, Profile] = {}
