@@ -1,5 +1,5 @@
 """Rebuild everything in templates/ from code: the JSON Schema of the model and one blank
-example workbook per bundled profile. A test fails when the committed files are stale.
+example workbook per bundled profile, and the JSON Schema of region.toml. A test fails when the committed files are stale.
 
     python build_templates.py [--check]
 """
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from selfeval_xl.core.model import Department
+from selfeval_xl.core.region import region_json_schema
 from selfeval_xl.forms.regions import available_profiles, get_profile
 from selfeval_xl.xlsx.write import write_workbook
 
@@ -23,6 +24,10 @@ FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
 
 def schema_text() -> str:
     return json.dumps(Department.model_json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def region_schema_text() -> str:
+    return json.dumps(region_json_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def example_department(profile_id: str) -> Department:
@@ -39,6 +44,8 @@ def build(out: Path = TEMPLATES) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "department.schema.json"]
     written[0].write_text(schema_text(), encoding="utf-8")
+    written.append(out / "region.schema.json")
+    written[-1].write_text(region_schema_text(), encoding="utf-8")
     from selfeval_xl.docx.template import build_report_template
 
     # the report template ships inside the package (a wheel must have it); in a scratch folder for tests

@@ -65,9 +65,15 @@ def _at(profile: Profile, key: str) -> str:
 def _needs(profile: Profile, layout: Layout) -> Iterator[str]:
     """What the region's checks and report need that its forms do not draw (they would compare
     with nothing, or print nothing, silently)."""
+    has_projects = any(sh.role == "project" for sh in layout.sheets)
     for rule in profile.checks:
-        for k in rule.equal:
-            if not declares(layout, k):
+        for k in rule.keys:
+            # ``.key`` is every project's, ``projects[*].key`` all projects': probe the first
+            probe = "projects[0]." + k[len("projects[*]."):] if k.startswith("projects[*].") else \
+                "projects[0]" + k if k.startswith(".") else k
+            if probe.startswith("projects[") and not has_projects:
+                continue
+            if not declares(layout, probe):
                 yield (f"{where_written(profile, k) or REGION_FILE}（键 {k}）：[[checks]] {rule.code} 要比较的"
                        f"“{k}”不是本地区表格中的单元格")
     has_project = form_name(profile, "project") is not None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import zipfile
 
-from build_templates import TEMPLATES, build, schema_text
+import json
+
+from build_templates import TEMPLATES, build, region_schema_text, schema_text
 
 
 def _parts(path):
@@ -15,6 +17,17 @@ def _parts(path):
 def test_schema_is_current():
     assert (TEMPLATES / "department.schema.json").read_text(encoding="utf-8") == schema_text(), \
         "templates/department.schema.json is stale: run `make templates`"
+
+
+def test_region_schema_is_current_and_has_every_rule_kind():
+    assert (TEMPLATES / "region.schema.json").read_text(encoding="utf-8") == region_schema_text(), \
+        "templates/region.schema.json is stale: run `make templates`"
+    schema = json.loads(region_schema_text())
+    rule = schema["$defs"]["Check"]["properties"]
+    for kind in ("equal", "compare", "sum", "equals", "range", "min", "max", "require", "if_filled", "when", "at",
+                 "tolerance"):
+        assert kind in rule and rule[kind].get("description"), kind
+    assert "sources" not in schema["properties"]
 
 
 def test_blank_workbooks_are_current(tmp_path):

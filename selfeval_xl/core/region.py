@@ -293,21 +293,30 @@ class Check(_Strict):
     in-sheet warning (a hint cell beside ``at``) and the ``check`` flag (the same formula,
     recomputed in Python), so the two cannot disagree."""
 
-    code: str = Field(pattern=r"^[A-Z]+-\d{3}$")
-    message: str = Field(min_length=1, max_length=200)
-    severity: str = Field(default="error", pattern=r"^(error|warning|info)$")
-    equal: tuple[str, str] | None = None
-    compare: tuple[Any, ...] | None = None
-    sum: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=400)
-    equals: str | None = None
-    range: str | None = None
-    min: float | None = Field(default=None, ge=-1e12, le=1e12)
-    max: float | None = Field(default=None, ge=-1e12, le=1e12)
-    require: str | None = None
-    if_filled: str | None = None
-    when: str = Field(default="", max_length=2000)
-    at: str = ""
-    tolerance: str = Field(default="money", pattern=r"^(money|rate|score|exact)$")
+    code: str = Field(pattern=r"^[A-Z]+-\d{3}$", description="问题代码，如 SUM-201", examples=["SUM-201"])
+    message: str = Field(min_length=1, max_length=200, description="表中提示和问题清单的说明（填表人看得懂的话）",
+                         examples=["全年执行数不应超过全年预算数"])
+    severity: str = Field(default="error", pattern=r"^(error|warning|info)$", description="error、warning 或 info")
+    equal: tuple[str, str] | None = Field(default=None, description="两个数必须相等（容差内）；提示默认在第二个键旁",
+                                          examples=[["basic.basic_expense.final", "overall.expense_basic"]])
+    compare: tuple[Any, ...] | None = Field(default=None, description="[键, 运算符, 键或数字]，运算符 <=、>=、<、>、=（或 ≤、≥）",
+                                            examples=[["overall.executed", "<=", "overall.budget_full"]])
+    sum: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=400,
+                                        description="各项的键，与 equals 一起写：各项之和应等于 equals；projects[*].键 为各项目之和",
+                                        examples=[["projects[*].funds.total.full"]])
+    equals: str | None = Field(default=None, description="sum 的合计应等于的键", examples=["overall.budget_full"])
+    range: str | None = Field(default=None, description="该键的数应在 min 与 max 之间", examples=["basic.control_rate"])
+    min: float | None = Field(default=None, ge=-1e12, le=1e12, description="range 的下限", examples=[0])
+    max: float | None = Field(default=None, ge=-1e12, le=1e12, description="range 的上限", examples=[1.2])
+    require: str | None = Field(default=None, description="必须填写的键", examples=[".funds.reason"])
+    if_filled: str | None = Field(default=None, description="与 require 一起写：该键已填写（非空、非 0）时才要求",
+                                  examples=["overall.budget_adjusted"])
+    when: str = Field(default="", max_length=2000, description="规则适用的条件（Excel 条件，用 {键} 指代单元格）",
+                      examples=["AND(ISNUMBER({.funds.rate}),{.funds.rate}<0.9)"])
+    at: str = Field(default="", description="提示和问题指向的单元格（默认第一个键；equal 为第二个，sum 为 equals）",
+                    examples=["overall.executed"])
+    tolerance: str = Field(default="money", pattern=r"^(money|rate|score|exact)$",
+                           description="容差：money、rate、score 或 exact")
 
     @field_validator("equal")
     @classmethod
@@ -620,6 +629,21 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
             line = _line_of(text, err["loc"])
             lines.append(f"  {f'第 {line} 行 ' if line else ''}键 {_loc(err)}：{msg}")
         raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None
+
+
+def region_json_schema() -> dict:
+    """The JSON Schema of ``region.toml`` (an editor with a TOML language server validates and
+    completes a region with it): the rules' models, with ``forms.sheets`` as the file names
+    the coordinator writes and without ``sources`` (filled in by the loader)."""
+    schema = Profile.model_json_schema()
+    schema["properties"].pop("sources", None)
+    forms = schema.get("$defs", {}).get("Forms", {}).get("properties", {})
+    if "sheets" in forms:
+        forms["sheets"] = {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                           "maxItems": Limits.SHEETS, "description": "各表的定义文件，按工作簿中的顺序",
+                           "examples": [["forms/guide.toml", "forms/overall.toml"]]}
+    schema["title"] = "region.toml（selfeval-xl 地区配置）"
+    return schema
 
 
 # metadata rows that carry a region's files: "region:<file>:<part>" (a cell holds at most 32,767 characters)
