@@ -262,15 +262,23 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
                            a, b, keys.of(keys.project(i), "name"))
 
 
+def _rule_hints(layout: Layout) -> list:
+    """The hint cells whose warning ``check`` reports, found once per layout (a layout is
+    shared by the reader, the checker and the report of one unit)."""
+    found = layout.__dict__.get("_rule_hints")
+    if found is None:
+        found = [c for _sh, c in layout.formulas() if c.kind == "hint" and c.check is not None]
+        layout.__dict__["_rule_hints"] = found
+    return found
+
+
 def check_rules(dept: Department, layout: Layout, derived: dict[str, Any]) -> Iterator[Flag]:
     """What the in-sheet warnings a region declares say: its ``[[checks]]`` (a hint cell beside
     each rule's cell, ``forms.rules``) and the hints it draws with ``[block.warn]``/``[block.error]``
     tables. ``derived`` is the recompute — the hint's own formula evaluated from the inputs —
     so the flag is what the sheet shows after recalculation, never the workbook's cached text."""
-    for sh, cell in layout.formulas():
+    for cell in _rule_hints(layout):
         rule = cell.check
-        if cell.kind != "hint" or rule is None:
-            continue
         shown = derived.get(cell.key)
         if not isinstance(shown, str) or not shown.strip():
             continue

@@ -61,7 +61,8 @@ def region_changes(carried: Profile, own: Profile, limit: int = 12) -> list[str]
                 out.append(f"{title}多出一级指标“{name}”")
         if which == "project" and carried.overall_level1 == () and own.overall_level1 == ():
             break
-    if [(c.code, c.equal, c.severity) for c in carried.checks] != [(c.code, c.equal, c.severity) for c in own.checks]:
+    # every part of a rule judges (kind, keys, operator, bounds, when, tolerance); its wording does not
+    if [c.model_dump(exclude={"message"}) for c in carried.checks] != [c.model_dump(exclude={"message"}) for c in own.checks]:
         out.append("表间核对规则不同")
     theirs_src, mine_src = dict(carried.sources), dict(own.sources)
     for name in sorted(set(theirs_src) | set(mine_src)):
