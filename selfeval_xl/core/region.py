@@ -293,7 +293,7 @@ class Check(_Strict):
     in-sheet warning (a hint cell beside ``at``) and the ``check`` flag (the same formula,
     recomputed in Python), so the two cannot disagree."""
 
-    code: str = Field(pattern=r"^[A-Z]+-\d{3}$", description="问题代码，如 SUM-201", examples=["SUM-201"])
+    code: str = Field(pattern=r"^[A-Z]+-\d{3}$", description="问题代码：大写字母、短横线和三位数字", examples=["XATT-105"])
     message: str = Field(min_length=1, max_length=200, description="表中提示和问题清单的说明（填表人看得懂的话）",
                          examples=["全年执行数不应超过全年预算数"])
     severity: str = Field(default="error", pattern=r"^(error|warning|info)$", description="error、warning 或 info")
