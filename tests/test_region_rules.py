@@ -316,6 +316,8 @@ def _line_of(text: str, needle: str) -> int:
      "[[checks]]", ["equals", "checks"]),
     ('[[checks]]\ncode = "TST-306"\nrange = "calc.a"\nrequire = "calc.b"\nmessage = "m"\n',
      "[[checks]]", ["只有一种", "range", "require"]),
+    ('[[checks]]\ncode = "TST-309"\nrange = "calc.a"\nmax = 5\nwhen = "SUM({calc.a}"\nmessage = "m"\n',
+     "when =", ["when", "不完整"]),
     ('[[checks]]\ncode = "TST-307"\ncompare = ["projects[*].funds.total.full", "<=", 5]\nmessage = "m"\n',
      "compare =", ["projects[*]", "sum"]),
 ])
@@ -350,6 +352,14 @@ def test_a_bad_drawn_warning_is_refused_naming_file_line_and_key(tmp_path):
     msg = str(e.value)
     line = _line_of(bad, '"calc.hint_neg" =')
     assert f"forms/a.toml 第 {line} 行" in msg and "calc.hint_neg" in msg and "message" in msg, msg
+
+
+def test_a_drawn_warning_pointing_at_no_cell_of_its_block_is_refused(tmp_path):
+    bad = SHEET_A.replace('at = "calc.a"', 'at = "calc2.x"')
+    region = _region(tmp_path, sheets={"forms/a.toml": bad, "forms/b.toml": SHEET_B})
+    with pytest.raises(ProfileError) as e:
+        load_region(region)
+    assert "forms/a.toml 第" in str(e.value) and "calc.hint_neg.at" in str(e.value) and "calc2.x" in str(e.value)
 
 
 def test_a_real_cell_cycle_across_sheets_is_refused_with_its_path(tmp_path):

@@ -449,6 +449,10 @@ def _check_keys(blocks: list[Block], file: str) -> None:
         hints = {c.key for row in b.rows for c in row.cells if c.kind == "hint"}
         for k in reported - hints:
             raise _fail(file, b.line, k, "[block.warn]/[block.error] 写成 { when, message } 的键应为该块网格中的提示格（!键）")
+        cells = {c.key for row in b.rows for c in row.cells if c.key}
+        for k, _sev, _when, _msg, at in b.reported:
+            if at and at not in cells:
+                raise _fail(file, b.line, f"{k}.at", f"at“{at}”不是该块网格中的单元格（提示指向的格应与提示格画在同一块中）")
         for k, _f in b.formulas:
             if k not in drawn:
                 raise _fail(file, b.line, f"formulas.{k}", "该块的网格中没有这个计算格（=键 或 !键）")

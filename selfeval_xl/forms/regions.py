@@ -101,6 +101,7 @@ def _trial(profile: Profile, display: str) -> None:
     from .layout import compile_layout
     from .recompute import blank_errors, sheet_program
 
+    _rules_parse(profile, display)
     cats = (profile.projects.default_category,)
     layout = compile_layout(profile, Shape(year=2000, unit_code="", unit_name="", project_categories=cats))
     for sh in layout.sheets:
@@ -127,6 +128,36 @@ def _cycle_at(profile: Profile, e: FormulaError) -> str:
         if where:
             return f"{where}（键 {key}）："
     return ""
+
+
+def _rule_line(profile: Profile, n: int, needle: str) -> int:
+    """The line of region.toml, inside its n-th ``[[checks]]``, that holds ``needle`` (else the
+    table's header line, else 0)."""
+    text = dict(profile.sources).get(REGION_FILE, "").removeprefix("\ufeff").splitlines()
+    headers = [i + 1 for i, ln in enumerate(text) if ln.strip().replace(" ", "") == "[[checks]]"]
+    if n >= len(headers):
+        return 0
+    head = headers[n]
+    for i in range(head, len(text)):
+        if text[i].lstrip().startswith("["):
+            break
+        if needle in text[i]:
+            return i + 1
+    return head
+
+
+def _rules_parse(profile: Profile, display: str) -> None:
+    """A rule's ``when`` is an Excel condition: one that does not parse is named by its line."""
+    from .definition import _plain_refs
+    from .formula import Program
+    for n, rule in enumerate(profile.checks):
+        if rule.when:
+            try:
+                Program({"x": _plain_refs("=" + rule.when)})
+            except FormulaError as e:
+                line = _rule_line(profile, n, "when")
+                raise ProfileError(f"地区配置 {display}/{REGION_FILE}{f' 第 {line} 行' if line else ''}"
+                                   f"（键 checks.{n}.when）：{e}") from None
 
 
 def _rules_drawn(profile: Profile, layout, display: str) -> None:
