@@ -191,9 +191,19 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                        target, None, keys.indicator(prefix, l2key, k, target_field))
     if not indicators:
         return
+    if not profile.weights_fixed_per_level1(which):
+        # only the total is fixed (四川 90): a unit may put all of it under one 一级
+        ws = [w for l1 in profile.levels(which) for w in weights_by_l1[l1.key]]
+        want = profile.indicator_total(which)
+        if ws and abs(sum(ws) - want) > tol:
+            first = next(key for key, k, ind in indicator_slots(indicators, profile, which) if ind.weight is not None)
+            key_w = keys.indicator(prefix, first, 0, "weight")
+            yield Flag("WEIGHT-103", ERROR, layout.location(key_w),
+                       f"{where}各行分值合计 {_fmt(sum(ws))}，按规则绩效指标合计应为 {_fmt(want)}。请调整各行分值。",
+                       sum(ws), want, key_w)
     for l1 in profile.levels(which):
         ws = weights_by_l1[l1.key]
-        if ws and abs(sum(ws) - l1.weight) > tol:
+        if l1.weight is not None and ws and abs(sum(ws) - l1.weight) > tol:
             first_l2 = l1.level2[0].key
             yield Flag("WEIGHT-101", ERROR, layout.location(keys.indicator(prefix, first_l2, 0, "weight")),
                        f"{where}{l1.name}各行分值合计 {_fmt(sum(ws))}，按规则应为 {_fmt(l1.weight)}。请调整各行分值。",

@@ -129,11 +129,14 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     weights: dict[tuple[str, str], float] = {}
     for which in ("project", "overall"):
-        for l1 in profile.levels(which):
-            share = round(l1.weight / len(l1.level2), 2)
-            for n, l2 in enumerate(l1.level2):
-                last = n == len(l1.level2) - 1
-                weights[(which, l2.key)] = round(l1.weight - share * (len(l1.level2) - 1), 2) if last else share
+        groups = [(l1.weight, l1.level2) for l1 in profile.levels(which)]
+        if groups and groups[0][0] is None:  # only the total fixed: shared over every 二级
+            groups = [(profile.indicator_total(which), [l2 for l1 in profile.levels(which) for l2 in l1.level2])]
+        for weight, level2 in groups:
+            share = round(weight / len(level2), 2)
+            for n, l2 in enumerate(level2):
+                last = n == len(level2) - 1
+                weights[(which, l2.key)] = round(weight - share * (len(level2) - 1), 2) if last else share
     row_base: dict[str, float] = {}
     for n, (_sh, cell) in enumerate(layout.inputs()):
         key = cell.key

@@ -143,7 +143,8 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
         for l1 in profile.levels("overall"):
             scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
             if scores:
-                by.append(f"{l1.name}得分{fmt_num(sum(scores))}分（满分{fmt_num(l1.weight)}分）")
+                by.append(f"{l1.name}得分{fmt_num(sum(scores))}分" + (f"（满分{fmt_num(l1.weight)}分）"
+                                                                       if l1.weight is not None else ""))
         if by:
             t += "，其中" + "，".join(by)
         parts.append(t)

@@ -327,13 +327,14 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             b.sh.slot_groups.append((tuple(range(l2_first, r)), 1))  # a blank 二级 still shows one line
             b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
         b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
-        wsum = _sum(l1_weights)
-        b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
-               f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
-               f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
-        b.sh.cond_formats.append(CondFormat(
-            (l1_first, 1), (l1_first, 1),
-            f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
+        if l1.weight is not None:  # only the total fixed: no per-一级 warning (the total row has one)
+            wsum = _sum(l1_weights)
+            b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
+                   f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
+                   f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
+            b.sh.cond_formats.append(CondFormat(
+                (l1_first, 1), (l1_first, 1),
+                f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
         weight_keys.extend(l1_weights)
     b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
     last = r - 1
@@ -508,10 +509,16 @@ def _grades_rule(profile: Profile) -> str:
 
 def _weights_rule(profile: Profile) -> str:
     s = profile.scoring
-    parts = [f"{l1.name} {num(l1.weight)} 分" for l1 in profile.level1]
+    if profile.weights_fixed_per_level1():
+        parts = [f"{l1.name} {num(l1.weight)} 分" for l1 in profile.level1]
+        head = "一级指标分值："
+    else:
+        parts = [f"绩效指标合计 {num(profile.indicator_total())} 分（"
+                 + "、".join(l1.name for l1 in profile.level1) + "之间由单位自行分配）"]
+        head = "指标分值："
     if s.execution_scored:
         parts.append(f"预算执行率 {num(s.execution_weight)} 分")
-    text = "一级指标分值：" + "；".join(parts) + f"；合计 {num(s.total)} 分。"
+    text = head + "；".join(parts) + f"；合计 {num(s.total)} 分。"
     if s.execution_shown and not s.execution_scored:
         text += f"预算执行率显示分值 {num(s.execution_weight)} 分，但不计入合计。"
     return text

@@ -1,0 +1,173 @@
+"""Open indicator tables (issue #18, part 2): weights fixed per 一级 or only in total, the
+percentage input type, declared indicator columns (flat lists, 年初/调整指标值, 得分系数,
+是否核心指标, any reason header) and a score per row as a declared formula.
+
+Each region here is drawn inline: the project-only test region (财预〔2020〕10号's table) with
+its ``[[level1]]`` rules and its indicator block replaced by the few lines a case needs, then
+taken the whole way — generate, LibreOffice recalculation equal to the Python recompute,
+fill/extract round trip, check (right data: no flag; wrong data: the declared code), report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from selfeval_xl.checking import check_workbook, report_workbook
+from selfeval_xl.checks import check
+from selfeval_xl.core.model import Department
+from selfeval_xl.core.region import ProfileError
+from selfeval_xl.forms.layout import compile_layout
+from selfeval_xl.forms.regions import load_region
+from selfeval_xl.xlsx.read import extract
+from selfeval_xl.xlsx.write import shape_for, write_workbook
+
+from .conftest import model_diff
+from .test_libreoffice import compare_recalculated
+
+HERE = Path(__file__).parent
+PROJECT_ONLY = HERE / "regions" / "project-only"
+TS = dt.datetime(2024, 1, 1)
+
+# 一级 with no weight: only the total (100 − 执行率 10 = 90) is fixed
+TOTAL_ONLY = '''
+[[level1]]
+key = "output"
+name = "产出指标"
+level2 = [
+  { key = "quantity", name = "数量指标", rows = 2 },
+  { key = "cost", name = "成本指标", rows = 1, ceiling = true },
+]
+
+[[level1]]
+key = "benefit"
+name = "效益指标"
+level2 = [{ key = "social", name = "社会效益指标", rows = 2 }]
+
+[[level1]]
+key = "satisfaction"
+name = "满意度指标"
+level2 = [{ key = "satisfaction", name = "服务对象满意度指标", rows = 1 }]
+'''
+
+PER_LEVEL = TOTAL_ONLY.replace('name = "产出指标"\n', 'name = "产出指标"\nweight = 50\n').replace(
+    'name = "效益指标"\n', 'name = "效益指标"\nweight = 30\n').replace(
+    'name = "满意度指标"\n', 'name = "满意度指标"\nweight = 10\n')
+
+DEFAULT_BLOCK = 'indicators = { key = ".", group = "绩\\n效\\n指\\n标", levels = "project" }'
+_LEVEL1 = re.compile(r"\n\[\[level1\]\].*?(?=\n\[projects\])", re.S)
+
+
+def draw_region(tmp_path: Path, level1: str = TOTAL_ONLY, block: str = DEFAULT_BLOCK, extra: str = "",
+                name: str = "ind-region") -> Path:
+    """The project-only region with ``level1`` as its indicator rules and ``block`` (the lines
+    after ``[[block]]``) as its indicator block; ``extra`` follows that block (e.g. its checks)."""
+    dest = tmp_path / name
+    shutil.copytree(PROJECT_ONLY, dest)
+    toml = dest / "region.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert _LEVEL1.search(text) and 'id = "project-only"' in text
+    text = text.replace('id = "project-only"', f'id = "{name}"')
+    toml.write_text(_LEVEL1.sub(lambda _m: "\n" + level1.strip() + "\n", text, count=1), encoding="utf-8")
+    form = dest / "forms" / "project.toml"
+    text = form.read_text(encoding="utf-8")
+    assert DEFAULT_BLOCK in text
+    form.write_text(text.replace(DEFAULT_BLOCK, block.strip() + "\n" + extra.strip() + "\n"), encoding="utf-8")
+    return dest
+
+
+def unit(region: Path, indicators: list[dict], **project) -> Department:
+    p = {"name": "测试项目", "category": "项目支出",
+         "funds": {"current": {"initial": 100, "full": 100, "executed": 95}}, **project}
+    p["indicators"] = indicators
+    return Department(code="9001", name="测试单位", year=2023, profile=str(region), projects=[p])
+
+
+def ind(l1: str, l2: str, name: str, weight: float | None, score: float | None, **more) -> dict:
+    return {"level1": l1, "level2": l2, "name": name, "target": "≥95%", "actual": "98%", "weight": weight,
+            "score": score, **more}
+
+
+def cells(layout):
+    return [(sh, c) for sh in layout.sheets for c in sh.cells]
+
+
+def codes(dept: Department, profile) -> list[str]:
+    return [f.code for f in check(dept, profile).flags]
+
+
+def whole_way(tmp_path: Path, dept: Department, soffice: str | None = None) -> dict:
+    """generate → (LibreOffice recalculation = recompute) → extract(fill) == data → check → report."""
+    profile = load_region(dept.profile)
+    path = write_workbook(dept, profile, tmp_path / f"{dept.code}.xlsx", generated_at=TS)
+    back = extract(path).model_copy(update={"profile": dept.profile})  # the id read back, not the folder
+    assert back == dept, model_diff(back, dept)[:10]
+    if soffice:
+        mismatches, checked, _ = compare_recalculated([dept], tmp_path / "recalc")
+        assert checked > 10 and not mismatches, mismatches[:10]
+    result = check_workbook(path)
+    assert result["status"] != "无法读取", result
+    rep = report_workbook(path, tmp_path / "out")
+    assert rep.get("report"), rep
+    with zipfile.ZipFile(rep["report"]) as z:
+        result["report_xml"] = z.read("word/document.xml").decode("utf-8")
+    return result
+
+
+# -- weights fixed per 一级 or only in total -----------------------------------------------------
+
+ALL_UNDER_OUTPUT = [ind("产出指标", "数量指标", "培训人次", 60, 60), ind("产出指标", "成本指标", "培训成本", 30, 30,
+                                                                  target="≤10万元", actual="9万元")]
+
+
+def test_total_only_weights_take_90_points_under_output_without_weight_101(tmp_path):
+    region = draw_region(tmp_path)
+    profile = load_region(region)
+    assert not profile.weights_fixed_per_level1() and profile.indicator_total() == 90
+    got = codes(unit(region, ALL_UNDER_OUTPUT), profile)
+    assert "WEIGHT-101" not in got and "WEIGHT-103" not in got, got
+    # the same rows under per-一级 weights are wrong twice (产出 90 ≠ 50, 效益 0 rows: no flag)
+    fixed = draw_region(tmp_path, PER_LEVEL, name="per-level")
+    assert codes(unit(fixed, ALL_UNDER_OUTPUT), load_region(fixed)).count("WEIGHT-101") == 1
+
+
+def test_total_only_weights_still_check_the_total(tmp_path):
+    region = draw_region(tmp_path)
+    profile = load_region(region)
+    rows = [ind("产出指标", "数量指标", "培训人次", 50, 50), ind("效益指标", "社会效益指标", "群众受益", 30, 30)]
+    flags = [f for f in check(unit(region, rows), profile).flags if f.code.startswith("WEIGHT")]
+    assert [(f.code, f.stated, f.expected) for f in flags] == [("WEIGHT-103", 80, 90)]
+    assert "合计应为 90" in flags[0].message and flags[0].location.startswith("项目表(1)!")
+
+
+def test_total_only_weights_in_the_workbook(tmp_path):
+    region = draw_region(tmp_path)
+    profile = load_region(region)
+    dept = unit(region, ALL_UNDER_OUTPUT)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    labels = {c.text for _sh, c in cells(layout) if c.kind == "label" and isinstance(c.text, str)}
+    assert "产出指标" in labels and not any(t.startswith("产出指标\n（") for t in labels)
+    assert not any(".hint.level1." in (c.key or "") for _sh, c in cells(layout))
+    result = whole_way(tmp_path, dept)
+    assert not [f for f in result["flags"] if f["code"].startswith(("WEIGHT", "SCORE", "CALC"))], result["flags"]
+    words = re.sub(r"<[^>]+>", " ", result["report_xml"]).split()
+    assert "绩效自评得分99.5分" in " ".join(words)  # 9.5 for the rate + 90
+    assert words[words.index("产出指标") + 1] == "数量指标"  # the 一级 printed without a fixed weight
+
+
+@pytest.mark.libreoffice
+def test_total_only_weights_recalculate_in_libreoffice_as_in_python(soffice, tmp_path):
+    region = draw_region(tmp_path)
+    whole_way(tmp_path, unit(region, ALL_UNDER_OUTPUT), soffice)
+
+
+def test_weights_given_for_some_level1_only_are_refused(tmp_path):
+    half = TOTAL_ONLY.replace('name = "产出指标"\n', 'name = "产出指标"\nweight = 50\n')
+    with pytest.raises(ProfileError, match="要么每个一级指标都写 weight"):
+        load_region(draw_region(tmp_path, half))
