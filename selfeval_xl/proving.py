@@ -32,7 +32,7 @@ from .core.region import REGION_FILE, Profile, ProfileError
 from .forms import keys
 from .forms.binding import BindingError, declares, flatten, form_name, unflatten
 from .core.model import Department
-from .forms.cells import AREA, INT, LONGTEXT, MONEY, SCORE, WEIGHT, Layout, Shape
+from .forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, SCORE, WEIGHT, Layout, Shape
 from .forms.definition import FormError
 from .forms.formula import FormulaError
 from .forms.layout import compile_layout
@@ -160,6 +160,8 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
             out[key] = float(rng.randint(100, 900))
         elif cell.vtype in (WEIGHT, SCORE):
             out[key] = 1.0
+        elif cell.vtype == PERCENT:
+            out[key] = rng.randint(50, 100) / 100
         elif cell.choices:
             out[key] = cell.choices[0]
         elif cell.vtype == LONGTEXT:

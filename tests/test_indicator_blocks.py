@@ -171,3 +171,78 @@ def test_weights_given_for_some_level1_only_are_refused(tmp_path):
     half = TOTAL_ONLY.replace('name = "产出指标"\n', 'name = "产出指标"\nweight = 50\n')
     with pytest.raises(ProfileError, match="要么每个一级指标都写 weight"):
         load_region(draw_region(tmp_path, half))
+
+
+# -- the percentage input type -------------------------------------------------------------------
+
+PERCENT_BLOCK = '''
+[[block]]
+grid = \'\'\'
+项目完成率 ::header | < | $.completion:percent | 完成率得分 ::header | =.completion_points:score
+\'\'\'
+
+[block.formulas]
+".completion_points" = '=IF(ISNUMBER({.completion}),ROUND(10*{.completion},2),"")'
+'''
+
+
+def _percent_unit(region: Path, value) -> Department:
+    return unit(region, ALL_UNDER_OUTPUT, figures={"completion": value})
+
+
+def _percent_cell(region: Path, dept: Department):
+    profile = load_region(region)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    sh, cell = layout.where["projects[0].completion"]
+    return sh.name, cell.r + 1, cell.c + 1
+
+
+def test_a_percent_input_is_a_fraction_formatted_and_validated_as_a_percentage(tmp_path):
+    region = draw_region(tmp_path, extra=PERCENT_BLOCK)
+    dept = _percent_unit(region, 0.95)
+    result = whole_way(tmp_path, dept)
+    assert not [f for f in result["flags"] if f["code"].startswith(("READ", "CALC"))], result["flags"]
+    assert "95.00%" in re.sub(r"<[^>]+>", "", result["report_xml"])  # the report prints it as a percentage
+    name, row, col = _percent_cell(region, dept)
+    ws = openpyxl.load_workbook(tmp_path / "9001.xlsx")[name]
+    cell = ws.cell(row, col)
+    assert cell.value == 0.95 and cell.number_format == "0.00%" and not cell.protection.locked
+    [dv] = [dv for dv in ws.data_validations.dataValidation if cell.coordinate in dv.sqref]
+    assert (dv.type, dv.operator or "between", float(dv.formula1), float(dv.formula2)) == ("decimal", "between", 0, 1)
+
+
+@pytest.mark.libreoffice
+def test_a_percent_input_recalculates_in_libreoffice_as_in_python(soffice, tmp_path):
+    region = draw_region(tmp_path, extra=PERCENT_BLOCK)
+    whole_way(tmp_path, _percent_unit(region, 0.875), soffice)
+
+
+@pytest.mark.parametrize("typed, read, code", [
+    (0.95, 0.95, None),  # what Excel stores for a typed 95%
+    (1, 1.0, None),  # 100 %
+    (0.5, 0.5, None),  # within bounds as a fraction: always the fraction (the cell shows 50.00%)
+    (95, 0.95, "READ-113"),  # a clerk's 95 where the percent format was lost: unambiguous, said
+    (100, 1.0, "READ-113"),
+    ("95%", 0.95, "READ-101"),  # text with its sign: the sign says the scale
+    ("９５％", 0.95, "READ-101"),
+    ("95", 0.95, "READ-113 READ-101"),  # …and said to be text (Excel's sums skip it)
+    (250, None, "READ-114"),  # neither 25000 % nor 250 % fits: blank, an error
+    ("abc", None, "READ-102"),
+])
+def test_a_clerks_typing_in_a_percent_cell(tmp_path, typed, read, code):
+    region = draw_region(tmp_path, extra=PERCENT_BLOCK)
+    dept = _percent_unit(region, 0.95)
+    path = write_workbook(dept, load_region(region), tmp_path / "x.xlsx", generated_at=TS)
+    name, row, col = _percent_cell(region, dept)
+    wb = openpyxl.load_workbook(path)
+    wb[name].cell(row, col).value = typed
+    wb.save(path)
+    result = check_workbook(path)
+    back = extract(path)
+    assert back.projects[0].figures.get("completion") == read
+    got = [f for f in result["flags"] if f["location"].endswith(f"!{openpyxl.utils.get_column_letter(col)}{row}")]
+    assert [f["code"] for f in got] == (code.split() if code else []), got
+    if code == "READ-101":  # as info (read as 95 %), or as a warning where Excel's totals leave it out
+        assert "按 95% 读取" in got[0]["message"] or "按 0.95 读取" in got[0]["message"], got
+    if code and code.startswith("READ-113"):
+        assert f"已按 {float(str(typed)):g}% 读取" in got[0]["message"]

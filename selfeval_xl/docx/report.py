@@ -29,7 +29,7 @@ from ..forms.binding import form_name, declares, flatten, sheet_name, value_of
 from ..narrative import disagreements
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
-from ..forms.cells import AREA, INT, LONGTEXT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet
+from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
 from ..forms.layout import compile_layout, shape_for
 from ..core.model import Department
 from ..core.region import Profile
@@ -268,7 +268,7 @@ def _cell_text(cell, values: dict[str, Any], derived: dict[str, Any]) -> str:
         return ""
     if cell.vtype == MONEY:
         return fmt_money(v)
-    if cell.vtype == RATE:
+    if cell.vtype in (RATE, PERCENT):
         return fmt_pct(v)
     if cell.vtype in (WEIGHT, SCORE, AREA):
         return fmt_num(v)

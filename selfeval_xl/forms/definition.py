@@ -39,7 +39,7 @@ from ..core.region import Limits, TomlError, parse_toml
 from .cells import SEVERITIES, TOLERANCES, CellCheck
 from .formula import FormulaError, Program
 
-INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score")
+INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score", "percent")
 DERIVED_TYPES = ("money", "rate", "score", "weight", "text", "grade")
 LABEL_STYLES = ("label", "label_left", "label_right", "label_center", "header", "title", "attach", "note",
                 "footer", "footer_label", "indent1", "indent2", "indent3")

@@ -13,7 +13,7 @@ from typing import Any
 import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
-from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
+from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, PERCENT, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
 from .plan import (
     BLANK, MERGE, NUMBER, STRING, PrintPlan, cell_writes, doc_properties, meta_for, sheet_print, unused_sheet,
 )
@@ -60,6 +60,8 @@ STYLES: dict[str, dict[str, Any]] = {
     "legend_hint": {**_BASE, **_BORDER, "align": "left", "font_color": "#C00000"},
     "cf_error": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
     "cf_warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+    # last, so adding it kept every other format's index (and each sheet's XML) as it was
+    "in_pct": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL, "num_format": "0.00%"},
 }
 
 # data validation per input type: (validate kind, criteria, title, message, error)
@@ -72,6 +74,8 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
            "error_message": "请输入不小于 0 的数字（平方米）。"},
     WEIGHT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100, "error_title": "分值有误",
              "error_message": "分值应为 0 到 100 之间的数字。"},
+    PERCENT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1, "error_title": "百分比有误",
+              "error_message": "请填写 0% 到 100% 之间的百分比，如 95%（直接输入 95%）。"},
 }
 
 
@@ -226,7 +230,7 @@ def _range(cell) -> str:
 
 def _prompt(vtype: str) -> str:
     return {MONEY: "单位：万元。只填数字，如 103.86。", INT: "人数，填整数。", AREA: "平方米，填数字。",
-            WEIGHT: "本行分值（数字）。"}[vtype]
+            WEIGHT: "本行分值（数字）。", PERCENT: "百分比，如 95%（直接输入 95%）。"}[vtype]
 
 
 def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:
