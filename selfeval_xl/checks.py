@@ -140,9 +140,12 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     s = profile.scoring
     tol = s.score_tolerance
     which = which_levels(prefix)
-    # the cell a target problem points at: the one-cell target, or 指标值 where the form splits it
-    target_field = "target" if keys.indicator(prefix, profile.level2_all(which)[0][1].key, 0, "target") in layout.where \
-        else "value"
+    # the cell a target problem points at: the one-cell target, or 指标值 (调整/年初指标值) where the
+    # form splits it; the 三级 name where it has none; a reason only where the form has the column
+    first_l2 = profile.level2_all(which)[0][1].key
+    drawn = {f for f in keys.INDICATOR_FIELDS if keys.indicator(prefix, first_l2, 0, f) in layout.where}
+    target_field = next((f for f in ("target", "value", "adjusted_value", "initial_value") if f in drawn), "name")
+    has_reason = "deviation" in drawn
     loc = lambda l2, k, f: layout.location(keys.indicator(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
@@ -163,7 +166,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("SCORE-103", ERROR, loc(l2key, k, "score"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 超过分值 {_fmt(ind.weight)}。得分不能超过分值。",
                            ind.score, ind.weight, key_s)
-            elif ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
+            elif has_reason and ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
                 yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
                            f"请填写偏差原因分析及改进措施。", ind.deviation, None,
@@ -184,8 +187,12 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
                            ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
+        if ind.core.strip() and ind.core.strip() not in ("是", "否"):
+            yield Flag("IND-205", WARNING, loc(l2key, k, "core"),
+                       f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填“是”或“否”。",
+                       ind.core, None, keys.indicator(prefix, l2key, k, "core"))
         target = ind.target_text
-        if ind.name and (not target.strip() or normalize(target) == "定性"):
+        if ind.name and target_field != "name" and (not target.strip() or normalize(target) == "定性"):
             yield Flag("IND-204", WARNING, loc(l2key, k, target_field),
                        f"{where}“{name}”的年度指标值“{target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
                        target, None, keys.indicator(prefix, l2key, k, target_field))

@@ -246,3 +246,104 @@ def test_a_clerks_typing_in_a_percent_cell(tmp_path, typed, read, code):
         assert "按 95% 读取" in got[0]["message"] or "按 0.95 读取" in got[0]["message"], got
     if code and code.startswith("READ-113"):
         assert f"已按 {float(str(typed)):g}% 读取" in got[0]["message"]
+
+
+# -- declared columns ------------------------------------------------------------------------------
+
+# a flat list: no 一级/二级 columns (the rules still group the rows: one 一级, one 二级)
+FLAT = '''
+[[level1]]
+key = "all"
+name = "绩效指标"
+level2 = [{ key = "rows", name = "绩效指标", rows = 5 }]
+'''
+FLAT_BLOCK = ('indicators = { key = ".", group = "绩效指标", levels = "project", '
+              'columns = ["name", "initial_value", "adjusted_value", "actual", "weight", "score", "core", "deviation"], '
+              'headers = ["指标名称", "年初指标值", "调整指标值", "完成值", "权重", "得分", "是否核心指标", "未完成原因分析"] }')
+
+
+def flat_row(name, weight, score, **more):
+    return {"level1": "绩效指标", "level2": "绩效指标", "name": name, "initial_value": "≥90%", "adjusted_value": "≥95%",
+            "actual": "98%", "weight": weight, "score": score, "core": "是", **more}
+
+
+FLAT_ROWS = [flat_row("培训合格率", 50, 50), flat_row("群众满意度", 40, 40, core="否")]
+
+
+def test_a_flat_list_with_declared_columns_goes_the_whole_way(tmp_path):
+    region = draw_region(tmp_path, FLAT, FLAT_BLOCK)
+    profile = load_region(region)
+    dept = unit(region, FLAT_ROWS)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    sh, weight = layout.where["projects[0].ind.rows.0.weight"]
+    header = {c.c: c.text for c in sh.cells if c.kind == "label" and c.r == weight.r - 1}
+    assert [header[c] for c in range(1, 9)] == ["指标名称", "年初指标值", "调整指标值", "完成值", "权重", "得分",
+                                                "是否核心指标", "未完成原因分析"]
+    _sh, core = layout.where["projects[0].ind.rows.0.core"]
+    assert core.choices == ("是", "否") and core.c == 7
+    result = whole_way(tmp_path, dept)
+    assert not [f for f in result["flags"] if f["code"].startswith(("WEIGHT", "SCORE", "IND-20", "CALC"))], \
+        result["flags"]
+    words = re.sub(r"<[^>]+>", " ", result["report_xml"]).split()
+    assert "调整指标值" in words and "是否核心指标" in words and "培训合格率" in words
+    assert "一级指标" not in words  # nothing of the 一级/二级 columns the form does not have
+
+
+@pytest.mark.libreoffice
+def test_a_flat_list_recalculates_in_libreoffice_as_in_python(soffice, tmp_path):
+    region = draw_region(tmp_path, FLAT, FLAT_BLOCK)
+    whole_way(tmp_path, unit(region, FLAT_ROWS), soffice)
+
+
+def test_a_flat_list_checks_its_rows_against_the_adjusted_target(tmp_path):
+    region = draw_region(tmp_path, FLAT, FLAT_BLOCK)
+    profile = load_region(region)
+    # 完成 92% against the adjusted ≥95% (not the initial ≥90%): not full marks; no reason given
+    rows = [flat_row("培训合格率", 50, 50, actual="92%"), flat_row("群众满意度", 40, 30, core="可能")]
+    flags = check(unit(region, rows), profile).flags
+    by = {(f.code, f.key): f for f in flags}
+    first = by[("IND-201", "projects[0].ind.rows.0.score")]
+    assert "指标值“≥95%”" in first.message and "建议得分 48.42" in first.message  # 92 / 95 × 50
+    assert ("IND-202", "projects[0].ind.rows.1.deviation") in by  # 30 of 40 and no 未完成原因分析
+    core = by[("IND-205", "projects[0].ind.rows.1.core")]
+    assert "“可能”" in core.message and core.location == "项目表(1)!H14"  # H: the 7th declared column after A
+    assert not [f for f in flags if f.code == "IND-205" and f.key.endswith("0.core")]
+
+
+def test_a_form_without_a_reason_column_asks_for_none(tmp_path):
+    block = FLAT_BLOCK.replace(', "deviation"]', "]").replace(', "未完成原因分析"]', "]")
+    region = draw_region(tmp_path, FLAT, block)
+    profile = load_region(region)
+    rows = [flat_row("培训合格率", 50, 45), flat_row("群众满意度", 40, 40)]
+    got = codes(unit(region, rows), profile)
+    assert "IND-202" not in got and "SCORE-103" not in got
+    layout = compile_layout(profile, shape_for(unit(region, rows), profile))
+    assert "projects[0].ind.rows.0.deviation" not in layout.where
+
+
+def test_level2_without_level1_columns(tmp_path):
+    block = ('indicators = { key = ".", levels = "project", columns = ["level2", "name", "target", "actual", "weight", '
+             '"score"], headers = ["二级指标", "三级指标", "指标值", "完成值", "分值", "得分"] }')
+    region = draw_region(tmp_path, TOTAL_ONLY, block)
+    profile = load_region(region)
+    dept = unit(region, ALL_UNDER_OUTPUT)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    sh, name = layout.where["projects[0].ind.quantity.0.name"]
+    labels = {(c.r, c.c): c.text for c in sh.cells if c.kind == "label"}
+    assert labels[(name.r, 1)] == "数量指标" and name.c == 2
+    assert "产出指标" not in labels.values()
+    whole_way(tmp_path, dept)
+
+
+@pytest.mark.parametrize("block, words", [
+    ('indicators = { key = ".", columns = ["name", "weight", "score", "bogus"] }', "未知：bogus"),
+    ('indicators = { key = ".", columns = ["name", "target", "score"] }', "缺少：weight"),
+    ('indicators = { key = ".", columns = ["level1", "name", "name", "weight", "score"] }', "重复：name"),
+    ('indicators = { key = ".", columns = ["level1", "name", "weight", "score"], headers = ["一级", "三级", "分值"] }',
+     "headers 应有 4 个"),
+])
+def test_bad_columns_are_refused_naming_file_and_line(tmp_path, block, words):
+    region = draw_region(tmp_path, TOTAL_ONLY, block)
+    with pytest.raises(ProfileError) as e:
+        load_region(region)
+    assert "project.toml" in str(e.value) and "行" in str(e.value) and words in str(e.value), str(e.value)

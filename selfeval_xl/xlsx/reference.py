@@ -200,14 +200,23 @@ def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
         else:
             opts = dict(VALIDATIONS[vtype], input_title="填写提示", input_message=_prompt(vtype))
         _validate(ws, ranges, opts)
-    if score_cells:
-        # 得分 must lie between 0 and the row's 分值 (the cell to its left)
-        r0, c0 = score_cells[0]
-        ranges = [a1(r, c) for r, c in score_cells]
+    # 得分 must lie between 0 and the row's 分值: the nearest 分值 input to its left (a declared
+    # column may stand between them, 得分系数), else the cell to its left
+    weights_by_row: dict[int, list[int]] = {}
+    for cell in sh.cells:
+        if cell.kind == "input" and cell.vtype == WEIGHT:
+            weights_by_row.setdefault(cell.r, []).append(cell.c)
+    by_offset: dict[int, list[tuple[int, int]]] = {}
+    for r, c in score_cells:
+        left = [wc for wc in weights_by_row.get(r, ()) if wc < c]
+        by_offset.setdefault((max(left) - c) if left else -1, []).append((r, c))
+    for offset, cells in by_offset.items():
+        r0, c0 = cells[0]
+        ranges = [a1(r, c) for r, c in cells]
         _validate(ws, ranges, {
             "validate": "custom",
-            "value": f"=AND(ISNUMBER({a1(r0, c0)}),{a1(r0, c0)}>=0,OR(NOT(ISNUMBER({a1(r0, c0 - 1)})),"
-                     f"{a1(r0, c0)}<={a1(r0, c0 - 1)}))",
+            "value": f"=AND(ISNUMBER({a1(r0, c0)}),{a1(r0, c0)}>=0,OR(NOT(ISNUMBER({a1(r0, c0 + offset)})),"
+                     f"{a1(r0, c0)}<={a1(r0, c0 + offset)}))",
             "input_title": "得分", "input_message": "得分应在 0 与本行分值之间；未得满分请填写偏差原因。",
             "error_title": "得分有误", "error_message": "得分必须是 0 到本行分值之间的数字。",
         })
