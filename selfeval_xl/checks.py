@@ -135,8 +135,33 @@ def indicator_slots(indicators: list[Indicator], profile: Profile, which: str = 
             yield l2.key, k, ind
 
 
+def computed_fields(prefix: str, indicators: list[Indicator], profile: Profile, layout: Layout,
+                    derived: dict[str, Any]) -> list[Indicator]:
+    """The rows with the columns the form computes per row (a declared 得分 formula) filled
+    from the recompute: the reader keeps only inputs, the checks judge the row as printed."""
+    which = which_levels(prefix)
+    first_l2 = profile.level2_all(which)[0][1].key
+    computed = [f for f in keys.INDICATOR_FIELDS
+                if (hit := layout.where.get(keys.indicator(prefix, first_l2, 0, f))) and hit[1].kind == "formula"]
+    if not computed:
+        return indicators
+    out = []
+    for l2key, k, ind in indicator_slots(indicators, profile, which):
+        update = {}
+        for f in computed:
+            v = derived.get(keys.indicator(prefix, l2key, k, f))
+            if f in ("weight", "score", "coefficient"):
+                update[f] = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+            else:
+                update[f] = "" if v is None else str(v)
+        out.append(ind.model_copy(update=update))
+    return out
+
+
 def check_indicators(prefix: str, where: str, indicators: list[Indicator], profile: Profile, layout: Layout,
-                     ) -> Iterator[Flag]:
+                     derived: dict[str, Any] | None = None) -> Iterator[Flag]:
+    if derived is not None:
+        indicators = computed_fields(prefix, indicators, profile, layout, derived)
     s = profile.scoring
     tol = s.score_tolerance
     which = which_levels(prefix)
@@ -401,13 +426,13 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     if overall is not None:  # a project-only region has no 部门整体 figures to check
         flags += check_execution(keys.OVERALL, overall + " ", value_of(dept, keys.OVERALL_EXECUTED, derived) or 0.0,
                                  value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL)
-        flags += check_indicators("overall", overall + " ", dept.overall.indicators, profile, layout)
+        flags += check_indicators("overall", overall + " ", dept.overall.indicators, profile, layout, derived)
     for i, p in enumerate(dept.projects):
         where = _project_sheet(layout, i) + " "
         flags += check_execution(keys.project(i), where, value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0,
                                  value_of(dept, keys.funds(keys.project(i), "total", "full"), derived), layout,
                                  keys.funds(keys.project(i), "current", "executed"))
-        flags += check_indicators(keys.project(i), where, p.indicators, profile, layout)
+        flags += check_indicators(keys.project(i), where, p.indicators, profile, layout, derived)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_declared(dept, profile, layout, derived)
     flags += check_narrative(dept, profile, layout, derived)

@@ -148,7 +148,8 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
             which = "overall" if m["prefix"] == keys.OVERALL else "project"
             w = weights.get((which, m["l2"]), 1.0)
             out[key] = {"name": f"指标{m['l2']}", "target": "≥95%", "actual": "98%", "weight": w, "score": w,
-                        "deviation": "", "nature": "≥", "value": "95", "unit": "%"}.get(m["f"], f"文字{n}")
+                        "deviation": "", "nature": "≥", "value": "95", "unit": "%", "initial_value": "≥95%",
+                        "adjusted_value": "≥95%", "coefficient": 1.0, "core": "是"}.get(m["f"], f"文字{n}")
             continue
         if cell.vtype == MONEY:
             row, _, column = key.rpartition(".")

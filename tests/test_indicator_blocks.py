@@ -347,3 +347,100 @@ def test_bad_columns_are_refused_naming_file_and_line(tmp_path, block, words):
     with pytest.raises(ProfileError) as e:
         load_region(region)
     assert "project.toml" in str(e.value) and "行" in str(e.value) and words in str(e.value), str(e.value)
+
+
+# -- the score per row as a declared formula -------------------------------------------------------
+
+COEF_BLOCK = ('indicators = { key = ".", group = "绩效指标", levels = "project", '
+              'columns = ["level1", "level2", "name", "target", "actual", "weight", "coefficient", "score", "deviation"], '
+              'headers = ["一级指标", "二级指标", "三级指标", "指标值", "完成值", "权重", "得分系数", "得分", "偏差原因"] }')
+COEF_FORMULA = '''
+[block.formulas]
+score = '=IF(AND(ISNUMBER({coefficient}),ISNUMBER({weight})),ROUND({coefficient}*{weight},2),"")'
+
+[block.checks]
+score = { code = "TST-201", message = "得分应等于 得分系数 × 权重", severity = "error", tolerance = "score" }
+'''
+
+
+def coef(l1, l2, name, weight, coefficient, **more):
+    return {"level1": l1, "level2": l2, "name": name, "target": "≥95%", "actual": "98%", "weight": weight,
+            "coefficient": coefficient, **more}
+
+
+COEF_ROWS = [coef("产出指标", "数量指标", "培训人次", 50, 1.0), coef("效益指标", "社会效益指标", "群众受益", 30, 1.0),
+             coef("满意度指标", "服务对象满意度指标", "满意度", 10, 0.95, actual="93%", target="≥95%",
+                  deviation="个别学员未参加回访")]
+
+
+def test_a_score_formula_is_a_live_excel_formula_recomputed_in_python(tmp_path):
+    region = draw_region(tmp_path, TOTAL_ONLY, COEF_BLOCK, COEF_FORMULA)
+    profile = load_region(region)
+    dept = unit(region, COEF_ROWS)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    sh, cell = layout.where["projects[0].ind.satisfaction.0.score"]
+    assert cell.kind == "formula" and "ROUND(" in layout.formula_of(sh, cell)
+    assert cell.check.code == "TST-201"
+    result = whole_way(tmp_path, dept)
+    assert not [f for f in result["flags"] if f["code"].startswith(("TST", "SCORE", "WEIGHT", "CALC"))], \
+        result["flags"]
+    ws = openpyxl.load_workbook(tmp_path / "9001.xlsx")[sh.name]
+    assert str(ws.cell(cell.r + 1, cell.c + 1).value).startswith("=IF(AND(ISNUMBER(")
+    assert openpyxl.load_workbook(tmp_path / "9001.xlsx", data_only=True)[sh.name].cell(cell.r + 1, cell.c + 1).value \
+        == 9.5  # 0.95 × 10, cached by the writer
+    assert "绩效自评得分99分" in " ".join(re.sub(r"<[^>]+>", " ", result["report_xml"]).split())  # 9.5 + 50 + 30 + 9.5
+
+
+@pytest.mark.libreoffice
+def test_a_score_formula_recalculates_in_libreoffice_as_in_python(soffice, tmp_path):
+    region = draw_region(tmp_path, TOTAL_ONLY, COEF_BLOCK, COEF_FORMULA)
+    whole_way(tmp_path, unit(region, COEF_ROWS), soffice)
+
+
+def test_a_stated_score_other_than_the_formula_is_the_declared_code(tmp_path):
+    region = draw_region(tmp_path, TOTAL_ONLY, COEF_BLOCK, COEF_FORMULA)
+    profile = load_region(region)
+    key = "projects[0].ind.satisfaction.0.score"
+    dept = unit(region, COEF_ROWS).model_copy(update={"stated": {key: 10}})
+    [flag] = [f for f in check(dept, profile).flags if f.key == key and f.code != "IND-201"]  # 93 of ≥95: a warning too
+    assert (flag.code, flag.stated, flag.expected) == ("TST-201", 10, 9.5)
+    assert flag.message.startswith("得分应等于 得分系数 × 权重")
+    # in a returned workbook: the formula typed over with 10
+    path = write_workbook(unit(region, COEF_ROWS), profile, tmp_path / "x.xlsx", generated_at=TS)
+    sh, cell = compile_layout(profile, shape_for(dept, profile)).where[key]
+    wb = openpyxl.load_workbook(path)
+    wb[sh.name].cell(cell.r + 1, cell.c + 1).value = 10
+    wb.save(path)
+    got = [f for f in check_workbook(path)["flags"] if f["key"] == key]
+    assert "TST-201" in [f["code"] for f in got], got
+
+
+def test_the_rules_still_judge_a_computed_score(tmp_path):
+    region = draw_region(tmp_path, TOTAL_ONLY, COEF_BLOCK, COEF_FORMULA)
+    profile = load_region(region)
+    rows = [coef("产出指标", "数量指标", "培训人次", 50, 0.8), coef("效益指标", "社会效益指标", "群众受益", 40, 1.2)]
+    flags = check(unit(region, rows), profile).flags
+    got = {(f.code, f.key) for f in flags}
+    assert ("IND-202", "projects[0].ind.quantity.0.deviation") in got  # 40 of 50, no reason
+    assert ("SCORE-103", "projects[0].ind.social.0.score") in got  # 48 > 40
+    assert not [f for f in flags if f.code in ("SCORE-105", "TST-201")]  # computed: never "未填得分"
+
+
+def test_a_formula_for_a_column_the_table_lacks_is_refused(tmp_path):
+    bad = COEF_FORMULA.replace("score = '=IF", "bogus = '=IF").replace('score = { code = "TST-201"', "# ")
+    with pytest.raises(ProfileError) as e:
+        load_region(draw_region(tmp_path, TOTAL_ONLY, COEF_BLOCK, bad))
+    assert "project.toml" in str(e.value) and "bogus" in str(e.value)
+
+
+# -- every region drawn here passes `region check` (the proof a template goes out on) -------------
+
+@pytest.mark.parametrize("level1, block, extra", [
+    (TOTAL_ONLY, DEFAULT_BLOCK, ""),
+    (TOTAL_ONLY, DEFAULT_BLOCK, PERCENT_BLOCK),
+    (FLAT, FLAT_BLOCK, ""),
+    (TOTAL_ONLY, COEF_BLOCK, COEF_FORMULA),
+], ids=["total-only", "percent", "flat", "coefficient-formula"])
+def test_the_drawn_regions_are_proven(tmp_path, level1, block, extra):
+    from selfeval_xl.proving import prove
+    prove(load_region(draw_region(tmp_path, level1, block, extra)), force=True)

@@ -280,6 +280,15 @@ _IND_COLUMNS = {
     "core": (TEXT, "是否核心指标：是 / 否"),
 }
 _DEFAULT_COLUMNS = ("name", "target", "actual", "weight", "score", "deviation")
+# the value type of an indicator column computed by a declared formula
+_FORMULA_VTYPE = {"weight": WEIGHT, "score": SCORE, "coefficient": RATE}
+_ROW_REF = re.compile(r"\{(" + "|".join(keys.INDICATOR_FIELDS) + r")\}")
+
+
+def _row_formula(ctx: _Context, formula: str, slot: dict[str, str]) -> str:
+    """A per-row formula of the indicator table: ``{weight}``, ``{coefficient}`` … are this row's
+    cells; any other ``{key}`` is a cell of the forms as in a grid block's formulas."""
+    return ctx.formula(_ROW_REF.sub(lambda m: "{" + slot[m.group(1)] + "}", formula))
 _TARGET_FIELDS = ("target", "value", "adjusted_value", "initial_value")
 
 
@@ -309,6 +318,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
     levels = ctx.profile.levels(block.param("levels", "project"))
     cols = _indicator_columns(ctx, block)
+    formulas, checks = dict(block.formulas), dict(block.checks)
     wc, sc, dc = cols["weight"], cols["score"], cols.get("deviation")
     hint_col = max(cols.values()) + 1
     first = r
@@ -334,6 +344,11 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                 slot = {f: keys.indicator(prefix, l2.key, k, f) for f in keys.INDICATOR_FIELDS}
                 for f, c in cols.items():
                     if f in LEVEL_COLUMNS:
+                        continue
+                    if f in formulas:  # computed per row: 得分 = 得分系数 × 权重
+                        vtype = _FORMULA_VTYPE.get(f, TEXT)
+                        b.formula(r, c, slot[f], _row_formula(ctx, formulas[f], slot), vtype,
+                                  style=_FORMULA_STYLE[vtype], check=_typed(checks.get(f), vtype))
                         continue
                     vtype, prompt = _IND_COLUMNS[f]
                     choices = DEVIATION_CHOICES if f == "deviation" else CORE_CHOICES if f == "core" else ()
