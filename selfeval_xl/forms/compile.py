@@ -413,6 +413,8 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     b.formula(r, wc, wk, f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT, check=wcheck)
     all_scores = exec_score + score_keys
     b.formula(r, sc, tk, f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE, check=tcheck)
+    if sc > wc + 1:  # a declared column between 权重 and 得分 (得分系数): a bordered blank under it
+        b.label(r, wc + 1, "", c2=sc - 1, style="label")
     if last_col > sc:
         b.label(r, sc + 1, "", c2=last_col, style="label")
     total_ref = "{" + keys.of(prefix, keys.TOTAL_SCORE) + "}"
