@@ -135,14 +135,42 @@ def indicator_slots(indicators: list[Indicator], profile: Profile, which: str = 
             yield l2.key, k, ind
 
 
+def computed_fields(prefix: str, indicators: list[Indicator], profile: Profile, layout: Layout,
+                    derived: dict[str, Any]) -> list[Indicator]:
+    """The rows with the columns the form computes per row (a declared 得分 formula) filled
+    from the recompute: the reader keeps only inputs, the checks judge the row as printed."""
+    which = which_levels(prefix)
+    first_l2 = profile.level2_all(which)[0][1].key
+    computed = [f for f in keys.INDICATOR_FIELDS
+                if (hit := layout.where.get(keys.indicator(prefix, first_l2, 0, f))) and hit[1].kind == "formula"]
+    if not computed:
+        return indicators
+    out = []
+    for l2key, k, ind in indicator_slots(indicators, profile, which):
+        update = {}
+        for f in computed:
+            v = derived.get(keys.indicator(prefix, l2key, k, f))
+            if f in ("weight", "score", "coefficient"):
+                update[f] = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+            else:
+                update[f] = "" if v is None else str(v)
+        out.append(ind.model_copy(update=update))
+    return out
+
+
 def check_indicators(prefix: str, where: str, indicators: list[Indicator], profile: Profile, layout: Layout,
-                     ) -> Iterator[Flag]:
+                     derived: dict[str, Any] | None = None) -> Iterator[Flag]:
+    if derived is not None:
+        indicators = computed_fields(prefix, indicators, profile, layout, derived)
     s = profile.scoring
     tol = s.score_tolerance
     which = which_levels(prefix)
-    # the cell a target problem points at: the one-cell target, or 指标值 where the form splits it
-    target_field = "target" if keys.indicator(prefix, profile.level2_all(which)[0][1].key, 0, "target") in layout.where \
-        else "value"
+    # the cell a target problem points at: the one-cell target, or 指标值 (调整/年初指标值) where the
+    # form splits it; the 三级 name where it has none; a reason only where the form has the column
+    first_l2 = profile.level2_all(which)[0][1].key
+    drawn = {f for f in keys.INDICATOR_FIELDS if keys.indicator(prefix, first_l2, 0, f) in layout.where}
+    target_field = next((f for f in ("target", "value", "adjusted_value", "initial_value") if f in drawn), "name")
+    has_reason = "deviation" in drawn
     loc = lambda l2, k, f: layout.location(keys.indicator(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
@@ -163,7 +191,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("SCORE-103", ERROR, loc(l2key, k, "score"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 超过分值 {_fmt(ind.weight)}。得分不能超过分值。",
                            ind.score, ind.weight, key_s)
-            elif ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
+            elif has_reason and ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
                 yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
                            f"请填写偏差原因分析及改进措施。", ind.deviation, None,
@@ -184,16 +212,30 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
                            ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
+        if ind.core.strip() and ind.core.strip() not in ("是", "否"):
+            yield Flag("IND-205", WARNING, loc(l2key, k, "core"),
+                       f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填“是”或“否”。",
+                       ind.core, None, keys.indicator(prefix, l2key, k, "core"))
         target = ind.target_text
-        if ind.name and (not target.strip() or normalize(target) == "定性"):
+        if ind.name and target_field != "name" and (not target.strip() or normalize(target) == "定性"):
             yield Flag("IND-204", WARNING, loc(l2key, k, target_field),
                        f"{where}“{name}”的年度指标值“{target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
                        target, None, keys.indicator(prefix, l2key, k, target_field))
     if not indicators:
         return
+    if not profile.weights_fixed_per_level1(which):
+        # only the total is fixed (四川 90): a unit may put all of it under one 一级
+        ws = [w for l1 in profile.levels(which) for w in weights_by_l1[l1.key]]
+        want = profile.indicator_total(which)
+        if ws and abs(sum(ws) - want) > tol:
+            first = next(key for key, k, ind in indicator_slots(indicators, profile, which) if ind.weight is not None)
+            key_w = keys.indicator(prefix, first, 0, "weight")
+            yield Flag("WEIGHT-103", ERROR, layout.location(key_w),
+                       f"{where}各行分值合计 {_fmt(sum(ws))}，按规则绩效指标合计应为 {_fmt(want)}。请调整各行分值。",
+                       sum(ws), want, key_w)
     for l1 in profile.levels(which):
         ws = weights_by_l1[l1.key]
-        if ws and abs(sum(ws) - l1.weight) > tol:
+        if l1.weight is not None and ws and abs(sum(ws) - l1.weight) > tol:
             first_l2 = l1.level2[0].key
             yield Flag("WEIGHT-101", ERROR, layout.location(keys.indicator(prefix, first_l2, 0, "weight")),
                        f"{where}{l1.name}各行分值合计 {_fmt(sum(ws))}，按规则应为 {_fmt(l1.weight)}。请调整各行分值。",
@@ -396,13 +438,13 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     if overall is not None:  # a project-only region has no 部门整体 figures to check
         flags += check_execution(keys.OVERALL, overall + " ", value_of(dept, keys.OVERALL_EXECUTED, derived) or 0.0,
                                  value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL)
-        flags += check_indicators("overall", overall + " ", dept.overall.indicators, profile, layout)
+        flags += check_indicators("overall", overall + " ", dept.overall.indicators, profile, layout, derived)
     for i, p in enumerate(dept.projects):
         where = _project_sheet(layout, i) + " "
         flags += check_execution(keys.project(i), where, value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0,
                                  value_of(dept, keys.funds(keys.project(i), "total", "full"), derived), layout,
                                  keys.funds(keys.project(i), "current", "executed"))
-        flags += check_indicators(keys.project(i), where, p.indicators, profile, layout)
+        flags += check_indicators(keys.project(i), where, p.indicators, profile, layout, derived)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_rules(dept, layout, derived)
     flags += check_narrative(dept, profile, layout, derived)

@@ -97,7 +97,8 @@ def _timestamp(value: Optional[str]) -> Optional[dt.datetime]:
 def profiles_cmd() -> None:
     for pid in available_profiles():
         p = get_profile(pid)
-        w = "、".join(f"{l1.name}{l1.weight:g}" for l1 in p.level1)
+        w = "、".join(f"{l1.name}{l1.weight:g}" for l1 in p.level1) if p.weights_fixed_per_level1() else \
+            f"绩效指标合计{p.indicator_total():g}（{'、'.join(l1.name for l1 in p.level1)}）"
         ex = f"预算执行率{p.scoring.execution_weight:g}（计分）" if p.scoring.execution_scored else "执行率不计分"
         typer.echo(f"{pid}\t{p.profile.name}\t{w}、{ex}\t报告{len(p.report.sections)}个部分")
 

@@ -32,7 +32,7 @@ from .core.region import REGION_FILE, Profile, ProfileError
 from .forms import keys
 from .forms.binding import BindingError, declares, flatten, form_name, unflatten
 from .core.model import Department
-from .forms.cells import AREA, INT, LONGTEXT, MONEY, SCORE, WEIGHT, Layout, Shape
+from .forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, SCORE, WEIGHT, Layout, Shape
 from .forms.definition import FormError
 from .forms.formula import FormulaError
 from .forms.layout import compile_layout
@@ -112,11 +112,14 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     weights: dict[tuple[str, str], float] = {}
     for which in ("project", "overall"):
-        for l1 in profile.levels(which):
-            share = round(l1.weight / len(l1.level2), 2)
-            for n, l2 in enumerate(l1.level2):
-                last = n == len(l1.level2) - 1
-                weights[(which, l2.key)] = round(l1.weight - share * (len(l1.level2) - 1), 2) if last else share
+        groups = [(l1.weight, l1.level2) for l1 in profile.levels(which)]
+        if groups and groups[0][0] is None:  # only the total fixed: shared over every 二级
+            groups = [(profile.indicator_total(which), [l2 for l1 in profile.levels(which) for l2 in l1.level2])]
+        for weight, level2 in groups:
+            share = round(weight / len(level2), 2)
+            for n, l2 in enumerate(level2):
+                last = n == len(level2) - 1
+                weights[(which, l2.key)] = round(weight - share * (len(level2) - 1), 2) if last else share
     row_base: dict[str, float] = {}
     for n, (_sh, cell) in enumerate(layout.inputs()):
         key = cell.key
@@ -128,7 +131,8 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
             which = "overall" if m["prefix"] == keys.OVERALL else "project"
             w = weights.get((which, m["l2"]), 1.0)
             out[key] = {"name": f"指标{m['l2']}", "target": "≥95%", "actual": "98%", "weight": w, "score": w,
-                        "deviation": "", "nature": "≥", "value": "95", "unit": "%"}.get(m["f"], f"文字{n}")
+                        "deviation": "", "nature": "≥", "value": "95", "unit": "%", "initial_value": "≥95%",
+                        "adjusted_value": "≥95%", "coefficient": 1.0, "core": "是"}.get(m["f"], f"文字{n}")
             continue
         if cell.vtype == MONEY:
             row, _, column = key.rpartition(".")
@@ -140,6 +144,8 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
             out[key] = float(rng.randint(100, 900))
         elif cell.vtype in (WEIGHT, SCORE):
             out[key] = 1.0
+        elif cell.vtype == PERCENT:
+            out[key] = rng.randint(50, 100) / 100
         elif cell.choices:
             out[key] = cell.choices[0]
         elif cell.vtype == LONGTEXT:

@@ -17,7 +17,11 @@ def test_shipped_regions_load_and_weights_add_to_total():
     for pid in available_profiles():
         p = get_profile(pid)
         scored = p.scoring.execution_weight if p.scoring.execution_scored else 0
-        assert sum(l1.weight for l1 in p.level1) + scored == p.scoring.total
+        assert p.indicator_total() + scored == p.scoring.total
+        if p.weights_fixed_per_level1():
+            assert sum(l1.weight for l1 in p.level1) == p.indicator_total()
+        else:  # only the total fixed (sichuan-2023): no 一级 carries a weight
+            assert all(l1.weight is None for l1 in p.level1)
         assert p.sources and len(p.digest) == 64
 
 

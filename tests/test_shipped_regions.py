@@ -66,7 +66,6 @@ NATIONAL = {
 # 青神县某局 2023 工资性支出（research §2.2 E）: 年初 238.93, 调整后 251.89, 执行 251.89 (100.00%), 专户和单位
 # 资金 0; indicators = 100 %, 权重 60 and 30 (产出 60 + 效益 30, no 满意度: the form fixes only the 90).
 # The published 完成值 and 得分 are blank (its mistake 1): filled here as full completion.
-SC_L1 = "产出、效益、满意度指标"
 SICHUAN = {
     "code": "511425001", "name": "某县发展和改革局", "year": 2023, "profile": "sichuan-2023",
     "projects": [{
@@ -76,8 +75,8 @@ SICHUAN = {
         "goal_expected": "按时足额发放在职人员工资，足额缴纳社会保险。",
         "goal_actual": "全年工资按时足额发放，社会保险足额缴纳。",
         "indicators": [
-            _ind(SC_L1, "数量指标", "发放（缴纳）覆盖率", 60, 60, actual="100", nature="=", value="100", unit="%"),
-            _ind(SC_L1, "社会效益指标", "足额保障率（参保率）", 30, 30, actual="100", nature="=", value="100", unit="%"),
+            _ind("产出指标", "数量指标", "发放（缴纳）覆盖率", 60, 60, actual="100", nature="=", value="100", unit="%"),
+            _ind("效益指标", "社会效益指标", "足额保障率（参保率）", 30, 30, actual="100", nature="=", value="100", unit="%"),
         ],
         "figures": {
             "funds.special.initial": 0, "funds.special.full": 0, "funds.special.executed": 0,
@@ -233,9 +232,26 @@ def test_sichuan_indicator_weights_must_total_90(tmp_path):
     """The form fixes only 绩效指标（90分）: 60 + 30 passes (above), 60 + 20 is an error at the first weight."""
     data = copy.deepcopy(SICHUAN)
     data["projects"][0]["indicators"][1].update(weight=20, score=20)
-    flags = [f for f in _errors(check_workbook(_workbook(data, tmp_path))) if f["code"] == "WEIGHT-101"]
-    assert [f["location"] for f in flags] == ["项目自评表(1)!I15"]
+    flags = [f for f in _errors(check_workbook(_workbook(data, tmp_path))) if f["code"].startswith("WEIGHT")]
+    assert [(f["code"], f["location"]) for f in flags] == [("WEIGHT-103", "项目自评表(1)!I15")]
     assert flags[0]["stated"] == 80 and flags[0]["expected"] == 90
+
+
+def test_sichuan_takes_90_points_under_output_alone(tmp_path):
+    """大英's table puts all 90 on one 产出 indicator: no “应为 …” for 产出, 效益 or 满意度."""
+    data = copy.deepcopy(SICHUAN)
+    data["projects"][0]["indicators"] = [data["projects"][0]["indicators"][0] | {"weight": 90, "score": 90}]
+    result = check_workbook(_workbook(data, tmp_path))
+    assert not [f for f in result["flags"] if f["code"].startswith(("WEIGHT", "SCORE"))], result["flags"]
+
+
+def test_sichuan_prints_three_level1_rows_without_fixed_weights():
+    profile = get_profile("sichuan-2023")
+    assert [l1.name for l1 in profile.level1] == ["产出指标", "效益指标", "满意度指标"]
+    assert not profile.weights_fixed_per_level1() and profile.indicator_total() == 90
+    labels = _sheet_labels("sichuan-2023", 2023)
+    assert {"产出指标", "效益指标", "满意度指标"} <= labels
+    assert not any("（" in t and t.startswith(("产出指标", "效益指标", "满意度指标")) for t in labels)
 
 
 @pytest.mark.parametrize("region_id", sorted(CASES))

@@ -130,15 +130,21 @@ class Indicator(_TextModel):
     nature: str = ""
     value: str = ""
     unit: str = ""
+    # forms that print the target twice: 年初指标值 and 调整指标值 (or 年度指标值); the adjusted one is judged
+    initial_value: str = ""
+    adjusted_value: str = ""
+    coefficient: float | None = Field(default=None, ge=0)  # 得分系数, a fraction (得分 = 系数 × 权重)
+    core: str = ""  # 是否核心指标: 是 / 否
 
     @property
     def target_text(self) -> str:
-        """The target as one text: as typed, or composed from 指标性质 | 指标值 | 度量单位."""
-        return self.target or f"{self.nature}{self.value}{self.unit}"
+        """The target as one text: as typed, or composed from 指标性质 | 指标值 | 度量单位, the
+        value being the adjusted one where the form has 年初/调整指标值."""
+        return self.target or f"{self.nature}{self.value or self.adjusted_value or self.initial_value}{self.unit}"
 
     def is_blank(self) -> bool:
-        return not (self.name or self.target_text or self.actual or self.deviation) and self.weight is None \
-            and self.score is None
+        return not (self.name or self.target_text or self.actual or self.deviation or self.core) \
+            and self.weight is None and self.score is None and self.coefficient is None
 
 
 class Funds(_TextModel):

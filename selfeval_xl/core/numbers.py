@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 # full-width digits and signs, and the minus signs of other input methods (U+2212, U+FE63)
-_FW = str.maketrans("０１２３４５６７８９．－＋，−﹣", "0123456789.-+,--")
+_FW = str.maketrans("０１２３４５６７８９．－＋，−﹣％", "0123456789.-+,--%")
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2002\u2003\u2009\u200b]+")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_SUFFIXES = {"money": ("万元",), "score": ("分",), "weight": ("分",), "int": ("人",), "area": ("㎡", "平方米", "m2")}
+_SUFFIXES = {"money": ("万元",), "score": ("分",), "weight": ("分",), "int": ("人",), "area": ("㎡", "平方米", "m2"),
+             "percent": ("%",)}
 
 
 @dataclass(frozen=True)

@@ -232,13 +232,16 @@ class Level2(_Strict):
 class Level1(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
     name: str = _name()
-    weight: float = Field(ge=0, le=Limits.RULE_NUMBER)
+    # None: the form fixes only the indicators' total (四川: 90 points spread as the unit chooses
+    # over 产出/效益/满意度), so no 一级 has a weight of its own to be checked against
+    weight: float | None = Field(default=None, ge=0, le=Limits.RULE_NUMBER)
     level2: tuple[Level2, ...] = Field(min_length=1, max_length=Limits.LEVEL2)
 
     @property
     def label(self) -> str:
-        """The 一级 cell text of the official form, e.g. 产出指标（50分）."""
-        return f"{self.name}（{fmt_num(self.weight, 4)}分）"
+        """The 一级 cell text of the official form, e.g. 产出指标（50分）; just the name where
+        the rules fix no weight per 一级."""
+        return self.name if self.weight is None else f"{self.name}（{fmt_num(self.weight, 4)}分）"
 
 
 class ProjectRules(_Strict):
@@ -470,12 +473,21 @@ class Profile(_Strict):
     @model_validator(mode="after")
     def _weights_add_up(self) -> "Profile":
         s = self.scoring
-        total = sum(l1.weight for l1 in self.level1) + (s.execution_weight if s.execution_scored else 0)
-        if abs(total - s.total) > 1e-9:
-            raise ValueError(
-                f"level1.weight 之和{'加 scoring.execution_weight ' if s.execution_scored else ''}"
-                f"为 {fmt_num(total, 4)}，应等于 scoring.total = {fmt_num(s.total, 4)}"
-            )
+        exec_w = s.execution_weight if s.execution_scored else 0
+        for name, levels in (("level1", self.level1), ("overall_level1", self.overall_level1)):
+            given = [l1.weight is not None for l1 in levels]
+            if any(given) and not all(given):
+                raise ValueError(f"{name}：要么每个一级指标都写 weight（各一级分值固定），要么都不写（只规定合计"
+                                 f" scoring.total{' − scoring.execution_weight' if s.execution_scored else ''}）")
+            if levels and not any(given) and s.total - exec_w <= 0:
+                raise ValueError(f"{name} 没有写 weight（只规定合计），但 scoring.total 减去预算执行率分值后没有剩余分值")
+        if self.level1[0].weight is not None:
+            total = sum(l1.weight for l1 in self.level1) + exec_w
+            if abs(total - s.total) > 1e-9:
+                raise ValueError(
+                    f"level1.weight 之和{'加 scoring.execution_weight ' if s.execution_scored else ''}"
+                    f"为 {fmt_num(total, 4)}，应等于 scoring.total = {fmt_num(s.total, 4)}"
+                )
         mins = [g.min for g in self.grades]
         if mins != sorted(mins, reverse=True) or mins[-1] != 0:
             raise ValueError("grades 必须按 min 从高到低排列，最后一档 min = 0")
@@ -483,8 +495,8 @@ class Profile(_Strict):
             keys = [l2.key for l1 in levels for l2 in l1.level2]
             if len(keys) != len(set(keys)):
                 raise ValueError(f"{name}.level2.key 有重复")
-            if levels and abs(sum(l1.weight for l1 in levels) + (s.execution_weight if s.execution_scored else 0)
-                              - s.total) > 1e-9:
+            if levels and levels[0].weight is not None and abs(sum(l1.weight for l1 in levels) + exec_w
+                                                               - s.total) > 1e-9:
                 raise ValueError(f"{name}.weight 之和与 scoring.total = {fmt_num(s.total, 4)} 不符")
         skeys = [sec.key for sec in self.report.sections]
         if len(skeys) != len(set(skeys)):
@@ -517,6 +529,18 @@ class Profile(_Strict):
     def levels(self, which: str = "project") -> tuple[Level1, ...]:
         """The 一级/二级 structure of the project tables, or of the overall table ("overall")."""
         return self.overall_level1 if which == "overall" and self.overall_level1 else self.level1
+
+    def weights_fixed_per_level1(self, which: str = "project") -> bool:
+        """True when each 一级 has its own weight; False when only the indicators' total is fixed."""
+        return self.levels(which)[0].weight is not None
+
+    def indicator_total(self, which: str = "project") -> float:
+        """The points the indicator rows share: the 一级 weights' sum, or the total left after
+        the execution-rate score where only the total is fixed."""
+        if self.weights_fixed_per_level1(which):
+            return sum(l1.weight for l1 in self.levels(which))
+        s = self.scoring
+        return s.total - (s.execution_weight if s.execution_scored else 0)
 
     def level2_all(self, which: str = "project") -> list[tuple[Level1, Level2]]:
         return [(l1, l2) for l1 in self.levels(which) for l2 in l1.level2]

@@ -22,6 +22,8 @@ _SCORING = (
 
 
 def _v(x) -> str:
+    if x is None:
+        return "不固定（只规定合计）"
     if isinstance(x, bool):
         return "是" if x else "否"
     if isinstance(x, (int, float)):

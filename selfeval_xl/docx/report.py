@@ -29,7 +29,7 @@ from ..forms.binding import form_name, declares, flatten, sheet_name, value_of
 from ..narrative import disagreements
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
-from ..forms.cells import AREA, INT, LONGTEXT, MONEY, RATE, SCORE, WEIGHT, Layout, Sheet
+from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
 from ..forms.layout import compile_layout, shape_for
 from ..core.model import Department
 from ..core.region import Profile
@@ -143,7 +143,8 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
         for l1 in profile.levels("overall"):
             scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
             if scores:
-                by.append(f"{l1.name}得分{fmt_num(sum(scores))}分（满分{fmt_num(l1.weight)}分）")
+                by.append(f"{l1.name}得分{fmt_num(sum(scores))}分" + (f"（满分{fmt_num(l1.weight)}分）"
+                                                                       if l1.weight is not None else ""))
         if by:
             t += "，其中" + "，".join(by)
         parts.append(t)
@@ -267,7 +268,7 @@ def _cell_text(cell, values: dict[str, Any], derived: dict[str, Any]) -> str:
         return ""
     if cell.vtype == MONEY:
         return fmt_money(v)
-    if cell.vtype == RATE:
+    if cell.vtype in (RATE, PERCENT):
         return fmt_pct(v)
     if cell.vtype in (WEIGHT, SCORE, AREA):
         return fmt_num(v)

@@ -241,7 +241,7 @@ def _project_blank(p: dict[str, Any]) -> bool:
 _TEXT_NONE_OK = {"prior", "budget", "final", "initial", "full", "executed", "weight", "score", "staff_authorized",
                  "staff_actual", "approved_area", "actual_area", "budget_investment", "actual_investment",
                  "general", "gov_fund", "special_account", "other", "expense_basic", "budget_initial", "budget_full",
-                 "prior_year_final", "personnel_expense"}
+                 "prior_year_final", "personnel_expense", "coefficient"}
 
 
 def _strings_not_none(tree: Any) -> None:

@@ -39,7 +39,9 @@ def project_sheet_name(i: int) -> str:
 MONEY, INT, AREA, WEIGHT, SCORE, RATE, TEXT, LONGTEXT, GRADE = (
     "money", "int", "area", "weight", "score", "rate", "text", "longtext", "grade",
 )
-NUMERIC = {MONEY, INT, AREA, WEIGHT, SCORE, RATE}
+# a typed percentage (得分系数, 完成率): stored as the fraction Excel keeps for 95 %, shown 0.00%
+PERCENT = "percent"
+NUMERIC = {MONEY, INT, AREA, WEIGHT, SCORE, RATE, PERCENT}
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class CellCheck:
 
 def tolerance_for(vtype: str) -> str:
     """The tolerance kind a derived cell's value type implies (its check when none is declared)."""
-    if vtype in (RATE,):
+    if vtype in (RATE, PERCENT):
         return "rate"
     if vtype in (SCORE, WEIGHT):
         return "score"
@@ -326,7 +328,7 @@ class _B:
 
     def input(self, r, c, key, vtype=TEXT, r2=None, c2=None, prompt=None, choices=()):
         style = {TEXT: "in_text", LONGTEXT: "in_long", MONEY: "in_money", INT: "in_int", AREA: "in_num",
-                 WEIGHT: "in_num", SCORE: "in_num"}[vtype]
+                 WEIGHT: "in_num", SCORE: "in_num", PERCENT: "in_pct"}[vtype]
         self.sh.cells.append(Cell(r, c, "input", key=key, vtype=vtype, merge=_m(r, c, r2, c2), style=style, prompt=prompt,
                                   choices=tuple(choices)))
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from . import keys
 from .cells import (
-    GRADE, LONGTEXT, MONEY, RATE, SCORE, TEXT, WEIGHT, Cell, CellCheck, CondFormat, Sheet, Shape, _B, _count, _sum, a1,
+    GRADE, LONGTEXT, MONEY, PERCENT, RATE, SCORE, TEXT, WEIGHT, Cell, CellCheck, CondFormat, Sheet, Shape, _B, _count, _sum, a1,
     blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
 )
 from ..core.region import Limits, Profile
@@ -28,7 +28,7 @@ from .rules import PROJECTS_ALL, hint_formula
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
 DEVIATION_CHOICES = ("无", "无偏差")
 _INPUT_STYLE = {"text": "in_text", "longtext": "in_long", "money": "in_money", "int": "in_int", "area": "in_num",
-                "weight": "in_num", "score": "in_num"}
+                "weight": "in_num", "score": "in_num", "percent": "in_pct"}
 _FORMULA_STYLE = {"money": "f_money", "rate": "f_rate", "score": "f_num", "weight": "f_num", "text": "f_text",
                   "grade": "f_text"}
 _REF = re.compile(r"\{([^{}]+)\}")
@@ -309,8 +309,13 @@ def _exec_score_keys(ctx: _Context, exec_key: str | None) -> list[str]:
 
 # -- indicator block and total row ---------------------------------------------------------------
 
-# the indicator columns a form may declare, after 一级 and 二级, with their input type and prompt
+# the indicator columns a form may declare, with their input type and prompt ("level1"/"level2"
+# are the rules' 一级/二级 labels, drawn merged down their rows)
+LEVEL_COLUMNS = ("level1", "level2")
+CORE_CHOICES = ("是", "否")
 _IND_COLUMNS = {
+    "level1": (None, ""),
+    "level2": (None, ""),
     "name": (TEXT, "三级指标名称"),
     "target": (TEXT, "年度指标值，如 ≥96%、≤181万元、12月31日之前"),
     "nature": (TEXT, "指标性质：≥、≤、= 或 定性"),
@@ -320,19 +325,43 @@ _IND_COLUMNS = {
     "weight": (WEIGHT, "本行分值"),
     "score": (SCORE, "得分：0 到本行分值之间"),
     "deviation": (TEXT, "满分可选“无”；未得满分时必须写明偏差原因及改进措施"),
+    "initial_value": (TEXT, "年初指标值，如 ≥96%、181万元"),
+    "adjusted_value": (TEXT, "调整后的指标值（未调整的照填年初指标值）"),
+    "coefficient": (PERCENT, "得分系数：0% 到 100%，如 95%"),
+    "core": (TEXT, "是否核心指标：是 / 否"),
 }
 _DEFAULT_COLUMNS = ("name", "target", "actual", "weight", "score", "deviation")
+# the value type of an indicator column computed by a declared formula
+_FORMULA_VTYPE = {"weight": WEIGHT, "score": SCORE, "coefficient": RATE}
+_ROW_REF = re.compile(r"\{(" + "|".join(keys.INDICATOR_FIELDS) + r")\}")
+
+
+def _row_formula(ctx: _Context, formula: str, slot: dict[str, str]) -> str:
+    """A per-row formula of the indicator table: ``{weight}``, ``{coefficient}`` … are this row's
+    cells; any other ``{key}`` is a cell of the forms as in a grid block's formulas."""
+    return ctx.formula(_ROW_REF.sub(lambda m: "{" + slot[m.group(1)] + "}", formula))
+_TARGET_FIELDS = ("target", "value", "adjusted_value", "initial_value")
 
 
 def _indicator_columns(ctx: _Context, block: Block) -> dict[str, int]:
-    """field → column: 一级 in B, 二级 in C, then the declared fields (default: the official form)."""
+    """field → column. Columns naming "level1"/"level2", or given one header each (a flat list,
+    naming neither), are the whole table, in order after the group column A; otherwise 一级 in B,
+    二级 in C, then the fields, with two headers more (the form before columns were open: it
+    still loads unchanged)."""
     fields = tuple(block.param("columns") or _DEFAULT_COLUMNS)
     unknown = [f for f in fields if f not in _IND_COLUMNS]
-    missing = [f for f in ("name", "weight", "score", "deviation", "actual") if f not in fields]
-    if unknown or missing or not ("target" in fields or "value" in fields):
+    missing = [f for f in ("name", "weight", "score") if f not in fields]
+    twice = sorted({f for f in fields if fields.count(f) > 1})
+    if unknown or missing or twice:
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.columns 应由 "
-                        f"{'、'.join(_IND_COLUMNS)} 组成，且含 name、target（或 nature/value/unit）、actual、weight、score、deviation")
-    return {f: 3 + i for i, f in enumerate(fields)}
+                        f"{'、'.join(_IND_COLUMNS)} 组成，每项至多一次，且含 name、weight、score"
+                        + (f"（未知：{'、'.join(map(str, unknown))}）" if unknown else "")
+                        + (f"（缺少：{'、'.join(missing)}）" if missing else "")
+                        + (f"（重复：{'、'.join(twice)}）" if twice else ""))
+    heads = block.param("headers") or ()
+    if any(f in LEVEL_COLUMNS for f in fields) or len(heads) == len(fields):
+        return {f: 1 + i for i, f in enumerate(fields)}
+    return {"level1": 1, "level2": 2, **{f: 3 + i for i, f in enumerate(fields)}}
 
 
 def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
@@ -340,14 +369,15 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
     levels = ctx.profile.levels(block.param("levels", "project"))
     cols = _indicator_columns(ctx, block)
-    wc, sc, dc = cols["weight"], cols["score"], cols["deviation"]
+    formulas, checks = dict(block.formulas), dict(block.checks)
+    wc, sc, dc = cols["weight"], cols["score"], cols.get("deviation")
     hint_col = max(cols.values()) + 1
     first = r
     heads = block.param("headers") or ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
                                       "偏差原因分析及改进措施")
-    if len(heads) != len(cols) + 2:
-        raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.headers 应有 {len(cols) + 2} 个"
-                        f"（一级、二级和 {len(cols)} 列）")
+    if len(heads) != len(cols):
+        raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.headers 应有 {len(cols)} 个"
+                        f"（与各列一一对应：{'、'.join(sorted(cols, key=cols.get))}），现有 {len(heads)} 个")
     for c, text in enumerate(heads, start=1):
         b.label(r, c, text, style="header")
     b.sh.heights[r] = 30
@@ -364,34 +394,49 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             for k in range(l2.rows):
                 slot = {f: keys.indicator(prefix, l2.key, k, f) for f in keys.INDICATOR_FIELDS}
                 for f, c in cols.items():
+                    if f in LEVEL_COLUMNS:
+                        continue
+                    if f in formulas:  # computed per row: 得分 = 得分系数 × 权重
+                        vtype = _FORMULA_VTYPE.get(f, TEXT)
+                        b.formula(r, c, slot[f], _row_formula(ctx, formulas[f], slot), vtype,
+                                  style=_FORMULA_STYLE[vtype], check=_typed(checks.get(f), vtype))
+                        continue
                     vtype, prompt = _IND_COLUMNS[f]
-                    b.input(r, c, slot[f], vtype, prompt=prompt, choices=DEVIATION_CHOICES if f == "deviation" else ())
-                w, s, d = "{" + slot["weight"] + "}", "{" + slot["score"] + "}", "{" + slot["deviation"] + "}"
+                    choices = DEVIATION_CHOICES if f == "deviation" else CORE_CHOICES if f == "core" else ()
+                    b.input(r, c, slot[f], vtype, prompt=prompt, choices=choices)
+                w, s = "{" + slot["weight"] + "}", "{" + slot["score"] + "}"
+                low = f'IF(AND({s}<{w},{blank_text("{" + slot["deviation"] + "}")}),"得分低于分值：请填写偏差原因","")' \
+                    if dc is not None else '""'
                 b.hint(r, hint_col, keys.hint(prefix, l2.key, k),
-                       f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",'
-                       f'IF(AND({s}<{w},{blank_text(d)}),"得分低于分值：请填写偏差原因","")),"")')
+                       f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",{low}),"")')
                 l1_weights.append(slot["weight"])
                 score_keys.append(slot["score"])
                 b.sh.heights[r] = 30
                 b.sh.optional_rows.add(r)
                 r += 1
             b.sh.slot_groups.append((tuple(range(l2_first, r)), 1))  # a blank 二级 still shows one line
-            b.label(l2_first, 2, l2.name, r2=r - 1, style="label_center")
-        b.label(l1_first, 1, l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
-        wsum = _sum(l1_weights)
-        b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
-               f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
-               f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
-        b.sh.cond_formats.append(CondFormat(
-            (l1_first, 1), (l1_first, 1),
-            f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
+            if "level2" in cols:
+                b.label(l2_first, cols["level2"], l2.name, r2=r - 1, style="label_center")
+        if "level1" in cols:
+            b.label(l1_first, cols["level1"], l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
+        if l1.weight is not None:  # only the total fixed: no per-一级 warning (the total row has one)
+            wsum = _sum(l1_weights)
+            b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
+                   f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
+                   f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
+            b.sh.cond_formats.append(CondFormat(
+                (l1_first, 1), (l1_first, 1),
+                f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
         weight_keys.extend(l1_weights)
     b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
     last = r - 1
     d0 = first + 1
-    s0, w0, v0 = a1(d0, sc), a1(d0, wc), a1(d0, dc)
+    s0, w0 = a1(d0, sc), a1(d0, wc)
     b.sh.cond_formats.append(CondFormat((d0, sc), (last, sc), f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}>{w0})", "cf_error"))
-    b.sh.cond_formats.append(CondFormat((d0, dc), (last, dc), f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}<{w0},{blank_text(v0)})", "cf_warn"))
+    if dc is not None:
+        v0 = a1(d0, dc)
+        b.sh.cond_formats.append(CondFormat((d0, dc), (last, dc),
+                                            f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}<{w0},{blank_text(v0)})", "cf_warn"))
     ctx.indicator_keys[prefix] = (weight_keys, score_keys, cols)
     return r
 
@@ -419,6 +464,8 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     b.formula(r, wc, wk, f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT, check=wcheck)
     all_scores = exec_score + score_keys
     b.formula(r, sc, tk, f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE, check=tcheck)
+    if sc > wc + 1:  # a declared column between 权重 and 得分 (得分系数): a bordered blank under it
+        b.label(r, wc + 1, "", c2=sc - 1, style="label")
     if last_col > sc:
         b.label(r, sc + 1, "", c2=last_col, style="label")
     total_ref = "{" + keys.of(prefix, keys.TOTAL_SCORE) + "}"
@@ -559,10 +606,16 @@ def _grades_rule(profile: Profile) -> str:
 
 def _weights_rule(profile: Profile) -> str:
     s = profile.scoring
-    parts = [f"{l1.name} {num(l1.weight)} 分" for l1 in profile.level1]
+    if profile.weights_fixed_per_level1():
+        parts = [f"{l1.name} {num(l1.weight)} 分" for l1 in profile.level1]
+        head = "一级指标分值："
+    else:
+        parts = [f"绩效指标合计 {num(profile.indicator_total())} 分（"
+                 + "、".join(l1.name for l1 in profile.level1) + "之间由单位自行分配）"]
+        head = "指标分值："
     if s.execution_scored:
         parts.append(f"预算执行率 {num(s.execution_weight)} 分")
-    text = "一级指标分值：" + "；".join(parts) + f"；合计 {num(s.total)} 分。"
+    text = head + "；".join(parts) + f"；合计 {num(s.total)} 分。"
     if s.execution_shown and not s.execution_scored:
         text += f"预算执行率显示分值 {num(s.execution_weight)} 分，但不计入合计。"
     return text

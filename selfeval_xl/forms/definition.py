@@ -38,8 +38,9 @@ from typing import Any
 from ..core.region import Limits, TomlError, parse_toml
 from .cells import SEVERITIES, TOLERANCES, CellCheck
 from .formula import FormulaError, Program
+from .keys import INDICATOR_FIELDS
 
-INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score")
+INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score", "percent")
 DERIVED_TYPES = ("money", "rate", "score", "weight", "text", "grade")
 LABEL_STYLES = ("label", "label_left", "label_right", "label_center", "header", "title", "attach", "note",
                 "footer", "footer_label", "indent1", "indent2", "indent3")
@@ -453,6 +454,14 @@ def _check_keys(blocks: list[Block], file: str) -> None:
         for k, _sev, _when, _msg, at in b.reported:
             if at and at not in cells:
                 raise _fail(file, b.line, f"{k}.at", f"at“{at}”不是该块网格中的单元格（提示指向的格应与提示格画在同一块中）")
+        if b.kind == "indicators":
+            # a column of the indicator table computed per row (得分 = 得分系数 × 权重)
+            columns = set(b.param("columns") or ()) & set(INDICATOR_FIELDS)
+            for k, _f in b.formulas:
+                if k not in columns:
+                    raise _fail(file, b.line, f"formulas.{k}", "指标表的 [block.formulas] 只能给该表 columns 中的列"
+                                f"（如 score）写每行的公式，“{k}”不是")
+            continue
         for k, _f in b.formulas:
             if k not in drawn:
                 raise _fail(file, b.line, f"formulas.{k}", "该块的网格中没有这个计算格（=键 或 !键）")
@@ -471,6 +480,8 @@ def formula_keys(block: Block) -> tuple[str, ...]:
             drawn = {c.key for row in block.rows for c in row.cells if c.kind == "exec"}
             found += [f"{exec_key.rstrip('.')}.{part}" for part in ("rate", "score") if part in drawn]
         return tuple(found)
+    if block.kind == "indicators":  # the columns it computes per row, by field name ("score")
+        return tuple(k for k, _f in block.formulas)
     if block.kind == "totals":
         key = str(block.param("key", "."))
         base = "" if key == "." else key.rstrip(".")
@@ -501,7 +512,7 @@ def _checks(v: Any, block: Block, file: str, source: str, where: str) -> tuple[t
     cells = formula_keys(block)
     if not cells:
         raise _fail(file, _check_line(source, block.line, ""), f"{where}.checks",
-                    "该块没有可声明校验的计算格（只有网格块的 =键、&exec.rate、&exec.score 和 totals 块的合计行可以）")
+                    "该块没有可声明校验的计算格（只有网格块的 =键、&exec.rate、&exec.score、totals 块的合计行和指标表中写了公式的列可以）")
     exact: dict[str, CellCheck] = {}
     wild: list[tuple[str, CellCheck]] = []
     for k, decl in v.items():

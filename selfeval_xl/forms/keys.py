@@ -56,7 +56,8 @@ def hint(prefix: str, *parts: str | int) -> str:
     return ".".join([prefix, "hint", *map(str, parts)]) if prefix else ".".join(["hint", *map(str, parts)])
 
 
-INDICATOR_FIELDS = ("name", "target", "actual", "weight", "score", "deviation", "nature", "value", "unit")
+INDICATOR_FIELDS = ("name", "target", "actual", "weight", "score", "deviation", "nature", "value", "unit",
+                    "initial_value", "adjusted_value", "coefficient", "core")
 
 
 # the same keys read back: which slot, which project, which 附件1 line

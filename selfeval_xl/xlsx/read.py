@@ -20,7 +20,7 @@ from typing import Any
 
 from ..forms.binding import unflatten
 from ..core.flags import ERROR, INFO, WARNING, Flag
-from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
+from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, PERCENT, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
                            Layout, Shape, a1)
 from ..forms.layout import compile_layout
 from ..core.model import Department, strip_control
@@ -340,7 +340,8 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]
 # what to type into a number cell, by its value type (the end of a message that refuses a value)
 _WHAT_TO_TYPE = {MONEY: "请只填写数字（万元金额，如 103.86）", INT: "请只填写整数（如 18）",
                  AREA: "请只填写数字（面积，如 120.5）", WEIGHT: "请只填写数字（分值，如 5 或 2.5）",
-                 SCORE: "请只填写数字（得分，如 4.5）", RATE: "请只填写数字（如 0.98）"}
+                 SCORE: "请只填写数字（得分，如 4.5）", RATE: "请只填写数字（如 0.98）",
+                 PERCENT: "请填写百分比（如 95%）"}
 
 
 def _typed_value(book: Workbook, sh, cell, rc: tuple[int, int], v: Any, f: Any,
@@ -357,6 +358,8 @@ def _typed_value(book: Workbook, sh, cell, rc: tuple[int, int], v: Any, f: Any,
     vtype = cell.vtype
     if type(v) in (int, float) and vtype in NUMERIC and 0 <= v < MAX_FIGURE \
             and (vtype != INT or float(v).is_integer()):  # the common case: a typed number
+        if vtype == PERCENT:
+            return _as_percent(float(v), cell, f"{sh.name}!{a1(*rc)}", flags, str(v)), False
         if vtype == MONEY and rc in book.percent.get(sh.name, ()):
             loc = f"{sh.name}!{a1(*rc)}"
             flags.append(Flag("READ-108", WARNING, loc,
@@ -422,7 +425,13 @@ def _as_number(v: Any, cell, loc: str, flags: list[Flag]) -> tuple[Any, bool]:
         flags.append(Flag("READ-103", ERROR, loc, f"{loc} 为负数 {v:g}{as_typed}。金额、人数、分值不能为负，已按空白处理。"
                           f"{what}，不带负号。", raw, None, cell.key))
         return None, False
-    if cell.vtype == INT:
+    if cell.vtype == PERCENT:
+        # “95%” typed as text says its scale; a bare number is judged as the number typed would be
+        explicit = from_text and str(raw).strip().translate(_PCT).endswith("%")
+        v = _as_percent(float(v) / 100 if explicit else float(v), cell, loc, flags, str(raw))
+        if v is None:
+            return None, False
+    elif cell.vtype == INT:
         if not float(v).is_integer():
             flags.append(Flag("READ-104", ERROR, loc, f"{loc} 的人数 {v:g}{as_typed}不是整数，已按空白处理。"
                               f"请填写整数人数。", raw, None, cell.key))
@@ -431,9 +440,31 @@ def _as_number(v: Any, cell, loc: str, flags: list[Flag]) -> tuple[Any, bool]:
     else:
         v = float(v)
     if from_text:
-        flags.append(Flag("READ-101", INFO, loc, f"{loc}：{p.note}。", str(raw), v, cell.key))
+        note = f"以文本形式存储的“{raw}”已按 {xl_text(round(v * 100, 9))}% 读取" if cell.vtype == PERCENT else p.note
+        flags.append(Flag("READ-101", INFO, loc, f"{loc}：{note}。", str(raw), v, cell.key))
         return v, True
     return v, False
+
+
+_PCT = str.maketrans("％", "%")
+PERCENT_MAX = 1.0  # 100 %: a percent input's upper bound (its data validation says the same)
+
+
+def _as_percent(v: float, cell, loc: str, flags: list[Flag], raw: str) -> float | None:
+    """A percent input holds a fraction (95 % is 0.95, as Excel stores it). A clerk's 95 or
+    100 — typed where the cell's percent format was lost, pasted, or entered as text — is
+    above 100 % as a fraction but within it as a number of per cent: read as that percentage,
+    said as a warning. A value that fits neither reading (250, or 0.5 meant as 0.5 % cannot be
+    told from 50 %, so a fraction within bounds is always the fraction) is blank, with an error."""
+    if v <= PERCENT_MAX + 1e-12:
+        return v
+    if v / 100 <= PERCENT_MAX + 1e-12:
+        flags.append(Flag("READ-113", WARNING, loc, f"{loc} 是百分比格，填的是 {v:g}，已按 {v:g}% 读取。"
+                          f"请核对；在百分比格中直接输入 {v:g}% 即可。", raw, v / 100, cell.key))
+        return v / 100
+    flags.append(Flag("READ-114", ERROR, loc, f"{loc} 是百分比格，填的 {raw} 无论按小数还是按百分数都超过 100%，"
+                      f"已按空白处理。请填写 0% 到 100% 之间的百分比，如 95%。", raw, None, cell.key))
+    return None
 
 
 def _short(v: Any, n: int = 40) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
-from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
+from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, PERCENT, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
 from .plan import (
     BLANK, MERGE, NUMBER, STRING, PrintPlan, cell_writes, doc_properties, meta_for, sheet_print, unused_sheet,
 )
@@ -60,6 +60,8 @@ STYLES: dict[str, dict[str, Any]] = {
     "legend_hint": {**_BASE, **_BORDER, "align": "left", "font_color": "#C00000"},
     "cf_error": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
     "cf_warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+    # last, so adding it kept every other format's index (and each sheet's XML) as it was
+    "in_pct": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL, "num_format": "0.00%"},
 }
 
 # data validation per input type: (validate kind, criteria, title, message, error)
@@ -72,6 +74,8 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
            "error_message": "请输入不小于 0 的数字（平方米）。"},
     WEIGHT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100, "error_title": "分值有误",
              "error_message": "分值应为 0 到 100 之间的数字。"},
+    PERCENT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1, "error_title": "百分比有误",
+              "error_message": "请填写 0% 到 100% 之间的百分比，如 95%（直接输入 95%）。"},
 }
 
 
@@ -196,14 +200,23 @@ def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
         else:
             opts = dict(VALIDATIONS[vtype], input_title="填写提示", input_message=_prompt(vtype))
         _validate(ws, ranges, opts)
-    if score_cells:
-        # 得分 must lie between 0 and the row's 分值 (the cell to its left)
-        r0, c0 = score_cells[0]
-        ranges = [a1(r, c) for r, c in score_cells]
+    # 得分 must lie between 0 and the row's 分值: the nearest 分值 input to its left (a declared
+    # column may stand between them, 得分系数), else the cell to its left
+    weights_by_row: dict[int, list[int]] = {}
+    for cell in sh.cells:
+        if cell.kind == "input" and cell.vtype == WEIGHT:
+            weights_by_row.setdefault(cell.r, []).append(cell.c)
+    by_offset: dict[int, list[tuple[int, int]]] = {}
+    for r, c in score_cells:
+        left = [wc for wc in weights_by_row.get(r, ()) if wc < c]
+        by_offset.setdefault((max(left) - c) if left else -1, []).append((r, c))
+    for offset, cells in by_offset.items():
+        r0, c0 = cells[0]
+        ranges = [a1(r, c) for r, c in cells]
         _validate(ws, ranges, {
             "validate": "custom",
-            "value": f"=AND(ISNUMBER({a1(r0, c0)}),{a1(r0, c0)}>=0,OR(NOT(ISNUMBER({a1(r0, c0 - 1)})),"
-                     f"{a1(r0, c0)}<={a1(r0, c0 - 1)}))",
+            "value": f"=AND(ISNUMBER({a1(r0, c0)}),{a1(r0, c0)}>=0,OR(NOT(ISNUMBER({a1(r0, c0 + offset)})),"
+                     f"{a1(r0, c0)}<={a1(r0, c0 + offset)}))",
             "input_title": "得分", "input_message": "得分应在 0 与本行分值之间；未得满分请填写偏差原因。",
             "error_title": "得分有误", "error_message": "得分必须是 0 到本行分值之间的数字。",
         })
@@ -226,7 +239,7 @@ def _range(cell) -> str:
 
 def _prompt(vtype: str) -> str:
     return {MONEY: "单位：万元。只填数字，如 103.86。", INT: "人数，填整数。", AREA: "平方米，填数字。",
-            WEIGHT: "本行分值（数字）。"}[vtype]
+            WEIGHT: "本行分值（数字）。", PERCENT: "百分比，如 95%（直接输入 95%）。"}[vtype]
 
 
 def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:
