@@ -247,10 +247,59 @@ def pair_reports(files: list[Path]) -> list[Path | tuple[Path, Path]]:
                 pairs[b] = hit
                 left.remove(hit)
         alone = [b for b in books if b not in pairs]
+        if alone and left and not (len(alone) == 1 and len(left) == 1):
+            _pair_by_unit(alone, left, pairs)  # file names say nothing: the workbook's unit on the cover
+            alone = [b for b in books if b not in pairs]
         if len(alone) == 1 and len(left) == 1:
             pairs[alone[0]] = left.pop()
     paired = set(pairs.values())
     return [(f, pairs[f]) if f in pairs else f for f in files if f not in paired]
+
+
+def workbook_unit(path: Path) -> tuple[str, str]:
+    """(unit code, unit name) from the metadata the writer stamps in a workbook; ("", "") for a
+    workbook whose metadata cannot be read (its check says why)."""
+    from .xlsx.read import _load, read_meta
+    from .xlsx.safety import open_checked
+
+    try:
+        open_checked(path).close()
+        wb = _load(path, True)
+        try:
+            meta = read_meta(wb, path.name)
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 — pairing is a guess; the workbook's own check reports it
+        return "", ""
+    return meta.get("unit_code", ""), meta.get("unit_name", "")
+
+
+def report_cover(path: Path) -> str:
+    """A report's file name, title, cover and first tables (a report that opens with 附件1 names its
+    unit in 附件2's 部门名称 cell); the file name alone when it cannot be read."""
+    from .wordin import ReportReadError
+    from .wordin.read import read_report
+
+    if path.suffix.lower() not in (".docx",):  # a conversion costs seconds: file names only
+        return path.stem
+    try:
+        return path.stem + "\n" + read_report(path).head_text(300)
+    except Exception:  # noqa: BLE001 — ReportReadError or worse: the file name is all there is
+        return path.stem
+
+
+def _pair_by_unit(books: list[Path], reports: list[Path], pairs: dict[Path, Path]) -> None:
+    """Pair each workbook with the one report whose cover names the unit its metadata names
+    (code or name); ambiguous or unnamed ones stay apart."""
+    covers = {r: report_cover(r) for r in reports}
+    for b in books:
+        code, name = workbook_unit(b)
+        words = [w for w in (name, code) if w and len(w) >= 2]
+        hits = [r for r in reports if r in covers and any(w in covers[r] for w in words)]
+        if len(hits) == 1:
+            pairs[b] = hits[0]
+            reports.remove(hits[0])
+            covers.pop(hits[0])
 
 
 def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[Flag], dict[str, Any]]:

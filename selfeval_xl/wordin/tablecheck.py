@@ -162,7 +162,7 @@ def _printed_weights(form: MatchedForm) -> list[Flag]:
 # -- the attachment list against the tables -------------------------------------------------------------
 
 _LIST_HEAD = re.compile(r"^\s*(?:附\s*件\s*[：:]?\s*$|报告应包括以下附件)")
-_ITEM = re.compile(r"^\s*(?:附件\s*)?(?P<n>\d{1,2})\s*[.、．:：]?\s*(?P<t>\S.*)$")
+_ITEM = re.compile(r"^\s*(?:附件\s*)?(?P<n>\d{1,2})\s*[.、．:：]?\s*(?P<t>[^\s（(].*)$")
 _LABEL = re.compile(r"附件\s*(?P<n>\d{1,2})\s*[（(]\s*(?P<k>\d{1,2})\s*[)）]")
 
 
@@ -245,7 +245,8 @@ def _same_name(a, b) -> bool:
 
 def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
     """RPT-601: each figure of the report's tables that the workbook holds too, where the two
-    differ — the report's cell and the workbook's cell both named. A project table is paired
+    differ — the report's cell and the workbook's cell both named. The workbook's figure is the
+    one it shows (stated where it states one, else recomputed). A project table is paired
     with the workbook's project of the same name (not by position); an indicator row with the
     workbook's row of the same name. The workbook's figures are its inputs and its recompute."""
     from ..checks import tolerance
@@ -257,6 +258,9 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
         layout = compile_layout(profile, shape_for(dept, profile))
         book = flatten(dept, layout)
         book.update(derive_values(book, layout))
+        # what the workbook shows: a figure it states is compared as stated (its own flags say
+        # where that differs from the recompute)
+        book.update({k: v for k, v in getattr(dept, "stated", {}).items() if v is not None})
     except Exception:  # noqa: BLE001 — a workbook the engine cannot lay out has its own flags
         return []
     names = {i: p.name for i, p in enumerate(dept.projects)}

@@ -431,6 +431,10 @@ class _Reader:
                 continue
             if lk in l1s and l2 is None:
                 l1 = l1s[lk]
+                level_text.add(raw)
+                current = state["l1"]
+                if current is not None and current[0].key == l1.key and (row.table, row.row, i + 1) not in self.paras:
+                    continue  # the 一级 cell merged down over this row: the same heading, not a new one
                 points = printed_points(raw)
                 pr = None
                 if points is not None:
