@@ -256,7 +256,7 @@ def test_paired_report_tables_are_compared_with_the_workbook(unnamed_folder):
 
 
 def test_a_report_alone_is_checked_on_its_tables(tmp_path):
-    r = check_report(fixture("003"), {"region": "hengyang-2022"} if False else None)
+    r = check_report(fixture("003"))
     got = {(f["code"], f["location"]) for f in r["flags"] if f["code"].startswith(TABLE_CODES)}
     assert got == SEED_FLAGS["003"]
     out = check_input(fixture("004"), folder=str(tmp_path))
