@@ -247,10 +247,59 @@ def pair_reports(files: list[Path]) -> list[Path | tuple[Path, Path]]:
                 pairs[b] = hit
                 left.remove(hit)
         alone = [b for b in books if b not in pairs]
+        if alone and left and not (len(alone) == 1 and len(left) == 1):
+            _pair_by_unit(alone, left, pairs)  # file names say nothing: the workbook's unit on the cover
+            alone = [b for b in books if b not in pairs]
         if len(alone) == 1 and len(left) == 1:
             pairs[alone[0]] = left.pop()
     paired = set(pairs.values())
     return [(f, pairs[f]) if f in pairs else f for f in files if f not in paired]
+
+
+def workbook_unit(path: Path) -> tuple[str, str]:
+    """(unit code, unit name) from the metadata the writer stamps in a workbook; ("", "") for a
+    workbook whose metadata cannot be read (its check says why)."""
+    from .xlsx.read import _load, read_meta
+    from .xlsx.safety import open_checked
+
+    try:
+        open_checked(path).close()
+        wb = _load(path, True)
+        try:
+            meta = read_meta(wb, path.name)
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 — pairing is a guess; the workbook's own check reports it
+        return "", ""
+    return meta.get("unit_code", ""), meta.get("unit_name", "")
+
+
+def report_cover(path: Path) -> str:
+    """A report's file name, title, cover and first tables (a report that opens with 附件1 names its
+    unit in 附件2's 部门名称 cell); the file name alone when it cannot be read."""
+    from .wordin import ReportReadError
+    from .wordin.read import read_report
+
+    if path.suffix.lower() not in (".docx",):  # a conversion costs seconds: file names only
+        return path.stem
+    try:
+        return path.stem + "\n" + read_report(path).head_text(300)
+    except Exception:  # noqa: BLE001 — ReportReadError or worse: the file name is all there is
+        return path.stem
+
+
+def _pair_by_unit(books: list[Path], reports: list[Path], pairs: dict[Path, Path]) -> None:
+    """Pair each workbook with the one report whose cover names the unit its metadata names
+    (code or name); ambiguous or unnamed ones stay apart."""
+    covers = {r: report_cover(r) for r in reports}
+    for b in books:
+        code, name = workbook_unit(b)
+        words = [w for w in (name, code) if w and len(w) >= 2]
+        hits = [r for r in reports if r in covers and any(w in covers[r] for w in words)]
+        if len(hits) == 1:
+            pairs[b] = hits[0]
+            reports.remove(hits[0])
+            covers.pop(hits[0])
 
 
 def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[Flag], dict[str, Any]]:
@@ -266,7 +315,7 @@ def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[
         rep = read_report(report, profile, workdir=workdir)
     except ReportReadError as e:
         return None, [Flag("RPT-101", WARNING, "报告", f"同一单位的报告未能读取，正文按工作簿的“报告正文”校验：{e}")], info
-    flags = check_report_text(rep)
+    flags = check_report_text(rep) + _table_flags(rep, profile, dept.year, dept)
     dept.narrative.sections = {key: sec.text for key, sec in rep.sections.items()}
     if rep.docx_path:
         info["report_docx"] = rep.docx_path
@@ -277,6 +326,19 @@ def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[
                              f"与工作簿放在一起的报告 {rep.file} 的文件名和封面中找不到单位名称“{dept.name}”或编码"
                              f"“{dept.code}”；请核对这是不是该单位的报告。"))
     return rep, flags, info
+
+
+def _table_flags(rep, profile, year: int | None, dept=None) -> list[Flag]:
+    """The report's tables matched to the region's forms and checked (``wordin.tablecheck``);
+    with the unit's workbook (``dept``), each figure also against the workbook's (RPT-601)."""
+    from .wordin.tablecheck import check_report_tables, against_workbook
+    from .wordin.tables import match_tables
+
+    forms = match_tables(rep, profile, year or 2023)
+    flags = check_report_tables(rep, profile, year or 2023, forms)
+    if dept is not None:
+        flags += against_workbook(forms, dept, profile)
+    return flags
 
 
 _QUOTED = re.compile(r"^报告正文“[^”]*”：“(?P<q>.*?)”")
@@ -354,12 +416,13 @@ def check_report(path: str | Path, expect: dict[str, Any] | None = None, workdir
     if profile is None:
         return {**base, "status": STATUS_UNREADABLE, "reason": f"{base['name']}：没有可用的地区配置，无法按提纲读取报告"}
     rep.sections = find_sections(rep.paras, profile.report.sections)
-    flags = [Flag("RPT-202", INFO, "报告", f"{rep.file} 没有对应的工作簿，只按报告文字校验（提纲、前后数字、列举金额之和）；"
-                                         f"与附件数字的核对需要把该单位的工作簿放在同一文件夹。")] + check_report_text(rep)
+    year = re.search(r"(20\d\d)\s*年度", rep.head_text())
+    flags = [Flag("RPT-202", INFO, "报告", f"{rep.file} 没有对应的工作簿，只按报告本身校验（提纲、前后数字、列举金额之和、"
+                                         f"表格中的合计与得分）；与工作簿数字的核对需要把该单位的工作簿放在同一文件夹。")]
+    flags += check_report_text(rep) + _table_flags(rep, profile, int(year[1]) if year else None)
     as_dicts = [f.as_dict() for f in flags]
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
     unit = _unit_from_head(rep.head_text())
-    year = re.search(r"(20\d\d)\s*年度", rep.head_text())
     return {**base, "unit_code": "", "unit_name": unit, "profile": profile.id, "year": int(year[1]) if year else None,
             "stated_total": None, "recomputed_total": None, "grade": None,
             "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO],
