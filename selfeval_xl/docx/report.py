@@ -36,6 +36,7 @@ from ..core.region import Profile
 from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
 from ..core.quantities import quantities, tie
 from ..outputs import atomic_output
+from .notes import add_cell_comment, comment_paragraphs, comment_reference, report_notes
 from .package import save_package
 from .template import H1_FONT, build_report_template
 
@@ -308,7 +309,7 @@ def _run(text: str, bold: bool, half_points: int) -> str:
 
 
 def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False,
-        keep_next: bool = False) -> str:
+        keep_next: bool = False, comments: list[int] | None = None) -> str:
     pr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
         pr += f'<w:gridSpan w:val="{span}"/>'
@@ -318,6 +319,9 @@ def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = 
         pr += "<w:vMerge/>"
     pr += '<w:vAlign w:val="center"/>'
     run = _run(text, bold, 18) if text else ""
+    for cid in comments or ():  # a note on this cell (``notes``): the range wraps the cell's text
+        opening, closing = comment_reference(cid)
+        run = opening + run + closing
     keep = "<w:keepNext/>" if keep_next else ""
     return (f'<w:tc><w:tcPr>{pr}</w:tcPr><w:p><w:pPr>{keep}<w:spacing w:before="0" w:after="0" w:line="240" '
             f'w:lineRule="auto"/><w:jc w:val="{align}"/></w:pPr>{run}</w:p></w:tc>')
@@ -345,7 +349,7 @@ def _report_widths(sh: Sheet, width_mm: float) -> list[int]:
 
 
 def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], span: tuple[int, int],
-                    width_mm: float = 257, keep_end: bool = False):
+                    width_mm: float = 257, keep_end: bool = False, marks: dict[str, list[int]] | None = None):
     """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
     rows dropped and vertical merges re-spanned over the rows that remain.
 
@@ -405,7 +409,8 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
                 text = _cell_text(cell, values, derived)
                 text = _INDENT.get(cell.style, "") + text if text else text
                 out.append(_tc(width, span, "restart" if bottom > top else None, text,
-                               _ALIGN.get(cell.style, "center"), cell.style == "header", i in tail))
+                               _ALIGN.get(cell.style, "center"), cell.style == "header", i in tail,
+                               (marks or {}).pop(cell.key, None) if cell.key else None))
             else:
                 out.append(_tc(width, span, "continue", keep_next=i in tail))
             c = c2 + 1
@@ -425,8 +430,18 @@ def printed_tables(layout: Layout, dept: Department, where: str | None = None) -
     return out
 
 
+def printed_keys(layout: Layout, dept: Department, values: dict[str, Any]) -> set[str]:
+    """The keys of the cells the report's tables print (rows kept, columns within the print
+    area): a note on one of them is a comment at that cell."""
+    out = set()
+    for sh, (t0, t1) in printed_tables(layout, dept):
+        keep = set(kept_rows(sh, values, (t0, t1)))
+        out |= {c.key for c in sh.cells if c.key and c.kind != "hint" and c.c < sh.print_cols and c.r in keep}
+    return out
+
+
 def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_body: bool,
-               values: dict[str, Any] | None = None) -> str:
+               values: dict[str, Any] | None = None, marks: dict[str, list[int]] | None = None) -> str:
     """Paragraphs and tables of the sheets printed in the body, or of the attachments, as body XML."""
     sheets = [sh for sh in layout.sheets if sh.tables and sh.in_body == in_body
               and (sh.project is None or sh.project < len(dept.projects))]
@@ -443,7 +458,8 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
         for k, span in enumerate(sh.tables):
             until = sh.tables[k + 1][0] if k + 1 < len(sh.tables) else None
             notes = _lines_after(sh, values, derived, span[1], until)
-            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165, keep_end=bool(notes)))
+            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165, keep_end=bool(notes),
+                                       marks=marks))
             for j, note in enumerate(notes):  # each line keeps with the next; the last closes the table
                 out.append(_para_xml(note, 21, "left", "宋体", keep_next=j < len(notes) - 1))
     return "".join(out)
@@ -580,8 +596,21 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     except TemplateError as e:  # SecurityError (sandbox), syntax errors, undefined filters …
         raise TemplateRefused(f"报告模板 {Path(template).name} 无法使用：{type(e).__name__}: {e}") from None
     values = flatten(dept, layout)
-    body_tables = tables_xml(dept, layout, result.derived, True, values)
-    attachments = tables_xml(dept, layout, result.derived, False, values)
+    # review notes are comments, never pages: on the table cell they name where it is printed,
+    # else at their paragraph (``notes``)
+    notes = report_notes(result.flags)
+    in_cells = printed_keys(layout, dept, values)
+    marks: dict[str, list[int]] = {}
+    at_paragraphs = []
+    for f in notes:
+        if f.key in in_cells and not f.key.startswith("narrative."):
+            marks.setdefault(f.key, []).append(add_cell_comment(tpl.docx, f))
+        else:
+            at_paragraphs.append(f)
+    titles = [sec.title for sec in profile.report.sections]
+    comment_paragraphs(tpl.docx, at_paragraphs, titles, f"{dept.year}年度{dept.name}")
+    body_tables = tables_xml(dept, layout, result.derived, True, values, marks)
+    attachments = tables_xml(dept, layout, result.derived, False, values, marks)
     out = Path(out)
     with atomic_output(out) as tmp:
         tpl.pre_processing()  # what DocxTemplate.save does first (no pictures or media are replaced here)
