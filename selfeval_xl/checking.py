@@ -206,8 +206,18 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     except TemplateRefused as e:
         return {**base, "status": STATUS_UNREADABLE, "errors": errors, "unit_name": dept.name,
                 "reason": f"{display_path(path.name)}：{e}"}
-    return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "unit_name": dept.name,
-            "report": str(out)}
+    from .docx.notes import report_notes
+    flags = [f.as_dict() for f in result.flags]
+    counts = {sev: sum(1 for f in result.flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
+    # the summary's row of the unit, as ``check`` writes it, and the notes its report carries as
+    # comments (汇总表 单位报告（问题数）, summary.json ``report``)
+    return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "warnings": counts[WARNING], "infos": counts[INFO],
+            "unit_code": dept.code, "unit_name": dept.name, "year": dept.year, "profile": dept.profile,
+            "stated_total": dept.stated.get(keys.OVERALL_TOTAL_SCORE, result.total), "recomputed_total": result.total,
+            "grade": result.grade, "rate": result.derived.get(keys.OVERALL_RATE),
+            "budget": _figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
+            "executed": _figure(dept, keys.OVERALL_EXECUTED, result.derived),
+            "flags": flags, "report": str(out), "report_notes": [f.as_dict() for f in report_notes(result.flags)]}
 
 
 # -- Word reports (issue #19) ----------------------------------------------------------------------

@@ -469,7 +469,7 @@ def annotate_cmd(
     typer.echo(f"已写入批注副本：{out}（错误 {r['errors']}，警告 {r['warnings']}，提示 {r['infos']}）")
 
 
-@app.command("report", short_help="生成 Word 自评报告", help="按填好的工作簿（或 JSON 数据）为每个单位生成 Word 自评报告；数字一律按录入数据重算。有错误的单位仍生成报告，首页列出错误（--strict 则跳过）。")
+@app.command("report", short_help="生成 Word 自评报告", help="按填好的工作簿（或 JSON 数据）为每个单位生成 Word 自评报告；数字一律按录入数据重算。有错误的单位仍生成报告，错误和正文与附件不符的数字以 Word 批注标在所在格子或句子旁（--strict 则跳过）；输出文件夹中另有 汇总表.xlsx 和 summary.json。")
 def report_cmd(
     inputs: list[Path] = typer.Argument(..., metavar="工作簿或文件夹", help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm），或单位数据 .json"),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
@@ -502,8 +502,8 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     _say_undecodable_names(files, echo)
     # one report per input file: two workbooks of one unit must not overwrite each other
     names = batch.unique_names(files, report_name)
-    _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else []),
-           force)
+    _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else [])
+           + [out / "汇总表.xlsx", out / "summary.json"], force)
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
                             strict=strict, expect=expect)
     items = list(zip(files, names))
@@ -511,6 +511,13 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     results, interrupted = batch.run(job, items, workers, label="生成报告")
     results += _skipped(others)
     written = [Path(r["report"]) for r in results if r.get("report")]
+    # the notes each report carries as Word comments, for the coordinator in one place
+    # (汇总表 单位报告（问题数）, summary.json "report"): a report prints no review page
+    from .xlsx.summary import write_json, write_xlsx
+
+    listed = [r for r in results if r["status"] != "已跳过"]
+    _guard(write_xlsx, listed, out / "汇总表.xlsx", _at=out / "汇总表.xlsx")
+    _guard(write_json, listed, out / "summary.json", _at=out / "summary.json")
     for r in results:
         if r["status"] in (STATUS_UNREADABLE, "已跳过"):
             echo(f"  {'无法读取' if r['status'] == STATUS_UNREADABLE else '已跳过'}：{r['reason']}")

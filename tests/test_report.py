@@ -84,21 +84,22 @@ def _section_two(dept, text):
 
 
 def test_clerk_text_in_section_two_is_never_dropped(tmp_path, examples):
-    """Agreeing figures: the clerk's paragraphs as written, nothing added, no notice. Disagreeing:
-    the paragraphs still, the tables' figures after them, the first page listing both figures."""
+    """Agreeing figures: the clerk's paragraphs as written, nothing added, no note. Disagreeing:
+    the paragraphs still, the tables' figures after them, a comment at the sentence with both figures."""
     dept = examples["002_岳阳市君山区行政审批服务局"]
     agree = "2023年度局机关基本支出221.67万元，项目支出885.83万元，合计1107.5万元。主要用于政务服务。"
     path, _ = render(_section_two(dept, agree), tmp_path, "agree.docx")
     ps = paragraphs(path)
     assert agree in ps and "（附）按附件数据核算的支出情况" not in ps
     assert not any("项目支出合计" in p for p in ps[:ps.index("（此页为封面）")])
+    assert not any(c.text.startswith("[NARR-401") and "二、一般公共预算支出情况" in c.text
+                   for c in docx.Document(str(path)).comments)
     wrong = "2023年度局机关基本支出221.67万元，项目支出800万元。"
     path, _ = render(_section_two(dept, wrong), tmp_path, "wrong.docx")
     ps = paragraphs(path)
     assert wrong in ps and "（附）按附件数据核算的支出情况" in ps
-    notice = ps[:ps.index("（此页为封面）")]
-    assert any(p.startswith("【正文与附件不一致】") for p in notice)
-    line = next(p for p in notice if "项目支出 800万元" in p)
+    assert next(p for p in ps if p.strip()).startswith("部门（单位）名称：")  # the cover comes first
+    line = next(c.text for c in docx.Document(str(path)).comments if "项目支出 800万元" in c.text)
     assert "二、一般公共预算支出情况" in line and "885.83" in line
     no_figures = "主要用于政务服务和机关运行，资金使用规范，无违规情况。"
     path, _ = render(_section_two(dept, no_figures), tmp_path, "none.docx")
@@ -194,15 +195,16 @@ def test_seed_001_attachment_3_4_as_in_the_seed(tmp_path, examples):
     assert len([r for r in rows if r[1].startswith(("产出", "效益", "满意"))]) == 10  # ten indicator rows, no blanks
 
 
-def test_error_notice_and_strict(tmp_path, examples):
+def test_error_comments_and_strict(tmp_path, examples):
     path, _ = render(examples["001_岳阳市档案馆"], tmp_path, "e.docx")
-    assert paragraphs(path)[0].startswith("【数据校验提示】")
+    assert not any(p.startswith("【数据校验提示】") for p in paragraphs(path))
+    assert any(c.text.startswith("[SUM-104 错误] 附件2!F5") for c in docx.Document(str(path)).comments)
     clean = examples["000_岳阳市城市建设档案馆"]
     prof = get_profile(clean.profile)
     clean = clean.model_copy(update={"overall": clean.overall.model_copy(
         update={"budget_full": check(clean, prof).derived["overall.executed"]})})
     path, _ = render(clean, tmp_path, "c.docx")
-    assert not any(p.startswith("【数据校验提示】") for p in paragraphs(path))
+    assert not any(c.text.startswith("[") and "错误]" in c.text for c in docx.Document(str(path)).comments)
     res = CliRunner().invoke(app, ["report", str(tmp_path / "none.json"), "-o", str(tmp_path)])
     assert res.exit_code == 2
 
@@ -244,9 +246,11 @@ def test_report_cli_with_pdf(soffice, tmp_path):
     assert res.exit_code == 0, res.output
     pdfs = list((tmp_path / "out").glob("*.pdf"))
     assert len(pdfs) == 1 and pdfs[0].stat().st_size > 10000
-    # only the report, its PDF and the output mark: no LibreOffice lock or temp file left beside them
-    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == ["", ".docx", ".pdf"], list((tmp_path / "out").iterdir())
-    # page numbers as printed: none on the notice and cover pages, "— 1 —" on the first body page,
+    # only the report, its PDF, the summary (汇总表, summary.json) and the output mark: no LibreOffice
+    # lock or temp file left beside them
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == ["", ".docx", ".json", ".pdf", ".xlsx"], \
+        list((tmp_path / "out").iterdir())
+    # page numbers as printed: none on the cover (the first page), "— 1 —" on the first body page,
     # continued (not restarted) through the landscape attachments
     import shutil
     import subprocess
@@ -256,7 +260,7 @@ def test_report_cli_with_pdf(soffice, tmp_path):
                                check=True).stdout.split("\f")
         numbers = [re.findall(r"—\s*(\d+)\s*—", page) for page in pages if page.strip()]
         cover = next(i for i, page in enumerate(p for p in pages if p.strip()) if "此页为封面" in page)
-        assert all(not n for n in numbers[:cover + 1])
+        assert cover == 0 and all(not n for n in numbers[:cover + 1])
         assert [int(n[-1]) for n in numbers[cover + 1:]] == list(range(1, len(numbers) - cover))
     res = CliRunner().invoke(app, ["report", str(src), "-o", str(tmp_path / "strict"), "--strict"])
     assert res.exit_code == 1 and "--strict" in res.output and not list((tmp_path / "strict").glob("*.docx"))

@@ -268,6 +268,9 @@ class Forms(_Strict):
     # ``forms.regions``: the core holds them but reads no form format)
     sheets: tuple[Any, ...] = Field(min_length=1, max_length=Limits.SHEETS)
     guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
+    # the guide sheet's title ("{year}" filled in) and its 执行率 line, in the region's words
+    guide_title: str = Field(default="", max_length=Limits.NAME_CHARS)
+    guide_rate: str = Field(default="", max_length=1000)
 
 
 _RULE_KEY = re.compile(r"^(\.|projects\[\*\]\.)?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff\[\]]+)*$")
@@ -434,6 +437,40 @@ class Report(_Strict):
     body_title: bool = True
     # a heading above the narrative sections, where the form puts them under one (云溪: "五、评价报告综述（参考提纲）")
     sections_heading: str = ""
+    # the report's title under "{year}年度{unit_name}" ("" = 整体支出绩效自评报告 where the region has a
+    # 部门整体 table, 项目支出绩效自评报告 where it has only project tables)
+    title: str = Field(default="", max_length=Limits.NAME_CHARS)
+    # what is evaluated, as the generated sentences say it ({evaluation}: 部门整体支出绩效自评总分…)
+    evaluation: str = Field(default="部门整体支出", min_length=1, max_length=Limits.NAME_CHARS)
+    # the report file's name: {unit_code} {unit_name} {year} {title}; "" = the workbook's name + title
+    file_name: str = Field(default="", max_length=Limits.NAME_CHARS)
+    # the generated sentences as templates over named figures (``core.words``); unnamed ones keep the default
+    words: dict[str, str] = Field(default_factory=dict, max_length=40)
+
+    @field_validator("words")
+    @classmethod
+    def _words(cls, v: dict[str, str]) -> dict[str, str]:
+        from .words import WordsError, validate
+
+        for name, text in v.items():
+            if len(text) > 2000:
+                raise ValueError(f"report.words.{name} 最多 2000 个字")
+            try:
+                validate(name, text)
+            except WordsError as e:
+                raise ValueError(f"report.words.{name}：{e}" if not str(e).startswith(name) else f"report.words.{e}") from None
+        return v
+
+    @field_validator("file_name")
+    @classmethod
+    def _file_name(cls, v: str) -> str:
+        if any(ch in v for ch in '/\\:*?"<>|') or ".." in v:
+            raise ValueError(f"report.file_name“{v}”不能含 / \\ : * ? \" < > | 或 ..（是文件名，不是路径）")
+        unknown = set(re.findall(r"\{([^{}]*)\}", v)) - {"unit_code", "unit_name", "year", "title"}
+        if unknown:
+            raise ValueError(f"report.file_name 中的占位符 {'、'.join('{' + k + '}' for k in sorted(unknown))} 不可用"
+                             f"（可用：{{unit_code}}、{{unit_name}}、{{year}}、{{title}}）")
+        return v
 
 
 class NarrativeTerm(_Strict):

@@ -35,7 +35,9 @@ from ..core.model import Department
 from ..core.region import Profile
 from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
 from ..core.quantities import quantities, tie
+from ..core.words import CHINESE_NUMBERS, sentence
 from ..outputs import atomic_output
+from .notes import add_cell_comment, comment_paragraphs, comment_reference, report_notes
 from .package import save_package
 from .template import H1_FONT, build_report_template
 
@@ -45,12 +47,6 @@ _HEADING_LIKE = re.compile(r"^([（(][一二三四五六七八九十\d]+[）)]|[
 # starts only where a run of digits starts, possessive: a long run of digits without a unit
 # would otherwise be rescanned from each of its digits (quadratic; 32,000 digits took 17 s)
 _HAS_FIGURE = re.compile(r"(?<!\d)\d++(?:\.\d++)?\s*+(万元|元|%|％)")
-
-
-def _of(part: float | None, whole: float | None, what: str) -> str:
-    """"，占X的12.34%" — or nothing when the whole is zero or blank."""
-    sh = share(part, whole)
-    return f"，占{what}的{sh}" if sh else ""
 
 
 def _paragraphs(text: str) -> list[dict[str, str]]:
@@ -78,99 +74,112 @@ def _figure(dept: Department, key: str, derived: dict[str, Any]) -> float | None
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def _say(profile: Profile, word: str, dept: Department, /, **values: Any) -> str | None:
+    """The region's sentence ``name`` (region.toml ``[report.words]``, else today's wording) over
+    ``values`` — None where a figure it needs is missing (``core.words``)."""
+    return sentence(profile.report.words, word, {"year": dept.year, "unit_name": dept.name, **values})
+
+
+def _money(v: float | None) -> str | None:
+    return None if v is None else fmt_money(v)
+
+
+def _num(v: float | None) -> str | None:
+    return None if v is None else fmt_num(v)
+
+
 def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any],
                       layout: Layout | None = None) -> list[dict[str, str]]:
-    y = dept.year
     basic = _figure(dept, "overall.expense_basic", derived)
     personnel = _figure(dept, "narrative.personnel_expense", derived)
     public = _figure(dept, "narrative.public_expense", derived)
     project = _figure(dept, keys.OVERALL_EXPENSE_PROJECT, derived)
     total = _figure(dept, keys.OVERALL_EXECUTED, derived)
-    out = []
+    out: list[dict[str, str]] = []
+
+    def heading(name: str) -> None:
+        n = sum(1 for p in out if p["kind"] == "sub")
+        t = _say(profile, name, dept, n=CHINESE_NUMBERS[min(n, len(CHINESE_NUMBERS) - 1)])
+        if t:
+            out.append({"kind": "sub", "text": t})
+
+    def body(t: str | None) -> None:
+        if t:
+            out.append({"kind": "body", "text": t})
+
     # 基本支出: said missing where the region's forms ask for it; left out where they have no such figure
     if layout is None or declares(layout, "overall.expense_basic"):
-        out.append({"kind": "sub", "text": "（一）基本支出情况"})
-        if basic is None:
-            out.append({"kind": "body", "text": "未填报基本支出数据。"})
-        else:
-            t = f"{y}年度基本支出{fmt_money(basic)}万元{_of(basic, total, '总支出')}"
-            if personnel is not None and public is not None:
-                t += (f"。其中人员经费{fmt_money(personnel)}万元{_of(personnel, basic, '基本支出')}；"
-                      f"公用经费{fmt_money(public)}万元{_of(public, basic, '基本支出')}")
-            out.append({"kind": "body", "text": t + "。"})
+        heading("basic_heading")
+        body(_say(profile, "basic", dept, basic=_money(basic), basic_share=share(basic, total),
+                  personnel=_money(personnel), personnel_share=share(personnel, basic),
+                  public=_money(public), public_share=share(public, basic))
+             or _say(profile, "basic_missing", dept))
     lines = [(n, v) for n, v in _project_lines(dept, profile, derived) if v]
     if project is None and not lines:
         return out
-    out.append({"kind": "sub", "text": f"（{'二' if out else '一'}）项目支出情况"})
-    if project is not None:
-        t = f"{y}年度项目支出{fmt_money(project)}万元{_of(project, total, '总支出')}"
-        if lines:
-            t += "。其中：" + "；".join(f"{n}{fmt_money(v)}万元{_of(v, project, '项目支出')}" for n, v in lines)
-    else:
-        t = f"{y}年度项目支出：" + "；".join(f"{n}{fmt_money(v)}万元" for n, v in lines)
-    out.append({"kind": "body", "text": t + "。"})
+    said = [_say(profile, "project_line", dept, name=n, amount=fmt_money(v), share=share(v, project))
+            for n, v in lines]
+    joined = "；".join(t for t in said if t) or None
+    text = (_say(profile, "project", dept, project=_money(project), project_share=share(project, total),
+                 project_lines=joined) if project is not None
+            else _say(profile, "project_by_line", dept, project_lines=joined))
+    if text:
+        heading("project_heading")
+        body(text)
     return out
-
-
-def _budget_clause(full: float | None, executed: float | None, rate: float | None) -> str:
-    """"全年预算数…万元，全年执行数…万元，预算执行率…%" with only the figures there are."""
-    said = [f"{label}{text}" for label, v, text in (
-        ("全年预算数", full, f"{fmt_money(full)}万元"), ("全年执行数", executed, f"{fmt_money(executed)}万元"),
-        ("预算执行率", rate, fmt_pct(rate))) if v is not None]
-    return "，".join(said)
 
 
 def performance_figures(dept: Department, profile: Profile, derived: dict[str, Any],
                         layout: Layout | None = None) -> dict[str, str] | None:
     """Section 六's opening figures: the 部门整体 table's where the region has one, each project's
     budget, execution and score; a clause whose figure is missing is left out, and with no figure
-    at all there is no paragraph (None)."""
+    at all there is no paragraph (None). The sentences are the region's (``[report.words]``)."""
     s = profile.scoring
-    parts = []
+    ev = profile.report.evaluation
+    parts: list[str | None] = []
     has_overall = layout is None or sheet_name(layout, "overall") is not None
     if has_overall:
-        clause = _budget_clause(_figure(dept, keys.OVERALL_BUDGET_FULL, derived),
-                                _figure(dept, keys.OVERALL_EXECUTED, derived), _figure(dept, keys.OVERALL_RATE, derived))
-        if clause:
-            parts.append(f"{dept.year}年度部门整体支出{clause}")
+        parts.append(_say(profile, "budget", dept, evaluation=ev,
+                          budget_full=_money(_figure(dept, keys.OVERALL_BUDGET_FULL, derived)),
+                          executed=_money(_figure(dept, keys.OVERALL_EXECUTED, derived)),
+                          rate=_pct(_figure(dept, keys.OVERALL_RATE, derived))))
     total = _figure(dept, keys.OVERALL_TOTAL_SCORE, derived)
     if total is not None:
-        grade = value_of(dept, keys.OVERALL_GRADE, derived)
-        t = f"部门整体支出绩效自评总分{fmt_num(total)}分" + (f"，评价等次为“{grade}”" if grade else "")
         by = []
         if s.execution_scored and derived.get(keys.OVERALL_SCORE) is not None:
-            by.append(f"预算执行率得分{fmt_num(derived['overall.score'])}分")
+            by.append(_say(profile, "execution_score", dept, execution_score=fmt_num(derived[keys.OVERALL_SCORE])))
         for l1 in profile.levels("overall"):
             scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
             if scores:
-                by.append(f"{l1.name}得分{fmt_num(sum(scores))}分" + (f"（满分{fmt_num(l1.weight)}分）"
-                                                                       if l1.weight is not None else ""))
-        if by:
-            t += "，其中" + "，".join(by)
-        parts.append(t)
+                by.append(_say(profile, "level1_score", dept, name=l1.name, score=fmt_num(sum(scores)),
+                               weight=fmt_num(l1.weight) if l1.weight is not None else None))
+        parts.append(_say(profile, "total_score", dept, evaluation=ev, score=fmt_num(total),
+                          grade=value_of(dept, keys.OVERALL_GRADE, derived) or None,
+                          score_parts="，".join(b for b in by if b) or None))
     if has_overall:
-        proj = [f"{p.name}{fmt_num(derived[keys.of(keys.project(i), keys.TOTAL_SCORE)])}分"
-                for i, p in enumerate(dept.projects)
-                if _figure(dept, keys.of(keys.project(i), keys.TOTAL_SCORE), derived) is not None]
-        if proj:
-            parts.append("项目支出绩效自评得分：" + "，".join(proj))
+        proj = [_say(profile, "project_score", dept, name=p.name,
+                     score=_num(_figure(dept, keys.of(keys.project(i), keys.TOTAL_SCORE), derived)))
+                for i, p in enumerate(dept.projects)]
+        parts.append(_say(profile, "project_scores", dept, project_scores="，".join(t for t in proj if t) or None))
     else:  # no 部门整体 table: each project is the evaluation, with its own figures
         for i, p in enumerate(dept.projects):
             pre = keys.project(i)
-            clause = _budget_clause(_figure(dept, keys.funds(pre, "total", "full"), derived),
-                                    _figure(dept, keys.funds(pre, "total", "executed"), derived),
-                                    _figure(dept, keys.of(pre, keys.RATE), derived)
-                                    if declares(layout, keys.of(pre, keys.RATE)) else
-                                    _figure(dept, keys.of(f"{pre}.funds", keys.RATE), derived))
+            rate = (_figure(dept, keys.of(pre, keys.RATE), derived) if declares(layout, keys.of(pre, keys.RATE))
+                    else _figure(dept, keys.of(f"{pre}.funds", keys.RATE), derived))
             score = _figure(dept, keys.of(pre, keys.TOTAL_SCORE), derived)
-            grade = value_of(dept, keys.of(pre, keys.GRADE), derived)
-            bits = ([clause] if clause else []) + ([f"绩效自评得分{fmt_num(score)}分"] if score is not None else []) \
-                + ([f"评价等次为“{grade}”"] if grade and score is not None else [])
-            if bits and p.name.strip():
-                parts.append(f"{dept.year}年度{p.name.strip()}" + "，".join(bits))
-    if not parts:
+            parts.append(_say(profile, "project_result", dept, name=p.name.strip(),
+                              budget_full=_money(_figure(dept, keys.funds(pre, "total", "full"), derived)),
+                              executed=_money(_figure(dept, keys.funds(pre, "total", "executed"), derived)),
+                              rate=_pct(rate), score=_num(score),
+                              grade=value_of(dept, keys.of(pre, keys.GRADE), derived) or None))
+    said = [t for t in parts if t]
+    if not said:
         return None
-    return {"kind": "body", "text": "。".join(parts) + "。"}
+    return {"kind": "body", "text": "。".join(said) + "。"}
+
+
+def _pct(v: float | None) -> str | None:
+    return None if v is None else fmt_pct(v)
 
 
 def _generated_section(dept: Department, profile: Profile, derived: dict[str, Any], clerk: str,
@@ -184,13 +193,15 @@ def _generated_section(dept: Department, profile: Profile, derived: dict[str, An
     if not written or not _HAS_FIGURE.search(clerk):
         remarks = [p for p in written if not _HEADING_LIKE.match(p["text"]) and len(p["text"]) > 15]
         subs = sum(1 for p in generated if p["kind"] == "sub")
-        extra = [{"kind": "sub", "text": f"（{'一二三'[subs]}）其他说明"}] + remarks if remarks else []
+        head = _say(profile, "other_heading", dept, n=CHINESE_NUMBERS[min(subs, len(CHINESE_NUMBERS) - 1)])
+        extra = ([{"kind": "sub", "text": head}] if head else []) + remarks if remarks else []
         return (generated + extra) or [{"kind": "body", "text": "无"}]
     if not disagreeing and _quotes_the_split(clerk):
         return written
     # the clerk's words as written; the tables' figures after them (they disagree, or the text
     # does not give 基本支出 and 项目支出 itself)
-    return written + [{"kind": "sub", "text": "（附）按附件数据核算的支出情况"}] + [
+    head = _say(profile, "appended_heading", dept)
+    return written + ([{"kind": "sub", "text": head}] if head else []) + [
         p for p in generated if p["kind"] == "body"]
 
 
@@ -199,6 +210,16 @@ def _quotes_the_split(text: str) -> bool:
     tables, it stands alone)."""
     said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q)) is not None}
     return {"基本支出", "项目支出"} <= said
+
+
+def report_title(profile: Profile) -> str:
+    """The report's title: the region's ``[report] title``; else by the region's kind of package,
+    not this unit's projects (a project-only region's unit with no project yet still files a
+    项目支出 report)."""
+    if profile.report.title:
+        return profile.report.title
+    return ("项目支出绩效自评报告" if form_name(profile, "project") and not form_name(profile, "overall")
+            else "整体支出绩效自评报告")
 
 
 def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:
@@ -243,8 +264,7 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         "errors": errors, "text_notes": text_notes, "sections": sections, "attachment_list": attachment_list,
         # the region's kind of package, not this unit's projects: a project-only region's unit
         # with no project yet still files a 项目支出 report
-        "report_title": "项目支出绩效自评报告" if form_name(profile, "project") and not form_name(profile, "overall")
-        else "整体支出绩效自评报告",
+        "report_title": report_title(profile),
         "body_title": profile.report.body_title, "sections_heading": profile.report.sections_heading,
         # a figure the region's forms do not have is None (a template shows nothing for it)
         "figures": {"basic": _figure(dept, "overall.expense_basic", derived),
@@ -309,7 +329,7 @@ def _run(text: str, bold: bool, half_points: int) -> str:
 
 
 def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = "center", bold: bool = False,
-        keep_next: bool = False) -> str:
+        keep_next: bool = False, comments: list[int] | None = None) -> str:
     pr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
         pr += f'<w:gridSpan w:val="{span}"/>'
@@ -319,6 +339,9 @@ def _tc(width: int, span: int, vmerge: str | None, text: str = "", align: str = 
         pr += "<w:vMerge/>"
     pr += '<w:vAlign w:val="center"/>'
     run = _run(text, bold, 18) if text else ""
+    for cid in comments or ():  # a note on this cell (``notes``): the range wraps the cell's text
+        opening, closing = comment_reference(cid)
+        run = opening + run + closing
     keep = "<w:keepNext/>" if keep_next else ""
     return (f'<w:tc><w:tcPr>{pr}</w:tcPr><w:p><w:pPr>{keep}<w:spacing w:before="0" w:after="0" w:line="240" '
             f'w:lineRule="auto"/><w:jc w:val="{align}"/></w:pPr>{run}</w:p></w:tc>')
@@ -346,7 +369,7 @@ def _report_widths(sh: Sheet, width_mm: float) -> list[int]:
 
 
 def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], span: tuple[int, int],
-                    width_mm: float = 257, keep_end: bool = False):
+                    width_mm: float = 257, keep_end: bool = False, marks: dict[str, list[int]] | None = None):
     """A w:tbl for the official table of ``sh``: the layout's rows, labels and merges, blank optional
     rows dropped and vertical merges re-spanned over the rows that remain.
 
@@ -406,7 +429,8 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
                 text = _cell_text(cell, values, derived)
                 text = _INDENT.get(cell.style, "") + text if text else text
                 out.append(_tc(width, span, "restart" if bottom > top else None, text,
-                               _ALIGN.get(cell.style, "center"), cell.style == "header", i in tail))
+                               _ALIGN.get(cell.style, "center"), cell.style == "header", i in tail,
+                               (marks or {}).pop(cell.key, None) if cell.key else None))
             else:
                 out.append(_tc(width, span, "continue", keep_next=i in tail))
             c = c2 + 1
@@ -426,8 +450,18 @@ def printed_tables(layout: Layout, dept: Department, where: str | None = None) -
     return out
 
 
+def printed_keys(layout: Layout, dept: Department, values: dict[str, Any]) -> set[str]:
+    """The keys of the cells the report's tables print (rows kept, columns within the print
+    area): a note on one of them is a comment at that cell."""
+    out = set()
+    for sh, (t0, t1) in printed_tables(layout, dept):
+        keep = set(kept_rows(sh, values, (t0, t1)))
+        out |= {c.key for c in sh.cells if c.key and c.kind != "hint" and c.c < sh.print_cols and c.r in keep}
+    return out
+
+
 def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_body: bool,
-               values: dict[str, Any] | None = None) -> str:
+               values: dict[str, Any] | None = None, marks: dict[str, list[int]] | None = None) -> str:
     """Paragraphs and tables of the sheets printed in the body, or of the attachments, as body XML."""
     sheets = [sh for sh in layout.sheets if sh.tables and sh.in_body == in_body
               and (sh.project is None or sh.project < len(dept.projects))]
@@ -444,7 +478,8 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
         for k, span in enumerate(sh.tables):
             until = sh.tables[k + 1][0] if k + 1 < len(sh.tables) else None
             notes = _lines_after(sh, values, derived, span[1], until)
-            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165, keep_end=bool(notes)))
+            out.append(sheet_table_xml(sh, values, derived, span, 257 if not in_body else 165, keep_end=bool(notes),
+                                       marks=marks))
             for j, note in enumerate(notes):  # each line keeps with the next; the last closes the table
                 out.append(_para_xml(note, 21, "left", "宋体", keep_next=j < len(notes) - 1))
     return "".join(out)
@@ -581,8 +616,21 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     except TemplateError as e:  # SecurityError (sandbox), syntax errors, undefined filters …
         raise TemplateRefused(f"报告模板 {Path(template).name} 无法使用：{type(e).__name__}: {e}") from None
     values = flatten(dept, layout)
-    body_tables = tables_xml(dept, layout, result.derived, True, values)
-    attachments = tables_xml(dept, layout, result.derived, False, values)
+    # review notes are comments, never pages: on the table cell they name where it is printed,
+    # else at their paragraph (``notes``)
+    notes = report_notes(result.flags)
+    in_cells = printed_keys(layout, dept, values)
+    marks: dict[str, list[int]] = {}
+    at_paragraphs = []
+    for f in notes:
+        if f.key in in_cells and not f.key.startswith("narrative."):
+            marks.setdefault(f.key, []).append(add_cell_comment(tpl.docx, f))
+        else:
+            at_paragraphs.append(f)
+    titles = [sec.title for sec in profile.report.sections]
+    comment_paragraphs(tpl.docx, at_paragraphs, titles, f"{dept.year}年度{dept.name}")
+    body_tables = tables_xml(dept, layout, result.derived, True, values, marks)
+    attachments = tables_xml(dept, layout, result.derived, False, values, marks)
     out = Path(out)
     with atomic_output(out) as tmp:
         tpl.pre_processing()  # what DocxTemplate.save does first (no pictures or media are replaced here)

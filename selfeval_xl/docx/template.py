@@ -9,9 +9,9 @@ tables, which the renderer builds from the layout description as a docxtpl subdo
 Template variables (documented for coordinators who pass their own ``--template``):
 
 * ``unit_name``, ``year``, ``report_date`` — text;
-* ``errors`` — list of texts, non-empty when the data has errors (shown as a first-page notice);
-* ``text_notes`` — list of texts: figures the narrative quotes that disagree with the tables (the
-  same notice; the clerk's text itself is printed as written);
+* ``errors`` — list of texts, non-empty when the data has errors, and ``text_notes`` — figures the
+  narrative quotes that disagree with the tables: the default template prints neither (each is a
+  Word comment at its paragraph or table cell, added after rendering); a custom template may;
 * ``sections`` — list of {``title``, ``paragraphs``: list of {``kind``: "sub" | "body", ``text``}};
 * ``attachment_list`` — list of texts for the 附件： list;
 * ``attachments`` — where 附件1, 附件2 and each 附件3(n) go (a paragraph holding ``{{ attachments }}``;
@@ -121,23 +121,9 @@ def build_report_template(path: str | Path) -> Path:
     rpr.insert(0, fonts)
     _page_setup(doc.sections[0])  # the cover's section: no footer, so no page number on the cover
 
-    # first-page notice when the data has errors (omitted with --strict: such units get no report)
-    # and when the clerk's text quotes figures the tables contradict (kept as written, listed here)
-    _para(doc, "{%p if errors or text_notes %}")
-    for var, heading in (("errors", "【数据校验提示】本报告据录入数据生成，以下错误尚未更正，请更正后重新生成："),
-                         ("text_notes", "【正文与附件不一致】报告正文按单位原文保留，其中以下数字与附件不一致，请核对：")):
-        _para(doc, f"{{%p if {var} %}}")
-        _para(doc, heading, H1_FONT, Pt(14))
-        _para(doc, f"{{%p for e in {var} %}}")
-        _para(doc, "{{ e }}", BODY_FONT, Pt(12))
-        _para(doc, "{%p endfor %}")
-        _para(doc, "{%p endif %}")
-    # the cover starts a new page: an empty paragraph that *starts* one (page break before), not a
-    # break at the notice's end, which makes a blank page whenever the notice fills its last page
-    p = _para(doc, "", size=Pt(1))
-    p.paragraph_format.page_break_before = True
-    p.paragraph_format.line_spacing = Pt(1)
-    _para(doc, "{%p endif %}")
+    # no notice pages before the cover: the data's errors and the text's disagreements are Word
+    # comments at the paragraph or table cell they concern (``docx.notes``); a clean report
+    # prints nothing a clerk must delete before filing
 
     # cover: the region's lines (region.toml [[report.cover]]), each a title, a centred or a left line
     _para(doc, "{%p for c in cover %}")

@@ -36,7 +36,37 @@ def _json_entry(r: dict[str, Any]) -> dict[str, Any]:
     out = {"path": r["file"], **{k: r.get(k) for k in keys}}
     out["flags"] = [{k: f.get(k) for k in ("code", "severity", "location", "stated", "expected", "message")}
                     for f in r.get("flags", [])]
+    rep = report_entry(r)
+    if rep is not None:
+        out["report"] = rep
     return out
+
+
+def report_notes_of(r: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The notes on the unit's report: the comments a generated report carries
+    (``report_notes``), or the flags ``check`` put on the unit's own report (key report.*);
+    None where the result has no report."""
+    if not r.get("report"):
+        return None
+    if "report_notes" in r:
+        return list(r["report_notes"])
+    return [f for f in r.get("flags", []) if str(f.get("key") or "").startswith("report.")]
+
+
+def report_entry(r: dict[str, Any]) -> dict[str, Any] | None:
+    """summary.json's ``report`` of a unit: the report file and every note on it (each a Word
+    comment in the report), so a coordinator who reads only the summary misses none."""
+    notes = report_notes_of(r)
+    if notes is None:
+        return None
+    return {"file": Path(str(r["report"])).name, "notes": len(notes),
+            "comments": [{k: f.get(k) for k in ("code", "severity", "location", "message")} for f in notes]}
+
+
+def report_cell(r: dict[str, Any]) -> str:
+    """汇总's 单位报告（问题数） cell: "<file>（3）", "" without a report."""
+    notes = report_notes_of(r)
+    return "" if notes is None else f"{Path(str(r['report'])).name}（{len(notes)}）"
 
 
 class SummaryWorkbook:
@@ -49,7 +79,8 @@ class SummaryWorkbook:
     """
 
     SUMMARY_COLS = ["文件", "单位编码", "单位名称", "年度", "配置", "全年预算数\n（万元）", "全年执行数\n（万元）", "执行率",
-                    "表中总分", "重算总分", "评价等次", "错误", "警告", "提示", "状态"]
+                    "表中总分", "重算总分", "评价等次", "错误", "警告", "提示", "状态",
+                    "单位报告\n（问题数）"]
     TITLE_ROWS = {"汇总": 1}  # 汇总 has a title above its header row
     FLAG_COLS = ["文件", "单位名称", "代码", "级别", "位置", "表中数值", "应为", "说明"]
 
@@ -70,7 +101,7 @@ class SummaryWorkbook:
                                         "valign": "vcenter"})
         fills = {"有错误": "#FFC7CE", "有警告": "#FFEB9C", "通过": "#C6EFCE"}
         self.status_fmt = {k: wb.add_format({"border": 1, "font_name": "宋体", "bg_color": v}) for k, v in fills.items()}
-        self.units = self._sheet("汇总", self.SUMMARY_COLS, [10, 11, 12, 5, 12, 11, 11, 8, 6, 6, 6, 5, 5, 5, 7])
+        self.units = self._sheet("汇总", self.SUMMARY_COLS, [10, 11, 12, 5, 12, 11, 11, 8, 6, 6, 6, 5, 5, 5, 7, 14])
         self.flags = self._sheet("问题清单", self.FLAG_COLS, [10, 12, 11, 6, 16, 12, 12, 70])
         self.unreadable_ws = self._sheet("无法读取", ["文件", "路径", "原因"], [10, 12, 80])
         self.n_units = self.n_flags = self.n_bad = 0
@@ -81,7 +112,7 @@ class SummaryWorkbook:
         self.next = 0
 
     # columns whose width follows their longest entry (file and unit names: never clipped), up to a cap
-    FIT = {"汇总": (0, 2), "问题清单": (0, 1, 4), "无法读取": (0, 1)}
+    FIT = {"汇总": (0, 2, 15), "问题清单": (0, 1, 4), "无法读取": (0, 1)}
     MAX_WIDTH = 60
 
     def _sheet(self, name: str, cols: list[str], widths: list[int]):
@@ -142,6 +173,7 @@ class SummaryWorkbook:
         for c, v in enumerate(row):
             self._put(self.units, at, c, v, self.money if c in (5, 6) else self.pct if c == 7 else None)
         self.units.write_string(at, len(row), r["status"], self.status_fmt.get(r["status"], self.cell))
+        self._put(self.units, at, len(row) + 1, report_cell(r))
         for f in r["flags"]:
             self.n_flags += 1
             row = [r["name"], r["unit_name"], f["code"], SEVERITY_CN.get(f["severity"], f["severity"]), f["location"],

@@ -1,0 +1,96 @@
+"""The generated report's review notes as Word comments (批注), not pages before the cover.
+
+A reviewer writes in the margin, at the sentence; a clerk files the report as it is. So the
+notes a generated report carries — the data's errors and the figures the clerk's text quotes
+that disagree with the tables (``narrative.disagreements``) — are comments:
+
+* a narrative note at the paragraph of its section that holds the quoted sentence (its section
+  title where the sentence is not found);
+* an error at the attachment table cell it names, where that cell is printed;
+* anything else at the report's title (or first section title).
+
+A clean report carries no comment and prints nothing but the report. The same notes are
+returned to the batch (``report_notes``) for 汇总表 and summary.json.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..core.flags import ERROR, Flag
+from ..narrative import SECTION_KEY, disagreements
+
+AUTHOR = "自评校验"
+INITIALS = "校验"
+_SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
+# "报告正文“<section>”：“<sentence>”…" — how a narrative flag quotes its sentence (narrative._Section.flag)
+_QUOTED = re.compile(r"^报告正文“[^”]*”：“(?P<q>.*?)”")
+
+
+def report_notes(flags: list[Flag]) -> list[Flag]:
+    """The notes a generated report carries as comments: every error, then every text note."""
+    errors = [f for f in flags if f.severity == ERROR]
+    return errors + [f for f in disagreements(flags) if f.severity != ERROR]
+
+
+def note_text(f: Flag) -> str:
+    """A comment's words: code and severity, where (a table cell), what."""
+    where = "" if (f.key or "").startswith(SECTION_KEY) or not f.location else f"{f.location}："
+    return f"[{f.code} {_SEVERITY.get(f.severity, f.severity)}] {where}{f.message}"
+
+
+def comment_reference(comment_id: int) -> tuple[str, str]:
+    """The XML that opens and closes a comment's range around a run written as text (the
+    attachment tables are XML strings, ``report.sheet_table_xml``)."""
+    return (f'<w:commentRangeStart w:id="{comment_id}"/>',
+            f'<w:commentRangeEnd w:id="{comment_id}"/><w:r><w:rPr><w:rStyle w:val="CommentReference"/></w:rPr>'
+            f'<w:commentReference w:id="{comment_id}"/></w:r>')
+
+
+def add_cell_comment(doc, f: Flag) -> int:
+    """A comment in the comments part for a table cell; the caller writes its range (returns its id)."""
+    return doc.comments.add_comment(text=note_text(f), author=AUTHOR, initials=INITIALS).comment_id
+
+
+def comment_paragraphs(doc, notes: list[Flag], section_titles: list[str], title: str) -> list[dict[str, Any]]:
+    """Anchor each of ``notes`` at its paragraph of the rendered ``doc``; returns where each went
+    ({code, severity, location, message, anchor}) in the order given."""
+    paras = [p for p in doc.paragraphs if p.text.strip()]
+    heads = {t: i for i, p in enumerate(paras) for t in [p.text.strip()] if t in section_titles}
+    starts = sorted(heads.values())
+    top = next((p for p in paras if p.text.strip() == title), None) \
+        or (paras[starts[0]] if starts else (paras[0] if paras else None))
+    placed = []
+    for f in notes:
+        p = _paragraph_of(f, paras, heads, starts, section_titles) or top
+        if p is None:
+            continue
+        runs = [r for r in p.runs if r.text]
+        if not runs:
+            continue
+        doc.add_comment(runs, text=note_text(f), author=AUTHOR, initials=INITIALS)
+        placed.append({**_as_note(f), "anchor": p.text.strip()[:60]})
+    return placed
+
+
+def _paragraph_of(f: Flag, paras, heads: dict[str, int], starts: list[int], titles: list[str]):
+    key = f.key or ""
+    if not key.startswith(SECTION_KEY):
+        return None
+    m = re.match(r"^报告正文“(?P<t>[^”]*)”", f.message)
+    at = heads.get(m["t"]) if m else None
+    if at is None:
+        return None
+    end = next((s for s in starts if s > at), len(paras))
+    q = _QUOTED.match(f.message)
+    if q:
+        quote = q["q"].removesuffix("…").strip()
+        hit = next((paras[i] for i in range(at + 1, end) if quote and quote in paras[i].text), None)
+        if hit is not None:
+            return hit
+    return paras[at]
+
+
+def _as_note(f: Flag) -> dict[str, Any]:
+    return {"code": f.code, "severity": f.severity, "location": f.location, "message": f.message}
