@@ -348,3 +348,44 @@ def test_the_board_of_2000_units_searches_sorts_and_pages(app, tmp_path, capsys)
             assert r.get_data(as_text=True).count('class="pick"') == 10
     with capsys.disabled():
         print("\n2000 个单位的状态表：" + "，".join(f"{k} {v * 1000:.0f} ms" for k, v in times.items()))
+
+
+def _qr_modules(svg: str) -> set[tuple[int, int]]:
+    """The dark modules of one of segno's inline SVGs, read back from its path: "M x y" moves to a
+    row (y is the row's middle, +0.5), "m dx dy" moves relative, "h n" paints n modules."""
+    d = re.search(r' d="(M[^"]+)"', svg.split('class="qrline"', 1)[1]).group(1)
+    x = y = 0.0
+    dark = set()
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", d):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for i in range(int(float(a))):
+                dark.add((int(x) + i, int(y - 0.5)))
+            x += float(a)
+    return dark
+
+
+def test_the_print_page_has_each_units_link_as_a_qr_code(app, tmp_path):
+    """Each row's QR code holds that row's own link (read back from the SVG's modules and
+    compared with the code of its URL, and not with another row's)."""
+    import segno
+
+    client = app.test_client()
+    cid = _campaign(client)
+    ids = _ids(Workspace(tmp_path / "ws"), cid)
+    r = client.post(f"/c/{cid}/bulk", data={"action": "links", "unit": list(ids.values()), "csrf": _csrf_any(client, {})})
+    page = r.get_data(as_text=True)
+    rows = re.findall(r'<td class="linkurl">([^<]+)</td><td class="qrcell">(<svg.*?</svg>)</td>', page)
+    assert len(rows) == len(ids) >= 2 and "未生成二维码" not in page
+
+    def modules(url):
+        m = segno.make(url, error="m", micro=False).matrix
+        return {(x + 2, y + 2) for y, row in enumerate(m) for x, v in enumerate(row) if v}
+
+    for i, (url, svg) in enumerate(rows):
+        assert url.startswith("http://localhost/k/")
+        assert _qr_modules(svg) == modules(url)
+        assert _qr_modules(svg) != modules(rows[i - 1][0])

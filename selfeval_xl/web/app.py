@@ -39,6 +39,7 @@ from ..roster import RosterError
 from . import jobs, work
 from .store import BOARD_STATUSES, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
 from .charts import bar_chart
+from .qr import qr_svg
 
 MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a generous bound
 MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
@@ -523,6 +524,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         units = [ws.unit(uid) for uid in unit_ids]
         base = request.host_url
         rows = [{"code": u["code"], "name": u["name"], "url": f"{base}k/{tokens[u['id']]}"} for u in units]
+        for r in rows:
+            r["qr"] = qr_svg(r["url"])
         return render_template("links.html", camp=ws.campaign(cid), rows=rows, loopback=is_loopback(request.host.rsplit(":", 1)[0]))
 
     @app.post("/c/<int:cid>/u/<int:uid>/link")
