@@ -389,3 +389,28 @@ def test_the_print_page_has_each_units_link_as_a_qr_code(app, tmp_path):
         assert url.startswith("http://localhost/k/")
         assert _qr_modules(svg) == modules(url)
         assert _qr_modules(svg) != modules(rows[i - 1][0])
+
+
+def _visible(page: str) -> str:
+    """A page's text as a person reads it: no tags, no attribute values, no script or style."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+def test_every_page_names_the_region_by_its_display_name(app, tmp_path):
+    client = app.test_client()
+    cid = _campaign(client)
+    ids = _ids(Workspace(tmp_path / "ws"), cid)
+    uid = ids["430600101"]
+    links = _issue(client, cid, [uid])
+    pages = {"/": client.get("/"), "board": client.get(f"/c/{cid}"), "unit": client.get(f"/c/{cid}/u/{uid}"),
+             "late": client.get(f"/c/{cid}/late"), "dashboard": client.get(f"/c/{cid}/dashboard"),
+             "link": app.test_client().get(links["430600101"]),
+             "links": client.post(f"/c/{cid}/bulk", data={"action": "links", "unit": [uid], "csrf": _csrf_any(client, {})})}
+    name = "岳阳市 2023 年度部门整体支出绩效自评"
+    for what, r in pages.items():
+        text = _visible(r.get_data(as_text=True))
+        assert r.status_code == 200, what
+        assert name in text, what
+        assert "yueyang-2023" not in text, what
+    assert 'value="yueyang-2023"' in pages["/"].get_data(as_text=True)  # the form still sends the id

@@ -18,6 +18,7 @@ hash; everything a clerk wrote is escaped by Jinja.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import ipaddress
 import json
@@ -131,7 +132,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
 
     @app.context_processor
     def common():
-        return {"csrf": session.get("csrf", ""), "user": user(), "statuses": BOARD_STATUSES}
+        return {"csrf": session.get("csrf", ""), "user": user(), "statuses": BOARD_STATUSES, "region_name": region_name}
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(e):
@@ -649,7 +650,17 @@ def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
 
 
 def _regions() -> list[tuple[str, str]]:
-    return [(pid, get_profile(pid).profile.name) for pid in available_profiles()]
+    return [(pid, region_name(pid)) for pid in available_profiles()]
+
+
+@functools.lru_cache(maxsize=64)
+def region_name(pid: str) -> str:
+    """What a person reads for a region (its display name, "岳阳市 2023 年度…"), never its id; an id
+    no longer installed is shown as it is, since there is nothing better to say."""
+    try:
+        return get_profile(pid).profile.name or pid
+    except Exception:  # noqa: BLE001 — a campaign whose region was removed still opens
+        return pid
 
 
 def _client_name(name: str) -> str:
