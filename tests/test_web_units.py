@@ -5,6 +5,7 @@ board at 2,000 units, the list of late units with their contacts."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import zipfile
@@ -414,3 +415,64 @@ def test_every_page_names_the_region_by_its_display_name(app, tmp_path):
         assert name in text, what
         assert "yueyang-2023" not in text, what
     assert 'value="yueyang-2023"' in pages["/"].get_data(as_text=True)  # the form still sends the id
+
+
+def test_a_workbook_with_required_inputs_blank_is_unfinished_with_no_grade(app, tmp_path, examples):
+    """全年预算数 left blank (FILL-102): 未完成 on the board, on the unit page and through the unit's
+    link, with no score or grade anywhere; the late list chases it. A complete one keeps its grade."""
+    from .test_web import _upload
+
+    client = app.test_client()
+    cid = _campaign(client)
+    ids = _ids(Workspace(tmp_path / "ws"), cid)
+    half = examples["001_岳阳市档案馆"]
+    half = half.model_copy(update={"overall": half.overall.model_copy(update={"budget_full": None})})
+    page = _upload(client, cid, [("半成品.xlsx", _workbook(half, tmp_path / "h.xlsx")),
+                                 ("城建.xlsx", _workbook(_clean_000(examples), tmp_path / "c.xlsx"))]).get_data(as_text=True)
+    assert "未完成" in page
+    ws = Workspace(tmp_path / "ws")
+    board = {b["code"]: b for b in ws.board(cid)}
+    assert board["430600101"]["status"] == "未完成"
+    assert board["430600101"]["total"] is None and board["430600101"]["grade"] == ""
+    assert board["430600102"]["status"] in ("通过", "有警告") and board["430600102"]["grade"]  # the other keeps its grade
+    assert json_flags(ws, board["430600101"]["upload_id"]) & {"FILL-102"}
+
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*430600101(?:(?!</tr>).)*</tr>", client.get(f"/c/{cid}").get_data(as_text=True), re.S).group(0)
+    assert "未完成" in row and not re.search(r"[优良中差]", _visible(row).replace("岳阳市档案馆", ""))
+    assert "未完成" in client.get(f"/c/{cid}?status=未完成").get_data(as_text=True)
+    unit = client.get(f"/c/{cid}/u/{ids['430600101']}").get_data(as_text=True)
+    assert 'id="incomplete"' in unit and not re.search(r"总分 *\d|[（(][优良中差][）)]", _visible(unit))
+    link = app.test_client().get(_issue(client, cid, [ids["430600101"]])["430600101"]).get_data(as_text=True)
+    assert 'id="unit-status">未完成' in link and 'id="incomplete"' in link and not re.search(r"总分 *\d", _visible(link))
+    assert "430600101" in [r["code"] for r in __import__("selfeval_xl.web.work", fromlist=["x"]).late_units(ws, cid)]
+
+
+def json_flags(ws, upid) -> set[str]:
+    import json
+
+    return {f["code"] for f in json.loads(ws.upload(upid)["result"])["flags"]}
+
+
+def test_versions_stored_before_are_marked_unfinished_by_the_migration(tmp_path):
+    """A workspace of the previous release (schema 3) with a blank template and a half-filled
+    workbook stored as 未填写 / 有错误 with a grade: opened now, both are 未完成 with no grade."""
+    import sqlite3
+
+    from selfeval_xl.web import store
+
+    ws = Workspace(tmp_path / "ws")
+    cid = ws.create_campaign("任务", "yueyang-2023", 2023)
+    ws.add_units(cid, [{"code": "1", "name": "甲", "roster": {}}, {"code": "2", "name": "乙", "roster": {}},
+                       {"code": "3", "name": "丙", "roster": {}}])
+    ids = _ids(ws, cid)
+    db = ws.db
+    for code, status, flags in (("1", "未填写", ["FILL-101"]), ("2", "有错误", ["FILL-102", "SUM-101"]), ("3", "有错误", ["SUM-101"])):
+        db.execute("INSERT INTO uploads (campaign_id, unit_id, sha256, original_name, size, uploaded_at, status, total, grade, result)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?)", (cid, ids[code], "0" * 64, "x.xlsx", 1, "2024-01-01", status, 6.3, "差",
+                                                      json.dumps({"flags": [{"code": c} for c in flags]})))
+    db.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) - 1}")
+    db.close()
+    ws2 = Workspace(tmp_path / "ws")
+    got = {b["code"]: (b["status"], b["total"], b["grade"]) for b in ws2.board(cid)}
+    assert got == {"1": ("未完成", None, ""), "2": ("未完成", None, ""), "3": ("有错误", 6.3, "差")}
+    assert sqlite3.connect(tmp_path / "ws" / "workspace.sqlite3").execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)

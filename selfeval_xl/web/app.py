@@ -38,7 +38,7 @@ from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from ..outputs import bounded_name, describe_os_error
 from ..roster import RosterError
 from . import jobs, work
-from .store import BOARD_STATUSES, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
+from .store import BOARD_STATUSES, INCOMPLETE, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
 from .charts import bar_chart
 from .qr import qr_svg
 
@@ -645,7 +645,13 @@ def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
 
     from ..core.stats import campaign_stats
 
-    results = [json.loads(ws.upload(r["upload_id"])["result"]) for r in ws.board(cid) if r["upload_id"]]
+    results = []
+    for r in ws.board(cid):
+        if r["upload_id"]:
+            res = json.loads(ws.upload(r["upload_id"])["result"])
+            if r["upload_status"] == INCOMPLETE:  # unfinished: counted, but with no score or grade
+                res = dict(res, grade="", recomputed_total=None, rate=None)
+            results.append(res)
     return [{"title": title, "svg": bar_chart(items)} for title, items in campaign_stats(results)]
 
 

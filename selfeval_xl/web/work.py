@@ -22,7 +22,7 @@ from ..core.model import ProjectEvaluation
 from ..forms.regions import get_profile
 from ..generating import generate_unit
 from ..roster import RosterUnit, read_roster, workbook_name, workbook_names
-from .store import StoredFile, Workspace
+from .store import INCOMPLETE, StoredFile, Workspace, upload_status
 
 UNMATCHED = "未匹配"
 
@@ -168,6 +168,8 @@ def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], r
                 r = dict(r, status=UNMATCHED, reason=f"{name}：工作簿中的单位编码 {r['unit_code']}（{r['unit_name']}）"
                                                      f"不在本任务的名册中。")
             upid = ws.add_upload(cid, unit["id"] if unit else None, StoredFile(sha, size), name, r, user)
+            if unit is not None:
+                r = dict(r, status=upload_status(r))
             out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
 
@@ -332,7 +334,7 @@ def unit_template(ws: Workspace, uid: int, folder: Path) -> Path:
 
 
 def late_units(ws: Workspace, cid: int, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Units not done: 未交 (nothing sent), and those sent but not passed (有错误, 已退回), with
+    """Units not done: 未交 (nothing sent), and those sent but not passed (未完成, 有错误, 已退回), with
     what their latest upload says of who filled it in; 逾期 once the campaign's deadline is past."""
     camp = ws.campaign(cid)
     today = today or dt.date.today()
@@ -342,7 +344,7 @@ def late_units(ws: Workspace, cid: int, today: dt.date | None = None) -> list[di
         overdue = False
     out = []
     for b in ws.board(cid):
-        if b["status"] not in ("未交", "有错误", "已退回"):
+        if b["status"] not in ("未交", INCOMPLETE, "有错误", "已退回"):
             continue
         contacts = {}
         if b["upload_id"]:
