@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import re
 import time
 import zipfile
@@ -222,7 +223,6 @@ def test_a_job_shows_its_progress_and_a_restart_keeps_what_was_acknowledged(tmp_
     """The upload returns at once with the job's page; a second tab sees the same job; the server
     stops mid-job; the next start keeps the stored files and finishes the job."""
     a = create_app(tmp_path / "ws", workers=1, run_jobs=False)  # a server whose worker never gets to it
-    a.config["JOB_WAIT"] = 0
     client = a.test_client()
     cid = _campaign(client)
     books = [_workbook(examples["001_岳阳市档案馆"], tmp_path / "a.xlsx"), _workbook(_clean_000(examples), tmp_path / "b.xlsx")]
@@ -476,3 +476,75 @@ def test_versions_stored_before_are_marked_unfinished_by_the_migration(tmp_path)
     got = {b["code"]: (b["status"], b["total"], b["grade"]) for b in ws2.board(cid)}
     assert got == {"1": ("未完成", None, ""), "2": ("未完成", None, ""), "3": ("有错误", 6.3, "差")}
     assert sqlite3.connect(tmp_path / "ws" / "workspace.sqlite3").execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+
+
+@pytest.mark.parametrize("what", ["returns", "compile", "templates", "unit link"])
+def test_a_request_that_starts_a_job_answers_with_it_without_waiting(tmp_path, examples, monkeypatch, what):
+    """The request that starts a job reads the job once, to show it, and answers: it never polls
+    the job for a while first (it used to, for up to 2 s). Counted, not timed: the worker is
+    running, so a request that waited would read the job again and again."""
+    a = create_app(tmp_path / "ws", workers=1)
+    client = a.test_client()
+    cid = _campaign(client)
+    ws = Workspace(tmp_path / "ws")
+    ids = _ids(ws, cid)
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "a.xlsx")
+    if what in ("compile", "unit link"):
+        from selfeval_xl.checking import check_workbook
+
+        ws.add_upload(cid, ids["430600101"], ws.store(iter([book]), 1 << 24), "a.xlsx", check_workbook(tmp_path / "a.xlsx"))
+    link = _issue(client, cid, [ids["430600101"]])["430600101"] if what == "unit link" else None
+    token = _csrf_link(client, link, {}) if link else _csrf_any(client, {})
+    reads = []
+    real = Workspace.job
+    me = threading.get_ident()  # the test client runs the request in this thread; the worker has its own
+    monkeypatch.setattr(Workspace, "job", lambda self, jid: (threading.get_ident() == me and reads.append(jid)) or real(self, jid))
+    if what == "returns":
+        r = client.post(f"/c/{cid}/returns", data={"files": [(io.BytesIO(book), "a.xlsx")], "csrf": token},
+                        content_type="multipart/form-data")
+    elif what == "compile":
+        r = client.post(f"/c/{cid}/compile", data={"unit": [ids["430600101"]], "csrf": token})
+    elif what == "templates":
+        r = client.post(f"/c/{cid}/templates", data={"csrf": token})
+    else:
+        r = client.post(f"{link}/upload", data={"files": [(io.BytesIO(book), "a.xlsx")], "csrf": token},
+                        content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'id="job"' in page, page[:1000]
+    assert len(reads) == 1, reads
+    monkeypatch.undo()
+    assert 'data-state="done"' in finish(client, client.get(job_url(page))).get_data(as_text=True)
+
+
+def test_the_templates_zip_is_a_job_with_progress_and_a_download(app, tmp_path):
+    client = app.test_client()
+    cid = _campaign(client)
+    r = client.post(f"/c/{cid}/templates", data={"csrf": _csrf_any(client, {})})
+    page = r.get_data(as_text=True)
+    assert "生成全部模板" in page and '<span id="job-total">3</span>' in page
+    done = finish(client, client.get(job_url(page))).get_data(as_text=True)
+    assert '<span id="job-done">3</span>' in done
+    z = download(client, client.get(job_url(page)))
+    assert "模板.zip" in z.headers["Content-Disposition"].encode("latin-1").decode("utf-8", "replace") or \
+        "%E6%A8%A1%E6%9D%BF.zip" in z.headers["Content-Disposition"]
+    assert sorted(n.split("_")[0] for n in zipfile.ZipFile(io.BytesIO(z.data)).namelist()) == ["430600101", "430600102", "430611201"]
+    # the old address is gone (a GET never starts work); a campaign without a roster has nothing to make
+    assert client.get(f"/c/{cid}/templates.zip").status_code in (404, 405)
+    empty = client.post("/campaigns", data={"name": "空", "region": "yueyang-2023", "year": "2023", "csrf": _csrf_any(client, {})})
+    cid2 = int(empty.headers["Location"].rsplit("/", 1)[-1])
+    assert client.post(f"/c/{cid2}/templates", data={"csrf": _csrf_any(client, {})}).status_code == 404
+
+
+def test_a_region_that_fails_its_proof_fails_the_templates_job_in_words(app, tmp_path, monkeypatch):
+    from selfeval_xl import proving
+
+    def refuse(profile, *a, **k):
+        raise proving.RegionRefused("yueyang-2023", ["region.toml 第 3 行 grades：等次界限不是递减的"])
+
+    monkeypatch.setattr(proving, "prove", refuse)
+    client = app.test_client()
+    cid = _campaign(client)
+    r = client.post(f"/c/{cid}/templates", data={"csrf": _csrf_any(client, {})})
+    page = finish(client, r).get_data(as_text=True)
+    assert 'data-state="failed"' in page and "地区配置未通过检验" in page and "第 3 行" in page
+    assert "Traceback" not in page and "内部错误" not in page
