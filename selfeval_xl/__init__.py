@@ -2,9 +2,9 @@
 
 The Python API — what the command line and the workspace (``selfeval-xl serve``) call:
 
->>> from selfeval_xl import load_region, read_roster, generate_workbook, check_workbook, render_report
+>>> from selfeval_xl import examples_dir, load_region, read_roster, generate_workbook, check_workbook, render_report
 >>> region = load_region("yueyang-2023")
->>> units = read_roster("selfeval_xl/examples/roster.csv", region)    # doctest: +SKIP
+>>> units = read_roster(examples_dir() / "roster.csv", region)    # doctest: +SKIP
 >>> generate_workbook(units[0].department(2023, region), region, "模板.xlsx")  # doctest: +SKIP
 >>> result = check_workbook("回收/某单位.xlsx")                         # doctest: +SKIP
 >>> result["status"], result["errors"], [f["code"] for f in result["flags"]]  # doctest: +SKIP
@@ -21,6 +21,7 @@ _API = {
     "load_region": ("selfeval_xl.forms.regions", "get_profile"),
     "read_roster": ("selfeval_xl.roster", "read_roster"),
     "Department": ("selfeval_xl.core.model", "Department"),
+    "examples_dir": ("selfeval_xl.core.examples", "examples_dir"),
     # the three steps
     "generate_workbook": ("selfeval_xl.xlsx.write", "write_workbook"),
     "read_workbook": ("selfeval_xl.xlsx.read", "read_workbook"),

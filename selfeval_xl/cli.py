@@ -22,6 +22,7 @@ cli_zh.install()  # Click/Typer's own words in Chinese, before the app is built
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
 from .generating import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
+from .core.examples import examples_dir
 from .outputs import (OutputError, describe_os_error, os_error_in, prepare_folder, refuse_existing, refuse_input,
                       write_text_atomic)
 
@@ -32,7 +33,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"  # inside the package: a wheel has them too
+EXAMPLES = examples_dir()  # examples/ of the repository, or the wheel's packaged copy
 
 
 FORCE_HELP = "输出位置已有同名文件时覆盖（默认不覆盖，以免冲掉已回收或已修改的文件）"
@@ -182,7 +183,7 @@ def _print_schema(value: bool) -> None:
 @app.command("fill", short_help="用 JSON 数据预填模板", help="用 JSON 数据（如财务系统导出的预算数）预填一个模板。")
 def fill_cmd(
     data: Path = typer.Argument(..., metavar="数据.json", help="单位数据 JSON（格式用 selfeval-xl fill --schema 打印；"
-                                                           "示例见安装包中的 selfeval_xl/examples/data/）"),
+                                                           "示例数据用 selfeval-xl examples 复制出来）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出的 .xlsx 文件"),
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="地区配置（默认用 JSON 中的 profile）"),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="固定生成时间（用于可重复输出）"),
@@ -634,6 +635,32 @@ def _demo_help() -> str:
     return (f"用安装包自带的示例演示全过程，输出到 ./demo-output/：按示例名册生成 {roster} 个单位的空白模板；"
             f"用 {len(data)} 个示例单位的数据（从真实报告转录，含原报告中的错误）预填工作簿，"
             f"校验（含带批注的副本）并生成 Word 报告（装有 LibreOffice 时同时转 PDF）。")
+
+
+@app.command("examples", short_help="把自带的示例名册和数据复制出来",
+             help="把安装包自带的示例名册（roster.csv）和五个示例单位的数据（data/*.json）复制到一个文件夹，"
+                  "供 generate、fill 等命令试用（例如 selfeval-xl generate 示例/roster.csv -o 模板）。")
+def examples_cmd(
+    out: Path = typer.Option(Path("示例"), "-o", "--out", help="复制到的文件夹（默认 ./示例）"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+) -> None:
+    import shutil
+
+    files = [EXAMPLES / "roster.csv", *sorted((EXAMPLES / "data").glob("*.json"))]
+    if not files[0].is_file():
+        _fail(f"找不到示例名册 {files[0]}（安装包不完整，请重新安装）")
+    targets = [out / f.relative_to(EXAMPLES) for f in files]
+    if not force:
+        there = [t for t in targets if t.exists()]
+        if there:
+            _fail(f"{there[0]} 已存在，未复制任何文件（加 --force 覆盖）")
+    try:
+        for f, t in zip(files, targets):
+            t.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, t)
+    except OSError as e:
+        _fail(f"无法写入 {out}：{describe_os_error(e, out)}")
+    typer.echo(f"已复制示例名册和 {len(files) - 1} 个示例单位的数据到 {out.resolve()}")
 
 
 @app.command("demo", short_help="用自带示例演示全过程", help=_demo_help())

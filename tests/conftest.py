@@ -12,7 +12,7 @@ from selfeval_xl.libreoffice import soffice_path
 from selfeval_xl.core.model import Department
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "selfeval_xl" / "examples"
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -36,6 +36,7 @@ from selfeval_xl.web.store import Workspace
 from selfeval_xl.xlsx.write import write_workbook
 
 from .conftest import EXAMPLES
+from .test_web import finish
 
 runner = CliRunner()
 ROSTER = EXAMPLES / "roster.csv"
@@ -252,9 +253,10 @@ def _campaign(client) -> int:
 
 
 def _upload(client, cid, files, url=None):
-    return client.post(url or f"/c/{cid}/returns",
-                       data={"files": [(io.BytesIO(b), n) for n, b in files], "csrf": _csrf(client)},
-                       content_type="multipart/form-data")
+    """An upload, followed to its job's page once the job is done (the request answers at once)."""
+    return finish(client, client.post(url or f"/c/{cid}/returns",
+                                      data={"files": [(io.BytesIO(b), n) for n, b in files], "csrf": _csrf(client)},
+                                      content_type="multipart/form-data"))
 
 
 @pytest.fixture
@@ -311,7 +313,7 @@ def test_a_busy_database_is_said_and_the_upload_can_be_retried(tmp_path, two_wor
     shas = re.findall(r'name="sha" value="([0-9a-f]{64})"', page)
     names = re.findall(r'name="name" value="([^"]+)"', page)
     assert shas == [hashlib.sha256(wb).hexdigest() for wb in two_workbooks] and names == ["a.xlsx", "b.xlsx"]
-    r = client.post(f"/c/{cid}/returns/again", data={"sha": shas, "name": names, "csrf": _csrf(client)})
+    r = finish(client, client.post(f"/c/{cid}/returns/again", data={"sha": shas, "name": names, "csrf": _csrf(client)}))
     assert r.status_code == 200 and "本次上传：2 个文件" in r.get_data(as_text=True)
     assert "服务器上已没有这份文件" not in r.get_data(as_text=True)
     rows = Workspace(tmp_path / "ws").db.execute("SELECT original_name FROM uploads ORDER BY id").fetchall()
@@ -322,8 +324,8 @@ def test_a_retry_for_a_file_no_longer_stored_says_so(tmp_path):
     a = create_app(tmp_path / "ws", workers=1)
     client = a.test_client()
     cid = _campaign(client)
-    r = client.post(f"/c/{cid}/returns/again", data={"sha": ["0" * 64, "../../etc/passwd"], "name": ["a.xlsx", "b.xlsx"],
-                                                     "csrf": _csrf(client)})
+    r = finish(client, client.post(f"/c/{cid}/returns/again", data={"sha": ["0" * 64, "../../etc/passwd"],
+                                                                    "name": ["a.xlsx", "b.xlsx"], "csrf": _csrf(client)}))
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and page.count("服务器上已没有这份文件") == 2
 

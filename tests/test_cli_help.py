@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 CLI = Path(sys.executable).parent / "selfeval-xl"
-COMMANDS = ["profiles", "generate", "fill", "extract", "check", "annotate", "report", "serve", "demo"]
+COMMANDS = ["profiles", "generate", "fill", "extract", "check", "annotate", "report", "serve", "examples", "demo"]
 ENGLISH = ["Usage", "Show this message", "Options:", "Arguments:", "Commands:", "[required]", "<path>", "<int>",
            "<str>", "<float>", "list[", "Error:", "Try '", "default:", "Missing", "No such"]
 

@@ -17,7 +17,7 @@ from selfeval_xl.core.numbers import fmt_num
 from selfeval_xl.docx.report import budget_paragraphs, performance_figures
 from selfeval_xl.forms.regions import get_profile
 
-DATA = Path(__file__).resolve().parent.parent / "selfeval_xl" / "examples" / "data"
+DATA = Path(__file__).resolve().parent.parent / "examples" / "data"
 
 
 def _load(name: str) -> Department:

@@ -163,9 +163,15 @@ def test_a_coordinator_runs_a_campaign_in_the_browser(driver, tmp_path, examples
         _wait_source(d, "新增 3 个单位")
         d.find_element(By.LINK_TEXT, "返回").click()
         _shot(d, shots, "02_名册已导入")
-        d.find_element(By.ID, "templates-link").click()
+        d.find_element(By.ID, "templates-link").click()  # a background job: its page, then the zip
+        _wait_source(d, 'id="download"')
+        _shot(d, shots, "02b_模板任务已完成")
+        d.find_element(By.ID, "download").click()
         templates = _wait_for_download(d.downloads, ".zip")
         assert len(zipfile.ZipFile(templates).namelist()) == 3
+        for p in d.downloads.iterdir():
+            p.unlink()
+        d.find_element(By.LINK_TEXT, "2023年度市直部门整体支出绩效自评").click()
 
         # three returns: one clean, one with errors, one broken
         clean = examples["000_岳阳市城市建设档案馆"]
@@ -346,6 +352,63 @@ def test_a_unit_uploads_through_its_own_link(browser_paths, tmp_path, examples):
         if clerk is not None:
             clerk.quit()
         stop_server(proc)
+
+
+def test_a_500_file_upload_shows_its_progress_while_it_runs(driver, tmp_path, examples):
+    """#20 done-when: 500 workbooks chosen in the upload box; the request answers at once with the
+    job's page, which shows done/total moving (seen strictly between 0 and 500, 进行中) and ends
+    with every file listed and recorded."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("SELFEVAL_SHOTS", tmp_path / "shots"))
+    proc, url = start_server(tmp_path / "工作区")
+    try:
+        d = driver
+        s = _Session(url)
+        r = s.post("campaigns", {"name": "五百份", "region": "yueyang-2023", "year": "2023"})
+        cid = r.url.rstrip("/").rsplit("/", 1)[-1]
+        s.post(f"c/{cid}/roster", {}, [("roster", "名册.csv", (EXAMPLES / "roster.csv").read_bytes())])
+        wb = write_workbook(examples["001_岳阳市档案馆"], get_profile("yueyang-2023"), tmp_path / "a.xlsx").read_bytes()
+        folder = tmp_path / "回收"
+        folder.mkdir()
+        paths = []
+        for i in range(500):  # 500 different files (one byte apart after the zip's end)
+            p = folder / f"第{i:03d}份.xlsx"
+            p.write_bytes(wb + i.to_bytes(2, "big"))
+            paths.append(p)
+        d.get(f"{url}c/{cid}")
+        d.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in paths))
+        d.find_element(By.CSS_SELECTOR, "#returns-form button").click()
+        seen, shot = set(), False
+        end = time.monotonic() + 600
+        while True:
+            assert time.monotonic() < end, f"the job never finished: {sorted(seen)[-5:]}"
+            try:
+                job = d.find_element(By.ID, "job")
+                state, done = job.get_attribute("data-state"), int(d.find_element(By.ID, "job-done").text)
+                total = int(d.find_element(By.ID, "job-total").text)
+            except (NoSuchElementException, StaleElementReferenceException, ValueError):
+                time.sleep(0.1)
+                continue
+            assert total == 500
+            if state == "running" and 0 < done < 500:
+                seen.add(done)
+                if not shot:
+                    _shot(d, shots, "09_五百份上传进行中")
+                    shot = True
+            if state in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert state == "done", d.find_element(By.ID, "job").text
+        assert seen, "no progress between 0 and 500 was ever shown"
+        assert len(d.find_elements(By.CSS_SELECTOR, "#results tr")) == 501
+        _shot(d, shots, "09b_五百份上传完成")
+        print(f"\nprogress seen: {len(seen)} values, e.g. {sorted(seen)[:3]} … {sorted(seen)[-3:]}")
+    finally:
+        stop_server(proc)
+    n = Workspace(tmp_path / "工作区").db.execute("SELECT COUNT(*) FROM uploads").fetchone()[0]
+    assert n == 500
 
 
 class _Session:

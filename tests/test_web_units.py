@@ -5,6 +5,8 @@ board at 2,000 units, the list of late units with their contacts."""
 from __future__ import annotations
 
 import io
+import json
+import threading
 import re
 import time
 import zipfile
@@ -221,7 +223,6 @@ def test_a_job_shows_its_progress_and_a_restart_keeps_what_was_acknowledged(tmp_
     """The upload returns at once with the job's page; a second tab sees the same job; the server
     stops mid-job; the next start keeps the stored files and finishes the job."""
     a = create_app(tmp_path / "ws", workers=1, run_jobs=False)  # a server whose worker never gets to it
-    a.config["JOB_WAIT"] = 0
     client = a.test_client()
     cid = _campaign(client)
     books = [_workbook(examples["001_岳阳市档案馆"], tmp_path / "a.xlsx"), _workbook(_clean_000(examples), tmp_path / "b.xlsx")]
@@ -348,3 +349,202 @@ def test_the_board_of_2000_units_searches_sorts_and_pages(app, tmp_path, capsys)
             assert r.get_data(as_text=True).count('class="pick"') == 10
     with capsys.disabled():
         print("\n2000 个单位的状态表：" + "，".join(f"{k} {v * 1000:.0f} ms" for k, v in times.items()))
+
+
+def _qr_modules(svg: str) -> set[tuple[int, int]]:
+    """The dark modules of one of segno's inline SVGs, read back from its path: "M x y" moves to a
+    row (y is the row's middle, +0.5), "m dx dy" moves relative, "h n" paints n modules."""
+    d = re.search(r' d="(M[^"]+)"', svg.split('class="qrline"', 1)[1]).group(1)
+    x = y = 0.0
+    dark = set()
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", d):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for i in range(int(float(a))):
+                dark.add((int(x) + i, int(y - 0.5)))
+            x += float(a)
+    return dark
+
+
+def test_the_print_page_has_each_units_link_as_a_qr_code(app, tmp_path):
+    """Each row's QR code holds that row's own link (read back from the SVG's modules and
+    compared with the code of its URL, and not with another row's)."""
+    import segno
+
+    client = app.test_client()
+    cid = _campaign(client)
+    ids = _ids(Workspace(tmp_path / "ws"), cid)
+    r = client.post(f"/c/{cid}/bulk", data={"action": "links", "unit": list(ids.values()), "csrf": _csrf_any(client, {})})
+    page = r.get_data(as_text=True)
+    rows = re.findall(r'<td class="linkurl">([^<]+)</td><td class="qrcell">(<svg.*?</svg>)</td>', page)
+    assert len(rows) == len(ids) >= 2 and "未生成二维码" not in page
+
+    def modules(url):
+        m = segno.make(url, error="m", micro=False).matrix
+        return {(x + 2, y + 2) for y, row in enumerate(m) for x, v in enumerate(row) if v}
+
+    for i, (url, svg) in enumerate(rows):
+        assert url.startswith("http://localhost/k/")
+        assert _qr_modules(svg) == modules(url)
+        assert _qr_modules(svg) != modules(rows[i - 1][0])
+
+
+def _visible(page: str) -> str:
+    """A page's text as a person reads it: no tags, no attribute values, no script or style."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+def test_every_page_names_the_region_by_its_display_name(app, tmp_path):
+    client = app.test_client()
+    cid = _campaign(client)
+    ids = _ids(Workspace(tmp_path / "ws"), cid)
+    uid = ids["430600101"]
+    links = _issue(client, cid, [uid])
+    pages = {"/": client.get("/"), "board": client.get(f"/c/{cid}"), "unit": client.get(f"/c/{cid}/u/{uid}"),
+             "late": client.get(f"/c/{cid}/late"), "dashboard": client.get(f"/c/{cid}/dashboard"),
+             "link": app.test_client().get(links["430600101"]),
+             "links": client.post(f"/c/{cid}/bulk", data={"action": "links", "unit": [uid], "csrf": _csrf_any(client, {})})}
+    name = "岳阳市 2023 年度部门整体支出绩效自评"
+    for what, r in pages.items():
+        text = _visible(r.get_data(as_text=True))
+        assert r.status_code == 200, what
+        assert name in text, what
+        assert "yueyang-2023" not in text, what
+    assert 'value="yueyang-2023"' in pages["/"].get_data(as_text=True)  # the form still sends the id
+
+
+def test_a_workbook_with_required_inputs_blank_is_unfinished_with_no_grade(app, tmp_path, examples):
+    """全年预算数 left blank (FILL-102): 未完成 on the board, on the unit page and through the unit's
+    link, with no score or grade anywhere; the late list chases it. A complete one keeps its grade."""
+    from .test_web import _upload
+
+    client = app.test_client()
+    cid = _campaign(client)
+    ids = _ids(Workspace(tmp_path / "ws"), cid)
+    half = examples["001_岳阳市档案馆"]
+    half = half.model_copy(update={"overall": half.overall.model_copy(update={"budget_full": None})})
+    page = _upload(client, cid, [("半成品.xlsx", _workbook(half, tmp_path / "h.xlsx")),
+                                 ("城建.xlsx", _workbook(_clean_000(examples), tmp_path / "c.xlsx"))]).get_data(as_text=True)
+    assert "未完成" in page
+    ws = Workspace(tmp_path / "ws")
+    board = {b["code"]: b for b in ws.board(cid)}
+    assert board["430600101"]["status"] == "未完成"
+    assert board["430600101"]["total"] is None and board["430600101"]["grade"] == ""
+    assert board["430600102"]["status"] in ("通过", "有警告") and board["430600102"]["grade"]  # the other keeps its grade
+    assert json_flags(ws, board["430600101"]["upload_id"]) & {"FILL-102"}
+
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*430600101(?:(?!</tr>).)*</tr>", client.get(f"/c/{cid}").get_data(as_text=True), re.S).group(0)
+    assert "未完成" in row and not re.search(r"[优良中差]", _visible(row).replace("岳阳市档案馆", ""))
+    assert "未完成" in client.get(f"/c/{cid}?status=未完成").get_data(as_text=True)
+    unit = client.get(f"/c/{cid}/u/{ids['430600101']}").get_data(as_text=True)
+    assert 'id="incomplete"' in unit and not re.search(r"总分 *\d|[（(][优良中差][）)]", _visible(unit))
+    link = app.test_client().get(_issue(client, cid, [ids["430600101"]])["430600101"]).get_data(as_text=True)
+    assert 'id="unit-status">未完成' in link and 'id="incomplete"' in link and not re.search(r"总分 *\d", _visible(link))
+    assert "430600101" in [r["code"] for r in __import__("selfeval_xl.web.work", fromlist=["x"]).late_units(ws, cid)]
+
+
+def json_flags(ws, upid) -> set[str]:
+    import json
+
+    return {f["code"] for f in json.loads(ws.upload(upid)["result"])["flags"]}
+
+
+def test_versions_stored_before_are_marked_unfinished_by_the_migration(tmp_path):
+    """A workspace of the previous release (schema 3) with a blank template and a half-filled
+    workbook stored as 未填写 / 有错误 with a grade: opened now, both are 未完成 with no grade."""
+    import sqlite3
+
+    from selfeval_xl.web import store
+
+    ws = Workspace(tmp_path / "ws")
+    cid = ws.create_campaign("任务", "yueyang-2023", 2023)
+    ws.add_units(cid, [{"code": "1", "name": "甲", "roster": {}}, {"code": "2", "name": "乙", "roster": {}},
+                       {"code": "3", "name": "丙", "roster": {}}])
+    ids = _ids(ws, cid)
+    db = ws.db
+    for code, status, flags in (("1", "未填写", ["FILL-101"]), ("2", "有错误", ["FILL-102", "SUM-101"]), ("3", "有错误", ["SUM-101"])):
+        db.execute("INSERT INTO uploads (campaign_id, unit_id, sha256, original_name, size, uploaded_at, status, total, grade, result)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?)", (cid, ids[code], "0" * 64, "x.xlsx", 1, "2024-01-01", status, 6.3, "差",
+                                                      json.dumps({"flags": [{"code": c} for c in flags]})))
+    db.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) - 1}")
+    db.close()
+    ws2 = Workspace(tmp_path / "ws")
+    got = {b["code"]: (b["status"], b["total"], b["grade"]) for b in ws2.board(cid)}
+    assert got == {"1": ("未完成", None, ""), "2": ("未完成", None, ""), "3": ("有错误", 6.3, "差")}
+    assert sqlite3.connect(tmp_path / "ws" / "workspace.sqlite3").execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+
+
+@pytest.mark.parametrize("what", ["returns", "compile", "templates", "unit link"])
+def test_a_request_that_starts_a_job_answers_with_it_without_waiting(tmp_path, examples, monkeypatch, what):
+    """The request that starts a job reads the job once, to show it, and answers: it never polls
+    the job for a while first (it used to, for up to 2 s). Counted, not timed: the worker is
+    running, so a request that waited would read the job again and again."""
+    a = create_app(tmp_path / "ws", workers=1)
+    client = a.test_client()
+    cid = _campaign(client)
+    ws = Workspace(tmp_path / "ws")
+    ids = _ids(ws, cid)
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "a.xlsx")
+    if what in ("compile", "unit link"):
+        from selfeval_xl.checking import check_workbook
+
+        ws.add_upload(cid, ids["430600101"], ws.store(iter([book]), 1 << 24), "a.xlsx", check_workbook(tmp_path / "a.xlsx"))
+    link = _issue(client, cid, [ids["430600101"]])["430600101"] if what == "unit link" else None
+    token = _csrf_link(client, link, {}) if link else _csrf_any(client, {})
+    reads = []
+    real = Workspace.job
+    me = threading.get_ident()  # the test client runs the request in this thread; the worker has its own
+    monkeypatch.setattr(Workspace, "job", lambda self, jid: (threading.get_ident() == me and reads.append(jid)) or real(self, jid))
+    if what == "returns":
+        r = client.post(f"/c/{cid}/returns", data={"files": [(io.BytesIO(book), "a.xlsx")], "csrf": token},
+                        content_type="multipart/form-data")
+    elif what == "compile":
+        r = client.post(f"/c/{cid}/compile", data={"unit": [ids["430600101"]], "csrf": token})
+    elif what == "templates":
+        r = client.post(f"/c/{cid}/templates", data={"csrf": token})
+    else:
+        r = client.post(f"{link}/upload", data={"files": [(io.BytesIO(book), "a.xlsx")], "csrf": token},
+                        content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'id="job"' in page, page[:1000]
+    assert len(reads) == 1, reads
+    monkeypatch.undo()
+    assert 'data-state="done"' in finish(client, client.get(job_url(page))).get_data(as_text=True)
+
+
+def test_the_templates_zip_is_a_job_with_progress_and_a_download(app, tmp_path):
+    client = app.test_client()
+    cid = _campaign(client)
+    r = client.post(f"/c/{cid}/templates", data={"csrf": _csrf_any(client, {})})
+    page = r.get_data(as_text=True)
+    assert "生成全部模板" in page and '<span id="job-total">3</span>' in page
+    done = finish(client, client.get(job_url(page))).get_data(as_text=True)
+    assert '<span id="job-done">3</span>' in done
+    z = download(client, client.get(job_url(page)))
+    assert "模板.zip" in z.headers["Content-Disposition"].encode("latin-1").decode("utf-8", "replace") or \
+        "%E6%A8%A1%E6%9D%BF.zip" in z.headers["Content-Disposition"]
+    assert sorted(n.split("_")[0] for n in zipfile.ZipFile(io.BytesIO(z.data)).namelist()) == ["430600101", "430600102", "430611201"]
+    # the old address is gone (a GET never starts work); a campaign without a roster has nothing to make
+    assert client.get(f"/c/{cid}/templates.zip").status_code in (404, 405)
+    empty = client.post("/campaigns", data={"name": "空", "region": "yueyang-2023", "year": "2023", "csrf": _csrf_any(client, {})})
+    cid2 = int(empty.headers["Location"].rsplit("/", 1)[-1])
+    assert client.post(f"/c/{cid2}/templates", data={"csrf": _csrf_any(client, {})}).status_code == 404
+
+
+def test_a_region_that_fails_its_proof_fails_the_templates_job_in_words(app, tmp_path, monkeypatch):
+    from selfeval_xl import proving
+
+    def refuse(profile, *a, **k):
+        raise proving.RegionRefused("yueyang-2023", ["region.toml 第 3 行 grades：等次界限不是递减的"])
+
+    monkeypatch.setattr(proving, "prove", refuse)
+    client = app.test_client()
+    cid = _campaign(client)
+    r = client.post(f"/c/{cid}/templates", data={"csrf": _csrf_any(client, {})})
+    page = finish(client, r).get_data(as_text=True)
+    assert 'data-state="failed"' in page and "地区配置未通过检验" in page and "第 3 行" in page
+    assert "Traceback" not in page and "内部错误" not in page

@@ -123,7 +123,7 @@ def test_a_missing_section_is_named(tmp_path):
 @pytest.fixture(scope="module")
 def pair_folder(tmp_path_factory):
     d = tmp_path_factory.mktemp("pair")
-    res = CliRunner().invoke(app, ["fill", str(ROOT / "selfeval_xl" / "examples" / "data" / "001_岳阳市档案馆.json"),
+    res = CliRunner().invoke(app, ["fill", str(ROOT / "examples" / "data" / "001_岳阳市档案馆.json"),
                                    "-o", str(d / "001_岳阳市档案馆_2023年度绩效自评.xlsx")])
     assert res.exit_code == 0, res.output
     shutil.copy(fixture("001"), d / "岳阳市档案馆2023年度整体支出绩效自评报告.docx")

@@ -238,6 +238,11 @@ if len(CODES) != len(_ALL):
     raise ValueError("a code is registered twice")
 
 
+# the codes that say a required input is blank: the workbook is not finished, so its score and
+# grade mean nothing yet (the workspace's board shows such a unit as 未完成, with no grade)
+INCOMPLETE_CODES = frozenset({"FILL-101", "FILL-102"})
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 

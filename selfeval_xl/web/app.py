@@ -18,6 +18,7 @@ hash; everything a clerk wrote is escaped by Jinja.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import ipaddress
 import json
@@ -37,15 +38,15 @@ from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from ..outputs import bounded_name, describe_os_error
 from ..roster import RosterError
 from . import jobs, work
-from .store import BOARD_STATUSES, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
+from .store import BOARD_STATUSES, INCOMPLETE, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
 from .charts import bar_chart
+from .qr import qr_svg
 
 MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a generous bound
 MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
 MAX_FILES = 1000  # files in one request
 MAX_NAME_BYTES = 180  # an upload's name in UTF-8: fits a file name (255) with room to spare
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
-JOB_WAIT = 2.0  # seconds a request waits for its job before showing the job's progress page
 PAGE_SIZE = 100  # units per page of the board
 UNIT_FILES = 5  # files in one upload through a unit's own link
 SORTS = {"code": "单位编码", "status": "状态", "name": "单位名称", "score": "总分", "time": "最近提交"}
@@ -82,7 +83,6 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     app.config.update(SECRET_KEY=ws.session_key(password), MAX_CONTENT_LENGTH=MAX_REQUEST,
                       MAX_FORM_PARTS=MAX_FILES + 20, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
     app.jinja_env.autoescape = True
-    app.config["JOB_WAIT"] = JOB_WAIT
     worker = jobs.Worker(ws, workers)
     app.extensions["selfeval_jobs"] = worker
     if run_jobs:
@@ -130,7 +130,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
 
     @app.context_processor
     def common():
-        return {"csrf": session.get("csrf", ""), "user": user(), "statuses": BOARD_STATUSES}
+        return {"csrf": session.get("csrf", ""), "user": user(), "statuses": BOARD_STATUSES, "region_name": region_name}
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(e):
@@ -267,20 +267,18 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
                                message=f"新增 {added} 个单位，更新 {updated} 个单位。",
                                back=url_for("board", cid=cid))
 
-    @app.get("/c/<int:cid>/templates.zip")
+    @app.post("/c/<int:cid>/templates")
     def templates(cid: int):
-        camp = _campaign(cid)
-        if not ws.units(cid):
+        """Every unit's blank template, zipped by a background job: for hundreds of units the
+        generating takes a while, and the page shows its progress instead of a silent spinner.
+        A region that fails its proof fails the job, with the file, line and key said on its page."""
+        _campaign(cid)
+        n = len(ws.units(cid))
+        if not n:
             abort(404, "本任务还没有名册")
-        from ..proving import RegionRefused
-
-        path = _scratch(ws, ".zip")
-        try:
-            work.templates_zip(ws, cid, path, workers)
-        except RegionRefused as e:
-            path.unlink(missing_ok=True)
-            abort(400, str(e))
-        return _send_and_remove(path, f"{camp['name']}_模板.zip")
+        jid = ws.add_job(cid, jobs.TEMPLATES, {}, total=n, user=user())
+        worker.nudge()
+        return _job_page(cid, jid)
 
     # -- returns -------------------------------------------------------------------------------
     def _store_files(files) -> tuple[list[tuple[str, str, int]], list[dict[str, Any]]]:
@@ -337,18 +335,12 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             return render_template("busy.html", camp=ws.campaign(cid), message=str(e), items=items,
                                    refused=refused), 503
         worker.nudge()
-        return _job_page(cid, jid, wait=True)
+        return _job_page(cid, jid)
 
-    def _wait(jid: int):
-        end = time.monotonic() + app.config["JOB_WAIT"]
+    def _job_page(cid: int, jid: int, token: str | None = None):
+        """The job's page, at once: the request that started the job never waits for it (the
+        page refreshes itself while the job runs, and its address names the job)."""
         job = ws.job(jid)
-        while job["state"] not in (JOB_DONE, JOB_FAILED) and time.monotonic() < end:
-            time.sleep(0.05)
-            job = ws.job(jid)
-        return job
-
-    def _job_page(cid: int, jid: int, wait: bool = False, token: str | None = None):
-        job = _wait(jid) if wait else ws.job(jid)
         result = json.loads(job["result"] or "{}")
         params = json.loads(job["params"] or "{}")
         results = result.get("results", []) + params.get("refused", [])
@@ -385,7 +377,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         path = jobs.result_path(ws, jid)
         if job["state"] != JOB_DONE or not path.is_file():
             abort(404, "结果还没有生成")
-        name = {jobs.COMPILE: "汇总与报告", jobs.ANNOTATED: "带批注的副本"}.get(job["kind"], "结果")
+        name = {jobs.COMPILE: "汇总与报告", jobs.ANNOTATED: "带批注的副本", jobs.TEMPLATES: "模板"}.get(job["kind"], "结果")
         return send_file(path, as_attachment=True, download_name=f"{camp['name']}_{name}.zip")
 
     @app.get("/c/<int:cid>/u/<int:uid>")
@@ -469,7 +461,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         jid = ws.add_job(cid, jobs.COMPILE, {"units": [b["id"] for b in chosen], "pdf": bool(request.form.get("pdf"))},
                          total=len(chosen), user=user())
         worker.nudge()
-        return _job_page(cid, jid, wait=True)
+        return _job_page(cid, jid)
 
     @app.post("/c/<int:cid>/bulk")
     def bulk(cid: int):
@@ -508,7 +500,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
                                        message="勾选的单位都还没有交回工作簿。", back=url_for("board", cid=cid)), 400
             jid = ws.add_job(cid, jobs.ANNOTATED, {"units": [r["id"] for r in sent]}, total=len(sent), user=user())
             worker.nudge()
-            return _job_page(cid, jid, wait=True)
+            return _job_page(cid, jid)
         if action == "links":
             return _issue_links(cid, [r["id"] for r in picked])
         if action == "revoke":
@@ -523,6 +515,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         units = [ws.unit(uid) for uid in unit_ids]
         base = request.host_url
         rows = [{"code": u["code"], "name": u["name"], "url": f"{base}k/{tokens[u['id']]}"} for u in units]
+        for r in rows:
+            r["qr"] = qr_svg(r["url"])
         return render_template("links.html", camp=ws.campaign(cid), rows=rows, loopback=is_loopback(request.host.rsplit(":", 1)[0]))
 
     @app.post("/c/<int:cid>/u/<int:uid>/link")
@@ -586,7 +580,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             return render_template("message.html", title="请稍后重试", message=f"{e}\n请稍后重新上传。",
                                    back=url_for("link_home", token=token)), 503
         worker.nudge()
-        return _job_page(camp["id"], jid, wait=True, token=token)
+        return _job_page(camp["id"], jid, token=token)
 
     @app.get("/k/<token>/jobs/<int:jid>")
     def link_job(token: str, jid: int):
@@ -641,12 +635,28 @@ def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
 
     from ..core.stats import campaign_stats
 
-    results = [json.loads(ws.upload(r["upload_id"])["result"]) for r in ws.board(cid) if r["upload_id"]]
+    results = []
+    for r in ws.board(cid):
+        if r["upload_id"]:
+            res = json.loads(ws.upload(r["upload_id"])["result"])
+            if r["upload_status"] == INCOMPLETE:  # unfinished: counted, but with no score or grade
+                res = dict(res, grade="", recomputed_total=None, rate=None)
+            results.append(res)
     return [{"title": title, "svg": bar_chart(items)} for title, items in campaign_stats(results)]
 
 
 def _regions() -> list[tuple[str, str]]:
-    return [(pid, get_profile(pid).profile.name) for pid in available_profiles()]
+    return [(pid, region_name(pid)) for pid in available_profiles()]
+
+
+@functools.lru_cache(maxsize=64)
+def region_name(pid: str) -> str:
+    """What a person reads for a region (its display name, "岳阳市 2023 年度…"), never its id; an id
+    no longer installed is shown as it is, since there is nothing better to say."""
+    try:
+        return get_profile(pid).profile.name or pid
+    except Exception:  # noqa: BLE001 — a campaign whose region was removed still opens
+        return pid
 
 
 def _client_name(name: str) -> str:

@@ -19,11 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..proving import RegionRefused
 from . import work
 from .store import JOB_DONE, JOB_FAILED, Workspace, WorkspaceBusy
 
-CHECK, UNIT_CHECK, COMPILE, ANNOTATED = "check", "unit_check", "compile", "annotated"
-KIND_ZH = {CHECK: "上传并校验", UNIT_CHECK: "上传并校验", COMPILE: "生成汇总与报告", ANNOTATED: "打包带批注的副本"}
+CHECK, UNIT_CHECK, COMPILE, ANNOTATED, TEMPLATES = "check", "unit_check", "compile", "annotated", "templates"
+KIND_ZH = {CHECK: "上传并校验", UNIT_CHECK: "上传并校验", COMPILE: "生成汇总与报告", ANNOTATED: "打包带批注的副本",
+           TEMPLATES: "生成全部模板"}
+ZIP_KINDS = (COMPILE, ANNOTATED, TEMPLATES)  # jobs whose result is a zip to download
 
 
 def result_path(ws: Workspace, jid: int) -> Path:
@@ -72,6 +75,8 @@ class Worker:
             run_job(self.ws, job, self.workers)
         except WorkspaceBusy as e:
             self._fail(jid, f"{e}\n已保存的文件都在工作区中，点“重新处理”即可，不必重新选择文件。")
+        except RegionRefused as e:  # the campaign's region failed its proof: its file, line and key
+            self._fail(jid, f"地区配置未通过检验，未生成模板：{e}")
         except Exception as e:  # noqa: BLE001 — said on the job's page, never a silent stop
             self._fail(jid, f"处理时出错：{type(e).__name__}：{e}。已保存的文件都在工作区中，可点“重新处理”。")
 
@@ -111,7 +116,7 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
             out = work.record_checked(ws, cid, items, results, params.get("user", ""),
                                       only_unit=job["unit_id"] if kind == UNIT_CHECK else None)
             ws.finish_job(jid, JOB_DONE, _summary(out), {"results": [_brief(r) for r in out]})
-    elif kind in (COMPILE, ANNOTATED):
+    elif kind in ZIP_KINDS:
         dest = result_path(ws, jid)
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(f"{jid}.building")
@@ -119,6 +124,8 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
             if kind == COMPILE:
                 work.compile_zip(ws, cid, params.get("units"), part, pdf=bool(params.get("pdf")), workers=workers,
                                  progress=progress)
+            elif kind == TEMPLATES:
+                work.templates_zip(ws, cid, part, workers, progress=progress)
             else:
                 work.annotated_zip(ws, cid, params.get("units") or [], part, progress=progress)
             part.replace(dest)

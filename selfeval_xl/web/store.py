@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..core.codes import INCOMPLETE_CODES
+
 DB_FILE = "workspace.sqlite3"
 
 MIGRATIONS: tuple[str, ...] = (
@@ -127,6 +129,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, seq)
     );
     """,
+    # 4: 未完成 (#20): a version with required inputs blank (FILL-101/102) has no score or grade
+    # worth showing; versions stored before this release are marked so too
+    """
+    UPDATE uploads SET status = '未完成', total = NULL, grade = ''
+    WHERE status = '未填写' OR (status = '有错误' AND (result LIKE '%"FILL-101"%' OR result LIKE '%"FILL-102"%'));
+    """,
 )
 
 # a job's states: queued (acknowledged, its files stored), running, done, failed (said in words;
@@ -136,7 +144,17 @@ JOB_STATES_ZH = {JOB_QUEUED: "排队中", JOB_RUNNING: "进行中", JOB_DONE: "�
 
 # what a unit's row on the board says
 NOT_RETURNED, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONFIRMED = "未交", "有错误", "有警告", "通过", "已退回", "已确认"
-BOARD_STATUSES = (NOT_RETURNED, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONFIRMED)
+INCOMPLETE = "未完成"  # sent, but required inputs are blank (FILL-101/102): no score, no grade
+BOARD_STATUSES = (NOT_RETURNED, INCOMPLETE, HAS_ERRORS, HAS_WARNINGS, PASSED, RETURNED, CONFIRMED)
+
+
+def upload_status(result: dict[str, Any]) -> str:
+    """What a version is called in the workspace: the check's verdict, except that a workbook
+    with required inputs blank is 未完成 — a half-filled workbook is not "有错误" with a grade of
+    6.3 差, it is unfinished, and the coordinator chases it as she chases 未交."""
+    if any(f.get("code") in INCOMPLETE_CODES for f in result.get("flags") or ()):
+        return INCOMPLETE
+    return result["status"]
 
 
 class WorkspaceError(Exception):
@@ -377,13 +395,16 @@ class Workspace:
     # -- uploads and decisions -----------------------------------------------------------------
     def add_upload(self, cid: int, unit_id: int | None, stored: StoredFile, original_name: str,
                    result: dict[str, Any], user: str = "") -> int:
+        status = upload_status(result)
+        done = status != INCOMPLETE  # an unfinished workbook's score and grade are not stored
         with self.tx():
             cur = self.db.execute(
                 "INSERT INTO uploads (campaign_id, unit_id, sha256, original_name, size, uploaded_at, uploaded_by, status,"
                 " errors, warnings, total, grade, reason, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (cid, unit_id, stored.sha256, original_name, stored.size, now(), user, result["status"],
-                 result.get("errors", 0), result.get("warnings", 0), result.get("recomputed_total"),
-                 result.get("grade") or "", result.get("reason", ""), json.dumps(result, ensure_ascii=False)))
+                (cid, unit_id, stored.sha256, original_name, stored.size, now(), user, status,
+                 result.get("errors", 0), result.get("warnings", 0), result.get("recomputed_total") if done else None,
+                 (result.get("grade") or "") if done else "", result.get("reason", ""),
+                 json.dumps(result, ensure_ascii=False)))
             return int(cur.lastrowid)
 
     def upload(self, upid: int) -> sqlite3.Row | None:
@@ -531,7 +552,7 @@ def board_status(r: Any) -> str:
         return NOT_RETURNED
     if r["decision"] and r["decided_upload"] == r["upload_id"]:
         return CONFIRMED if r["decision"] == "确认" else RETURNED
-    return {"通过": PASSED, "有警告": HAS_WARNINGS}.get(r["upload_status"], HAS_ERRORS)
+    return {"通过": PASSED, "有警告": HAS_WARNINGS, INCOMPLETE: INCOMPLETE}.get(r["upload_status"], HAS_ERRORS)
 
 
 def _token_hash(token: str) -> str:
