@@ -21,8 +21,9 @@ ALLOWED = {
     "checks": {"core", "forms", "narrative"},
     "xlsx": {"core", "forms", "outputs", "__init__"},
     "docx": {"core", "forms", "checks", "narrative", "outputs"},
-    # Word/PDF reports in (issue #19): xlsx for its zip preflight's limits, libreoffice for .doc/.wps
-    "wordin": {"core", "outputs", "libreoffice", "xlsx"},
+    # Word/PDF reports in (issue #19): xlsx for its zip preflight's limits, libreoffice for .doc/.wps;
+    # forms and checks because a report's tables are read by the region's layout and checked by its rules
+    "wordin": {"core", "forms", "checks", "outputs", "libreoffice", "xlsx"},
 }
 
 

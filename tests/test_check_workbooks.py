@@ -137,7 +137,7 @@ def test_outputs_are_byte_identical_whatever_the_workers(tmp_path):
         r = CliRunner().invoke(app, ["report", str(EXAMPLES / "data"), "-o", str(d / "rep"), "--workers", str(w)])
         assert r.exit_code == 0, r.output
         outs[w] = {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.suffix in (".xlsx", ".docx")}
-    assert len(outs[1]) == 3 + 5 and outs[1] == outs[2]  # 3 roster units, 5 example reports
+    assert len(outs[1]) == 3 + 5 + 1 and outs[1] == outs[2]  # 3 roster units, 5 example reports, 汇总表
 
 
 def test_annotated_copy_sent_back_reads_the_same(tmp_path, examples):

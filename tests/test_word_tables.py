@@ -28,7 +28,7 @@ from selfeval_xl.wordin.tables import match_tables, read_typed
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "reports"
-EXAMPLES = ROOT / "selfeval_xl" / "examples" / "data"
+EXAMPLES = ROOT / "examples" / "data"
 REGION = {"000": "yueyang-2023", "001": "yueyang-2023", "002": "yueyang-2023", "003": "hengyang-2022",
           "004": "yunxi-2023"}
 TABLE_CODES = ("RPT-5", "RPT-6", "RATE-", "SCORE-", "WEIGHT-", "SUM-", "XATT-", "CALC-")

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from docx.oxml.ns import qn
+
 from ..core.flags import ERROR, Flag
 from ..narrative import SECTION_KEY, disagreements
 
@@ -40,6 +42,13 @@ def note_text(f: Flag) -> str:
     return f"[{f.code} {_SEVERITY.get(f.severity, f.severity)}] {where}{f.message}"
 
 
+def _undated(comment):
+    """The comment without its w:date (optional in OOXML): python-docx stamps the clock, and the
+    same returns must give the same report bytes whatever the day or the number of workers."""
+    comment._comment_elm.attrib.pop(qn("w:date"), None)
+    return comment
+
+
 def comment_reference(comment_id: int) -> tuple[str, str]:
     """The XML that opens and closes a comment's range around a run written as text (the
     attachment tables are XML strings, ``report.sheet_table_xml``)."""
@@ -50,7 +59,7 @@ def comment_reference(comment_id: int) -> tuple[str, str]:
 
 def add_cell_comment(doc, f: Flag) -> int:
     """A comment in the comments part for a table cell; the caller writes its range (returns its id)."""
-    return doc.comments.add_comment(text=note_text(f), author=AUTHOR, initials=INITIALS).comment_id
+    return _undated(doc.comments.add_comment(text=note_text(f), author=AUTHOR, initials=INITIALS)).comment_id
 
 
 def comment_paragraphs(doc, notes: list[Flag], section_titles: list[str], title: str) -> list[dict[str, Any]]:
@@ -69,7 +78,7 @@ def comment_paragraphs(doc, notes: list[Flag], section_titles: list[str], title:
         runs = [r for r in p.runs if r.text]
         if not runs:
             continue
-        doc.add_comment(runs, text=note_text(f), author=AUTHOR, initials=INITIALS)
+        _undated(doc.add_comment(runs, text=note_text(f), author=AUTHOR, initials=INITIALS))
         placed.append({**_as_note(f), "anchor": p.text.strip()[:60]})
     return placed
 

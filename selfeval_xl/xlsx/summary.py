@@ -7,6 +7,7 @@ stays text here too. Both files are written atomically.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -69,6 +70,9 @@ def report_cell(r: dict[str, Any]) -> str:
     return "" if notes is None else f"{Path(str(r['report'])).name}（{len(notes)}）"
 
 
+_FIXED_DATE = dt.datetime(2024, 1, 1)
+
+
 class SummaryWorkbook:
     """汇总表.xlsx written while a batch runs: rows go out as results arrive, in input order.
 
@@ -91,6 +95,9 @@ class SummaryWorkbook:
         # not constant_memory: its inline strings take XlsxWriter's raw rich-text path (xlsxwriter_text.py)
         wb = self.wb = xlsxwriter.Workbook(self.tmp, {"strings_to_formulas": False, "strings_to_numbers": False,
                                                       "strings_to_urls": False, "in_memory": True})
+        # a fixed date, as the reports' (docx.template): the same returns give the same bytes, whatever
+        # the day or the number of workers
+        wb.set_properties({"created": _FIXED_DATE})
         self.head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "font_name": "宋体", "text_wrap": True})
         self.cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "top"})
         self.wrap = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})
