@@ -2,7 +2,8 @@
 checked, and comments written back into its own .docx.
 
 * ``read.read_report(path, profile)`` — .docx directly (zip preflight, python-docx), .doc/.wps
-  through LibreOffice, PDF with a text layer through ``pdftotext -layout``; every paragraph keeps
+  through LibreOffice, PDF with a text layer (``pdftotext`` checks it, ``pdf`` lays out its
+  paragraphs and ruled tables through pdfplumber); every paragraph keeps
   its place (``Para.where``: 报告!第12段, 报告!表3 R5C2); tables kept as grids;
 * ``outline.find_sections`` — the region's outline (``profile.report.sections``) found in the
   paragraphs, tolerant of the numbering clerks really write (6、 for 六, a dropped 十, 1、/（一）);

@@ -25,7 +25,8 @@ class Para:
     @property
     def where(self) -> str:
         if self.table is not None:
-            return f"{REPORT}!表{self.table} R{self.row}C{self.col}"
+            page = f"（第{self.page}页）" if self.page is not None else ""
+            return f"{REPORT}!表{self.table} R{self.row}C{self.col}{page}"
         if self.page is not None:
             return f"{REPORT}!第{self.index}段（第{self.page}页）"
         return f"{REPORT}!第{self.index}段"
@@ -43,6 +44,7 @@ class Grid:
     index: int  # 1-based
     rows: list[list[str]]
     first_para: int  # index of its first paragraph
+    page: int | None = None  # PDF only: the page the table (or this part of it) stands on
 
     def cell(self, r: int, c: int) -> str:
         """1-based row and column ("" outside the grid)."""

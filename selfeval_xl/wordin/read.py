@@ -246,8 +246,18 @@ def _read_pdf(path: Path, name: str) -> WordReport:
                 close()
             current.append(s)
         close()
-    rep = WordReport(display_path(path.name), "pdf", paras, [])
-    rep.notes.append("PDF：按文字层读取，表格未按格读取")
+    try:
+        from .pdf import read_pdf_layout
+
+        laid, grids = read_pdf_layout(path, name, MAX_TABLES, MAX_CELLS)
+    except ReportReadError:
+        raise
+    except Exception as e:  # noqa: BLE001 — pdfplumber missing or lost in a page: the text still reads
+        rep = WordReport(display_path(path.name), "pdf", paras, [])
+        rep.notes.append(f"PDF：按文字层读取，表格未按格读取（{type(e).__name__}）")
+        return rep
+    rep = WordReport(display_path(path.name), "pdf", laid, grids)
+    rep.notes.append("PDF：按文字层读取，有框线的表格按格读取")
     return rep
 
 

@@ -69,10 +69,12 @@ class Figure:
     row: int
     col: int
     para: int | None = None  # the paragraph a comment on this cell anchors at
+    page: int | None = None  # PDF only
 
     @property
     def where(self) -> str:
-        return f"{REPORT}!表{self.table} R{self.row}C{self.col}"
+        page = f"（第{self.page}页）" if self.page is not None else ""
+        return f"{REPORT}!表{self.table} R{self.row}C{self.col}{page}"
 
     @property
     def para_key(self) -> str | None:
@@ -217,6 +219,7 @@ class _Row:
     table: int
     row: int
     cells: list[str]
+    page: int | None = None
 
 
 def _rows(rep: WordReport) -> list[_Row]:
@@ -233,7 +236,7 @@ def _rows(rep: WordReport) -> list[_Row]:
             between.setdefault(last_table, []).append(p.text.strip())
     for g in rep.grids:
         for r, cells in enumerate(g.rows, 1):
-            out.append(_Row(g.index, r, list(cells)))
+            out.append(_Row(g.index, r, list(cells), g.page))
         tail = between.get(g.index, [])
         nxt = grids.get(g.index + 1)
         if out and nxt is not None and tail and len(tail) <= 2 and all(len(t) <= _CARRIED for t in tail):
@@ -307,7 +310,7 @@ class _Reader:
             para = self.paras.get((row.table, row.row, c))
             if para:
                 break
-        return Figure(key or cell.key, text.strip(), value, ok, row.table, row.row, col, para)
+        return Figure(key or cell.key, text.strip(), value, ok, row.table, row.row, col, para, row.page)
 
     def run(self) -> list[MatchedForm]:
         spec: _FormSpec | None = None
