@@ -34,7 +34,10 @@ def flag_batch_outliers(results: list[dict[str, Any]], expect: dict[str, Any] | 
     """A batch is one year of one region. Where ``check --year/--profile`` did not say which, the
     batch's own majority does: a 2022 workbook among 2023 ones (or another region's) is flagged,
     never passed without a word."""
-    readable = [r for r in results if r.get("status") not in (STATUS_UNREADABLE, None) and "year" in r]
+    # a report checked alone carries no template: its region is guessed from its outline and its
+    # year read from its title, so it is not counted among (nor flagged against) the workbooks
+    readable = [r for r in results if r.get("status") not in (STATUS_UNREADABLE, None) and "year" in r
+                and not is_report(r.get("file") or "")]
     for field, code, what, given in (("year", "META-208", "年度", (expect or {}).get("year")),
                                      ("profile", "META-209", "地区配置", (expect or {}).get("region"))):
         if given or len(readable) < 3:
@@ -432,7 +435,7 @@ def check_report(path: str | Path, expect: dict[str, Any] | None = None, workdir
     flags += check_report_text(rep) + _table_flags(rep, profile, int(year[1]) if year else None)
     as_dicts = [f.as_dict() for f in flags]
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
-    unit = _unit_from_head(rep.head_text())
+    unit = _unit_from_report(rep)
     return {**base, "unit_code": "", "unit_name": unit, "profile": profile.id, "year": int(year[1]) if year else None,
             "stated_total": None, "recomputed_total": None, "grade": None,
             "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO],
@@ -440,18 +443,31 @@ def check_report(path: str | Path, expect: dict[str, Any] | None = None, workdir
             **({"report_docx": rep.docx_path} if rep.docx_path else {})}
 
 
-_UNIT_LINE = re.compile(r"(?:部门（单位）名称|单位名称|填报单位)[：:]\s*(?P<n>[^（(\s]{2,40})")
-_TITLE_LINE = re.compile(r"^\s*\d{4}年度?(?P<n>[\u4e00-\u9fff]{2,40}?)(?:部门（单位）|部门)?$")
+_UNIT_LINE = re.compile(r"(?:部门[（(]单位[)）]名称|单位名称|填报单位)\s*[：:]\s*(?P<n>[\u4e00-\u9fff][^（(\s]{1,39})")
+_TITLE_LINE = re.compile(r"^\s*(?:\d{4}年度?)?(?P<n>[\u4e00-\u9fff]{2,40}?)(?:\d{4}年度?)?(?:部门[（(]单位[)）]|部门)?"
+                         r"(?:整体支出绩效(?:评价)?自评报告)?$")
+# what a unit's name ends with (局, 馆, 中心 …): a title line's words are a unit only when they end so
+_UNIT_END = re.compile(r"(?:局|馆|中心|委员会|委|办公室|办|院|所|站|队|会|部|处|厅|校|学|园|社|台|室|政府|街道|镇|乡|公司|厂|场|协会)$")
+_NAME_LABEL = re.compile(r"^(?:市级|县级|区级)?(?:预算)?(?:部门|单位)(?:[（(]单位[)）])?名称$")
 
 
-def _unit_from_head(head: str) -> str:
-    """The unit a report is about, as its cover or title says (“2023年度岳阳市档案馆” → 岳阳市档案馆)."""
+def _unit_from_report(rep) -> str:
+    """The unit a report is about: its cover (“部门(单位)名称：…”), the name beside 部门名称 in its
+    tables, or a title line that names a unit (“2023年度岳阳市档案馆” → 岳阳市档案馆)."""
+    head = rep.head_text()
     m = _UNIT_LINE.search(head)
     if m:
         return m["n"]
+    for g in rep.grids:
+        for row in g.rows:
+            for i, cell in enumerate(row):
+                if _NAME_LABEL.match(re.sub(r"\s+", "", cell)):
+                    name = next((re.sub(r"\s+", "", c) for c in row[i + 1:] if re.sub(r"\s+", "", c) != re.sub(r"\s+", "", cell)), "")
+                    if re.fullmatch(r"[\u4e00-\u9fff（）()]{2,40}", name):
+                        return name
     for line in head.splitlines():
         t = _TITLE_LINE.match(line.strip())
-        if t and not t["n"].startswith(("部门整体", "整体支出")):
+        if t and not t["n"].startswith(("部门整体", "整体支出")) and _UNIT_END.search(t["n"]):
             return t["n"]
     return ""
 
@@ -512,8 +528,10 @@ def _comment_copy(r: dict[str, Any], src_docx: str | None, flags: list[dict[str,
     from .wordin.comments import comment_report
 
     if not src_docx:
-        why = "PDF 报告无法加批注，问题见汇总表" if dest.suffix and r.get("report", "").lower().endswith(".pdf") \
-            else "报告未能读取，无法加批注"
+        if r.get("report", "").lower().endswith(".pdf"):  # nothing to write into: said, not a failure
+            r["no_copy"] = "PDF 报告无法加批注，问题见汇总表和 summary.json"
+            return
+        why = "报告未能读取，无法加批注"
         if primary:
             r["annotate_failed"] = why
         else:

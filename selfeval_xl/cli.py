@@ -248,9 +248,9 @@ def extract_cmd(
     typer.echo(f"已写入：{out}")
 
 
-@app.command("check", short_help="校验回收的工作簿，输出汇总表", help="回读填好的工作簿（文件或文件夹，可多个），按录入数据重算全部合计、执行率、得分，逐格指出问题；输出 汇总表.xlsx 和 summary.json。退出码：0 无错误，1 发现错误，2 有文件无法读取或用法错误。")
+@app.command("check", short_help="校验回收的工作簿，输出汇总表", help="回读填好的工作簿（文件或文件夹，可多个），按录入数据重算全部合计、执行率、得分，逐格指出问题；单位的 Word/PDF 自评报告（.docx/.doc/.wps/.pdf）可放在同一文件夹：同一单位的报告与工作簿配对核对，单独的报告按其正文和表格校验。输出 汇总表.xlsx 和 summary.json。退出码：0 无错误，1 发现错误，2 有文件无法读取或用法错误。")
 def check_cmd(
-    inputs: list[Path] = typer.Argument(..., metavar="工作簿或文件夹", help="工作簿文件或文件夹（递归查找 .xlsx/.xlsm）"),
+    inputs: list[Path] = typer.Argument(..., metavar="工作簿或文件夹", help="工作簿、报告或文件夹（递归查找 .xlsx/.xlsm 和 .docx/.doc/.wps/.pdf 报告）"),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件夹"),
     annotate_copies: bool = typer.Option(False, "--annotate", help="同时在 输出文件夹/批注/ 下生成带批注的副本"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="并行进程数（默认按 CPU）"),
@@ -398,6 +398,9 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
             echo(f"  无法读取：{r['reason']}")
     for r in unwritten:
         echo(f"  未写入：{r['reason']}")
+    for r in results:
+        if r.get("no_copy"):
+            echo(f"  未加批注：{r['name']}：{r['no_copy']}")
     echo(f"汇总表：{(out / '汇总表.xlsx').resolve()}")
     echo(f"明细 JSON：{(out / 'summary.json').resolve()}")
     if annotate_copies:
@@ -417,7 +420,7 @@ def _annotate_all(files: list[Path], names: list[str], results: list[dict], fold
     each missing copy is returned as an entry for the output's list and the summary's 无法读取 list
     (path of the copy, reason), so none is missing without a word.
     Returns (missing copies, interrupted by Ctrl-C)."""
-    from .checking import STATUS_UNREADABLE
+    from .checking import STATUS_UNREADABLE, is_report
     from .outputs import display_path
     from .xlsx.annotate import annotate
 
@@ -430,6 +433,12 @@ def _annotate_all(files: list[Path], names: list[str], results: list[dict], fold
         src, name = by_file[r["file"]]
         dest = folder / name
         why = failed
+        if is_report(src):  # its worker wrote the comments (a PDF gets none: ``no_copy`` says so)
+            if why is None and not r.get("no_copy"):
+                r["annotated"] = done
+                continue
+            if why is None:
+                continue
         if why is None and done != len(r["flags"]):  # flags added after the worker wrote it
             try:
                 annotate(src, r["flags"], dest)

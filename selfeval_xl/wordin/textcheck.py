@@ -4,6 +4,8 @@
 * SEC-301 a section that is there but empty (info, as for a workbook's 报告正文);
 * RPT-401 a list of amounts (“…支出249.97万元。其中…161.59万元；…140.67万元；…”) whose items
   add up to more than the total they explain (a partial list may fall short; it cannot exceed);
+* RPT-403 such a list that falls short of its total although it says the rest is nil (“二是除专项
+  资金以外的其他项目支出为0”): seed 004's seven named 项目支出 items make 1708.46 of 1833.99;
 * RPT-402 one figure (基本支出, 项目支出 …, as spent) quoted with two different values.
 
 Every flag points at a paragraph (``Para.where``, ``Para.key``) so the comment lands there.
@@ -66,8 +68,11 @@ def _list_sums(sec: Section) -> list[Flag]:
         if not m:
             continue
         before_text = p.text[: m.start()]
-        # the total: the last amount before 其中, in this paragraph or the one before, that is not a change
-        total = _last_total(before_text) or (_last_total(paras[i - 1].text) if i and not before_text.strip() else None)
+        # the total: the last amount before 其中, in this paragraph or — when the words before 其中
+        # name no amount (“一是专项资金安排和使用情况，其中，…”) — the paragraph before
+        own = _last_total(before_text)
+        prev = next((x.text for x in reversed(paras[:i]) if x.text.strip()), "")
+        total = own or (_last_total(prev) if not own else None)
         if total is None:
             continue
         # the items: amounts after 其中, over the next paragraphs while the list goes on (；)
@@ -86,13 +91,36 @@ def _list_sums(sec: Section) -> list[Flag]:
             continue
         s = round(sum(q.value for q in items), 6)
         slack = max(0.01, sum(0.5 * 10 ** -q.decimals for q in items) + 0.5 * 10 ** -total.decimals)
+        listed = " + ".join(fmt_num(q.value, 4) for q in items)
         if s > total.value + slack:
-            listed = " + ".join(fmt_num(q.value, 4) for q in items)
             out.append(_flag("RPT-401", WARNING, p,
                              f"报告正文“{sec.title}”：“{total.subject or '总额'} {total.text}”其中列举的 {listed} = "
                              f"{fmt_num(s, 4)} 万元，超过了总额 {fmt_num(total.value, 4)} 万元。请核对各项金额和总额。",
                              s, total.value))
+        elif s < total.value - slack:
+            rest = _rest_is_nil(text, [x.text for x in paras[j + 1:] if x.text.strip()][:2])
+            if rest is not None:
+                out.append(_flag("RPT-403", WARNING, p,
+                                 f"报告正文“{sec.title}”：“{total.subject or '总额'} {total.text}”其中列举的 {listed} = "
+                                 f"{fmt_num(s, 4)} 万元，又写明“{rest}”，合计比总额 {fmt_num(total.value, 4)} 万元少 "
+                                 f"{fmt_num(round(total.value - s, 6), 4)} 万元。请核对各项金额和总额，或补列遗漏的项目。",
+                                 s, total.value))
     return out
+
+
+# “二是除专项资金以外的其他项目支出为0” / “其余为零” / “无其他支出”: the list says it is complete
+_NIL = re.compile(r"[^，,；;。]*(?:(?:其他|其余|以外|之外)[^，,；;。]*?(?:为|是|共)\s*(?:0(?:\.0+)?|零)\s*(?:万元|元)?"
+                  r"|无其他[^，,；;。]*)(?=[，,；;。]|$)")
+
+
+def _rest_is_nil(items: str, after: list[str]) -> str | None:
+    """The clause that says nothing else belongs to the total (the rest is 0), in the list's own
+    words or the next two paragraphs; None when the list may be partial (“主要有…”)."""
+    for text in [items] + after:
+        m = _NIL.search(text)
+        if m:
+            return m[0].strip()
+    return None
 
 
 # the parts a whole is made of: a list under 基本支出 that reaches 项目支出 has left it
@@ -109,7 +137,9 @@ def _one_level(total: Quantity, items: list[Quantity]) -> list[Quantity]:
     out = []
     for q in items:
         t = tie(q, VOCABULARY)
-        if t is not None and t.concept not in parts:
+        # a named project's 项目支出 (“公车平台项目支出”) is a part of 项目支出, and a bare
+        # “…支出” (执行数) names no level: neither leaves the list
+        if t is not None and t.concept not in parts and t.concept not in (whole.concept, "执行数"):
             break
         out.append(q)
     return out
