@@ -105,11 +105,44 @@ def preflight(path: Path, name: str) -> None:
         if "word/document.xml" not in names:
             raise ReportReadError(f"{name}：缺少 word/document.xml，不是完整的 Word 文档（可能是其他 Office 文件或已损坏）")
         for info in infos:
-            if info.filename.endswith((".xml", ".rels")):
-                with z.open(info) as f:
-                    start = f.read(4096)
-                if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-                    raise ReportReadError(f"{name}：部件 {info.filename} 含有 DOCTYPE/实体声明，拒绝读取（可能是恶意构造的文件）")
+            if info.is_dir():
+                continue
+            with z.open(info) as f:
+                why = _prolog_refusal(f)
+            if why:
+                raise ReportReadError(f"{name}：部件 {info.filename} {why}，拒绝读取（可能是恶意构造的文件）")
+
+
+_ROOT = re.compile(rb"<[A-Za-z_]")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+MAX_PROLOG = 256 * 1024  # bytes before an XML part's root element: a declaration, a comment or two
+
+
+def _prolog_refusal(f) -> str | None:
+    """Why an XML part is refused: a DOCTYPE or ENTITY declaration anywhere before its root
+    element — not only in its first bytes (a long comment or blank run may push it further) —
+    or a prolog longer than any Word writes. Every part is looked at, whatever its name: the
+    main document is found by a relationship, not by the name word/document.xml. Parts that
+    are not XML (pictures) are passed at their first byte."""
+    head = f.read(4096)
+    if not head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        return None
+    seen = head
+    while True:
+        text = _COMMENT.sub(b" ", seen)  # “<a” inside a comment is not the root
+        open_comment = text.find(b"<!--")
+        root = _ROOT.search(text, 0, open_comment if open_comment >= 0 else len(text))
+        prolog = text[: root.start()] if root else text
+        if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+            return "含有 DOCTYPE/实体声明"
+        if root:
+            return None
+        if len(seen) > MAX_PROLOG:
+            return f"开头 {MAX_PROLOG // 1024} KB 内没有正文元素（XML 前言过长）"
+        more = f.read(65536)
+        if not more:
+            return None
+        seen += more
 
 
 def iter_paragraphs(doc):
