@@ -264,7 +264,7 @@ def test_a_report_alone_is_checked_on_its_tables(tmp_path):
 
 
 def test_reading_and_matching_a_seed_report_is_quick():
-    """Printed, not asserted (speed belongs in benchmarks/; benchmarks/word_tables.py times it)."""
+    """Printed, not asserted (speed belongs in benchmarks/; benchmarks/read_reports.py times it)."""
     profile = get_profile("yueyang-2023")
     t0 = time.perf_counter()
     rep = read_report(fixture("001"), profile)

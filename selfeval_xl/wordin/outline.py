@@ -59,15 +59,17 @@ def number(s: str) -> int | None:
     return _CN.get(n)
 
 
-def _match(p: Para, title: str, want: int | None) -> tuple[float, str] | None:
+def _match(p: Para, title: str, want: int | None, seen: tuple | None = None) -> tuple[float, str] | None:
     """How well paragraph ``p`` is the heading ``title`` (a score, and the text after the title on
-    the same line), or None."""
-    text = norm(p.text)
-    if not text or _SUBNUMBERED.match(text):
-        return None
-    c = core(title)
-    got = number(text)
-    body = core(text)
+    the same line), or None. ``seen``: the paragraph's (text, core, number) and the title's core,
+    computed once by ``find_sections`` rather than once per title."""
+    if seen is None:
+        text = norm(p.text)
+        if not text or _SUBNUMBERED.match(text):
+            return None
+        c, got, body = core(title), number(text), core(text)
+    else:
+        text, body, got, c = seen
     if not body or not c:
         return None
     lead = ""
@@ -81,9 +83,12 @@ def _match(p: Para, title: str, want: int | None) -> tuple[float, str] | None:
             if len(text) > MAX_HEADING and not lead:
                 return None
     else:
-        if len(text) > MAX_HEADING:
+        if len(text) > MAX_HEADING or 2 * min(len(c), len(body)) < 0.8 * (len(c) + len(body)):
+            return None  # (the length bound: no ratio can reach 0.8)
+        sm = SequenceMatcher(None, c, body)
+        if sm.quick_ratio() < 0.8:
             return None
-        score = SequenceMatcher(None, c, body).ratio()
+        score = sm.ratio()
         if score < 0.8:
             return None
     if got is not None and want is not None and got != want:
@@ -110,15 +115,20 @@ def find_sections(paras: list[Para], outline) -> dict[str, Section]:
     """{section key: Section} for every section of ``outline`` (``profile.report.sections``),
     found or not (``heading`` None)."""
     titles = [(sec.key, sec.title, number(sec.title)) for sec in outline]
+    cores = [core(t) for _, t, _ in titles]
     found: dict[str, tuple[int, str]] = {}  # key → (position in paras, lead)
     nxt = 0  # outline position the next heading may be
     for pos, p in enumerate(paras):
         if not p.text.strip() or len(p.text) > 400:
             continue
+        text = norm(p.text)
+        if not text or _SUBNUMBERED.match(text):
+            continue
+        body, got = core(text), number(text)
         best = None
         for k in range(nxt, len(titles)):
             key, title, want = titles[k]
-            m = _match(p, title, want)
+            m = _match(p, title, want, (text, body, got, cores[k]))
             if m and (best is None or m[0] > best[1][0]):
                 best = (k, m)
                 if m[0] >= 1.0:

@@ -212,6 +212,7 @@ def _grid(table, chars: list[dict]):
     """The table's cells on one grid: (rows of texts, each cell's (first row, first column,
     row after, column after), 1-based first; the column edges)."""
     cells = list(table.cells)
+    chars = [c for c in chars if _inside(c, table.bbox)]  # once per table, not per cell
     xs = _cluster([c[0] for c in cells] + [c[2] for c in cells])
     ys = _cluster([c[1] for c in cells] + [c[3] for c in cells])
     rows = [[""] * max(1, len(xs) - 1) for _ in range(max(1, len(ys) - 1))]
