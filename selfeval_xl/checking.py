@@ -37,7 +37,7 @@ def flag_batch_outliers(results: list[dict[str, Any]], expect: dict[str, Any] | 
     # a report checked alone carries no template: its region is guessed from its outline and its
     # year read from its title, so it is not counted among (nor flagged against) the workbooks
     readable = [r for r in results if r.get("status") not in (STATUS_UNREADABLE, None) and "year" in r
-                and not is_report(r.get("file") or "")]
+                and r.get("kind") != REPORT_KIND]
     for field, code, what, given in (("year", "META-208", "年度", (expect or {}).get("year")),
                                      ("profile", "META-209", "地区配置", (expect or {}).get("region"))):
         if given or len(readable) < 3:

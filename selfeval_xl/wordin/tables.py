@@ -326,10 +326,14 @@ class _Reader:
                 self._labelled(spec, form, row, cores)
                 state["zone"] = False
                 state["closed"] = True
-            starts = [s for s in self.specs if any(k in self.own[s.role] for k in cores)]
+            # a label starts a form where it is written, not where a merged cell repeats it: a
+            # 项目资金（万元） merged down four rows is one label, not four project tables
+            written = [k if not self.merged(row, i + 1) and (row.table, row.row, i + 1) in self.paras else ""
+                       for i, k in enumerate(cores)]
+            starts = [s for s in self.specs if any(k in self.own[s.role] for k in written)]
             if starts:
                 s = starts[0]
-                hit = {k for k in cores if k in self.own[s.role]}
+                hit = {k for k in written if k in self.own[s.role]}
                 if spec is not s or (hit & seen):
                     spec, seen, state = s, set(), {"l1": None, "zone": False, "slots": {}, "closed": False}
                     form = MatchedForm(s.role, self.count[s.role], s.sheet)
