@@ -118,3 +118,25 @@ def test_a_broken_row_joins_across_tables_cut_into_other_columns():
     assert _continues(prev.rows[0], first, cols)
     _join_split_row(prev, [first], [(1, 2, 2, 3)], paras, cols)
     assert prev.rows[0][1] == "1.基础设施完好率" and paras[1].text == "1.基础设施完好率"
+
+
+@pytest.mark.libreoffice
+def test_a_running_footer_does_not_hide_a_row_broken_over_the_page(soffice, tmp_path):
+    """A page number under a table used to make the table look finished on its page; 001's two
+    rows broken over pages must still be joined (without, three false flags)."""
+    import docx
+
+    from selfeval_xl.libreoffice import convert
+
+    d = docx.Document(str(fixture("001")))
+    for section in d.sections:
+        section.header.paragraphs[0].text = "岳阳市档案馆2023年度整体支出绩效自评报告"
+        section.footer.paragraphs[0].text = "— 第 页 —"
+    src = tmp_path / "001页眉页脚.docx"
+    d.save(str(src))
+    (pdf,) = convert([src], tmp_path, "pdf")
+    _rep_d, _forms_d, flags_d = _flags(fixture("001"), "001")
+    rep, _forms, flags_p = _flags(pdf, "001")
+    assert Counter((f.code, f.stated, f.expected) for f in flags_p) == Counter((f.code, f.stated, f.expected) for f in flags_d)
+    # the running header and footer are not the report's text (a .docx is read without them)
+    assert not any("第 页" in p.text or "第页" in p.text or p.text.startswith("岳阳市档案馆2023年度整体") for p in rep.paras)

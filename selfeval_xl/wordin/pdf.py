@@ -10,7 +10,9 @@ python-docx does for Word's merges. A cell's text is the characters whose centre
 it (a glyph's box pokes out of a narrow cell); a line that runs to the cell's right edge is a
 wrap, not a new paragraph, so “1049.3” / “1” reads 1049.31. Text outside the tables is read
 line by line and joined into paragraphs by the same rules as the plain-text reading (a new
-numbered item, a first-line indent, a gap, a sentence end).
+numbered item, a first-line indent, a gap, a sentence end). A running header or footer (a line
+in the top or bottom band that comes back on other pages, or a bare page number) is left out,
+as a .docx's body is read without them.
 
 A table split over two pages is two tables here (the reader of ``tables`` continues a form over
 tables); a Word table's split is where the page broke, so table numbers differ from the .docx.
@@ -27,77 +29,116 @@ MAX_PAGES = 400
 _EDGE = 2.0  # points: cell edges closer than this are one grid line
 _NEW = re.compile(r"^(?:[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|附件)")
 _END = ("。", "；", "：", ":", "！", "？")
+_MARGIN = 0.07  # of the page's height: Word's header and footer stand in it, the body (margin ≥ 2 cm) below it
 
 
 def read_pdf_layout(path, name: str, max_tables: int, max_cells: int) -> tuple[list[Para], list[Grid]]:
     """Paragraphs and grids of a PDF with a text layer, in reading order (page, then top)."""
-    import pdfplumber
-
+    pages = _laid_out_pages(path, name, max_tables, max_cells)
+    running = _running_lines(pages)
     paras: list[Para] = []
     grids: list[Grid] = []
-    cells_seen = 0
     split_from: Grid | None = None  # the table that ended the previous page
     edges: dict[int, list[float]] = {}  # each table's column edges
+    for pno, blocks in pages:
+        # the page's body: without its running header and footer (the report's own text, as a
+        # .docx is read; and a page number under a table must not hide that the table goes on)
+        body = [b for b in blocks if not (b[1] == "l" and _key(b[2]) in running.get(b[3], ()))]
+        left = min((b[2]["x0"] for b in body if b[1] == "l"), default=0.0)
+        current: list[str] = []
+        last = None  # the previous line (for gaps)
+
+        def close() -> None:
+            if current:
+                paras.append(Para(len(paras) + 1, "".join(current), page=pno))
+                current.clear()
+
+        for _top, kind, obj, _zone in body:
+            if kind == "t":
+                close()
+                last = None
+                rows, spans, xs = obj
+                cols = columns_under(edges[split_from.index], xs) if split_from is not None else []
+                if split_from is not None and body[0][2] is obj and _continues(split_from.rows[-1], rows[0], cols):
+                    rows, spans = _join_split_row(split_from, rows, spans, paras, cols)
+                split_from = None
+                if not rows:
+                    continue
+                index = len(grids) + 1
+                first = len(paras) + 1
+                for r0, c0, _r1, _c1 in spans:
+                    paras.append(Para(len(paras) + 1, rows[r0 - 1][c0 - 1], index, r0, c0, page=pno))
+                grids.append(Grid(index, rows, first, page=pno))
+                edges[index] = xs
+                continue
+            text = obj["text"].strip()
+            if not text:
+                continue
+            size = obj["size"] or 10.0
+            gap = last is not None and obj["top"] - last["bottom"] > 0.8 * size
+            indent = obj["x0"] - left > 1.5 * size
+            if current and (gap or indent or _NEW.match(text) or current[-1].endswith(_END)):
+                close()
+            current.append(text)
+            last = obj
+        close()
+        # a table that ends the page may have its last row broken onto the next page
+        split_from = grids[-1] if body and body[-1][1] == "t" and grids and grids[-1].page == pno else None
+    return paras, grids
+
+
+def _laid_out_pages(path, name: str, max_tables: int, max_cells: int) -> list[tuple[int, list[tuple]]]:
+    """Each page's blocks in reading order: (top, "t", (rows, spans, column edges), zone) for a
+    table, (top, "l", line, zone) for a line outside the tables; zone is "head"/"foot" for a line
+    in the top or bottom margin band, else ""."""
+    import pdfplumber
+
+    out: list[tuple[int, list[tuple]]] = []
+    n_tables = cells_seen = 0
     with pdfplumber.open(str(path)) as pdf:
         if len(pdf.pages) > MAX_PAGES:
             raise ReportReadError(f"{name}：PDF 共 {len(pdf.pages)} 页，超过上限 {MAX_PAGES} 页，不像是自评报告，拒绝读取")
         for pno, page in enumerate(pdf.pages, 1):
             chars = page.chars
-            tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
-            boxes = [t.bbox for t in tables]
-            blocks: list[tuple[float, str, object]] = []
+            tables = page.find_tables()
+            n_tables += len(tables)
+            if n_tables > max_tables:
+                raise ReportReadError(f"{name}：PDF 中表格超过 {max_tables} 张，不像是自评报告，拒绝读取（可能是恶意构造的文件）")
+            blocks: list[tuple] = []
             for t in tables:
-                blocks.append((t.bbox[1], "t", t))
-            outside = [c for c in chars if not any(_inside(c, b) for b in boxes)]
-            for line in _lines(outside):
-                blocks.append((line["top"], "l", line))
+                grid = _grid(t, chars)
+                cells_seen += sum(len(r) for r in grid[0])
+                if cells_seen > max_cells:
+                    raise ReportReadError(f"{name}：PDF 表格单元格超过 {max_cells} 个，不像是自评报告，拒绝读取")
+                blocks.append((t.bbox[1], "t", grid, ""))
+            boxes = [t.bbox for t in tables]
+            for line in _lines([c for c in chars if not any(_inside(c, b) for b in boxes)]):
+                zone = ("head" if line["bottom"] < _MARGIN * page.height
+                        else "foot" if line["top"] > (1 - _MARGIN) * page.height else "")
+                blocks.append((line["top"], "l", line, zone))
             blocks.sort(key=lambda b: (b[0], b[1] == "l"))
-            left = min((b[2]["x0"] for b in blocks if b[1] == "l"), default=0.0)
-            current: list[str] = []
-            last = None  # the previous line (for gaps)
+            out.append((pno, blocks))
+    return out
 
-            def close() -> None:
-                if current:
-                    paras.append(Para(len(paras) + 1, "".join(current), page=pno))
-                    current.clear()
 
-            for _top, kind, obj in blocks:
-                if kind == "t":
-                    close()
-                    last = None
-                    if len(grids) >= max_tables:
-                        raise ReportReadError(f"{name}：PDF 中表格超过 {max_tables} 张，不像是自评报告，拒绝读取（可能是恶意构造的文件）")
-                    rows, spans, xs = _grid(obj, chars)
-                    cells_seen += sum(len(r) for r in rows)
-                    if cells_seen > max_cells:
-                        raise ReportReadError(f"{name}：PDF 表格单元格超过 {max_cells} 个，不像是自评报告，拒绝读取")
-                    cols = columns_under(edges[split_from.index], xs) if split_from is not None else []
-                    if split_from is not None and blocks[0][2] is obj and _continues(split_from.rows[-1], rows[0], cols):
-                        rows, spans = _join_split_row(split_from, rows, spans, paras, cols)
-                    split_from = None
-                    if not rows:
-                        continue
-                    index = len(grids) + 1
-                    first = len(paras) + 1
-                    for r0, c0, _r1, _c1 in spans:
-                        paras.append(Para(len(paras) + 1, rows[r0 - 1][c0 - 1], index, r0, c0, page=pno))
-                    grids.append(Grid(index, rows, first, page=pno))
-                    edges[index] = xs
-                    continue
-                text = obj["text"].strip()
-                if not text:
-                    continue
-                size = obj["size"] or 10.0
-                gap = last is not None and obj["top"] - last["bottom"] > 0.8 * size
-                indent = obj["x0"] - left > 1.5 * size
-                if current and (gap or indent or _NEW.match(text) or current[-1].endswith(_END)):
-                    close()
-                current.append(text)
-                last = obj
-            close()
-            # a table that ends the page may have its last row broken onto the next page
-            split_from = grids[-1] if blocks and blocks[-1][1] == "t" and grids and grids[-1].page == pno else None
-    return paras, grids
+def _key(line: dict) -> str:
+    """A margin line's words with its figures as #: “— 3 —” and “— 4 —” are one running line."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line["text"]))
+
+
+def _running_lines(pages: list[tuple[int, list[tuple]]]) -> dict[str, set[str]]:
+    """The running header and footer: lines in a margin band whose words (figures aside) come
+    back on two pages or more, or that are a bare page number. {zone: {key}}."""
+    seen: dict[tuple[str, str], set[int]] = {}
+    for pno, blocks in pages:
+        for b in blocks:
+            if b[1] == "l" and b[3]:
+                seen.setdefault((b[3], _key(b[2])), set()).add(pno)
+    out: dict[str, set[str]] = {}
+    for (zone, key), on in seen.items():
+        if len(on) >= 2 or re.fullmatch(r"[-—–第页共/\s#]*#[-—–第页共/\s#]*", key):
+            out.setdefault(zone, set()).add(key)
+    return out
 
 
 def _inside(ch: dict, box) -> bool:
