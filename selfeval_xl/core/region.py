@@ -261,6 +261,25 @@ class ProjectRules(_Strict):
         return self
 
 
+# the placeholders a region's words may name (``forms.naming`` fills them): a report file is
+# named after its unit; the guide sheet is shared by every unit of a year, so it names no unit
+REPORT_FILE_NAME_KEYS = ("unit_code", "unit_name", "year", "title")
+GUIDE_TITLE_KEYS = ("year",)
+GUIDE_RATE_KEYS = ("weight",)
+
+
+def _placeholders(v: str, what: str, allowed: tuple[str, ...]) -> str:
+    """``v`` when every ``{…}`` in it is one of ``allowed`` and braces pair; else a Chinese error
+    naming the key (the loader adds file and line)."""
+    if re.search(r"\{[^{}]*\{|\}[^{}]*\}", v) or v.count("{") != v.count("}"):
+        raise ValueError(f"{what} 中的 {{ }} 不成对：占位符写作 {{键}}")
+    unknown = set(re.findall(r"\{([^{}]*)\}", v)) - set(allowed)
+    if unknown:
+        raise ValueError(f"{what} 中的占位符 {'、'.join('{' + k + '}' for k in sorted(unknown))} 不可用"
+                         f"（可用：{'、'.join('{' + k + '}' for k in allowed)}）")
+    return v
+
+
 class Forms(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -271,6 +290,16 @@ class Forms(_Strict):
     # the guide sheet's title ("{year}" filled in) and its 执行率 line, in the region's words
     guide_title: str = Field(default="", max_length=Limits.NAME_CHARS)
     guide_rate: str = Field(default="", max_length=1000)
+
+    @field_validator("guide_title")
+    @classmethod
+    def _guide_title(cls, v: str) -> str:
+        return _placeholders(v, "forms.guide_title", GUIDE_TITLE_KEYS)
+
+    @field_validator("guide_rate")
+    @classmethod
+    def _guide_rate(cls, v: str) -> str:
+        return _placeholders(v, "forms.guide_rate", GUIDE_RATE_KEYS)
 
 
 _RULE_KEY = re.compile(r"^(\.|projects\[\*\]\.)?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff\[\]]+)*$")
@@ -466,11 +495,7 @@ class Report(_Strict):
     def _file_name(cls, v: str) -> str:
         if any(ch in v for ch in '/\\:*?"<>|') or ".." in v:
             raise ValueError(f"report.file_name“{v}”不能含 / \\ : * ? \" < > | 或 ..（是文件名，不是路径）")
-        unknown = set(re.findall(r"\{([^{}]*)\}", v)) - {"unit_code", "unit_name", "year", "title"}
-        if unknown:
-            raise ValueError(f"report.file_name 中的占位符 {'、'.join('{' + k + '}' for k in sorted(unknown))} 不可用"
-                             f"（可用：{{unit_code}}、{{unit_name}}、{{year}}、{{title}}）")
-        return v
+        return _placeholders(v, "report.file_name", REPORT_FILE_NAME_KEYS)
 
 
 class NarrativeTerm(_Strict):

@@ -25,12 +25,13 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
-from ..forms.binding import form_name, declares, flatten, sheet_name, value_of
+from ..forms.binding import declares, flatten, sheet_name, value_of
 from ..narrative import disagreements
 from ..checks import CheckResult, check
 from ..core.flags import ERROR
 from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
 from ..forms.layout import compile_layout, shape_for
+from ..forms.naming import report_title
 from ..core.model import Department
 from ..core.region import Profile
 from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
@@ -210,16 +211,6 @@ def _quotes_the_split(text: str) -> bool:
     tables, it stands alone)."""
     said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q)) is not None}
     return {"基本支出", "项目支出"} <= said
-
-
-def report_title(profile: Profile) -> str:
-    """The report's title: the region's ``[report] title``; else by the region's kind of package,
-    not this unit's projects (a project-only region's unit with no project yet still files a
-    项目支出 report)."""
-    if profile.report.title:
-        return profile.report.title
-    return ("项目支出绩效自评报告" if form_name(profile, "project") and not form_name(profile, "overall")
-            else "整体支出绩效自评报告")
 
 
 def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:

@@ -125,22 +125,33 @@ def profile_from_meta(meta: dict[str, str], name: str):
         raise ReadError(f"{name}：元数据中的地区配置无法使用（{e}）") from None
 
 
-def profile_from_workbook(path: str | Path):
-    """The region a workbook carries, read from its metadata alone."""
+def metadata_of(path: str | Path) -> dict[str, str]:
+    """A workbook's metadata rows alone — the metadata sheet is parsed, the forms are not (a
+    batch names each unit's report from them before its workers read the workbooks)."""
     from .ooxml import read_xlsx
 
     path = Path(path)
-    try:
-        z = open_checked(path)
-    except UnsafeFile as e:
-        raise ReadError(str(e)) from None
-    except FileNotFoundError:
-        raise ReadError(f"找不到文件 {path}") from None
-    try:
-        sheets = read_xlsx(z)
-    except Exception as e:  # damaged XML inside a well-formed zip
-        raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
-    return profile_from_meta(_meta_from(sheets, display_path(path.name)), display_path(path.name))
+    sheets = None
+    for wanted in ({META}, None):  # the metadata sheet by its name; renamed, found among all
+        try:
+            z = open_checked(path)
+        except UnsafeFile as e:
+            raise ReadError(str(e)) from None
+        except FileNotFoundError:
+            raise ReadError(f"找不到文件 {path}") from None
+        try:
+            sheets = read_xlsx(z, wanted)
+        except Exception as e:  # damaged XML inside a well-formed zip
+            raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
+        if META in sheets:
+            break
+    return _meta_from(sheets, display_path(path.name))
+
+
+def profile_from_workbook(path: str | Path):
+    """The region a workbook carries, read from its metadata alone."""
+    path = Path(path)
+    return profile_from_meta(metadata_of(path), display_path(path.name))
 
 
 MAX_PROJECT_SHEETS = 200  # more 附件3 sheets than any unit has: metadata that says so was tampered with
