@@ -490,6 +490,10 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
     """项目支出: its total row, then per category of the rules a subtotal row, one row per
     project with a 附件3 (本年数 taken from it by formula) and the rules' free rows."""
     rules = ctx.profile.projects
+    # the checks and prompts name the sheets as the region does (岳阳: 附件1 and 附件3)
+    here, proj = form_name(ctx.profile, "basic") or b.sh.name, form_name(ctx.profile, "project") or "项目表"
+    line_check = replace(PROJECT_LINE_CHECK, message=f"{here} 中该项目的本年预算数/决算数应等于{proj} 的全年预算数/执行数")
+    sum_check = replace(PROJECT_SUM_CHECK, message=f"项目支出应等于各类别、各项目之和（项目本年数取自{proj}）")
     key = block.param("key", "basic.projects")
     spans = [tuple(sp) for sp in block.param("spans", ((1, 2), (3, 4), (5, 6)))]
     fields = ("prior", "budget", "final")
@@ -508,20 +512,20 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
                 continue
             p = keys.project(i)
             b.formula(r, 0, f"{p}.basic.name", f'=""&{{{p}.name}}', TEXT, style="f_indent",
-                      check=replace(PROJECT_LINE_CHECK, tolerance="exact"))
+                      check=replace(line_check, tolerance="exact"))
             (c1, c2), (c3, c4), (c5, c6) = spans
             b.input(r, c1, f"{p}.prior_year_final", MONEY, c2=c2, prompt="该项目上年决算数（万元）")
             b.formula(r, c3, f"{p}.basic.budget", "={" + keys.funds(p, "total", "full") + "}", c2=c4,
-                      check=PROJECT_LINE_CHECK)
+                      check=line_check)
             b.formula(r, c5, f"{p}.basic.final", "={" + keys.funds(p, "total", "executed") + "}", c2=c6,
-                      check=PROJECT_LINE_CHECK)
-            b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{project_sheet_name(i)}"')
+                      check=line_check)
+            b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{_project_sheet(ctx.profile, i)}"')
             members.append({"prior": f"{p}.prior_year_final", "budget": f"{p}.basic.budget", "final": f"{p}.basic.final"})
             r += 1
         free_first, linked = r, len(members)
         for j in range(rules.free_rows_per_category):
             k = keys.other_project(ci, j)
-            b.input(r, 0, f"{k}.name", TEXT, prompt=f"无附件3 表的{cat}项目名称")
+            b.input(r, 0, f"{k}.name", TEXT, prompt=f"无{proj}{'' if proj.endswith('表') else ' 表'}的{cat}项目名称")
             for (c, c2), f in zip(spans, fields):
                 b.input(r, c, f"{k}.{f}", MONEY, c2=c2, prompt=f"{cat}项目（万元）")
             members.append({f: f"{k}.{f}" for f in fields})
@@ -533,7 +537,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
         ck = f"{key}.cat{ci}"
         if show_categories:
             for (c, c2), f in zip(spans, fields):
-                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2, check=PROJECT_SUM_CHECK)
+                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2, check=sum_check)
             b.label(cat_row, 0, cat_label, style="indent1")
             cat_keys.append(ck)
         else:
@@ -541,7 +545,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
     b.label(total_row, 0, block.param("label", "项目支出："), style="label_left")
     for (c, c2), f in zip(spans, fields):
         refs = [f"{k}.{f}" for k in cat_keys] if show_categories else [m[f] for m in cat_keys]  # type: ignore[index]
-        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2, check=PROJECT_SUM_CHECK)
+        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2, check=sum_check)
     return r
 
 
@@ -596,6 +600,12 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         b.sh.heights[r] = 20 if len(v) < 60 else 36 * (1 + len(v) // 120)
         r += 1
     return r
+
+
+def _project_sheet(profile: Profile, i: int) -> str:
+    """The i-th project sheet's name as the region draws it (附件3(2), 项目自评表(2))."""
+    sdef = next((s for s in profile.forms.sheets if s.role == "project"), None)
+    return sdef.name.replace("{n}", str(i + 1)) if sdef is not None else project_sheet_name(i)
 
 
 def _fill_order(profile: Profile) -> str:
