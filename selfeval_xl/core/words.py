@@ -61,9 +61,9 @@ WORDS: dict[str, Word] = {
     "project_scores": Word("项目支出绩效自评得分：{project_scores}", ("project_scores",), "各项目得分一句"),
     "project_score": Word("{name}{score}分", ("name", "score"), "{project_scores} 中的每个项目（以“，”连接）"),
     "project_result": Word("{year}年度{name}[全年预算数{budget_full}万元，][全年执行数{executed}万元，]"
-                           "[预算执行率{rate}，][绩效自评得分{score}分[，评价等次为“{grade}”]]",
-                           ("name", "budget_full", "executed", "rate", "score", "grade"),
-                           "没有部门整体表的地区：每个项目的预算执行和得分"),
+                           "[预算执行率{rate}，][绩效自评得分{score}分[，评价等次为“{grade}”][，其中{score_parts}]]",
+                           ("name", "budget_full", "executed", "rate", "score", "grade", "score_parts"),
+                           "没有部门整体表的地区：每个项目的预算执行和得分（{score_parts} 同总分一句）"),
 }
 
 
