@@ -487,7 +487,7 @@ class Report(_Strict):
             try:
                 validate(name, text)
             except WordsError as e:
-                raise ValueError(f"report.words.{name}：{e}" if not str(e).startswith(name) else f"report.words.{e}") from None
+                raise ValueError(f"report.words.{name}：{e}") from None
         return v
 
     @field_validator("file_name")
@@ -640,6 +640,17 @@ def _line_of(text: str, loc: tuple) -> int:
     if not names or not text:
         return 0
     lines = text.splitlines()
+    if len(names) > 2 and len(names) == len(loc):
+        # a key of a sub-table written as its own header ([report.words] then project_result = …)
+        header = "[" + ".".join(names[:-1]) + "]"
+        at = next((i for i, ln in enumerate(lines) if ln.strip().replace(" ", "") == header), None)
+        if at is not None:
+            for i in range(at + 1, len(lines)):
+                s = lines[i].strip()
+                if s.startswith("["):
+                    break
+                if s.startswith(names[-1]) and s[len(names[-1]):].lstrip().startswith("="):
+                    return i + 1
     if len(names) == 1 and len(loc) > 1 and isinstance(loc[1], int):
         # an error of the n-th [[name]] table as a whole: its header line
         headers = [i + 1 for i, ln in enumerate(lines) if ln.strip().replace(" ", "") == f"[[{names[0]}]]"]
@@ -712,6 +723,12 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
         lines = []
         for err in e.errors():
             msg = _message(err)
+            # a validator of a table that names the entry at fault ("report.words.basic：…") points
+            # at that entry's own line, not the table's
+            deeper = re.match(re.escape(_loc(err)) + r"\.([A-Za-z_][A-Za-z0-9_]*)：", msg)
+            if deeper:
+                err = {**err, "loc": (*err["loc"], deeper.group(1))}
+                msg = msg[deeper.end():]
             line = _line_of(text, err["loc"])
             lines.append(f"  {f'第 {line} 行 ' if line else ''}键 {_loc(err)}：{msg}")
         raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None
