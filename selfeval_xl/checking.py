@@ -192,8 +192,10 @@ def planned_report_name(path: str | Path, expect: dict[str, Any] | None = None) 
             return report_file_name(get_profile(dept.profile), dept.code, dept.name, dept.year, path)
         from .xlsx.read import judge_region, metadata_of
 
-        meta = metadata_of(path)
         judge, signing_keys = _judge(expect)
+        if judge is not None and not judge.report.file_name:
+            return report_name(path, _title(judge))  # the coordinator's words, nothing to read
+        meta = metadata_of(path)
         profile = judge_region(meta, display_path(path.name), judge, signing_keys)[0]
         return report_file_name(profile, meta.get("unit_code", ""), meta.get("unit_name", ""),
                                 meta.get("year", ""), path)

@@ -134,7 +134,7 @@ def metadata_of(path: str | Path) -> dict[str, str]:
     sheets = None
     for wanted in ({META}, None):  # the metadata sheet by its name; renamed, found among all
         try:
-            z = open_checked(path)
+            z = open_checked(path, scan_sheets=False)
         except UnsafeFile as e:
             raise ReadError(str(e)) from None
         except FileNotFoundError:
