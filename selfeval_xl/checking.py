@@ -154,8 +154,10 @@ def report_name(path: Path, title: str = "整体支出绩效自评报告") -> st
     …年度{title}.docx; other names keep their stem (+ _title). Used where the region is not known
     (a file that cannot be read writes no report, but still gets a name in the batch's plan)."""
     from .forms.naming import default_parts
+    from .roster import _UNSAFE
 
-    stem, tail = default_parts(Path(path).stem, title)
+    # a region's title may hold what a file name cannot (专项/资金): replaced, as in unit names
+    stem, tail = default_parts(Path(path).stem, _UNSAFE.sub("_", title).rstrip(". "))
     return bounded_name(stem, tail + ".docx")
 
 

@@ -181,6 +181,16 @@ def test_without_a_file_name_the_workbooks_name_carries_the_regions_title(tmp_pa
     assert Path(report_workbook(book, tmp_path / "out")["report"]).name == planned_report_name(book)
 
 
+def test_a_title_a_file_name_cannot_hold_is_made_safe(tmp_path):
+    region = draw_region(tmp_path, words='[report]\ntitle = "专项/资金:自评报告"\n')
+    profile = load_region(region)
+    dept = Department.model_validate(unit(str(region)))
+    book = write_workbook(dept, profile, tmp_path / "9001_某培训中心_2023年度绩效自评.xlsx", generated_at=TS)
+    assert planned_report_name(book) == "9001_某培训中心_2023年度专项_资金_自评报告.docx"
+    rep = report_workbook(book, tmp_path / "out")
+    assert Path(rep["report"]).parent == tmp_path / "out" and Path(rep["report"]).name == planned_report_name(book)
+
+
 def test_a_project_only_region_without_words_files_a_project_report(tmp_path):
     """No [report] title: the kind of package decides (项目支出, not Hunan's 整体支出)."""
     profile = load_region(PROJECT_ONLY)
