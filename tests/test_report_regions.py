@@ -149,3 +149,12 @@ def test_sichuan_mistakes_are_found_at_their_cells(tmp_path, typed, want):
     _forms, flags = _table_flags(path, SICHUAN)
     got = sorted((f.code, f.location, f.stated, f.expected) for f in flags)
     assert got == sorted((code, _at(where, key), stated, pytest.approx(expected)) for code, key, stated, expected in want)
+
+
+def test_a_rate_in_a_report_table_flag_reads_as_a_percentage(tmp_path):
+    """The clerk typed 95%; the flag says 95.00% and 100.00%, as the form prints rates, not 0.95."""
+    path = tmp_path / "sichuan.docx"
+    project_report(SICHUAN, path, {"projects[0].funds.rate": "95%"})
+    _forms, flags = _table_flags(path, SICHUAN)
+    (rate,) = [f for f in flags if f.code == "RATE-101"]
+    assert "95.00%" in rate.message and "100.00%" in rate.message and "0.95" not in rate.message

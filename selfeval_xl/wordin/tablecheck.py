@@ -23,7 +23,7 @@ import unicodedata
 from functools import lru_cache
 
 from ..core.flags import ERROR, INFO, WARNING, Flag
-from ..core.numbers import fmt_num
+from ..core.numbers import fmt_num, fmt_pct
 from ..forms.cells import NUMERIC, Sheet, default_check
 from ..forms.formula import Program
 from .model import Para, WordReport
@@ -59,9 +59,10 @@ def _flag(code: str, severity: str, fig: Figure, message: str, stated=None, expe
     return Flag(code, severity, fig.where, message, stated, expected, fig.para_key)
 
 
-def _fmt(v) -> str:
+def _fmt(v, vtype: str = "") -> str:
+    """A figure as the form prints it: a rate as 95.00%, not 0.95."""
     if isinstance(v, float):
-        return fmt_num(v, 4)
+        return fmt_pct(v) if vtype in ("rate", "percent") else fmt_num(v, 4)
     return "空白" if v is None else f"“{v}”"
 
 
@@ -123,7 +124,8 @@ def _recomputed(form: MatchedForm, profile, shared: dict | None = None,
         if abs(fig.value - got) <= tolerance(rule.tolerance, profile) + 1e-9:
             continue
         out.append(_flag(rule.code, rule.severity, fig,
-                         f"报告{form.title}：{rule.message}：表中为 {_fmt(fig.value)}，按表中各数重算应为 {_fmt(float(got))}。"
+                         f"报告{form.title}：{rule.message}：表中为 {_fmt(fig.value, cell.vtype)}，按表中各数重算应为 "
+                         f"{_fmt(float(got), cell.vtype)}。"
                          f"请核对表中各数或改正该数字。", fig.value, float(got)))
     return out
 
