@@ -14,13 +14,14 @@ another program too long …) says so in words and can be tried again from its s
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from ..proving import RegionRefused
-from . import work
+from . import reports, work
 from .store import JOB_DONE, JOB_FAILED, Workspace, WorkspaceBusy
 
 CHECK, UNIT_CHECK, COMPILE, ANNOTATED, TEMPLATES = "check", "unit_check", "compile", "annotated", "templates"
@@ -111,10 +112,18 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
     progress = _Progress(ws, jid)
     if kind in (CHECK, UNIT_CHECK):
         items = ws.job_files(jid)
-        results = work.check_items(ws, cid, items, workers, progress=progress)
-        with ws.tx():  # the uploads and the job's being done: one commit
-            out = work.record_checked(ws, cid, items, results, params.get("user", ""),
-                                      only_unit=job["unit_id"] if kind == UNIT_CHECK else None)
+        only = job["unit_id"] if kind == UNIT_CHECK else None
+        # workbooks first (they name their unit in their metadata), then the reports, each paired
+        # with its unit and checked with its workbook (``reports``)
+        books = [it for it in items if not reports.is_report_name(it[1])]
+        reps = [it for it in items if reports.is_report_name(it[1])]
+        with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+            results = work.check_items(ws, cid, books, workers, progress=progress, folder=tmp)
+            entries = reports.prepare(ws, cid, reps, books, results, tmp, workers,
+                                      lambda n: progress(len(books) + n), only_unit=only)
+        with ws.tx():  # the uploads, the reports and the job's being done: one commit
+            out = work.record_checked(ws, cid, books, results, params.get("user", ""), only_unit=only)
+            out += reports.record(ws, cid, entries, out, params.get("user", ""), only_unit=only)
             ws.finish_job(jid, JOB_DONE, _summary(out), {"results": [_brief(r) for r in out]})
     elif kind in ZIP_KINDS:
         dest = result_path(ws, jid)
@@ -145,5 +154,6 @@ def _summary(results: list[dict[str, Any]]) -> str:
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
     """What the job page lists of one file (the flags stay with the upload)."""
-    keep = ("name", "status", "errors", "warnings", "reason", "unit_code", "unit_name", "upload_id", "unit_id")
+    keep = ("name", "kind", "status", "errors", "warnings", "reason", "unit_code", "unit_name", "upload_id", "unit_id",
+            "report_id")
     return {k: r.get(k) for k in keep if k in r}

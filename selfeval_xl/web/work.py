@@ -125,28 +125,42 @@ def _contact(text: str) -> str:
 NOT_THIS_UNIT = "不是本单位"
 
 
+def staged_path(folder: str | Path, i: int, name: str) -> Path:
+    """Where ``check_items`` stages the i-th workbook of an upload in ``folder``."""
+    return Path(folder) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
+
+
+def unit_rows(ws: Workspace, cid: int) -> list[tuple[int, str, str]]:
+    """The campaign's roster as (unit id, code, name): what a report's cover is matched against."""
+    return [(r["id"], r["code"], r["name"]) for r in ws.units(cid)]
+
+
 def check_items(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
-                progress=None) -> list[dict[str, Any]]:
+                progress=None, folder: str | Path | None = None) -> list[dict[str, Any]]:
     """Check stored uploads (sha256, original name, size) as the CLI checks files; nothing recorded.
-    ``progress(done)`` is called as each file's result arrives."""
+    ``progress(done)`` is called as each file's result arrives. With ``folder`` the staged files
+    stay there (``staged_path``), for the upload's reports to be checked with."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+            return check_items(ws, cid, items, workers, progress, tmp)
+    if not items:
+        return []
     camp = ws.campaign(cid)
     expect = judging_for(ws, camp)
     # each stored file is checked under the name the unit gave it (a hard link in a private
     # folder): the messages name the file the coordinator knows, and META-203 compares that name
-    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        paths = []
-        for i, (sha, name, _) in enumerate(items):
-            p = Path(tmp) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
-            paths.append(_stage(ws, sha, p))
-        job = functools.partial(check_with_contacts, expect=expect)
-        count = [0]
+    paths = []
+    for i, (sha, name, _) in enumerate(items):
+        paths.append(_stage(ws, sha, staged_path(folder, i, name)))
+    job = functools.partial(check_with_contacts, expect=expect)
+    count = [0]
 
-        def arrived(_i, _r):
-            count[0] += 1
-            if progress:
-                progress(count[0])
+    def arrived(_i, _r):
+        count[0] += 1
+        if progress:
+            progress(count[0])
 
-        results, _ = batch.run(job, paths, workers, label="校验", on_result=arrived)
+    results, _ = batch.run(job, paths, workers, label="校验", on_result=arrived)
     return results
 
 
@@ -275,6 +289,8 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
         root = Path(tmp) / "out"
         (root / "报告").mkdir(parents=True)
         results = [dict(json.loads(up["result"]), file=up["original_name"], name=up["original_name"]) for _, up in chosen]
+        for (b, _), r in zip(chosen, results):
+            _with_report(ws, b, r, root / "单位报告批注")
         write_xlsx(results, root / "汇总表.xlsx")
         write_json(results, root / "summary.json")
         # the stored files under the unit's own workbook name, so each report is named after its unit
@@ -299,6 +315,23 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
                 notes += [f"{p.name}：未转为 PDF（{why}）" for p, why in failed.items()]
         _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
     return dest
+
+
+def _with_report(ws: Workspace, board_row, r: dict[str, Any], copies: Path) -> None:
+    """The unit's latest report into its 汇总表 row, as the CLI's ``check`` puts a report beside its
+    workbook (单位报告（问题数）: the errors and warnings on the report); its commented .docx into
+    ``copies``."""
+    if not board_row.get("report_id"):
+        return
+    rep = ws.report(board_row["report_id"])
+    notes = [f for f in flags_of(rep) if f.get("severity") != "info"]
+    if rep["status"] == STATUS_UNREADABLE:  # said in the row, not counted as a clean report
+        notes = [{"code": "RPT-101", "severity": "warning", "location": "报告", "message": rep["reason"]}]
+    r["report"] = rep["original_name"]
+    r["report_notes"] = notes
+    if rep["copy_sha256"]:
+        copies.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ws.path_of(rep["copy_sha256"]), copies / f"{Path(rep['original_name']).stem}_批注.docx")
 
 
 def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, progress=None) -> Path:
