@@ -327,12 +327,22 @@ def test_a_unit_uploads_through_its_own_link(browser_paths, tmp_path, examples):
         fixed = fixed.model_copy(update={"stated": {k: v for k, v in fixed.stated.items()
                                                     if not k.startswith("projects[4].basic")}})
         again = write_workbook(fixed, get_profile("yueyang-2023"), tmp_path / "档案馆_修改后.xlsx")
-        clerk.find_element(By.ID, "files").send_keys(str(again))
+        # with it, the unit's own report (.docx): checked with the workbook of the same upload
+        report = tmp_path / "档案馆自评报告.docx"
+        shutil.copyfile(Path(__file__).parent / "fixtures" / "reports" / "001.docx", report)
+        clerk.find_element(By.ID, "files").send_keys(f"{again}\n{report}")
         clerk.find_element(By.CSS_SELECTOR, "#link-upload button").click()
         _wait_source(clerk, 'id="results"')
+        results = clerk.find_element(By.ID, "results").text
+        assert "档案馆自评报告.docx （报告）" in results and "与本次上传的工作簿一起校验" in results, results
+        _shot(clerk, shots, "16a_单位上传结果_含报告")
         clerk.find_element(By.LINK_TEXT, "查看问题清单").click()
         assert "第 2 版" in clerk.page_source and "上次退回意见" in clerk.page_source
-        assert "XATT-102" not in clerk.page_source
+        assert "XATT-102" not in clerk.find_element(By.ID, "flags").text
+        report_flags = clerk.find_element(By.ID, "report-flags").text
+        assert "报告!第" in report_flags and "已与第 2 版工作簿核对" in clerk.find_element(By.ID, "report").text
+        clerk.find_element(By.ID, "report-annotated-link").click()
+        assert _wait_for_download(clerk.downloads, "_批注.docx").name == "档案馆自评报告_批注.docx"
         _shot(clerk, shots, "16_单位页_第2版")
         # the clerk's browser opens nothing of the coordinator's
         clerk.get(url)
@@ -340,6 +350,8 @@ def test_a_unit_uploads_through_its_own_link(browser_paths, tmp_path, examples):
 
         coord.refresh()
         assert "第 2 版" in coord.find_element(By.ID, "history").text
+        assert "档案馆自评报告.docx" in coord.find_element(By.ID, "report").text
+        _shot(coord, shots, "19_单位页_单位报告")
         coord.get(url)
         coord.find_element(By.LINK_TEXT, "2023年度自评").click()
         coord.find_element(By.ID, "late-link").click()
