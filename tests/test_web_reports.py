@@ -154,6 +154,23 @@ def test_a_report_alone_is_checked_with_the_units_latest_workbook(app, tmp_path,
     assert ws.report(b["report_id"])["upload_id"] == b["upload_id"]
 
 
+def test_a_report_sent_first_is_checked_again_when_the_workbook_comes(app, tmp_path, examples):
+    """Report first (checked alone), workbook later without it: the same report, no new version,
+    now checked with the workbook — its text against the figures (NARR at 报告!第N段)."""
+    client = app.test_client()
+    cid = _campaign(client)
+    _upload(client, cid, [("岳阳市档案馆报告.docx", _report("001"))])
+    ws = Workspace(tmp_path / "ws")
+    uid = _ids(ws, cid)["430600101"]
+    (before,) = ws.reports_of(uid)
+    assert before["upload_id"] is None and '"NARR-' not in before["result"]
+    page = _upload(client, cid, [("a.xlsx", _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx"))]).get_data(as_text=True)
+    assert "已校验 1 个文件" in page and "已与本次上传的工作簿重新核对" in page, page[:3000]
+    (after,) = ws.reports_of(uid)
+    assert after["id"] == before["id"] and after["upload_id"] == ws.uploads_of(uid)[0]["id"]
+    assert '"NARR-' in after["result"] and "报告!第" in after["result"]
+
+
 def test_a_restart_keeps_the_report_and_its_commented_copy(tmp_path, examples):
     a = create_app(tmp_path / "ws", workers=1)
     client = a.test_client()

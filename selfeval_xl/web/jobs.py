@@ -146,6 +146,7 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
 
 
 def _summary(results: list[dict[str, Any]]) -> str:
+    results = [r for r in results if not r.get("recheck")]  # a report checked again was not sent now
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -155,5 +156,5 @@ def _summary(results: list[dict[str, Any]]) -> str:
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
     """What the job page lists of one file (the flags stay with the upload)."""
     keep = ("name", "kind", "status", "errors", "warnings", "reason", "unit_code", "unit_name", "upload_id", "unit_id",
-            "report_id")
+            "report_id", "recheck")
     return {k: r.get(k) for k in keep if k in r}

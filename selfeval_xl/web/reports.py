@@ -172,23 +172,39 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
     its result and its commented copy, stored by hash. Nothing is written to the database."""
     from .work import _stage, staged_path, unit_rows
 
-    if not reps:
-        return []
     folder = Path(folder)
     units = unit_rows(ws, cid)
     code_to_id = {u[1]: u[0] for u in units}
     mine = ws.unit(only_unit)["code"] if only_unit is not None else None
+    rechecks: dict[int, int] = {}  # index among the reports → the stored report checked again
     book_of_unit: dict[int, int] = {}  # unit id → the upload's last readable workbook of it
     for i, r in enumerate(book_results):
         uid = code_to_id.get(r.get("unit_code")) if r.get("status") != STATUS_UNREADABLE else None
         if uid is not None and (mine is None or r.get("unit_code") == mine):
             book_of_unit[uid] = i
+    if not reps and not book_of_unit:
+        return []
     paths = [str(_stage(ws, sha, folder / "reports" / str(i) / name)) for i, (sha, name, _) in enumerate(reps)]
     heads = heads_of(paths, workers)
     pairs = assign(heads, [n for _, n, _ in reps], units, list(book_of_unit), only_unit)
+    # a unit that sends a new workbook without its report: its latest report is checked again
+    # with the new workbook (the report came first, or the figures changed)
+    sent = {uid for uid, _ in pairs if uid is not None}
+    for uid in book_of_unit:
+        if uid in sent:
+            continue
+        old = next(iter(ws.reports_of(uid)), None)
+        if old is None or old["status"] == STATUS_UNREADABLE:
+            continue
+        i = len(paths)
+        reps = list(reps) + [(old["sha256"], old["original_name"], old["size"])]
+        paths.append(str(_stage(ws, old["sha256"], folder / "reports" / str(i) / old["original_name"])))
+        pairs.append((uid, ""))
+        rechecks[i] = old["id"]
     entries, work_items = [], []
     for i, ((sha, name, size), path, (uid, why)) in enumerate(zip(reps, paths, pairs)):
-        e = {"sha256": sha, "name": name, "size": size, "unit_id": uid, "why": why, "book": None, "upload_id": None}
+        e = {"sha256": sha, "name": name, "size": size, "unit_id": uid, "why": why, "book": None, "upload_id": None,
+             "recheck": rechecks.get(i)}
         entries.append(e)
         if uid is None:
             continue
@@ -252,12 +268,19 @@ def record(ws, cid: int, entries: list[dict[str, Any]], book_out: list[dict[str,
         if e["book"] is not None:
             upload_id = book_out[e["book"]].get("upload_id")
         r = e["result"]
-        rid = ws.add_report(cid, e["unit_id"], upload_id, StoredFile(e["sha256"], e["size"]), e["name"], r, user,
-                            e.get("copy_sha256", ""))
+        if e["recheck"] is not None:
+            if upload_id is None:  # the new workbook was not recorded after all: the old result stands
+                continue
+            rid = e["recheck"]
+            ws.recheck_report(rid, upload_id, r, e.get("copy_sha256", ""))
+        else:
+            rid = ws.add_report(cid, e["unit_id"], upload_id, StoredFile(e["sha256"], e["size"]), e["name"], r, user,
+                                e.get("copy_sha256", ""))
         unit = ws.unit(e["unit_id"])
-        said = r.get("reason") or ("与本次上传的工作簿一起校验" if e["book"] is not None else
+        said = r.get("reason") or ("之前交来的报告，已与本次上传的工作簿重新核对" if e["recheck"] is not None else
+                                   "与本次上传的工作簿一起校验" if e["book"] is not None else
                                    "与该单位最新一版工作簿一起校验" if upload_id else "该单位还没有工作簿，只按报告本身校验")
-        rows.append(dict(base, status=r["status"], errors=r.get("errors"), warnings=r.get("warnings"),
+        rows.append(dict(base, recheck=e["recheck"] is not None, status=r["status"], errors=r.get("errors"), warnings=r.get("warnings"),
                          reason=f"单位报告：{said}" + (f"（{e['why']}）" if e["why"] else ""), report_id=rid,
                          unit_id=e["unit_id"], unit_code=unit["code"], unit_name=unit["name"]))
     return rows

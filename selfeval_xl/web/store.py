@@ -457,6 +457,16 @@ class Workspace:
                  json.dumps(result, ensure_ascii=False), copy_sha256))
             return int(cur.lastrowid)
 
+    def recheck_report(self, rid: int, upload_id: int, result: dict[str, Any], copy_sha256: str = "") -> None:
+        """The same report checked again with the unit's newer workbook: its result replaced (the
+        file is the one the unit sent, so no new version; the old result concerned a superseded
+        workbook)."""
+        with self.tx():
+            self.db.execute("UPDATE reports SET upload_id = ?, status = ?, errors = ?, warnings = ?, reason = ?,"
+                            " result = ?, copy_sha256 = ? WHERE id = ?",
+                            (upload_id, result["status"], result.get("errors", 0), result.get("warnings", 0),
+                             result.get("reason", ""), json.dumps(result, ensure_ascii=False), copy_sha256, rid))
+
     def report(self, rid: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM reports WHERE id = ?", (rid,)).fetchone()
 
