@@ -72,7 +72,7 @@ def check_one(item: tuple[str | None, str, str], expect: dict[str, Any] | None =
         src = r.pop("report_docx", None)
         if r.get("status") == STATUS_UNREADABLE:
             return {"status": STATUS_UNREADABLE, "reason": r.get("reason", ""), "flags": [], "errors": 0, "warnings": 0}
-        flags = [f for f in r["flags"] if on_report(f)]
+        flags = [_in_workspace(f) for f in r["flags"] if on_report(f)]
         unread = next((f for f in flags if f["code"] == "RPT-101"), None)
         if unread is not None:  # paired, but the report itself could not be read
             return {"status": STATUS_UNREADABLE, "reason": unread["message"], "flags": [], "errors": 0, "warnings": 0}
@@ -91,6 +91,15 @@ def check_one(item: tuple[str | None, str, str], expect: dict[str, Any] | None =
         elif flags:
             out["copy_failed"] = "PDF 报告无法加批注" if report.lower().endswith(".pdf") else "无法生成带批注的副本"
     return out
+
+
+def _in_workspace(flag: dict[str, Any]) -> dict[str, Any]:
+    """RPT-202 tells the CLI's user to put the workbook in the same folder; in the workspace the
+    report is checked with the unit's workbook as soon as one comes."""
+    if flag.get("code") != "RPT-202":
+        return flag
+    return dict(flag, message="该单位还没有交工作簿，只按报告本身校验（提纲、前后数字、列举金额之和、表格中的合计与得分）；"
+                              "单位交来工作簿后，报告会自动与工作簿的数字核对。")
 
 
 # -- in the server ------------------------------------------------------------------------------
