@@ -221,3 +221,45 @@ def test_a_doc_without_libreoffice_is_said_in_words(app, tmp_path, monkeypatch):
     ws = Workspace(tmp_path / "ws")
     (rep,) = ws.reports_of(_ids(ws, cid)["430600101"])
     assert rep["status"] == "无法读取" and ws.path_of(rep["sha256"]).read_bytes() == ole
+
+
+def test_a_doc_and_a_pdf_report_are_read_through_libreoffice_and_pdftotext(app, tmp_path, examples, soffice):
+    """A .doc is converted to be read (and its comments go on the converted .docx); a PDF is read
+    from its text layer and has no commented copy — said on the unit page."""
+    from selfeval_xl.libreoffice import convert_each
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for n, name in (("001", "430600101_报告.docx"), ("000", "城建自评报告.docx")):
+        (src / name).write_bytes(_report(n))
+    (doc,), failed = convert_each([src / "430600101_报告.docx"], tmp_path / "doc", "doc")
+    (pdf,), failed2 = convert_each([src / "城建自评报告.docx"], tmp_path / "pdf", "pdf")
+    assert not failed and not failed2
+    client = app.test_client()
+    cid = _campaign(client)
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")
+    page = _upload(client, cid, [("a.xlsx", book), (doc.name, doc.read_bytes()), (pdf.name, pdf.read_bytes())]).get_data(as_text=True)
+    assert "已校验 3 个文件" in page and ">未匹配</span>" not in page, page[:3000]
+    ws = Workspace(tmp_path / "ws")
+    board = {b["code"]: b for b in ws.board(cid)}
+    rdoc, rpdf = ws.report(board["430600101"]["report_id"]), ws.report(board["430600102"]["report_id"])
+    assert rdoc["original_name"].endswith(".doc") and rdoc["upload_id"] == board["430600101"]["upload_id"]
+    assert '"NARR-' in rdoc["result"] and rdoc["copy_sha256"]
+    got = client.get(f"/c/{cid}/r/{rdoc['id']}/annotated.docx")
+    assert got.headers["Content-Disposition"].endswith(".docx") or "docx" in got.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(got.data)) as z:
+        assert "NARR-" in z.read("word/comments.xml").decode("utf-8")
+    assert rpdf["original_name"].endswith(".pdf") and rpdf["status"] != "无法读取" and not rpdf["copy_sha256"]
+    unit = client.get(f"/c/{cid}/u/{board['430600102']['id']}").get_data(as_text=True)
+    assert "PDF 报告无法加批注" in unit and 'id="report-annotated-link"' not in unit
+
+
+def test_the_zip_of_annotated_copies_holds_the_units_commented_report(app, tmp_path, examples):
+    client = app.test_client()
+    cid = _campaign(client)
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")
+    _upload(client, cid, [("a.xlsx", book), ("430600101_报告.docx", _report("001"))])
+    uid = _ids(Workspace(tmp_path / "ws"), cid)["430600101"]
+    r = _post(client, f"/c/{cid}/bulk", {"action": "annotated", "unit": [uid]})
+    names = zipfile.ZipFile(io.BytesIO(download(client, r).data)).namelist()
+    assert any(n.endswith("_批注.xlsx") for n in names) and any(n.endswith("_报告_批注.docx") for n in names), names

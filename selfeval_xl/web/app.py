@@ -404,8 +404,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         reps = ws.reports_of(uid)
         return render_template("unit.html", camp=camp, unit=u, row=row, versions=versions, decisions=decisions,
                                latest=latest, flags=work.flags_of(latest) if latest else [], diff=diff, a=a, b=b,
-                               reports=reps, report=reps[0] if reps else None,
-                               report_flags=work.flags_of(reps[0]) if reps else [], version_no=_version_no(versions))
+                               **_report_view(reps), version_no=_version_no(versions))
 
     @app.post("/c/<int:cid>/u/<int:uid>/decision")
     def decide(cid: int, uid: int):
@@ -576,8 +575,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         reps = ws.reports_of(u["id"])
         return render_template("link.html", camp=camp, unit=u, row=row, versions=versions, latest=latest,
                                flags=work.flags_of(latest) if latest else [], returned=returned, token=token,
-                               deadline=camp["deadline"], reports=reps, report=reps[0] if reps else None,
-                               report_flags=work.flags_of(reps[0]) if reps else [], version_no=_version_no(versions))
+                               deadline=camp["deadline"], **_report_view(reps), version_no=_version_no(versions))
 
     @app.get("/k/<token>/template.xlsx")
     def link_template(token: str):
@@ -643,6 +641,14 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid))
 
     return app
+
+
+def _report_view(reps) -> dict[str, Any]:
+    """What the unit page and the unit's link page show of its reports (newest first)."""
+    latest = reps[0] if reps else None
+    result = json.loads(latest["result"] or "{}") if latest else {}
+    return {"reports": reps, "report": latest, "report_flags": result.get("flags", []),
+            "report_copy_failed": result.get("copy_failed", "")}
 
 
 def _version_no(versions) -> dict[int, int]:

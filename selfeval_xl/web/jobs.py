@@ -14,7 +14,6 @@ another program too long …) says so in words and can be tried again from its s
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -111,20 +110,10 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
     params = json.loads(job["params"] or "{}")
     progress = _Progress(ws, jid)
     if kind in (CHECK, UNIT_CHECK):
-        items = ws.job_files(jid)
-        only = job["unit_id"] if kind == UNIT_CHECK else None
-        # workbooks first (they name their unit in their metadata), then the reports, each paired
-        # with its unit and checked with its workbook (``reports``)
-        books = [it for it in items if not reports.is_report_name(it[1])]
-        reps = [it for it in items if reports.is_report_name(it[1])]
-        with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-            results = work.check_items(ws, cid, books, workers, progress=progress, folder=tmp)
-            entries = reports.prepare(ws, cid, reps, books, results, tmp, workers,
-                                      lambda n: progress(len(books) + n), only_unit=only)
-        with ws.tx():  # the uploads, the reports and the job's being done: one commit
-            out = work.record_checked(ws, cid, books, results, params.get("user", ""), only_unit=only)
-            out += reports.record(ws, cid, entries, out, params.get("user", ""), only_unit=only)
-            ws.finish_job(jid, JOB_DONE, _summary(out), {"results": [_brief(r) for r in out]})
+        reports.check_upload(ws, cid, ws.job_files(jid), workers, params.get("user", ""),
+                             only_unit=job["unit_id"] if kind == UNIT_CHECK else None, progress=progress,
+                             finish=lambda out: ws.finish_job(jid, JOB_DONE, _summary(out),
+                                                              {"results": [_brief(r) for r in out]}))
     elif kind in ZIP_KINDS:
         dest = result_path(ws, jid)
         dest.parent.mkdir(parents=True, exist_ok=True)

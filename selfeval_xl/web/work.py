@@ -197,8 +197,11 @@ def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], r
 
 def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
                  user: str = "") -> list[dict[str, Any]]:
-    """Check stored uploads and record each as a version (``check_items`` then ``record_checked``)."""
-    return record_checked(ws, cid, items, check_items(ws, cid, items, workers), user)
+    """Check stored uploads and record each as a version — workbooks and units' reports, as an
+    upload job does (``reports.check_upload``)."""
+    from .reports import check_upload
+
+    return check_upload(ws, cid, items, workers, user)
 
 
 def _stage(ws: Workspace, sha: str, path: Path) -> Path:
@@ -335,7 +338,8 @@ def _with_report(ws: Workspace, board_row, r: dict[str, Any], copies: Path) -> N
 
 
 def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, progress=None) -> Path:
-    """The latest version of each chosen unit, annotated (or as sent, when it has no flag), in one zip."""
+    """The latest version of each chosen unit, annotated (or as sent, when it has no flag), and the
+    commented copy of its latest report, in one zip."""
     year = ws.campaign(cid)["year"]
     wanted = set(unit_ids)
     rows = [b for b in ws.board(cid) if b["upload_id"] and b["id"] in wanted]
@@ -353,6 +357,10 @@ def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, 
                     shutil.copyfile(ws.path_of(up["sha256"]), root / f"{stem}_无问题.xlsx")
             except Exception:  # noqa: BLE001 — a file openpyxl cannot open: said in the zip
                 notes.append(f"{b['code']} {b['name']}：无法生成批注副本（文件无法读取）")
+            if b.get("report_id"):  # the unit's report with its Word comments, beside its workbook
+                rep = ws.report(b["report_id"])
+                if rep["copy_sha256"]:
+                    shutil.copyfile(ws.path_of(rep["copy_sha256"]), root / f"{stem}_报告_批注.docx")
             if progress:
                 progress(i)
         _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
