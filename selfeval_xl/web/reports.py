@@ -297,24 +297,3 @@ def record(ws, cid: int, entries: list[dict[str, Any]], book_out: list[dict[str,
                          unit_id=e["unit_id"], unit_code=unit["code"], unit_name=unit["name"]))
     return rows
 
-
-def check_upload(ws, cid: int, items: list[tuple[str, str, int]], workers: int | None = None, user: str = "",
-                 only_unit: int | None = None, progress=None, finish=None) -> list[dict[str, Any]]:
-    """One upload (stored files: sha256, name, size), workbooks and reports alike, checked and
-    recorded: workbooks first (they name their unit in their metadata), then the reports, paired
-    and checked with their unit's workbook. Everything is recorded in one transaction, with
-    ``finish(rows)`` (a job's being done) in it too. Returns the rows of the job's page."""
-    from . import work
-
-    books = [it for it in items if not is_report_name(it[1])]
-    reps = [it for it in items if is_report_name(it[1])]
-    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        results = work.check_items(ws, cid, books, workers, progress=progress, folder=tmp)
-        entries = prepare(ws, cid, reps, books, results, tmp, workers,
-                          (lambda n: progress(len(books) + n)) if progress else None, only_unit=only_unit)
-    with ws.tx():  # the uploads, the reports (and the job's being done): one commit
-        out = work.record_checked(ws, cid, books, results, user, only_unit=only_unit)
-        out += record(ws, cid, entries, out, user, only_unit=only_unit)
-        if finish is not None:
-            finish(out)
-    return out

@@ -195,15 +195,6 @@ def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], r
     return out
 
 
-def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
-                 user: str = "") -> list[dict[str, Any]]:
-    """Check stored uploads and record each as a version — workbooks and units' reports, as an
-    upload job does (``reports.check_upload``)."""
-    from .reports import check_upload
-
-    return check_upload(ws, cid, items, workers, user)
-
-
 def _stage(ws: Workspace, sha: str, path: Path) -> Path:
     """A stored file under another name in a private folder: a hard link (no copy), or a copy
     where the file system has none. A name too long for a file name is shortened (whole
