@@ -24,7 +24,7 @@ def check_upload(ws, cid: int, items: list[tuple[str, str, int]], workers: int |
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
         results = work.check_items(ws, cid, books, workers, progress=progress, folder=tmp)
         entries = reports.prepare(ws, cid, reps, books, results, tmp, workers,
-                                  (lambda n: progress(len(books) + n)) if progress else None, only_unit=only_unit)
+                                  (lambda n: progress(min(len(items), len(books) + n))) if progress else None, only_unit=only_unit)
     with ws.tx():  # the uploads, the reports (and the job's being done): one commit
         out = work.record_checked(ws, cid, books, results, user, only_unit=only_unit)
         out += reports.record(ws, cid, entries, out, user, only_unit=only_unit)
