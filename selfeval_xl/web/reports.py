@@ -228,7 +228,7 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
             latest = next((v for v in ws.uploads_of(uid) if v["status"] != STATUS_UNREADABLE), None)
             if latest is not None:
                 e["upload_id"] = latest["id"]
-                book = str(_stage(ws, latest["sha256"], folder / "latest" / str(i) / latest["original_name"]))
+                book = str(_stage(ws, latest["sha256"], staged_path(folder / "latest", i, latest["original_name"])))
         out = folder / "copies" / str(i)
         out.mkdir(parents=True, exist_ok=True)
         work_items.append((e, (book, path, str(out))))
