@@ -327,7 +327,12 @@ def _with_report(ws: Workspace, board_row, r: dict[str, Any], copies: Path) -> N
     r["report_notes"] = notes
     if rep["copy_sha256"]:
         copies.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ws.path_of(rep["copy_sha256"]), copies / f"{Path(rep['original_name']).stem}_批注.docx")
+        stem = Path(rep["original_name"]).stem
+        if board_row["code"] not in stem:  # two units' 自评报告.docx must not overwrite each other
+            stem = f"{board_row['code']}_{stem}"
+        from ..outputs import bounded_name
+
+        shutil.copyfile(ws.path_of(rep["copy_sha256"]), copies / bounded_name(stem, "_批注.docx"))
 
 
 def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, progress=None) -> Path:
