@@ -179,8 +179,7 @@ def test_under_profile_and_in_a_report_the_coordinators_rules_judge(tmp_path, ho
 
 def test_a_campaign_judges_by_its_region(tmp_path, honest):
     from selfeval_xl.web.store import Workspace
-    from selfeval_xl.web.upload import check_stored
-    from selfeval_xl.web.work import import_roster
+    from selfeval_xl.web.work import check_stored, import_roster
 
     book, truth = honest
     bad = _tamper(book, tmp_path / book.name, _region_toml(_grades_all_top))

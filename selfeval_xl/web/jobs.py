@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..proving import RegionRefused
-from . import upload, work
+from . import work
 from .store import JOB_DONE, JOB_FAILED, Workspace, WorkspaceBusy
 
 CHECK, UNIT_CHECK, COMPILE, ANNOTATED, TEMPLATES = "check", "unit_check", "compile", "annotated", "templates"
@@ -110,7 +110,7 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
     params = json.loads(job["params"] or "{}")
     progress = _Progress(ws, jid)
     if kind in (CHECK, UNIT_CHECK):
-        upload.check_upload(ws, cid, ws.job_files(jid), workers, params.get("user", ""),
+        work.check_upload(ws, cid, ws.job_files(jid), workers, params.get("user", ""),
                              only_unit=job["unit_id"] if kind == UNIT_CHECK else None, progress=progress,
                              finish=lambda out: ws.finish_job(jid, JOB_DONE, _summary(out),
                                                               {"results": [_brief(r) for r in out]}))

@@ -25,6 +25,7 @@ from typing import Any
 from .. import batch
 from ..checking import REPORT_SUFFIXES, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE, STATUS_WARN, check_report, check_workbook
 from ..core.flags import ERROR, INFO, WARNING
+from .staging import stage, staged_path
 
 REPORT = "报告"  # what the job's list says a file is
 UNPAIRED = "未匹配"
@@ -175,17 +176,15 @@ def _head_item(path: str) -> dict[str, Any]:
 
 
 def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[str, str, int]],
-            book_results: list[dict[str, Any]], folder: str | Path, workers: int | None = None, progress=None,
-            only_unit: int | None = None) -> list[dict[str, Any]]:
+            book_results: list[dict[str, Any]], folder: str | Path, expect: dict[str, Any] | None = None,
+            workers: int | None = None, progress=None, only_unit: int | None = None) -> list[dict[str, Any]]:
     """Pair and check an upload's reports (stored: sha256, name, size), before anything is recorded.
     ``books``/``book_results``: the upload's workbooks as ``work.check_items`` staged and read them
-    in ``folder``. Returns one entry per report: the stored file, its unit (or None and why), the
+    in ``folder``; ``expect``: the campaign's judging (``work.judging_for``). Returns one entry per report: the stored file, its unit (or None and why), the
     workbook it was checked with (``book``: index into ``books``; ``upload_id``: a stored version),
     its result and its commented copy, stored by hash. Nothing is written to the database."""
-    from .work import _stage, staged_path, unit_rows
-
     folder = Path(folder)
-    units = unit_rows(ws, cid)
+    units = [(u["id"], u["code"], u["name"]) for u in ws.units(cid)]
     code_to_id = {u[1]: u[0] for u in units}
     mine = ws.unit(only_unit)["code"] if only_unit is not None else None
     rechecks: dict[int, int] = {}  # index among the reports → the stored report checked again
@@ -196,7 +195,7 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
             book_of_unit[uid] = i
     if not reps and not book_of_unit:
         return []
-    paths = [str(_stage(ws, sha, folder / "reports" / str(i) / name)) for i, (sha, name, _) in enumerate(reps)]
+    paths = [str(stage(ws, sha, folder / "reports" / str(i) / name)) for i, (sha, name, _) in enumerate(reps)]
     heads = heads_of(paths, workers)
     pairs = assign(heads, [n for _, n, _ in reps], units, list(book_of_unit), only_unit)
     # a unit that sends a new workbook without its report: its latest report is checked again
@@ -210,7 +209,7 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
             continue
         i = len(paths)
         reps = list(reps) + [(old["sha256"], old["original_name"], old["size"])]
-        paths.append(str(_stage(ws, old["sha256"], folder / "reports" / str(i) / old["original_name"])))
+        paths.append(str(stage(ws, old["sha256"], folder / "reports" / str(i) / old["original_name"])))
         pairs.append((uid, ""))
         rechecks[i] = old["id"]
     entries, work_items = [], []
@@ -228,7 +227,7 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
             latest = next((v for v in ws.uploads_of(uid) if v["status"] != STATUS_UNREADABLE), None)
             if latest is not None:
                 e["upload_id"] = latest["id"]
-                book = str(_stage(ws, latest["sha256"], staged_path(folder / "latest", i, latest["original_name"])))
+                book = str(stage(ws, latest["sha256"], staged_path(folder / "latest", i, latest["original_name"])))
         out = folder / "copies" / str(i)
         out.mkdir(parents=True, exist_ok=True)
         work_items.append((e, (book, path, str(out))))
@@ -239,7 +238,7 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
         if progress:
             progress(done[0])
 
-    results = check_reports([w for _, w in work_items], None if not work_items else _expect(ws, cid), workers, arrived)
+    results = check_reports([w for _, w in work_items], expect, workers, arrived)
     for (e, _), r in zip(work_items, results):
         if "flags" not in r:  # the worker failed on it: said, never dropped
             r = {"status": STATUS_UNREADABLE, "reason": r.get("reason", f"{e['name']}：无法读取"), "flags": [],
@@ -250,12 +249,6 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
                 e["copy_sha256"] = ws.store(iter(lambda: f.read(1 << 16), b""), 64 * 1024 * 1024).sha256
         e["result"] = r
     return entries
-
-
-def _expect(ws, cid: int) -> dict[str, Any]:
-    from .work import judging_for
-
-    return judging_for(ws, ws.campaign(cid))
 
 
 def record(ws, cid: int, entries: list[dict[str, Any]], book_out: list[dict[str, Any]], user: str = "",

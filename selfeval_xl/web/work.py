@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import shutil
 import tempfile
 import zipfile
@@ -17,11 +16,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import batch
+from . import reports as _reports
 from ..checking import STATUS_UNREADABLE, check_workbook, report_workbook
 from ..core.model import ProjectEvaluation
 from ..forms.regions import get_profile
 from ..generating import generate_unit
 from ..roster import RosterUnit, read_roster, workbook_name, workbook_names
+from .staging import stage as _stage, staged_path
 from .store import INCOMPLETE, StoredFile, Workspace, upload_status
 
 UNMATCHED = "未匹配"
@@ -125,16 +126,6 @@ def _contact(text: str) -> str:
 NOT_THIS_UNIT = "不是本单位"
 
 
-def staged_path(folder: str | Path, i: int, name: str) -> Path:
-    """Where ``check_items`` stages the i-th workbook of an upload in ``folder``."""
-    return Path(folder) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
-
-
-def unit_rows(ws: Workspace, cid: int) -> list[tuple[int, str, str]]:
-    """The campaign's roster as (unit id, code, name): what a report's cover is matched against."""
-    return [(r["id"], r["code"], r["name"]) for r in ws.units(cid)]
-
-
 def check_items(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
                 progress=None, folder: str | Path | None = None) -> list[dict[str, Any]]:
     """Check stored uploads (sha256, original name, size) as the CLI checks files; nothing recorded.
@@ -193,22 +184,6 @@ def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], r
                 r = dict(r, status=upload_status(r))
             out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
-
-
-def _stage(ws: Workspace, sha: str, path: Path) -> Path:
-    """A stored file under another name in a private folder: a hard link (no copy), or a copy
-    where the file system has none. A name too long for a file name is shortened (whole
-    characters, suffix kept): one long name must not fail a whole upload."""
-    from ..outputs import NAME_BYTES, bounded_name
-
-    if len(os.fsencode(path.name)) > NAME_BYTES:
-        path = path.with_name(bounded_name(path.stem, path.suffix))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(ws.path_of(sha), path)
-    except OSError:
-        shutil.copyfile(ws.path_of(sha), path)
-    return path
 
 
 def flags_of(upload_row) -> list[dict[str, Any]]:
@@ -424,3 +399,30 @@ def late_units_xlsx(rows: list[dict[str, Any]], camp, dest: Path) -> Path:
     part.replace(dest)
     return dest
 
+
+def check_upload(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None, user: str = "",
+                 only_unit: int | None = None, progress=None, finish=None) -> list[dict[str, Any]]:
+    """One upload (stored files: sha256, name, size), workbooks and reports alike, checked and
+    recorded: workbooks first (they name their unit in their metadata), then the reports, paired
+    and checked with their unit's workbook. Everything is recorded in one transaction, with
+    ``finish(rows)`` (a job's being done) in it too. Returns the rows of the job's page."""
+    books = [it for it in items if not _reports.is_report_name(it[1])]
+    reps = [it for it in items if _reports.is_report_name(it[1])]
+    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+        results = check_items(ws, cid, books, workers, progress=progress, folder=tmp)
+        on = (lambda n: progress(min(len(items), len(books) + n))) if progress else None
+        entries = _reports.prepare(ws, cid, reps, books, results, tmp, judging_for(ws, ws.campaign(cid)), workers,
+                                   on, only_unit=only_unit)
+    with ws.tx():  # the uploads, the reports (and the job's being done): one commit
+        out = record_checked(ws, cid, books, results, user, only_unit=only_unit)
+        out += _reports.record(ws, cid, entries, out, user, only_unit=only_unit)
+        if finish is not None:
+            finish(out)
+    return out
+
+
+def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
+                 user: str = "") -> list[dict[str, Any]]:
+    """Check stored uploads (sha256, original name, size) and record each as a version — workbooks
+    and units' reports, as an upload job does (``check_upload``)."""
+    return check_upload(ws, cid, items, workers, user)
