@@ -10,6 +10,7 @@ import threading
 import re
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +123,11 @@ def test_a_units_link_opens_its_own_pages_and_nothing_of_another_unit(tmp_path, 
     assert ws.upload(upa)["uploaded_by"] == "单位自行上传"
     ann = ua.get(f"{la}/f/{upa}/annotated.xlsx", **kw)
     assert ann.status_code == 200 and ann.data[:2] == b"PK"
+    # and its report (.docx): its commented copy is the unit's too
+    report = (Path(__file__).parent / "fixtures" / "reports" / "001.docx").read_bytes()
+    _unit_upload(ua, la, [("档案馆报告.docx", report)], **kw)
+    (ra,) = [x["id"] for x in ws.reports_of(ids["430600101"])]
+    assert ua.get(f"{la}/r/{ra}/annotated.docx", **kw).data[:2] == b"PK"
 
     # the coordinator returns it with a note: the unit sees it
     with coord.session_transaction(base_url=LAN) as s:
@@ -139,7 +145,8 @@ def test_a_units_link_opens_its_own_pages_and_nothing_of_another_unit(tmp_path, 
         assert secret not in bhome
 
     # every URL of the unit pages with the other unit's token and ids: 404, no data
-    crossed = [f"{lb}/jobs/{ja}", f"{lb}/f/{upa}/annotated.xlsx", f"{la}/jobs/{jb}", f"{la}/f/{upb}/annotated.xlsx"]
+    crossed = [f"{lb}/jobs/{ja}", f"{lb}/f/{upa}/annotated.xlsx", f"{la}/jobs/{jb}", f"{la}/f/{upb}/annotated.xlsx",
+               f"{lb}/r/{ra}/annotated.docx"]
     for url in crossed:
         for client in (ua, ub):
             r = client.get(url, **kw)
@@ -151,7 +158,8 @@ def test_a_units_link_opens_its_own_pages_and_nothing_of_another_unit(tmp_path, 
         csrf = s["csrf"]
     coord.post(f"/c/{cid}/u/{ids['430600101']}/link", data={"action": "revoke", "csrf": csrf}, **kw)
     for link in ("/k/" + "A" * 32, la):
-        for url in (link, f"{link}/template.xlsx", f"{link}/jobs/{ja}", f"{link}/f/{upa}/annotated.xlsx"):
+        for url in (link, f"{link}/template.xlsx", f"{link}/jobs/{ja}", f"{link}/f/{upa}/annotated.xlsx",
+                    f"{link}/r/{ra}/annotated.docx"):
             r = ua.get(url, **kw)
             assert r.status_code == 404 and r.data[:2] != b"PK", url
             assert "岳阳市档案馆" not in r.get_data(as_text=True)
@@ -470,7 +478,8 @@ def test_versions_stored_before_are_marked_unfinished_by_the_migration(tmp_path)
         db.execute("INSERT INTO uploads (campaign_id, unit_id, sha256, original_name, size, uploaded_at, status, total, grade, result)"
                    " VALUES (?,?,?,?,?,?,?,?,?,?)", (cid, ids[code], "0" * 64, "x.xlsx", 1, "2024-01-01", status, 6.3, "差",
                                                       json.dumps({"flags": [{"code": c} for c in flags]})))
-    db.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) - 1}")
+    db.execute("DROP TABLE reports")  # schema 3 had none (migration 5 adds it)
+    db.execute("PRAGMA user_version = 3")
     db.close()
     ws2 = Workspace(tmp_path / "ws")
     got = {b["code"]: (b["status"], b["total"], b["grade"]) for b in ws2.board(cid)}

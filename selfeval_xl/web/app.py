@@ -37,12 +37,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from ..outputs import bounded_name, describe_os_error
 from ..roster import RosterError
-from . import jobs, work
+from . import jobs, reports, work
 from .store import BOARD_STATUSES, INCOMPLETE, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
 from .charts import bar_chart
 from .qr import qr_svg
 
 MAX_FILE = 20 * 1024 * 1024  # one workbook: ours are ~100 KB; 20 MiB is a generous bound
+MAX_REPORT = 50 * 1024 * 1024  # a unit's report: photos of seals and scans make them larger
 MAX_REQUEST = 128 * 1024 * 1024  # one upload request (a few hundred workbooks)
 MAX_FILES = 1000  # files in one request
 MAX_NAME_BYTES = 180  # an upload's name in UTF-8: fits a file name (255) with room to spare
@@ -222,6 +223,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         return render_template("board.html", camp=camp, rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
                                n_shown=len(shown), counts=counts, want=want, q=q, sort=sort, sorts=SORTS, page=page,
                                pages=pages, total=len(rows), unmatched=ws.unmatched(cid)[:50],
+                               unmatched_reports=ws.unmatched_reports(cid)[:50],
                                recent_jobs=ws.jobs_of(cid, 5), job_states=JOB_STATES_ZH, kind_zh=jobs.KIND_ZH)
 
     @app.post("/c/<int:cid>/deadline")
@@ -286,7 +288,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         for f in files:
             name = _client_name(f.filename)
             try:
-                stored = ws.store(iter(lambda: f.stream.read(1 << 16), b""), MAX_FILE)
+                limit = MAX_REPORT if reports.is_report_name(name) else MAX_FILE
+                stored = ws.store(iter(lambda: f.stream.read(1 << 16), b""), limit)
             except ValueError as e:
                 refused.append({"name": name, "status": "无法读取", "reason": f"{name}：{e}，未保存。"})
                 continue
@@ -301,7 +304,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         _campaign(cid)
         files = [f for f in request.files.getlist("files") if f.filename]
         if not files:
-            return render_template("message.html", title="没有选择文件", message="请选择或拖入回收的工作簿。"), 400
+            return render_template("message.html", title="没有选择文件", message="请选择或拖入回收的工作簿（及各单位的报告）。"), 400
         if len(files) > MAX_FILES:
             return render_template("message.html", title="文件太多",
                                    message=f"一次最多上传 {MAX_FILES} 个文件，请分批上传。"), 400
@@ -398,8 +401,10 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         elif len(versions) >= 2:
             a, b = versions[1]["id"], versions[0]["id"]
             diff = work.diff_versions(ws, a, b)
+        reps = ws.reports_of(uid)
         return render_template("unit.html", camp=camp, unit=u, row=row, versions=versions, decisions=decisions,
-                               latest=latest, flags=work.flags_of(latest) if latest else [], diff=diff, a=a, b=b)
+                               latest=latest, flags=work.flags_of(latest) if latest else [], diff=diff, a=a, b=b,
+                               **_report_view(reps), version_no=_version_no(versions))
 
     @app.post("/c/<int:cid>/u/<int:uid>/decision")
     def decide(cid: int, uid: int):
@@ -426,6 +431,29 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     def original(cid: int, upid: int):
         up = _upload(cid, upid)
         return send_file(ws.path_of(up["sha256"]), as_attachment=True, download_name=up["original_name"])
+
+    def _report(cid: int, rid: int):
+        rep = ws.report(rid)
+        if rep is None or rep["campaign_id"] != cid:
+            abort(404, "没有这个报告")
+        return rep
+
+    @app.get("/c/<int:cid>/r/<int:rid>/original")
+    def report_original(cid: int, rid: int):
+        rep = _report(cid, rid)
+        return send_file(ws.path_of(rep["sha256"]), as_attachment=True, download_name=rep["original_name"])
+
+    @app.get("/c/<int:cid>/r/<int:rid>/annotated.docx")
+    def report_annotated(cid: int, rid: int):
+        return _report_copy(_report(cid, rid))
+
+    def _report_copy(rep):
+        """The unit's own report with a Word comment on each flagged paragraph (made when it was
+        checked, stored by hash)."""
+        if not rep["copy_sha256"]:
+            abort(404, "该报告没有带批注的副本（没有问题，或是 PDF、无法读取的文件）")
+        return send_file(ws.path_of(rep["copy_sha256"]), as_attachment=True,
+                         download_name=f"{Path(rep['original_name']).stem}_批注.docx")
 
     @app.get("/c/<int:cid>/f/<int:upid>/annotated.xlsx")
     def annotated(cid: int, upid: int):
@@ -544,9 +572,10 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         latest = versions[0] if versions else None
         row = next(iter(ws.board(camp["id"], unit_id=u["id"])), None)
         returned = next((d for d in ws.decisions_of(u["id"]) if d["decision"] == "退回修改"), None)
+        reps = ws.reports_of(u["id"])
         return render_template("link.html", camp=camp, unit=u, row=row, versions=versions, latest=latest,
                                flags=work.flags_of(latest) if latest else [], returned=returned, token=token,
-                               deadline=camp["deadline"])
+                               deadline=camp["deadline"], **_report_view(reps), version_no=_version_no(versions))
 
     @app.get("/k/<token>/template.xlsx")
     def link_template(token: str):
@@ -567,7 +596,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         u, camp = _linked(token)
         files = [f for f in request.files.getlist("files") if f.filename]
         if not files:
-            return render_template("message.html", title="没有选择文件", message="请选择本单位填好的工作簿。",
+            return render_template("message.html", title="没有选择文件", message="请选择本单位填好的工作簿或报告。",
                                    back=url_for("link_home", token=token)), 400
         if len(files) > UNIT_FILES:
             return render_template("message.html", title="文件太多", message=f"一次最多上传 {UNIT_FILES} 个文件。",
@@ -598,12 +627,33 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             abort(404, "没有这个文件")
         return _annotated(up)
 
+    @app.get("/k/<token>/r/<int:rid>/annotated.docx")
+    def link_report_annotated(token: str, rid: int):
+        u, camp = _linked(token)
+        rep = ws.report(rid)
+        if rep is None or rep["unit_id"] != u["id"]:
+            abort(404, "没有这个文件")
+        return _report_copy(rep)
+
     @app.get("/c/<int:cid>/dashboard")
     def dashboard(cid: int):
         camp = _campaign(cid)
         return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid))
 
     return app
+
+
+def _report_view(reps) -> dict[str, Any]:
+    """What the unit page and the unit's link page show of its reports (newest first)."""
+    latest = reps[0] if reps else None
+    result = json.loads(latest["result"] or "{}") if latest else {}
+    return {"reports": reps, "report": latest, "report_flags": result.get("flags", []),
+            "report_copy_failed": result.get("copy_failed", "")}
+
+
+def _version_no(versions) -> dict[int, int]:
+    """Upload id → 第N版 (versions newest first): a report says which version it was checked with."""
+    return {v["id"]: len(versions) - i for i, v in enumerate(versions)}
 
 
 def _is_link(endpoint: str | None) -> bool:

@@ -110,12 +110,10 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
     params = json.loads(job["params"] or "{}")
     progress = _Progress(ws, jid)
     if kind in (CHECK, UNIT_CHECK):
-        items = ws.job_files(jid)
-        results = work.check_items(ws, cid, items, workers, progress=progress)
-        with ws.tx():  # the uploads and the job's being done: one commit
-            out = work.record_checked(ws, cid, items, results, params.get("user", ""),
-                                      only_unit=job["unit_id"] if kind == UNIT_CHECK else None)
-            ws.finish_job(jid, JOB_DONE, _summary(out), {"results": [_brief(r) for r in out]})
+        work.check_upload(ws, cid, ws.job_files(jid), workers, params.get("user", ""),
+                             only_unit=job["unit_id"] if kind == UNIT_CHECK else None, progress=progress,
+                             finish=lambda out: ws.finish_job(jid, JOB_DONE, _summary(out),
+                                                              {"results": [_brief(r) for r in out]}))
     elif kind in ZIP_KINDS:
         dest = result_path(ws, jid)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +135,7 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
 
 
 def _summary(results: list[dict[str, Any]]) -> str:
+    results = [r for r in results if not r.get("recheck")]  # a report checked again was not sent now
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -145,5 +144,6 @@ def _summary(results: list[dict[str, Any]]) -> str:
 
 def _brief(r: dict[str, Any]) -> dict[str, Any]:
     """What the job page lists of one file (the flags stay with the upload)."""
-    keep = ("name", "status", "errors", "warnings", "reason", "unit_code", "unit_name", "upload_id", "unit_id")
+    keep = ("name", "kind", "status", "errors", "warnings", "reason", "unit_code", "unit_name", "upload_id", "unit_id",
+            "report_id", "recheck")
     return {k: r.get(k) for k in keep if k in r}

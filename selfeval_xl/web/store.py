@@ -2,7 +2,8 @@
 
     工作区/
       workspace.sqlite3      campaigns, units, every upload (version) and every decision
-      files/ab/abcdef….xlsx   each uploaded workbook once, named by its SHA-256, never by a client's name
+      files/ab/abcdef….xlsx   each uploaded file once (workbooks, units' reports and their commented
+                              copies alike), named by its SHA-256, never by a client's name
       files/tmp/              uploads being written (cleared on start)
       secret.key             with the password, signs the session cookie (created on first start)
 
@@ -134,6 +135,31 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE uploads SET status = '未完成', total = NULL, grade = ''
     WHERE status = '未填写' OR (status = '有错误' AND (result LIKE '%"FILL-101"%' OR result LIKE '%"FILL-102"%'));
+    """,
+    # 5: units' own reports in 回收 (#20): each report a version of its unit's report, checked with
+    # the unit's latest workbook (``upload_id``, NULL: checked alone); ``copy_sha256`` names the
+    # stored .docx with a Word comment on each flagged paragraph ('' when there is none); a report
+    # no unit could be told for has no unit (kept and listed, never dropped)
+    """
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        unit_id INTEGER REFERENCES units(id),
+        upload_id INTEGER REFERENCES uploads(id),
+        sha256 TEXT NOT NULL,
+        original_name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        uploaded_by TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        errors INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        result TEXT NOT NULL DEFAULT '{}',
+        copy_sha256 TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX reports_unit ON reports (unit_id, id);
+    CREATE INDEX reports_campaign ON reports (campaign_id, id);
     """,
 )
 
@@ -340,6 +366,8 @@ class Workspace:
         named = {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM uploads")}
         # a job's files are acknowledged the moment its row is committed: kept until it is done
         named |= {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM job_files")}
+        # units' reports and their commented copies (stored alike: by hash, whatever their kind)
+        named |= {r[0] for r in self.db.execute("SELECT sha256 FROM reports UNION SELECT copy_sha256 FROM reports")}
         for p in (self.folder / "files").glob("??/*.xlsx"):
             if p.stem not in named:
                 p.unlink(missing_ok=True)
@@ -415,6 +443,38 @@ class Workspace:
 
     def unmatched(self, cid: int) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM uploads WHERE campaign_id = ? AND unit_id IS NULL ORDER BY id DESC",
+                               (cid,)).fetchall()
+
+    def add_report(self, cid: int, unit_id: int | None, upload_id: int | None, stored: StoredFile,
+                   original_name: str, result: dict[str, Any], user: str = "", copy_sha256: str = "") -> int:
+        """A unit's report as one version (``unit_id`` None: no unit could be told, kept and listed)."""
+        with self.tx():
+            cur = self.db.execute(
+                "INSERT INTO reports (campaign_id, unit_id, upload_id, sha256, original_name, size, uploaded_at,"
+                " uploaded_by, status, errors, warnings, reason, result, copy_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (cid, unit_id, upload_id, stored.sha256, original_name, stored.size, now(), user, result["status"],
+                 result.get("errors", 0), result.get("warnings", 0), result.get("reason", ""),
+                 json.dumps(result, ensure_ascii=False), copy_sha256))
+            return int(cur.lastrowid)
+
+    def recheck_report(self, rid: int, upload_id: int, result: dict[str, Any], copy_sha256: str = "") -> None:
+        """The same report checked again with the unit's newer workbook: its result replaced (the
+        file is the one the unit sent, so no new version; the old result concerned a superseded
+        workbook)."""
+        with self.tx():
+            self.db.execute("UPDATE reports SET upload_id = ?, status = ?, errors = ?, warnings = ?, reason = ?,"
+                            " result = ?, copy_sha256 = ? WHERE id = ?",
+                            (upload_id, result["status"], result.get("errors", 0), result.get("warnings", 0),
+                             result.get("reason", ""), json.dumps(result, ensure_ascii=False), copy_sha256, rid))
+
+    def report(self, rid: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM reports WHERE id = ?", (rid,)).fetchone()
+
+    def reports_of(self, uid: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM reports WHERE unit_id = ? ORDER BY id DESC", (uid,)).fetchall()
+
+    def unmatched_reports(self, cid: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM reports WHERE campaign_id = ? AND unit_id IS NULL ORDER BY id DESC",
                                (cid,)).fetchall()
 
     def decide(self, uid: int, upload_id: int | None, decision: str, note: str, user: str = "") -> int:
@@ -535,9 +595,12 @@ class Workspace:
                    up.id AS upload_id, up.status AS upload_status, up.errors, up.warnings, up.total, up.grade,
                    up.uploaded_at, up.original_name,
                    (SELECT COUNT(*) FROM uploads x WHERE x.unit_id = u.id) AS versions,
-                   d.decision, d.upload_id AS decided_upload, d.decided_at
+                   d.decision, d.upload_id AS decided_upload, d.decided_at,
+                   rp.id AS report_id, rp.original_name AS report_name, rp.status AS report_status,
+                   rp.errors AS report_errors, rp.warnings AS report_warnings
             FROM units u
             LEFT JOIN uploads up ON up.id = (SELECT MAX(id) FROM uploads WHERE unit_id = u.id)
+            LEFT JOIN reports rp ON rp.id = (SELECT MAX(id) FROM reports WHERE unit_id = u.id)
             LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE unit_id = u.id)
             WHERE u.campaign_id = ? AND (? IS NULL OR u.id = ?)
             ORDER BY u.code

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import shutil
 import tempfile
 import zipfile
@@ -17,11 +16,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import batch
+from . import reports as _reports
 from ..checking import STATUS_UNREADABLE, check_workbook, report_workbook
 from ..core.model import ProjectEvaluation
 from ..forms.regions import get_profile
 from ..generating import generate_unit
 from ..roster import RosterUnit, read_roster, workbook_name, workbook_names
+from .staging import stage as _stage, staged_path
 from .store import INCOMPLETE, StoredFile, Workspace, upload_status
 
 UNMATCHED = "未匹配"
@@ -126,27 +127,31 @@ NOT_THIS_UNIT = "不是本单位"
 
 
 def check_items(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
-                progress=None) -> list[dict[str, Any]]:
+                progress=None, folder: str | Path | None = None) -> list[dict[str, Any]]:
     """Check stored uploads (sha256, original name, size) as the CLI checks files; nothing recorded.
-    ``progress(done)`` is called as each file's result arrives."""
+    ``progress(done)`` is called as each file's result arrives. With ``folder`` the staged files
+    stay there (``staged_path``), for the upload's reports to be checked with."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+            return check_items(ws, cid, items, workers, progress, tmp)
+    if not items:
+        return []
     camp = ws.campaign(cid)
     expect = judging_for(ws, camp)
     # each stored file is checked under the name the unit gave it (a hard link in a private
     # folder): the messages name the file the coordinator knows, and META-203 compares that name
-    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        paths = []
-        for i, (sha, name, _) in enumerate(items):
-            p = Path(tmp) / str(i) / (name if name.lower().endswith((".xlsx", ".xlsm")) else name + ".xlsx")
-            paths.append(_stage(ws, sha, p))
-        job = functools.partial(check_with_contacts, expect=expect)
-        count = [0]
+    paths = []
+    for i, (sha, name, _) in enumerate(items):
+        paths.append(_stage(ws, sha, staged_path(folder, i, name)))
+    job = functools.partial(check_with_contacts, expect=expect)
+    count = [0]
 
-        def arrived(_i, _r):
-            count[0] += 1
-            if progress:
-                progress(count[0])
+    def arrived(_i, _r):
+        count[0] += 1
+        if progress:
+            progress(count[0])
 
-        results, _ = batch.run(job, paths, workers, label="校验", on_result=arrived)
+    results, _ = batch.run(job, paths, workers, label="校验", on_result=arrived)
     return results
 
 
@@ -179,28 +184,6 @@ def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], r
                 r = dict(r, status=upload_status(r))
             out.append(dict(r, upload_id=upid, unit_id=unit["id"] if unit else None))
     return out
-
-
-def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
-                 user: str = "") -> list[dict[str, Any]]:
-    """Check stored uploads and record each as a version (``check_items`` then ``record_checked``)."""
-    return record_checked(ws, cid, items, check_items(ws, cid, items, workers), user)
-
-
-def _stage(ws: Workspace, sha: str, path: Path) -> Path:
-    """A stored file under another name in a private folder: a hard link (no copy), or a copy
-    where the file system has none. A name too long for a file name is shortened (whole
-    characters, suffix kept): one long name must not fail a whole upload."""
-    from ..outputs import NAME_BYTES, bounded_name
-
-    if len(os.fsencode(path.name)) > NAME_BYTES:
-        path = path.with_name(bounded_name(path.stem, path.suffix))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(ws.path_of(sha), path)
-    except OSError:
-        shutil.copyfile(ws.path_of(sha), path)
-    return path
 
 
 def flags_of(upload_row) -> list[dict[str, Any]]:
@@ -275,6 +258,8 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
         root = Path(tmp) / "out"
         (root / "报告").mkdir(parents=True)
         results = [dict(json.loads(up["result"]), file=up["original_name"], name=up["original_name"]) for _, up in chosen]
+        for (b, _), r in zip(chosen, results):
+            _with_report(ws, b, r, root / "单位报告批注")
         write_xlsx(results, root / "汇总表.xlsx")
         write_json(results, root / "summary.json")
         # the stored files under the unit's own workbook name, so each report is named after its unit
@@ -303,8 +288,31 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
     return dest
 
 
+def _with_report(ws: Workspace, board_row, r: dict[str, Any], copies: Path) -> None:
+    """The unit's latest report into its 汇总表 row, as the CLI's ``check`` puts a report beside its
+    workbook (单位报告（问题数）: the errors and warnings on the report); its commented .docx into
+    ``copies``."""
+    if not board_row.get("report_id"):
+        return
+    rep = ws.report(board_row["report_id"])
+    notes = [f for f in flags_of(rep) if f.get("severity") != "info"]
+    if rep["status"] == STATUS_UNREADABLE:  # said in the row, not counted as a clean report
+        notes = [{"code": "RPT-101", "severity": "warning", "location": "报告", "message": rep["reason"]}]
+    r["report"] = rep["original_name"]
+    r["report_notes"] = notes
+    if rep["copy_sha256"]:
+        copies.mkdir(parents=True, exist_ok=True)
+        stem = Path(rep["original_name"]).stem
+        if board_row["code"] not in stem:  # two units' 自评报告.docx must not overwrite each other
+            stem = f"{board_row['code']}_{stem}"
+        from ..outputs import bounded_name
+
+        shutil.copyfile(ws.path_of(rep["copy_sha256"]), copies / bounded_name(stem, "_批注.docx"))
+
+
 def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, progress=None) -> Path:
-    """The latest version of each chosen unit, annotated (or as sent, when it has no flag), in one zip."""
+    """The latest version of each chosen unit, annotated (or as sent, when it has no flag), and the
+    commented copy of its latest report, in one zip."""
     year = ws.campaign(cid)["year"]
     wanted = set(unit_ids)
     rows = [b for b in ws.board(cid) if b["upload_id"] and b["id"] in wanted]
@@ -322,6 +330,10 @@ def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, 
                     shutil.copyfile(ws.path_of(up["sha256"]), root / f"{stem}_无问题.xlsx")
             except Exception:  # noqa: BLE001 — a file openpyxl cannot open: said in the zip
                 notes.append(f"{b['code']} {b['name']}：无法生成批注副本（文件无法读取）")
+            if b.get("report_id"):  # the unit's report with its Word comments, beside its workbook
+                rep = ws.report(b["report_id"])
+                if rep["copy_sha256"]:
+                    shutil.copyfile(ws.path_of(rep["copy_sha256"]), root / f"{stem}_报告_批注.docx")
             if progress:
                 progress(i)
         _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
@@ -387,3 +399,30 @@ def late_units_xlsx(rows: list[dict[str, Any]], camp, dest: Path) -> Path:
     part.replace(dest)
     return dest
 
+
+def check_upload(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None, user: str = "",
+                 only_unit: int | None = None, progress=None, finish=None) -> list[dict[str, Any]]:
+    """One upload (stored files: sha256, name, size), workbooks and reports alike, checked and
+    recorded: workbooks first (they name their unit in their metadata), then the reports, paired
+    and checked with their unit's workbook. Everything is recorded in one transaction, with
+    ``finish(rows)`` (a job's being done) in it too. Returns the rows of the job's page."""
+    books = [it for it in items if not _reports.is_report_name(it[1])]
+    reps = [it for it in items if _reports.is_report_name(it[1])]
+    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+        results = check_items(ws, cid, books, workers, progress=progress, folder=tmp)
+        on = (lambda n: progress(min(len(items), len(books) + n))) if progress else None
+        entries = _reports.prepare(ws, cid, reps, books, results, tmp, judging_for(ws, ws.campaign(cid)), workers,
+                                   on, only_unit=only_unit)
+    with ws.tx():  # the uploads, the reports (and the job's being done): one commit
+        out = record_checked(ws, cid, books, results, user, only_unit=only_unit)
+        out += _reports.record(ws, cid, entries, out, user, only_unit=only_unit)
+        if finish is not None:
+            finish(out)
+    return out
+
+
+def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
+                 user: str = "") -> list[dict[str, Any]]:
+    """Check stored uploads (sha256, original name, size) and record each as a version — workbooks
+    and units' reports, as an upload job does (``check_upload``)."""
+    return check_upload(ws, cid, items, workers, user)
