@@ -14,7 +14,7 @@ from typing import Any
 
 from .checks import check
 from .forms import keys
-from .core.flags import ERROR, INFO, WARNING, Flag
+from .core.flags import ERROR, INFO, WARNING, Flag, report_paragraph
 from .outputs import bounded_name, display_path
 from .xlsx.read import ReadError, read_workbook
 
@@ -487,7 +487,7 @@ def check_input(item: Path | tuple[Path, Path] | tuple, expect: dict[str, Any] |
                 r["annotated"] = len(r["flags"])
             except Exception as e:  # noqa: BLE001 — one copy must not cost its check result
                 r["annotate_failed"] = _why_not(e, dest)
-            on_report = [f for f in r["flags"] if str(f.get("key") or "").startswith("report.")]
+            on_report = [f for f in r["flags"] if report_paragraph(f) is not None]
             if report is not None and on_report:
                 _comment_copy(r, src_docx, on_report, Path(folder) / report_copy_name(Path(report).name), primary=False)
         return r

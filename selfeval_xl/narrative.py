@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
 
-from .core.flags import INFO, WARNING, Flag
+from .core.flags import INFO, WARNING, Flag, Location, SheetCell
 from .core.indicators import normalize
 from .core.model import Department, Indicator
 from .core.numbers import fmt_num
@@ -169,7 +169,7 @@ def check_narrative(dept: Department, profile: Profile, layout: Layout, derived:
         text = dept.narrative.sections.get(sec.key, "")
         if not text or not _ANY_FIGURE.search(text):
             continue
-        where = layout.location(key, "报告正文")
+        where = layout.at(key, "报告正文")
         ctx = _Section(sec.title, key, where)
         qs: list[Quantity] = []
         seen: set[tuple[str, str]] = set()
@@ -210,7 +210,7 @@ def _located(para: str, section: str) -> list[tuple[Quantity, int]]:
 class _Section:
     title: str
     key: str
-    where: str
+    where: Location
 
     def flag(self, code: str, severity: str, sentence: str, says: str, stated: Any, expected: Any) -> Flag:
         return Flag(code, severity, self.where, f"报告正文“{self.title}”：“{_quote(sentence)}”{says}",
@@ -592,7 +592,8 @@ def _claims(ctx: _Section, text: str, dept: Department, derived: dict[str, Any],
     executed = value_of(dept, keys.OVERALL_EXECUTED, derived)  # computed in most regions, typed in some
     full = tables.get(keys.OVERALL_BUDGET_FULL)
     actual, authorized = dept.basic.staff_actual, dept.basic.staff_authorized
-    staff_sheet = tables.layout.location(keys.STAFF_ACTUAL, sheet_name(tables.layout, "basic") or "").split("!")[0]
+    staff_at = tables.layout.at(keys.STAFF_ACTUAL, sheet_name(tables.layout, "basic") or "")
+    staff_sheet = staff_at.sheet if isinstance(staff_at, SheetCell) else staff_at
     for sent in sentences(text):
         m = _WITHIN_BUDGET.search(sent)
         if m and _num(executed) and full is not None and full.value > 0 and not _about_a_part(sent[: m.start()], ()) \

@@ -229,8 +229,8 @@ def two_units(rep: WordReport) -> list[Flag]:
             elif first[0] != unit and v not in told:
                 told.add(v)
                 out.append(Flag("RPT-504", WARNING, p.where,
-                                f"同一个数 {fmt_num(v, 2)} 在{first[1].where.split('!')[-1]}写作 {fmt_num(v, 2)}{first[0]}，"
-                                f"在{p.where.split('!')[-1]}写作 {fmt_num(v, 2)}{unit}（面积与体积）。请核对单位。",
+                                f"同一个数 {fmt_num(v, 2)} 在{first[1].where.within}写作 {fmt_num(v, 2)}{first[0]}，"
+                                f"在{p.where.within}写作 {fmt_num(v, 2)}{unit}（面积与体积）。请核对单位。",
                                 f"{fmt_num(v, 2)}{unit}", f"{fmt_num(v, 2)}{first[0]}", p.key))
     return out
 
@@ -288,7 +288,7 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
             if abs(fig.value - float(theirs)) <= tolerance(kind, profile) + 1e-9:
                 continue
             out.append(_flag("RPT-601", WARNING, fig,
-                             f"报告{form.title}中的 {_fmt(fig.value)}（{fig.where.split('!')[-1]}）与工作簿 "
+                             f"报告{form.title}中的 {_fmt(fig.value)}（{fig.where.within}）与工作簿 "
                              f"{layout.location(wkey, wkey)} 的 {_fmt(float(theirs))} 不同。请核对后统一。",
                              fig.value, float(theirs)))
     return out

@@ -28,7 +28,8 @@ from functools import lru_cache
 
 from ..core.numbers import parse_number
 from ..forms.cells import NUMERIC, RATE, SCORE, WEIGHT, Cell, Shape, Sheet
-from .model import REPORT, WordReport
+from ..core.flags import ReportPlace
+from .model import WordReport
 
 _DROP = re.compile(r"[\s/／:：()（）、，,。.．;；\-—_\"“”]+")
 _POINTS = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
@@ -71,8 +72,9 @@ class Figure:
     para: int | None = None  # the paragraph a comment on this cell anchors at
 
     @property
-    def where(self) -> str:
-        return f"{REPORT}!表{self.table} R{self.row}C{self.col}"
+    def where(self) -> ReportPlace:
+        """The cell's typed place (shown 报告!表3 R5C2); its paragraph is where a comment anchors."""
+        return ReportPlace(paragraph=self.para, table=self.table, row=self.row, col=self.col)
 
     @property
     def para_key(self) -> str | None:

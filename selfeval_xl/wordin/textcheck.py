@@ -169,7 +169,7 @@ def _contradictions(rep: WordReport) -> list[Flag]:
                 if abs(q.value - q0.value) > tol and (term.concept, q.value) not in told:
                     told.add((term.concept, q.value))
                     out.append(_flag("RPT-402", INFO, p,
-                                     f"报告中“{term.concept}”前后写法不一：{p0.where.split('!')[-1]}写 {q0.text}，"
-                                     f"{p.where.split('!')[-1]}写 {q.text}。请核对，统一为附件中的数。",
+                                     f"报告中“{term.concept}”前后写法不一：{p0.where.within}写 {q0.text}，"
+                                     f"{p.where.within}写 {q.text}。请核对，统一为附件中的数。",
                                      q.value, q0.value))
     return out
