@@ -362,11 +362,11 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
         return flags
     out = []
     for f in flags:
-        key = f.key or ""
-        if not key.startswith("narrative.sections."):
+        name = keys.section_of(f.key)
+        if name is None:
             out.append(f)
             continue
-        sec = rep.sections.get(key.removeprefix("narrative.sections."))
+        sec = rep.sections.get(name)
         if sec is None:
             out.append(f)
             continue
@@ -377,7 +377,7 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
         m = _QUOTED.match(f.message)
         p = (sec.para_of(m["q"]) if m else None) or sec.heading
         out.append(Flag(f.code, f.severity, p.where, f.message, f.stated, f.expected, p.key))
-    if any(f.code == "SEC-301" and (f.key or "").startswith("report.") for f in out):
+    if any(f.code == "SEC-301" and f.place is not None and f.place.paragraph is not None for f in out):
         seen, dedup = set(), []
         for f in out:  # SEC-301 from the checks and from the report's text: once
             tag = (f.code, f.key)

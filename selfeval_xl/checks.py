@@ -341,9 +341,8 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
         text = dept.narrative.sections.get(sec.key, "").strip()
         if not text:
             missing_sections.append(sec.title)
-            yield Flag("SEC-301", INFO, layout.at(f"narrative.sections.{sec.key}", "报告正文"),
-                       f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None,
-                       f"narrative.sections.{sec.key}")
+            yield Flag("SEC-301", INFO, layout.at(keys.section(sec.key), "报告正文"),
+                       f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None, keys.section(sec.key))
     # the attachments are the region's, by the names it gives them: a region without 附件1 or
     # 附件3 does not miss them
     missing_att = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.flags import ReportPlace
+from ..forms import keys
 
 
 class ReportReadError(ValueError):
@@ -29,8 +30,8 @@ class Para:
 
     @property
     def key(self) -> str:
-        """The flag key of this paragraph (what ``comments`` anchors a comment at)."""
-        return f"report.para.{self.index}"
+        """The flag key of this paragraph (comments anchor at the typed place, ``where``)."""
+        return keys.report_para(self.index)
 
 
 @dataclass

@@ -24,13 +24,13 @@ from functools import lru_cache
 
 from ..core.flags import ERROR, INFO, WARNING, Flag
 from ..core.numbers import fmt_num
+from ..forms import keys
 from ..forms.cells import NUMERIC, Sheet, default_check
 from ..forms.formula import Program
 from .model import Para, WordReport
 from .tables import Figure, MatchedForm, match_tables
 
 _REF = re.compile(r"\{([^{}]+)\}")
-_PROJECT = re.compile(r"^projects\[\d+\]")
 
 
 def check_report_tables(rep: WordReport, profile, year: int = 2023,
@@ -69,7 +69,7 @@ def _fmt(v) -> str:
 
 def _template(form: MatchedForm, key: str) -> str:
     """The sheet's key for a figure of the n-th project form (the sheet is compiled once)."""
-    return _PROJECT.sub("projects[0]", key) if form.role == "project" else key
+    return keys.moved_to_project(key, 0) if form.role == "project" else key
 
 
 def _cells(sheet: Sheet) -> dict:
@@ -268,15 +268,15 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
     for form in forms:
         remap = None
         if form.role == "project":
-            mine = form.value(f"projects[{form.index}].name")
+            mine = form.value(keys.of(keys.project(form.index), "name"))
             j = next((i for i, n in names.items() if _same_name(n, mine)), None)
             if j is None:
                 continue
-            remap = (f"projects[{form.index}]", f"projects[{j}]")
+            remap = j
         for key, fig in form.figures.items():
             if not isinstance(fig.value, float):
                 continue
-            wkey = key.replace(*remap, 1) if remap else key
+            wkey = keys.moved_to_project(key, remap) if remap is not None else key
             m = _SLOT_KEY.match(wkey)
             if m and not _same_name(book.get(m["row"] + ".name"), form.value(key.rsplit(".", 1)[0] + ".name")):
                 continue  # an indicator row: only against the workbook's row of the same name

@@ -16,7 +16,8 @@ from typing import Iterator
 
 from ..core.flags import INFO, WARNING, Flag
 from ..core.numbers import fmt_num
-from ..core.quantities import VOCABULARY, Quantity, quantities, tie
+from ..core.quantities import Quantity, quantities, tie
+from ..forms.vocabulary import VOCABULARY
 from .model import Para, Section, WordReport
 
 _CHANGE = re.compile(r"比上年|较上年|同比|上年|减少|增加|增长|下降|结转|节约|结余|余额|占")
