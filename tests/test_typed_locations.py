@@ -193,3 +193,60 @@ def test_a_report_place_is_shown_as_text_and_anchors_the_word_comment(tmp_path):
     paras = body.split("<w:p>")[1:] if "<w:p>" in body else body.split("<w:p ")[1:]
     anchored = [i for i, p in enumerate(paras, 1) if "commentRangeStart" in p]
     assert anchored == [3]
+
+
+# -- the check result is typed; a dict only where it is written (JSON, SQLite, the worker pool) ---
+
+WORKBOOK_FIELDS = ["file", "name", "unit_code", "unit_name", "year", "profile", "stated_total", "recomputed_total",
+                   "grade", "rate", "budget", "executed", "errors", "warnings", "infos", "status", "signature", "flags"]
+
+
+def test_the_check_result_is_typed_and_written_in_todays_shape(returned):
+    from selfeval_xl.checking import check_unit
+    from selfeval_xl.core.results import STATUS_ERR, UnitResult
+
+    src, layout = returned
+    typed = check_unit(src)
+    assert isinstance(typed, UnitResult) and all(isinstance(f, Flag) for f in typed.flags)
+    [f] = [f for f in typed.flags if f.code == "TST-201"]
+    assert f.at == layout.at("calc.total") and f.cell.a1 == "D2"
+    assert typed.status == STATUS_ERR and typed.count(ERROR) >= 1 and typed.unit_name == "测算单位"
+
+    d = typed.as_dict()
+    assert list(d) == WORKBOOK_FIELDS  # the JSON/SQLite shape stored campaigns hold
+    assert d["errors"] == typed.count(ERROR) and d == check_workbook(src)
+    stored = json.loads(json.dumps(d, ensure_ascii=False))
+    back = UnitResult.from_dict(stored)
+    assert back.as_dict() == stored and back.flags[0].at == typed.flags[0].at
+
+
+def test_an_unreadable_file_and_later_additions_keep_their_shape(tmp_path):
+    from selfeval_xl.core.results import STATUS_UNREADABLE, UnitResult
+
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"not a zip")
+    d = check_workbook(bad)
+    assert list(d) == ["file", "name", "status", "reason"] and d["status"] == STATUS_UNREADABLE
+    assert UnitResult.from_dict(d).as_dict() == d
+    d2 = {**check_workbook(bad), "annotate_failed": "磁盘已满"}  # what a later step adds is kept
+    assert UnitResult.from_dict(d2).as_dict() == d2
+
+
+def test_a_result_stored_by_an_earlier_version_loads_typed():
+    """The workspace's database holds results written before places were typed."""
+    from selfeval_xl.core.results import STATUS_BLANK, UnitResult
+    from selfeval_xl.web.store import INCOMPLETE, upload_status
+
+    old = {"file": "a.xlsx", "name": "a.xlsx", "unit_code": "9001", "unit_name": "单位", "year": 2023,
+           "profile": "yueyang-2023", "stated_total": None, "recomputed_total": 6.3, "grade": "差", "rate": None,
+           "budget": None, "executed": None, "errors": 1, "warnings": 0, "infos": 0, "status": "有错误",
+           "signature": None, "flags": [{"code": "FILL-102", "severity": "error", "location": "附件2!D5",
+                                         "message": "未填写", "stated": None, "expected": None,
+                                         "key": "overall.budget_full"}]}
+    typed = UnitResult.from_dict(old)
+    assert typed.flags[0].at == SheetCell("附件2", 5, 4) and typed.flags[0].location == "附件2!D5"
+    assert upload_status(old) == INCOMPLETE
+    assert UnitResult.from_dict({**old, "flags": [{**old["flags"][0], "code": "FILL-101"}]}).status == "有错误"
+    from selfeval_xl.core.results import status_of
+    assert status_of(UnitResult.from_dict({**old, "flags": [{**old["flags"][0], "code": "FILL-101"}]}).flags) \
+        == STATUS_BLANK
