@@ -147,12 +147,60 @@ def _figure(dept, key: str, derived: dict[str, Any]) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def report_name(path: Path) -> str:
-    """{单位编码}_{单位名称}_{年度}年度绩效自评.xlsx → …年度整体支出绩效自评报告.docx; other names keep their stem."""
-    stem = path.stem
-    stem = stem[: -len("绩效自评")] if stem.endswith("年度绩效自评") else stem
-    tail = "整体支出绩效自评报告" if stem.endswith("年度") else "_整体支出绩效自评报告"
+def report_name(path: Path, title: str = "整体支出绩效自评报告") -> str:
+    """A report's name from its workbook's alone: {单位编码}_{单位名称}_{年度}年度绩效自评.xlsx →
+    …年度{title}.docx; other names keep their stem (+ _title). Used where the region is not known
+    (a file that cannot be read writes no report, but still gets a name in the batch's plan)."""
+    from .forms.naming import default_parts
+    from .roster import _UNSAFE
+
+    # a region's title may hold what a file name cannot (专项/资金): replaced, as in unit names
+    stem, tail = default_parts(Path(path).stem, _UNSAFE.sub("_", title).rstrip(". "))
     return bounded_name(stem, tail + ".docx")
+
+
+def report_file_name(profile, unit_code: str, unit_name: str, year: int | str, path: Path | None = None) -> str:
+    """The unit's report file in the region's words (``[report] file_name``, else the workbook's
+    name with the region's title), safe for Windows and bounded in bytes."""
+    from .forms.naming import report_stem
+    from .roster import safe_filename
+
+    if not profile.report.file_name and path is not None:
+        return report_name(Path(path), _title(profile))
+    return safe_filename(report_stem(profile, unit_code, unit_name, year), ".docx")
+
+
+def _title(profile) -> str:
+    from .forms.naming import report_title
+
+    return report_title(profile)
+
+
+def planned_report_name(path: str | Path, expect: dict[str, Any] | None = None) -> str:
+    """The name a batch gives a unit's report before its workers run (so that two inputs never
+    write one file, and existing files are refused before anything is written): the metadata
+    alone is read (or the JSON data), and the region that will judge the workbook — the
+    coordinator's (``expect``), else as ``read_workbook`` picks it — names it."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".json":
+            from .core.model import Department
+            from .forms.regions import get_profile
+
+            dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
+            # as report_workbook reads it: a data file is the coordinator's own, by its region
+            return report_file_name(get_profile(dept.profile), dept.code, dept.name, dept.year, path)
+        from .xlsx.read import judge_region, metadata_of
+
+        judge, signing_keys = _judge(expect)
+        if judge is not None and not judge.report.file_name:
+            return report_name(path, _title(judge))  # the coordinator's words, nothing to read
+        meta = metadata_of(path)
+        profile = judge_region(meta, display_path(path.name), judge, signing_keys)[0]
+        return report_file_name(profile, meta.get("unit_code", ""), meta.get("unit_name", ""),
+                                meta.get("year", ""), path)
+    except Exception:  # noqa: BLE001 — the worker reads it again and says why it cannot be used
+        return report_name(path)
 
 
 def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str | None = None,
@@ -186,7 +234,7 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     result = check(dept, profile, recomputed)
     result.flags = pre_flags + result.flags
     errors = result.count(ERROR)
-    out = Path(outdir) / (out_name or report_name(path))
+    out = Path(outdir) / (out_name or report_file_name(profile, dept.code, dept.name, dept.year, path))
     if strict and errors:
         return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
                 "reason": f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告"}

@@ -494,15 +494,16 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     import functools
 
     from . import batch
-    from .checking import STATUS_UNREADABLE, report_name, report_workbook
+    from .checking import STATUS_UNREADABLE, planned_report_name, report_workbook
 
     if template is not None and not template.exists():
         _fail(f"找不到报告模板 {template}")
     _guard(prepare_folder, out, inputs, mark=True)
     files, others = _collect_inputs(inputs, out, with_json=True)
     _say_undecodable_names(files, echo)
-    # one report per input file: two workbooks of one unit must not overwrite each other
-    names = batch.unique_names(files, report_name)
+    # one report per input file: two workbooks of one unit must not overwrite each other; named
+    # in the region's words (its [report] file_name / title) from each workbook's metadata
+    names = batch.unique_names(files, functools.partial(planned_report_name, expect=expect))
     _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else [])
            + [out / "汇总表.xlsx", out / "summary.json"], force)
     job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,

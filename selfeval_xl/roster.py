@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .core.model import Department, FundRow, Funds, ProjectEvaluation
 from .core.region import Profile, normalize_label
+from .forms.binding import form_name
 from .outputs import bounded_name
 
 REQUIRED = ("单位编码", "单位名称", "项目名称")
@@ -161,7 +162,8 @@ def read_roster(path: str | Path, profile: Profile) -> list[RosterUnit]:
                               f"（可用：{'、'.join(profile.projects.categories)}）")
         if not cat:
             cat = profile.projects.default_category
-            unit.notes.append(f"第 {n} 行项目“{pname}”未填项目类别，按“{cat}”列入附件1")
+            basic = form_name(profile, "basic")
+            unit.notes.append(f"第 {n} 行项目“{pname}”未填项目类别，按“{cat}”" + (f"列入{basic}" if basic else "归类"))
         where = f"{path.name} 第 {n} 行"
         funds = Funds(current=FundRow(initial=_money(get("年初预算数"), where + " 年初预算数"),
                                       full=_money(get("全年预算数"), where + " 全年预算数")))

@@ -261,6 +261,25 @@ class ProjectRules(_Strict):
         return self
 
 
+# the placeholders a region's words may name (``forms.naming`` fills them): a report file is
+# named after its unit; the guide sheet is shared by every unit of a year, so it names no unit
+REPORT_FILE_NAME_KEYS = ("unit_code", "unit_name", "year", "title")
+GUIDE_TITLE_KEYS = ("year",)
+GUIDE_RATE_KEYS = ("weight",)
+
+
+def _placeholders(v: str, what: str, allowed: tuple[str, ...]) -> str:
+    """``v`` when every ``{…}`` in it is one of ``allowed`` and braces pair; else a Chinese error
+    naming the key (the loader adds file and line)."""
+    if re.search(r"\{[^{}]*\{|\}[^{}]*\}", v) or v.count("{") != v.count("}"):
+        raise ValueError(f"{what} 中的 {{ }} 不成对：占位符写作 {{键}}")
+    unknown = set(re.findall(r"\{([^{}]*)\}", v)) - set(allowed)
+    if unknown:
+        raise ValueError(f"{what} 中的占位符 {'、'.join('{' + k + '}' for k in sorted(unknown))} 不可用"
+                         f"（可用：{'、'.join('{' + k + '}' for k in allowed)}）")
+    return v
+
+
 class Forms(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -271,6 +290,16 @@ class Forms(_Strict):
     # the guide sheet's title ("{year}" filled in) and its 执行率 line, in the region's words
     guide_title: str = Field(default="", max_length=Limits.NAME_CHARS)
     guide_rate: str = Field(default="", max_length=1000)
+
+    @field_validator("guide_title")
+    @classmethod
+    def _guide_title(cls, v: str) -> str:
+        return _placeholders(v, "forms.guide_title", GUIDE_TITLE_KEYS)
+
+    @field_validator("guide_rate")
+    @classmethod
+    def _guide_rate(cls, v: str) -> str:
+        return _placeholders(v, "forms.guide_rate", GUIDE_RATE_KEYS)
 
 
 _RULE_KEY = re.compile(r"^(\.|projects\[\*\]\.)?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff\[\]]+)*$")
@@ -458,7 +487,7 @@ class Report(_Strict):
             try:
                 validate(name, text)
             except WordsError as e:
-                raise ValueError(f"report.words.{name}：{e}" if not str(e).startswith(name) else f"report.words.{e}") from None
+                raise ValueError(f"report.words.{name}：{e}") from None
         return v
 
     @field_validator("file_name")
@@ -466,11 +495,7 @@ class Report(_Strict):
     def _file_name(cls, v: str) -> str:
         if any(ch in v for ch in '/\\:*?"<>|') or ".." in v:
             raise ValueError(f"report.file_name“{v}”不能含 / \\ : * ? \" < > | 或 ..（是文件名，不是路径）")
-        unknown = set(re.findall(r"\{([^{}]*)\}", v)) - {"unit_code", "unit_name", "year", "title"}
-        if unknown:
-            raise ValueError(f"report.file_name 中的占位符 {'、'.join('{' + k + '}' for k in sorted(unknown))} 不可用"
-                             f"（可用：{{unit_code}}、{{unit_name}}、{{year}}、{{title}}）")
-        return v
+        return _placeholders(v, "report.file_name", REPORT_FILE_NAME_KEYS)
 
 
 class NarrativeTerm(_Strict):
@@ -615,6 +640,17 @@ def _line_of(text: str, loc: tuple) -> int:
     if not names or not text:
         return 0
     lines = text.splitlines()
+    if len(names) > 2 and len(names) == len(loc):
+        # a key of a sub-table written as its own header ([report.words] then project_result = …)
+        header = "[" + ".".join(names[:-1]) + "]"
+        at = next((i for i, ln in enumerate(lines) if ln.strip().replace(" ", "") == header), None)
+        if at is not None:
+            for i in range(at + 1, len(lines)):
+                s = lines[i].strip()
+                if s.startswith("["):
+                    break
+                if s.startswith(names[-1]) and s[len(names[-1]):].lstrip().startswith("="):
+                    return i + 1
     if len(names) == 1 and len(loc) > 1 and isinstance(loc[1], int):
         # an error of the n-th [[name]] table as a whole: its header line
         headers = [i + 1 for i, ln in enumerate(lines) if ln.strip().replace(" ", "") == f"[[{names[0]}]]"]
@@ -687,6 +723,12 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
         lines = []
         for err in e.errors():
             msg = _message(err)
+            # a validator of a table that names the entry at fault ("report.words.basic：…") points
+            # at that entry's own line, not the table's
+            deeper = re.match(re.escape(_loc(err)) + r"\.([A-Za-z_][A-Za-z0-9_]*)：", msg)
+            if deeper:
+                err = {**err, "loc": (*err["loc"], deeper.group(1))}
+                msg = msg[deeper.end():]
             line = _line_of(text, err["loc"])
             lines.append(f"  {f'第 {line} 行 ' if line else ''}键 {_loc(err)}：{msg}")
         raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None

@@ -61,9 +61,9 @@ WORDS: dict[str, Word] = {
     "project_scores": Word("项目支出绩效自评得分：{project_scores}", ("project_scores",), "各项目得分一句"),
     "project_score": Word("{name}{score}分", ("name", "score"), "{project_scores} 中的每个项目（以“，”连接）"),
     "project_result": Word("{year}年度{name}[全年预算数{budget_full}万元，][全年执行数{executed}万元，]"
-                           "[预算执行率{rate}，][绩效自评得分{score}分[，评价等次为“{grade}”]]",
-                           ("name", "budget_full", "executed", "rate", "score", "grade"),
-                           "没有部门整体表的地区：每个项目的预算执行和得分"),
+                           "[预算执行率{rate}，][绩效自评得分{score}分[，评价等次为“{grade}”][，其中{score_parts}]]",
+                           ("name", "budget_full", "executed", "rate", "score", "grade", "score_parts"),
+                           "没有部门整体表的地区：每个项目的预算执行和得分（{score_parts} 同总分一句）"),
 }
 
 
@@ -169,3 +169,52 @@ def sentence(words: Mapping[str, str], name: str, values: Mapping[str, Any]) -> 
 
 
 CHINESE_NUMBERS = "一二三四五六七八九十"
+
+
+# -- the README's list of sentences (region authors read it; tests/test_region_words.py holds it equal)
+
+START, END = "<!-- words:start -->", "<!-- words:end -->"
+
+
+def readme_table() -> str:
+    """Every sentence a region may word, with the figures it may name and its default."""
+    lines = ["| 句子名 | 用途 | 可用的占位符 | 默认写法 |", "|---|---|---|---|"]
+    for name, w in WORDS.items():
+        keys = "、".join(f"`{{{k}}}`" for k in (*_COMMON, *w.keys))
+        lines.append(f"| `{name}` | {w.what} | {keys} | {w.default.replace('|', '｜')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m selfeval_xl.core.words --readme [README.md]`` rewrites the table between the
+    markers (as ``core.codes`` does for the codes); ``--table`` prints it."""
+    import sys
+    from pathlib import Path
+
+    from .codes import README
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in ("--readme", "--table"):
+        print("用法：python -m selfeval_xl.core.words --readme [README.md]   （重写 README 中的句子表）\n"
+              "      python -m selfeval_xl.core.words --table                （打印句子表）", file=sys.stderr)
+        return 2
+    if args[0] == "--table":
+        sys.stdout.write(readme_table())
+        return 0
+    target = Path(args[1]) if len(args) > 1 else README
+    text = target.read_text(encoding="utf-8")
+    i, j = text.find(START), text.find(END)
+    if i < 0 or j < i:
+        print(f"错误：{target} 中没有 {START} … {END} 标记", file=sys.stderr)
+        return 1
+    new = text[:i + len(START)] + "\n\n" + readme_table() + "\n" + text[j:]
+    if new != text:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(new, encoding="utf-8")
+        tmp.replace(target)
+    print(f"{target}：{'已更新' if new != text else '无需更新'}（{len(WORDS)} 个句子）")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

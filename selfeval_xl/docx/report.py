@@ -25,12 +25,14 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
-from ..forms.binding import form_name, declares, flatten, sheet_name, value_of
+from ..forms.binding import declares, flatten, sheet_name, value_of
 from ..narrative import disagreements
-from ..checks import CheckResult, check
+from ..checks import CheckResult, check, computed_fields
+from ..core.scoring import which_levels
 from ..core.flags import ERROR
 from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
 from ..forms.layout import compile_layout, shape_for
+from ..forms.naming import report_title
 from ..core.model import Department
 from ..core.region import Profile
 from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
@@ -146,17 +148,10 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
                           rate=_pct(_figure(dept, keys.OVERALL_RATE, derived))))
     total = _figure(dept, keys.OVERALL_TOTAL_SCORE, derived)
     if total is not None:
-        by = []
-        if s.execution_scored and derived.get(keys.OVERALL_SCORE) is not None:
-            by.append(_say(profile, "execution_score", dept, execution_score=fmt_num(derived[keys.OVERALL_SCORE])))
-        for l1 in profile.levels("overall"):
-            scores = [i.score for i in dept.overall.indicators if i.level1 == l1.name and i.score is not None]
-            if scores:
-                by.append(_say(profile, "level1_score", dept, name=l1.name, score=fmt_num(sum(scores)),
-                               weight=fmt_num(l1.weight) if l1.weight is not None else None))
         parts.append(_say(profile, "total_score", dept, evaluation=ev, score=fmt_num(total),
                           grade=value_of(dept, keys.OVERALL_GRADE, derived) or None,
-                          score_parts="，".join(b for b in by if b) or None))
+                          score_parts=_score_parts(dept, profile, derived, layout, keys.OVERALL,
+                                                   dept.overall.indicators)))
     if has_overall:
         proj = [_say(profile, "project_score", dept, name=p.name,
                      score=_num(_figure(dept, keys.of(keys.project(i), keys.TOTAL_SCORE), derived)))
@@ -172,11 +167,34 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
                               budget_full=_money(_figure(dept, keys.funds(pre, "total", "full"), derived)),
                               executed=_money(_figure(dept, keys.funds(pre, "total", "executed"), derived)),
                               rate=_pct(rate), score=_num(score),
-                              grade=value_of(dept, keys.of(pre, keys.GRADE), derived) or None))
+                              grade=value_of(dept, keys.of(pre, keys.GRADE), derived) or None,
+                              score_parts=_score_parts(dept, profile, derived, layout, pre, p.indicators)))
     said = [t for t in parts if t]
     if not said:
         return None
     return {"kind": "body", "text": "。".join(said) + "。"}
+
+
+def _score_parts(dept: Department, profile: Profile, derived: dict[str, Any], layout: Layout | None,
+                 prefix: str, indicators: list) -> str | None:
+    """"预算执行率得分9.5分，产出指标得分50分（满分50分），…" for one table: the execution score
+    where the region scores it, then each 一级's sum — of the scores as printed, so a region whose
+    得分 is a formula (系数 × 权重) sums the computed column; its 满分 only where the region fixes
+    the 一级's weight (a form that fixes only the total has none to print). None: no figure."""
+    by = []
+    # the execution score where the table draws it: beside its total (overall.score) or in its
+    # funds block (projects[0].funds.score, the project forms' 年度资金总额 row)
+    exec_score = next((v for k in (keys.of(prefix, keys.SCORE), keys.of(f"{prefix}.funds", keys.SCORE))
+                       if (v := derived.get(k)) is not None), None)
+    if profile.scoring.execution_scored and isinstance(exec_score, (int, float)) and not isinstance(exec_score, bool):
+        by.append(_say(profile, "execution_score", dept, execution_score=fmt_num(exec_score)))
+    rows = computed_fields(prefix, indicators, profile, layout, derived) if layout is not None else indicators
+    for l1 in profile.levels(which_levels(prefix)):
+        scores = [i.score for i in rows if i.level1 == l1.name and i.score is not None]
+        if scores:
+            by.append(_say(profile, "level1_score", dept, name=l1.name, score=fmt_num(round(sum(scores), 6)),
+                           weight=fmt_num(l1.weight) if l1.weight is not None else None))
+    return "，".join(b for b in by if b) or None
 
 
 def _pct(v: float | None) -> str | None:
@@ -211,16 +229,6 @@ def _quotes_the_split(text: str) -> bool:
     tables, it stands alone)."""
     said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q, VOCABULARY)) is not None}
     return {"基本支出", "项目支出"} <= said
-
-
-def report_title(profile: Profile) -> str:
-    """The report's title: the region's ``[report] title``; else by the region's kind of package,
-    not this unit's projects (a project-only region's unit with no project yet still files a
-    项目支出 report)."""
-    if profile.report.title:
-        return profile.report.title
-    return ("项目支出绩效自评报告" if form_name(profile, "project") and not form_name(profile, "overall")
-            else "整体支出绩效自评报告")
 
 
 def report_context(dept: Department, profile: Profile, result: CheckResult, strict_errors: bool = True) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def _other_by_category(dept: Department, profile: Profile) -> list[list[ProjectL
     out: list[list[ProjectLine]] = [[] for _ in cats]
     for line in dept.basic.other_projects:
         if line.category not in cats:
-            raise BindingError(f"附件1 项目“{line.name}”的类别“{line.category}”不在配置中（可用：{'、'.join(cats)}）")
+            raise BindingError(f"{basic_name(profile)} 项目“{line.name}”的类别“{line.category}”不在配置中（可用：{'、'.join(cats)}）")
         out[cats.index(line.category)].append(line)
     return out
 
@@ -134,13 +134,13 @@ def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str,
     for i, p in enumerate(dept.projects):
         if p.category not in profile.projects.categories and p.prior_year_final is not None:
             raise BindingError(
-                f"{sheet_name(layout, 'project', i) or f'项目表({i + 1})'}“{p.name}”没有附件1 类别（{'、'.join(profile.projects.categories)}），"
-                f"它的上年决算数 {p.prior_year_final} 在附件1 中无处填写；请指定类别，或改填附件1 的空行"
+                f"{sheet_name(layout, 'project', i) or f'项目表({i + 1})'}“{p.name}”没有{basic_name(profile)} 类别（{'、'.join(profile.projects.categories)}），"
+                f"它的上年决算数 {p.prior_year_final} 在{basic_name(profile)} 中无处填写；请指定类别，或改填{basic_name(profile)} 的空行"
             )
     n = profile.projects.free_rows_per_category
     for cat, rows in zip(profile.projects.categories, _other_by_category(dept, profile)):
         if len(rows) > n:
-            raise BindingError(f"附件1“{cat}”下无附件3 表的项目有 {len(rows)} 行，模板只提供 {n} 行")
+            raise BindingError(f"{basic_name(profile)}“{cat}”下无{project_name(profile)}的项目有 {len(rows)} 行，模板只提供 {n} 行")
 
 
 def _blank(v: Any) -> bool:
@@ -366,3 +366,14 @@ def form_name(profile: Profile, role: str) -> str | None:
     if sdef is None:
         return None
     return re.sub(r"[（(]\{n\}[)）]|\{n\}", "", sdef.name).strip() or sdef.name
+
+
+def basic_name(profile: Profile) -> str:
+    """The region's name for its 基础数据表 (岳阳: 附件1), for messages; a generic name where it has none."""
+    return form_name(profile, "basic") or "基础数据表"
+
+
+def project_name(profile: Profile) -> str:
+    """The region's name for its project tables (岳阳: 附件3, national: 项目自评表), for messages."""
+    name = form_name(profile, "project") or "项目表"
+    return name if name.endswith("表") else name + " 表"

@@ -22,7 +22,9 @@ from .cells import (
     blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
 )
 from ..core.region import Limits, Profile
+from .binding import form_name
 from .definition import Block, FormError, GridCell, SheetDef
+from .naming import guide_rate, guide_title
 from .rules import PROJECTS_ALL, hint_formula
 
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
@@ -488,6 +490,10 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
     """项目支出: its total row, then per category of the rules a subtotal row, one row per
     project with a 附件3 (本年数 taken from it by formula) and the rules' free rows."""
     rules = ctx.profile.projects
+    # the checks and prompts name the sheets as the region does (岳阳: 附件1 and 附件3)
+    here, proj = form_name(ctx.profile, "basic") or b.sh.name, form_name(ctx.profile, "project") or "项目表"
+    line_check = replace(PROJECT_LINE_CHECK, message=f"{here} 中该项目的本年预算数/决算数应等于{proj} 的全年预算数/执行数")
+    sum_check = replace(PROJECT_SUM_CHECK, message=f"项目支出应等于各类别、各项目之和（项目本年数取自{proj}）")
     key = block.param("key", "basic.projects")
     spans = [tuple(sp) for sp in block.param("spans", ((1, 2), (3, 4), (5, 6)))]
     fields = ("prior", "budget", "final")
@@ -506,20 +512,20 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
                 continue
             p = keys.project(i)
             b.formula(r, 0, f"{p}.basic.name", f'=""&{{{p}.name}}', TEXT, style="f_indent",
-                      check=replace(PROJECT_LINE_CHECK, tolerance="exact"))
+                      check=replace(line_check, tolerance="exact"))
             (c1, c2), (c3, c4), (c5, c6) = spans
             b.input(r, c1, f"{p}.prior_year_final", MONEY, c2=c2, prompt="该项目上年决算数（万元）")
             b.formula(r, c3, f"{p}.basic.budget", "={" + keys.funds(p, "total", "full") + "}", c2=c4,
-                      check=PROJECT_LINE_CHECK)
+                      check=line_check)
             b.formula(r, c5, f"{p}.basic.final", "={" + keys.funds(p, "total", "executed") + "}", c2=c6,
-                      check=PROJECT_LINE_CHECK)
-            b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{project_sheet_name(i)}"')
+                      check=line_check)
+            b.hint(r, hint_col, keys.hint(p, "basic"), f'="← 本年数取自{_project_sheet(ctx.profile, i)}"')
             members.append({"prior": f"{p}.prior_year_final", "budget": f"{p}.basic.budget", "final": f"{p}.basic.final"})
             r += 1
         free_first, linked = r, len(members)
         for j in range(rules.free_rows_per_category):
             k = keys.other_project(ci, j)
-            b.input(r, 0, f"{k}.name", TEXT, prompt=f"无附件3 表的{cat}项目名称")
+            b.input(r, 0, f"{k}.name", TEXT, prompt=f"无{proj}{'' if proj.endswith('表') else ' 表'}的{cat}项目名称")
             for (c, c2), f in zip(spans, fields):
                 b.input(r, c, f"{k}.{f}", MONEY, c2=c2, prompt=f"{cat}项目（万元）")
             members.append({f: f"{k}.{f}" for f in fields})
@@ -531,7 +537,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
         ck = f"{key}.cat{ci}"
         if show_categories:
             for (c, c2), f in zip(spans, fields):
-                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2, check=PROJECT_SUM_CHECK)
+                b.formula(cat_row, c, f"{ck}.{f}", "=" + _sum([m[f] for m in members]), c2=c2, check=sum_check)
             b.label(cat_row, 0, cat_label, style="indent1")
             cat_keys.append(ck)
         else:
@@ -539,7 +545,7 @@ def _project_rows(b: _B, ctx: _Context, block: Block, r: int) -> int:
     b.label(total_row, 0, block.param("label", "项目支出："), style="label_left")
     for (c, c2), f in zip(spans, fields):
         refs = [f"{k}.{f}" for k in cat_keys] if show_categories else [m[f] for m in cat_keys]  # type: ignore[index]
-        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2, check=PROJECT_SUM_CHECK)
+        b.formula(total_row, c, f"{key}.total.{f}", "=" + _sum(refs), c2=c2, check=sum_check)
     return r
 
 
@@ -556,7 +562,7 @@ def _sections(b: _B, ctx: _Context, r: int) -> int:
 
 def _guide(b: _B, ctx: _Context, r: int) -> int:
     profile, shape = ctx.profile, ctx.shape
-    b.label(r, 0, f"{shape.year}年度部门整体支出绩效自评 填表说明", c2=1, style="title")
+    b.label(r, 0, guide_title(profile, shape.year), c2=1, style="title")
     b.sh.heights[r] = 30
     r += 2
     lines = [
@@ -566,21 +572,22 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("", "灰色单元格：自动计算，已锁定，无需也不能修改"),
         ("", "红色底纹：数据有误（如得分超过分值、分值合计不符）；橙/黄色底纹：请核实或补充说明"),
         ("", "表格右侧红字（不打印）：即时校验提示"),
-        ("填写顺序", profile.forms.guide_order or
-         "① 附件3：每个一级项目一张表（名册之外的项目请用隐藏的备用表：在工作表标签上右键“取消隐藏”）；"
-         "② 附件1：人员、三公经费、公用经费等，项目行的本年预算数/决算数自动取自附件3；"
-         "③ 附件2：部门整体预算、收入性质、基本支出和绩效指标；④ 报告正文：各部分文字和人员经费。"),
+        ("填写顺序", profile.forms.guide_order or _fill_order(profile)),
         ("金额", "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
-        ("执行率", _exec_rule(profile)),
+        ("执行率", guide_rate(profile, _exec_rule(profile))),
         ("分值", _weights_rule(profile)),
         ("得分", "得分在 0 与本行分值之间；未得满分的，必须填写偏差原因分析及改进措施。"
                  "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。"),
         ("评价等次", _grades_rule(profile)),
     ]
-    if any(b.kind == "project_rows" for s in profile.forms.sheets for b in s.blocks):
-        lines.append(("无附件3 的项目", "在附件1 相应类别下的空白行填写项目名称和金额。"))
+    project, basic = form_name(profile, "project"), form_name(profile, "basic")
+    rows_sheet = next((s.name for s in profile.forms.sheets for b in s.blocks if b.kind == "project_rows"), None)
+    if rows_sheet:
+        lines.append((f"无{project or '项目表'} 的项目", f"在{basic or rows_sheet} 相应类别下的空白行填写项目名称和金额。"))
+    spares = (f"未用的备用{project}{'' if project.endswith('表') else ' 表'}也已隐藏。"
+              if project and profile.projects.spare_sheets else "")
     lines.append(("更多行", "每个二级指标下只显示已填写的行（空白时显示一行），其余空行已隐藏，不会打印："
-                           "需要时选中隐藏行上下两行，右键“取消隐藏”（或点左侧的“+”）。未用的备用附件3 表也已隐藏。"))
+                           "需要时选中隐藏行上下两行，右键“取消隐藏”（或点左侧的“+”）。" + spares))
     lines.append(("保护", "各表已保护（无密码），仅为防止误改公式；请勿删除、插入行列或重命名工作表。"))
     for k, v in lines:
         b.label(r, 0, k, style="label_left")
@@ -593,6 +600,33 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         b.sh.heights[r] = 20 if len(v) < 60 else 36 * (1 + len(v) // 120)
         r += 1
     return r
+
+
+def _project_sheet(profile: Profile, i: int) -> str:
+    """The i-th project sheet's name as the region draws it (附件3(2), 项目自评表(2))."""
+    sdef = next((s for s in profile.forms.sheets if s.role == "project"), None)
+    return sdef.name.replace("{n}", str(i + 1)) if sdef is not None else project_sheet_name(i)
+
+
+def _fill_order(profile: Profile) -> str:
+    """The guide's 填写顺序 where the region gives none: its own sheets by the names it gives them
+    (岳阳's reads ① 附件3 … ② 附件1 … ③ 附件2 …, as it always has), in the order a clerk fills
+    them — the project tables first, since the summary sheets take their figures."""
+    project, basic, overall = (form_name(profile, r) for r in ("project", "basic", "overall"))
+    rows = any(b.kind == "project_rows" for s in profile.forms.sheets for b in s.blocks)
+    steps = []
+    if project:
+        steps.append(f"{project}：每个一级项目一张表（名册之外的项目请用隐藏的备用表：在工作表标签上右键“取消隐藏”）")
+    if basic:
+        steps.append(f"{basic}：人员、三公经费、公用经费等" + (f"，项目行的本年预算数/决算数自动取自{project}"
+                                                              if rows and project else ""))
+    if overall:
+        steps.append(f"{overall}：部门整体预算、收入性质、基本支出和绩效指标")
+    narrative = form_name(profile, "narrative")
+    if narrative:
+        steps.append(f"{narrative}：各部分文字" + ("和人员经费" if overall else ""))
+    marks = "①②③④⑤⑥⑦⑧⑨⑩"
+    return "；".join(f"{marks[min(i, len(marks) - 1)]} {t}" for i, t in enumerate(steps)) + "。"
 
 
 def _grades_rule(profile: Profile) -> str:

@@ -262,7 +262,7 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
                 workers: int | None = None, progress=None) -> Path:
     """汇总表.xlsx, summary.json and one report per unit (the latest version of each selected unit;
     default: the confirmed ones), as a zip."""
-    from ..checking import report_name
+    from ..checking import planned_report_name
     from ..libreoffice import convert_each, soffice_path
     from ..xlsx.summary import write_json, write_xlsx
 
@@ -278,11 +278,13 @@ def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: P
         write_xlsx(results, root / "汇总表.xlsx")
         write_json(results, root / "summary.json")
         # the stored files under the unit's own workbook name, so each report is named after its unit
-        items = []
-        for b, up in chosen:
-            f = _stage(ws, up["sha256"], Path(tmp) / "src" / str(b["id"]) / workbook_name(b["code"], b["name"], year))
-            items.append((str(f), report_name(f)))
-        job = functools.partial(report_workbook, outdir=str(root / "报告"), expect=judging_for(ws, camp))
+        # (in the region's words: its [report] file_name / title), one file per unit
+        expect = judging_for(ws, camp)
+        staged = [_stage(ws, up["sha256"], Path(tmp) / "src" / str(b["id"]) / workbook_name(b["code"], b["name"], year))
+                  for b, up in chosen]
+        names = batch.unique_names(staged, functools.partial(planned_report_name, expect=expect))
+        items = [(str(f), n) for f, n in zip(staged, names)]
+        job = functools.partial(report_workbook, outdir=str(root / "报告"), expect=expect)
         count = [0]
 
         def arrived(_i, _r):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..forms.binding import unflatten
+from ..forms.binding import project_name, unflatten
 from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
 from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, PERCENT, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
                            Layout, Shape, a1)
@@ -125,22 +125,33 @@ def profile_from_meta(meta: dict[str, str], name: str):
         raise ReadError(f"{name}：元数据中的地区配置无法使用（{e}）") from None
 
 
-def profile_from_workbook(path: str | Path):
-    """The region a workbook carries, read from its metadata alone."""
+def metadata_of(path: str | Path) -> dict[str, str]:
+    """A workbook's metadata rows alone — the metadata sheet is parsed, the forms are not (a
+    batch names each unit's report from them before its workers read the workbooks)."""
     from .ooxml import read_xlsx
 
     path = Path(path)
-    try:
-        z = open_checked(path)
-    except UnsafeFile as e:
-        raise ReadError(str(e)) from None
-    except FileNotFoundError:
-        raise ReadError(f"找不到文件 {path}") from None
-    try:
-        sheets = read_xlsx(z)
-    except Exception as e:  # damaged XML inside a well-formed zip
-        raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
-    return profile_from_meta(_meta_from(sheets, display_path(path.name)), display_path(path.name))
+    sheets = None
+    for wanted in ({META}, None):  # the metadata sheet by its name; renamed, found among all
+        try:
+            z = open_checked(path, scan_sheets=False)
+        except UnsafeFile as e:
+            raise ReadError(str(e)) from None
+        except FileNotFoundError:
+            raise ReadError(f"找不到文件 {path}") from None
+        try:
+            sheets = read_xlsx(z, wanted)
+        except Exception as e:  # damaged XML inside a well-formed zip
+            raise ReadError(f"{display_path(path.name)}：无法作为 .xlsx 读取（{type(e).__name__}: {e}）") from None
+        if META in sheets:
+            break
+    return _meta_from(sheets, display_path(path.name))
+
+
+def profile_from_workbook(path: str | Path):
+    """The region a workbook carries, read from its metadata alone."""
+    path = Path(path)
+    return profile_from_meta(metadata_of(path), display_path(path.name))
 
 
 MAX_PROJECT_SHEETS = 200  # more 附件3 sheets than any unit has: metadata that says so was tampered with
@@ -161,7 +172,7 @@ def layout_from_meta(meta: dict[str, str], name: str, profile=None) -> Layout:
     except (KeyError, ValueError, TypeError) as e:
         raise ReadError(f"{name}：元数据不完整（{e}）") from None
     if len(cats) > MAX_PROJECT_SHEETS:
-        raise ReadError(f"{name}：元数据中的附件3 表数 {len(cats)} 超出上限 {MAX_PROJECT_SHEETS}（元数据被改动过，"
+        raise ReadError(f"{name}：元数据中的{project_name(profile)}数 {len(cats)} 超出上限 {MAX_PROJECT_SHEETS}（元数据被改动过，"
                         f"或文件是恶意构造的）；请使用下发的模板")
     if not 2000 <= year <= 2100:
         raise ReadError(f"{name}：元数据中的年度 {meta['year']} 无效（应为 2000–2100）；元数据被改动过，请使用下发的模板")
@@ -644,7 +655,8 @@ def _structure_flags(book: Workbook) -> list[Flag]:
     spares = [sh for sh in missing if sh.project is not None and sh.project > last and cats[sh.project] is None]
     if spares:
         names = "、".join(sh.name for sh in spares)
-        flags.append(Flag("READ-204", INFO, spares[0].name, f"备用的空白附件3 表（{names}）已被删除；不影响校验。"))
+        flags.append(Flag("READ-204", INFO, spares[0].name,
+                          f"备用的空白{project_name(layout.profile)}（{names}）已被删除；不影响校验。"))
     for sh in missing:
         if sh not in spares:
             flags.append(Flag("READ-201", ERROR, sh.name, f"缺少工作表“{sh.name}”（被删除或改名）。该表的数据无法读取。",

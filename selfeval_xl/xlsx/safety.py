@@ -29,8 +29,14 @@ class UnsafeFile(ValueError):
     """A file refused before parsing; the message is for the user (Chinese) and names the file."""
 
 
-def open_checked(path: Path) -> zipfile.ZipFile:
-    """The workbook's zip, opened once and checked; UnsafeFile (a Chinese message) when refused."""
+def open_checked(path: Path, scan_sheets: bool = True) -> zipfile.ZipFile:
+    """The workbook's zip, opened once and checked; UnsafeFile (a Chinese message) when refused.
+
+    ``scan_sheets=False`` (a batch naming reports from the metadata sheet alone): the sizes and
+    ratios of every entry are still checked from the zip directory, and the parts every read
+    needs (workbook, relations, shared strings, styles) for DOCTYPE; the worksheets' openings are
+    not decompressed — the one sheet that is parsed goes through lxml with entities off, and the
+    worker reads the whole file again under the full check."""
     name = display_path(path.name)
     try:
         size = path.stat().st_size
@@ -60,14 +66,14 @@ def open_checked(path: Path) -> zipfile.ZipFile:
     except zipfile.BadZipFile as e:
         raise UnsafeFile(f"{name}：文件已损坏，无法解压（{e}）；请重新保存或重新下载") from None
     try:
-        _check_zip(z, name)
+        _check_zip(z, name, scan_sheets)
     except BaseException:
         z.close()
         raise
     return z
 
 
-def _check_zip(z: zipfile.ZipFile, name: str) -> None:
+def _check_zip(z: zipfile.ZipFile, name: str, scan_sheets: bool = True) -> None:
     infos = z.infolist()
     if len(infos) > MAX_ENTRIES:
         raise UnsafeFile(f"{name}：压缩包内有 {len(infos)} 个部件，超过上限 {MAX_ENTRIES}，拒绝读取（可能是恶意构造的文件）")
@@ -89,6 +95,8 @@ def _check_zip(z: zipfile.ZipFile, name: str) -> None:
             raise UnsafeFile(f"{name}：缺少 {required}，不是完整的 Excel 工作簿（可能是 Word/其他 Office 文件或已损坏）")
     # Office never writes a DOCTYPE; one in any XML part is an entity trick (billion laughs, XXE)
     for info in infos:
+        if not scan_sheets and not info.filename.startswith(("xl/workbook", "xl/_rels/", "xl/sharedStrings", "xl/styles")):
+            continue
         if info.filename.endswith((".xml", ".rels", ".vml")):
             with z.open(info) as f:
                 start = f.read(4096)
