@@ -14,20 +14,18 @@ from typing import Any
 
 from .checks import check
 from .forms import keys
-from .core.flags import ERROR, INFO, WARNING, Flag
+from .core.flags import ERROR, INFO, WARNING, Flag, report_paragraph
+from .core.flags import from_dict as flag_from_dict
+from .core.results import (REPORT_KIND, STATUS_BLANK, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE,  # noqa: F401
+                           STATUS_WARN, UnitResult, status_of)
 from .outputs import bounded_name, display_path
 from .xlsx.read import ReadError, read_workbook
 
-STATUS_OK, STATUS_WARN, STATUS_ERR, STATUS_UNREADABLE = "通过", "有警告", "有错误", "无法读取"
-STATUS_BLANK = "未填写"  # a template returned as generated: an error, said as such on the board
 
 
 def _status(flags: list[dict[str, Any]]) -> str:
-    if any(f["code"] == "FILL-101" for f in flags):
-        return STATUS_BLANK
-    if any(f["severity"] == ERROR for f in flags):
-        return STATUS_ERR
-    return STATUS_WARN if any(f["severity"] == WARNING for f in flags) else STATUS_OK
+    """The status of stored flags (a batch adds one to a result already written as a dict)."""
+    return status_of([flag_from_dict(f) for f in flags])
 
 
 def flag_batch_outliers(results: list[dict[str, Any]], expect: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -102,6 +100,12 @@ def _judge(expect: dict[str, Any] | None):
 
 def check_workbook(path: str | Path, expect: dict[str, Any] | None = None, report: str | Path | None = None,
                    workdir: str | Path | None = None) -> dict[str, Any]:
+    """``check_unit``'s result as the dict the JSON, the database and the worker pool carry."""
+    return check_unit(path, expect, report, workdir).as_dict()
+
+
+def check_unit(path: str | Path, expect: dict[str, Any] | None = None, report: str | Path | None = None,
+               workdir: str | Path | None = None) -> UnitResult:
     """One workbook end to end; ``expect`` = {"region", "digest", "year"} a batch requires.
 
     ``report``: the unit's own Word/PDF report beside it (``pair_reports``): its sections replace
@@ -113,8 +117,7 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None, repor
         judge, signing_keys = _judge(expect)
         rr = read_workbook(path, judge=judge, keys=signing_keys)
     except ReadError as e:
-        return {"file": display_path(path), "name": display_path(path.name), "status": STATUS_UNREADABLE,
-                "reason": display_path(str(e))}
+        return UnitResult(display_path(path), display_path(path.name), STATUS_UNREADABLE, reason=display_path(str(e)))
     dept = rr.dept
     layout = rr.book.layout
     rep, report_flags, report_info = None, [], {}
@@ -125,21 +128,16 @@ def check_workbook(path: str | Path, expect: dict[str, Any] | None = None, repor
     if report is not None:
         flags = _onto_report(flags, rep) + report_flags
     recomputed = result.total
-    stated = dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed)
-    counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
-    as_dicts = [f.as_dict() for f in flags]
-    status = _status(as_dicts)
-    return {
-        "file": display_path(path), "name": display_path(path.name), "unit_code": dept.code, "unit_name": dept.name, "year": dept.year,
-        "profile": dept.profile, "stated_total": stated, "recomputed_total": recomputed, "grade": result.grade,
-        "rate": result.derived.get(keys.OVERALL_RATE),
+    name = display_path(path.name)
+    return UnitResult(
+        display_path(path), f"{name}（附报告 {display_path(Path(report).name)}）" if report is not None else name,
+        status_of(flags), flags, unit_code=dept.code, unit_name=dept.name, year=dept.year, profile=dept.profile,
+        stated_total=dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed), recomputed_total=recomputed,
+        grade=result.grade, rate=result.derived.get(keys.OVERALL_RATE),
         # the coordinator's 汇总表 shows them beside the rate (None where the region has no overall table)
-        "budget": _figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
-        "executed": _figure(dept, keys.OVERALL_EXECUTED, result.derived),
-        "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO], "status": status,
-        "signature": rr.book.signature, "flags": as_dicts, **report_info,
-        **({"name": f"{display_path(path.name)}（附报告 {display_path(Path(report).name)}）"} if report is not None else {}),
-    }
+        budget=_figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
+        executed=_figure(dept, keys.OVERALL_EXECUTED, result.derived),
+        signature=rr.book.signature, report=report_info.get("report"), report_docx=report_info.get("report_docx"))
 
 
 def _figure(dept, key: str, derived: dict[str, Any]) -> float | None:
@@ -274,7 +272,6 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
 # -- Word reports (issue #19) ----------------------------------------------------------------------
 
 REPORT_SUFFIXES = (".docx", ".doc", ".wps", ".pdf")
-REPORT_KIND = "报告"
 
 
 def is_report(path: str | Path) -> bool:
@@ -413,11 +410,11 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
         return flags
     out = []
     for f in flags:
-        key = f.key or ""
-        if not key.startswith("narrative.sections."):
+        name = keys.section_of(f.key)
+        if name is None:
             out.append(f)
             continue
-        sec = rep.sections.get(key.removeprefix("narrative.sections."))
+        sec = rep.sections.get(name)
         if sec is None:
             out.append(f)
             continue
@@ -428,7 +425,7 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
         m = _QUOTED.match(f.message)
         p = (sec.para_of(m["q"]) if m else None) or sec.heading
         out.append(Flag(f.code, f.severity, p.where, f.message, f.stated, f.expected, p.key))
-    if any(f.code == "SEC-301" and (f.key or "").startswith("report.") for f in out):
+    if any(f.code == "SEC-301" and f.place is not None and f.place.paragraph is not None for f in out):
         seen, dedup = set(), []
         for f in out:  # SEC-301 from the checks and from the report's text: once
             tag = (f.code, f.key)
@@ -459,6 +456,12 @@ def _guess_profile(rep):
 
 
 def check_report(path: str | Path, expect: dict[str, Any] | None = None, workdir: str | Path | None = None) -> dict[str, Any]:
+    """``check_report_alone``'s result as a dict (for JSON, the database and the worker pool)."""
+    return check_report_alone(path, expect, workdir).as_dict()
+
+
+def check_report_alone(path: str | Path, expect: dict[str, Any] | None = None,
+                       workdir: str | Path | None = None) -> UnitResult:
     """A report with no workbook beside it, checked on its text alone (``wordin.textcheck``):
     sections missing or empty, one figure quoted two ways, amounts that exceed their total."""
     from .wordin import ReportReadError
@@ -467,28 +470,24 @@ def check_report(path: str | Path, expect: dict[str, Any] | None = None, workdir
     from .wordin.textcheck import check_report_text
 
     path = Path(path)
-    base = {"file": display_path(path), "name": display_path(path.name), "kind": REPORT_KIND}
+    file, name = display_path(path), display_path(path.name)
     try:
         rep = read_report(path, None, workdir=workdir)
         judge, _ = _judge(expect)
         profile = judge or _guess_profile(rep)
     except ReportReadError as e:
-        return {**base, "status": STATUS_UNREADABLE, "reason": display_path(str(e))}
+        return UnitResult(file, name, STATUS_UNREADABLE, reason=display_path(str(e)), kind=REPORT_KIND)
     if profile is None:
-        return {**base, "status": STATUS_UNREADABLE, "reason": f"{base['name']}：没有可用的地区配置，无法按提纲读取报告"}
+        return UnitResult(file, name, STATUS_UNREADABLE, reason=f"{name}：没有可用的地区配置，无法按提纲读取报告",
+                          kind=REPORT_KIND)
     rep.sections = find_sections(rep.paras, profile.report.sections)
     year = re.search(r"(20\d\d)\s*年度", rep.head_text())
     flags = [Flag("RPT-202", INFO, "报告", f"{rep.file} 没有对应的工作簿，只按报告本身校验（提纲、前后数字、列举金额之和、"
                                          f"表格中的合计与得分）；与工作簿数字的核对需要把该单位的工作簿放在同一文件夹。")]
     flags += check_report_text(rep) + _table_flags(rep, profile, int(year[1]) if year else None)
-    as_dicts = [f.as_dict() for f in flags]
-    counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
-    unit = _unit_from_report(rep)
-    return {**base, "unit_code": "", "unit_name": unit, "profile": profile.id, "year": int(year[1]) if year else None,
-            "stated_total": None, "recomputed_total": None, "grade": None,
-            "errors": counts[ERROR], "warnings": counts[WARNING], "infos": counts[INFO],
-            "status": _status(as_dicts), "flags": as_dicts, "report": display_path(path),
-            **({"report_docx": rep.docx_path} if rep.docx_path else {})}
+    return UnitResult(file, name, status_of(flags), flags, kind=REPORT_KIND, unit_code="",
+                      unit_name=_unit_from_report(rep), year=int(year[1]) if year else None,
+                      profile=profile.id, report=display_path(path), report_docx=rep.docx_path)
 
 
 _UNIT_LINE = re.compile(r"(?:部门[（(]单位[)）]名称|单位名称|填报单位)\s*[：:]\s*(?P<n>[\u4e00-\u9fff][^（(\s]{1,39})")
@@ -551,7 +550,7 @@ def check_input(item: Path | tuple[Path, Path] | tuple, expect: dict[str, Any] |
                 r["annotated"] = len(r["flags"])
             except Exception as e:  # noqa: BLE001 — one copy must not cost its check result
                 r["annotate_failed"] = _why_not(e, dest)
-            on_report = [f for f in r["flags"] if str(f.get("key") or "").startswith("report.")]
+            on_report = [f for f in r["flags"] if report_paragraph(f) is not None]
             if report is not None and on_report:
                 _comment_copy(r, src_docx, on_report, Path(folder) / report_copy_name(Path(report).name), primary=False)
         return r

@@ -105,7 +105,7 @@ def check_stated(dept: Department, profile: Profile, layout: Layout, derived: di
             expected_cmp = expected
         if _close(stated, expected_cmp, tolerance(rule.tolerance, profile)):
             continue
-        yield Flag(rule.code, rule.severity, layout.location(key, key),
+        yield Flag(rule.code, rule.severity, layout.at(key, key),
                    f"{rule.message}：表中为 {_fmt(stated)}，按录入数据重算应为 {_fmt(expected)}。请核对录入数据或改正该数字。",
                    stated, expected, key)
 
@@ -122,7 +122,7 @@ def check_income(dept: Department, layout: Layout, derived: dict[str, Any], tol:
     if not isinstance(executed, (int, float)) or not declares(layout, keys.OVERALL_INCOME_GENERAL):
         return  # the region has no 执行数 to compare with, or no income rows to point at
     if abs(total - executed) > tol:
-        yield Flag("SUM-105", ERROR, layout.location(keys.OVERALL_INCOME_GENERAL),
+        yield Flag("SUM-105", ERROR, layout.at(keys.OVERALL_INCOME_GENERAL),
                    f"按收入性质分合计 {_fmt(total)}（一般公共预算+政府性基金+专户非税+其他）应等于全年执行数 "
                    f"{_fmt(executed)}。请核对各项收入来源。", total, executed, keys.OVERALL_INCOME_GENERAL)
 
@@ -171,7 +171,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     drawn = {f for f in keys.INDICATOR_FIELDS if keys.indicator(prefix, first_l2, 0, f) in layout.where}
     target_field = next((f for f in ("target", "value", "adjusted_value", "initial_value") if f in drawn), "name")
     has_reason = "deviation" in drawn
-    loc = lambda l2, k, f: layout.location(keys.indicator(prefix, l2, k, f))  # noqa: E731
+    loc = lambda l2, k, f: layout.at(keys.indicator(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
     ceiling_of = {l2.key: l2.ceiling for _, l2 in profile.level2_all(which)}
@@ -230,20 +230,20 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
         if ws and abs(sum(ws) - want) > tol:
             first = next(key for key, k, ind in indicator_slots(indicators, profile, which) if ind.weight is not None)
             key_w = keys.indicator(prefix, first, 0, "weight")
-            yield Flag("WEIGHT-103", ERROR, layout.location(key_w),
+            yield Flag("WEIGHT-103", ERROR, layout.at(key_w),
                        f"{where}各行分值合计 {_fmt(sum(ws))}，按规则绩效指标合计应为 {_fmt(want)}。请调整各行分值。",
                        sum(ws), want, key_w)
     for l1 in profile.levels(which):
         ws = weights_by_l1[l1.key]
         if l1.weight is not None and ws and abs(sum(ws) - l1.weight) > tol:
             first_l2 = l1.level2[0].key
-            yield Flag("WEIGHT-101", ERROR, layout.location(keys.indicator(prefix, first_l2, 0, "weight")),
+            yield Flag("WEIGHT-101", ERROR, layout.at(keys.indicator(prefix, first_l2, 0, "weight")),
                        f"{where}{l1.name}各行分值合计 {_fmt(sum(ws))}，按规则应为 {_fmt(l1.weight)}。请调整各行分值。",
                        sum(ws), l1.weight, keys.indicator(prefix, first_l2, 0, "weight"))
     missing = [l2.name for _, l2 in profile.level2_all(which) if l2.key not in present_l2]
     if missing:
         l1, l2 = next((a, b) for a, b in profile.level2_all(which) if b.name == missing[0])
-        yield Flag("IND-301", INFO, layout.location(keys.indicator(prefix, l2.key, 0, "name"), where.strip()),
+        yield Flag("IND-301", INFO, layout.at(keys.indicator(prefix, l2.key, 0, "name"), where.strip()),
                    f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（{_scoring_sheet(profile)}考核“细化到三级指标”会扣分）。",
                    None, None, keys.indicator(prefix, l2.key, 0, "name"))
 
@@ -274,7 +274,7 @@ def check_scope(profile: Profile, layout: Layout) -> Iterator[Flag]:
 def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
                     key: str) -> Iterator[Flag]:
     if full is not None and full > 0 and executed > full + 1e-9:
-        yield Flag("RATE-201", WARNING, layout.location(key, where.strip()),
+        yield Flag("RATE-201", WARNING, layout.at(key, where.strip()),
                    f"{where}全年执行数 {_fmt(executed)} 超过全年预算数 {_fmt(full)}（执行率 {executed / full:.2%}），"
                    f"属超预算执行。请核实或说明原因。", executed, full, key)
 
@@ -293,13 +293,13 @@ def check_cross(dept: Department, profile: Profile, layout: Layout, derived: dic
         exec_ = value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0
         full = value_of(dept, keys.funds(keys.project(i), "total", "full"), derived) or 0.0
         if line is None:
-            yield Flag("XATT-103", ERROR, layout.location(keys.of(keys.project(i), "name")),
+            yield Flag("XATT-103", ERROR, layout.at(keys.of(keys.project(i), "name")),
                        f"{where}“{p.name}”（全年执行数 {_fmt(exec_)}）未列入{basic} 项目支出。请在{basic} 相应类别下填写该项目。",
                        p.name, None, keys.of(keys.project(i), "name"))
             continue
         for label, a, b in (("本年预算数", line.budget, full), ("本年决算数", line.final, exec_)):
             if abs((a or 0) - b) > tol:
-                yield Flag("XATT-104", ERROR, layout.location(keys.of(keys.project(i), "name")),
+                yield Flag("XATT-104", ERROR, layout.at(keys.of(keys.project(i), "name")),
                            f"{basic}“{line.name}”{label} {_fmt(a)} 与 {where} {_fmt(b)} 不一致。",
                            a, b, keys.of(keys.project(i), "name"))
 
@@ -328,7 +328,7 @@ def check_rules(dept: Department, layout: Layout, derived: dict[str, Any]) -> It
         figures = [(k, value_of(dept, k, derived)) for k in rule.keys if k in layout.where]
         said = "、".join(f"{layout.location(k)} 为 {_fmt(v)}" for k, v in figures)
         values = [v for _k, v in figures]
-        yield Flag(rule.code, rule.severity, layout.location(at),
+        yield Flag(rule.code, rule.severity, layout.at(at),
                    f"{rule.message}" + (f"：{said}" if said else "") + "。请核对后改正。",
                    values[0] if values else None, values[1] if len(values) > 1 else None, at)
 
@@ -341,9 +341,8 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
         text = dept.narrative.sections.get(sec.key, "").strip()
         if not text:
             missing_sections.append(sec.title)
-            yield Flag("SEC-301", INFO, layout.location(f"narrative.sections.{sec.key}", "报告正文"),
-                       f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None,
-                       f"narrative.sections.{sec.key}")
+            yield Flag("SEC-301", INFO, layout.at(keys.section(sec.key), "报告正文"),
+                       f"报告正文“{sec.title}”为空。没有内容的部分请填写“无”。", None, None, keys.section(sec.key))
     # the attachments are the region's, by the names it gives them: a region without 附件1 or
     # 附件3 does not miss them
     missing_att = []
@@ -397,10 +396,10 @@ def check_filled(dept: Department, layout: Layout, derived: dict[str, Any]) -> I
         return
     if overall is not None:
         if declares(layout, keys.OVERALL_BUDGET_FULL) and value_of(dept, keys.OVERALL_BUDGET_FULL, derived) in (None, ""):
-            yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_BUDGET_FULL, overall),
+            yield Flag("FILL-102", ERROR, layout.at(keys.OVERALL_BUDGET_FULL, overall),
                        "全年预算数未填写：执行率和得分无法计算。请填写。", None, None, keys.OVERALL_BUDGET_FULL)
         if declares(layout, keys.OVERALL_EXECUTED) and not value_of(dept, keys.OVERALL_EXECUTED, derived):
-            yield Flag("FILL-102", ERROR, layout.location(keys.OVERALL_EXECUTED, overall),
+            yield Flag("FILL-102", ERROR, layout.at(keys.OVERALL_EXECUTED, overall),
                        "全年执行数为 0：基本支出、项目支出都未填写。请填写。", 0, None, keys.OVERALL_EXECUTED)
         return
     for i, p in enumerate(dept.projects):
@@ -408,7 +407,7 @@ def check_filled(dept: Department, layout: Layout, derived: dict[str, Any]) -> I
         for column, says in (("full", "全年预算数未填写：执行率和得分无法计算"), ("executed", "全年执行数为 0 或未填写")):
             key = keys.funds(keys.project(i), "total", column)
             if declares(layout, key) and not value_of(dept, key, derived):
-                yield Flag("FILL-102", ERROR, layout.location(key, where), f"{where}“{p.name}”{says}。请填写。",
+                yield Flag("FILL-102", ERROR, layout.at(key, where), f"{where}“{p.name}”{says}。请填写。",
                            None, None, key)
 
 
@@ -430,7 +429,7 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     flags += check_income(dept, layout, derived, s.money_tolerance)
     cr = derived.get(keys.CONTROL_RATE)
     if cr is not None and cr > 1:
-        flags.append(Flag("RATE-202", WARNING, layout.location(keys.STAFF_ACTUAL),
+        flags.append(Flag("RATE-202", WARNING, layout.at(keys.STAFF_ACTUAL),
                           f"实际在职人数 {dept.basic.staff_actual} 超过编制数 {dept.basic.staff_authorized}"
                           f"（控制率 {cr:.2%}）。请核实或在说明中解释。", cr, 1.0, keys.STAFF_ACTUAL))
     flags += check_scope(profile, layout)

@@ -2,7 +2,7 @@
 the tables and against the text's own arithmetic.
 
 ``core.quantities`` reads the figures (subject, value, unit, sentence); this module ties each to
-a table figure through the vocabulary (``core.quantities.VOCABULARY``, the region's own
+a table figure through the vocabulary (``forms.vocabulary.VOCABULARY``, the region's own
 ``[[narrative.terms]]``, each project by its name, each indicator by its name) and flags:
 
 * NARR-401 a quoted amount, count, rate or score that disagrees with the table;
@@ -30,23 +30,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
 
-from .core.flags import INFO, WARNING, Flag
+from .core.flags import INFO, WARNING, Flag, Location, SheetCell
 from .core.indicators import normalize
 from .core.model import Department, Indicator
 from .core.numbers import fmt_num
-from .core.quantities import VOCABULARY, Quantity, Vocabulary, quantities, sentences, tie, tie_whole, words_term
+from .core.quantities import Quantity, Vocabulary, quantities, sentences, tie, tie_whole, words_term
 from .core.region import Profile
 from .forms import keys
 from .forms.binding import sheet_name, value_of
 from .forms.cells import Layout
+from .forms.vocabulary import VOCABULARY
 
-SECTION_KEY = "narrative.sections."
+SECTION_KEY = keys.SECTIONS
 
 # the narrative checks' own figures (no cell holds them; they are read off the ones that do)
-BUDGET_ADJUSTMENT = "narrative.budget_adjustment"
-BUDGET_BALANCE = "narrative.budget_balance"
-LEVEL1_SCORE = "narrative.level1.{}.score"
-LEVEL1_WEIGHT = "narrative.level1.{}.weight"
+BUDGET_ADJUSTMENT = keys.BUDGET_ADJUSTMENT
+BUDGET_BALANCE = keys.BUDGET_BALANCE
 
 # parts that make up one whole: their shares of it add up to 100 %
 PARTITIONS = (
@@ -97,9 +96,9 @@ class Tables:
         for l1 in profile.levels("overall"):
             inds = [i for i in dept.overall.indicators if i.level1 == l1.name]
             if inds and all(i.score is not None for i in inds):
-                self.extra[LEVEL1_SCORE.format(l1.key)] = TableFigure(sum(i.score for i in inds), overall_sheet)
+                self.extra[keys.level1_figure(l1.key, "score")] = TableFigure(sum(i.score for i in inds), overall_sheet)
             if inds and all(i.weight is not None for i in inds):
-                self.extra[LEVEL1_WEIGHT.format(l1.key)] = TableFigure(sum(i.weight for i in inds), overall_sheet)
+                self.extra[keys.level1_figure(l1.key, "weight")] = TableFigure(sum(i.weight for i in inds), overall_sheet)
 
     def _loc(self, key: str) -> str:
         return self.layout.location(key, key)
@@ -169,7 +168,7 @@ def check_narrative(dept: Department, profile: Profile, layout: Layout, derived:
         text = dept.narrative.sections.get(sec.key, "")
         if not text or not _ANY_FIGURE.search(text):
             continue
-        where = layout.location(key, "报告正文")
+        where = layout.at(key, "报告正文")
         ctx = _Section(sec.title, key, where)
         qs: list[Quantity] = []
         seen: set[tuple[str, str]] = set()
@@ -210,7 +209,7 @@ def _located(para: str, section: str) -> list[tuple[Quantity, int]]:
 class _Section:
     title: str
     key: str
-    where: str
+    where: Location
 
     def flag(self, code: str, severity: str, sentence: str, says: str, stated: Any, expected: Any) -> Flag:
         return Flag(code, severity, self.where, f"报告正文“{self.title}”：“{_quote(sentence)}”{says}",
@@ -359,9 +358,9 @@ def _against_tables(ctx: _Section, heading: str, para: str, located: list[tuple[
     # 元 where 万元 is meant: the figure is one of the tables' own 万元 figures, written in 元
     for q, _ in located:
         if q.kind == "money" and q.unit == "元" and not q.approx:
-            for k in (keys.OVERALL_EXECUTED, "overall.expense_basic", keys.OVERALL_EXPENSE_PROJECT,
-                      "narrative.personnel_expense", "narrative.public_expense", keys.OVERALL_BUDGET_FULL,
-                      "overall.budget_initial"):
+            for k in (keys.OVERALL_EXECUTED, keys.OVERALL_EXPENSE_BASIC, keys.OVERALL_EXPENSE_PROJECT,
+                      keys.PERSONNEL_EXPENSE, keys.PUBLIC_EXPENSE, keys.OVERALL_BUDGET_FULL,
+                      keys.OVERALL_BUDGET_INITIAL):
                 fig = tables.get(k)
                 if fig is not None and fig.value > 0 and abs(q.value - fig.value) <= tol + 1e-9:
                     if (k, q.text) not in seen:
@@ -420,7 +419,7 @@ def _level1_score(q: Quantity, before: str, tables: Tables, profile: Profile):
         return None, ""
     l1 = named[0]
     is_weight = bool(re.search(r"(分值|满分)$", q.subject))
-    k = (LEVEL1_WEIGHT if is_weight else LEVEL1_SCORE).format(l1.key)
+    k = keys.level1_figure(l1.key, "weight" if is_weight else "score")
     fig = tables.get(k)
     return ((k, fig) if fig is not None else None), f"{l1.name}{'分值' if is_weight else '得分'}"
 
@@ -592,7 +591,8 @@ def _claims(ctx: _Section, text: str, dept: Department, derived: dict[str, Any],
     executed = value_of(dept, keys.OVERALL_EXECUTED, derived)  # computed in most regions, typed in some
     full = tables.get(keys.OVERALL_BUDGET_FULL)
     actual, authorized = dept.basic.staff_actual, dept.basic.staff_authorized
-    staff_sheet = tables.layout.location(keys.STAFF_ACTUAL, sheet_name(tables.layout, "basic") or "").split("!")[0]
+    staff_at = tables.layout.at(keys.STAFF_ACTUAL, sheet_name(tables.layout, "basic") or "")
+    staff_sheet = staff_at.sheet if isinstance(staff_at, SheetCell) else staff_at
     for sent in sentences(text):
         m = _WITHIN_BUDGET.search(sent)
         if m and _num(executed) and full is not None and full.value > 0 and not _about_a_part(sent[: m.start()], ()) \

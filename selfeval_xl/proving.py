@@ -69,9 +69,8 @@ def _needs(profile: Profile, layout: Layout) -> Iterator[str]:
     for rule in profile.checks:
         for k in rule.keys:
             # ``.key`` is every project's, ``projects[*].key`` all projects': probe the first
-            probe = "projects[0]." + k[len("projects[*]."):] if k.startswith("projects[*].") else \
-                "projects[0]" + k if k.startswith(".") else k
-            if probe.startswith("projects[") and not has_projects:
+            probe = keys.every_project(k) or (keys.project(0) + k if k.startswith(".") else k)
+            if keys.PROJECT_KEY.match(probe) and not has_projects:
                 continue
             if not declares(layout, probe):
                 yield (f"{where_written(profile, k) or REGION_FILE}（键 {k}）：[[checks]] {rule.code} 要比较的"
@@ -80,14 +79,14 @@ def _needs(profile: Profile, layout: Layout) -> Iterator[str]:
     has_overall = form_name(profile, "overall") is not None
     for sec in profile.report.sections:
         where = _rules_line(profile, f'"{sec.key}"')
-        if sec.generated and not (declares(layout, "overall.expense_basic") or has_project
+        if sec.generated and not (declares(layout, keys.OVERALL_EXPENSE_BASIC) or has_project
                                   or declares(layout, keys.OVERALL_EXPENSE_PROJECT)):
             yield (f"{where}（键 report.sections.{sec.key}）：“{sec.title}”写 generated = true，要按表格生成支出情况，"
                    f"但本地区的表格既没有基本支出（overall.expense_basic），也没有项目支出")
         if sec.figures and not (has_overall or has_project):
             yield (f"{where}（键 report.sections.{sec.key}）：“{sec.title}”写 figures = true，要印出预算执行率和得分，"
                    f"但本地区没有整体支出表，也没有项目表")
-    unwritable = [sec for sec in profile.report.sections if not declares(layout, f"narrative.sections.{sec.key}")]
+    unwritable = [sec for sec in profile.report.sections if not declares(layout, keys.section(sec.key))]
     if unwritable:
         yield (f"{_rules_line(profile, '[[report.sections]]')}（键 report.sections）：报告提纲"
                f"{'、'.join(f'“{sec.title}”' for sec in unwritable)}的文字无处填写：没有哪张表含 sections 块"

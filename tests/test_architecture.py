@@ -7,6 +7,7 @@ import upper ones, and no two modules import each other, even lazily inside a fu
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "selfeval_xl"
@@ -112,3 +113,64 @@ def test_the_checker_sees_a_lazy_import():
     top_level = {n.module for n in ast.parse((PKG / "cli.py").read_text(encoding="utf-8")).body
                  if isinstance(n, ast.ImportFrom) and n.module}
     assert "xlsx.write" not in top_level  # …and only there: the walk went into the function
+
+
+# -- keys are spelled only by the form engine (issue #18, part 6) ----------------------------------
+
+# a model key: a root the forms use, then dotted names, indices or ``{}`` for an f-string's part
+_KEY_LITERAL = re.compile(r"^(?:overall|basic|projects|narrative|report\.para)(?:\[(?:\d+|\*|\{\})\])?"
+                          r"(?:\.(?:[a-z_][a-z0-9_]*|\d+|\{\}))*\.?$")
+# keyword arguments that document the region files' format (published as its JSON Schema): region
+# files are data and may name keys, so their examples may too
+_DOCUMENTING = {"examples", "description"}
+
+
+def key_literals(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every string literal (an f-string as a whole, ``{}`` for its fields) that
+    spells a model key, outside the keyword arguments that document region files."""
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in _DOCUMENTING:
+            skip |= {id(n) for n in ast.walk(node.value)}
+        elif isinstance(node, ast.JoinedStr):
+            skip |= {id(v) for v in node.values}  # its parts are read as one text below
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if ("." in text or "[" in text) and _KEY_LITERAL.match(text):
+            found.append((node.lineno, text))
+    return sorted(found)
+
+
+def test_no_module_outside_the_form_engine_spells_a_key():
+    """Keys are named in ``forms.keys`` (or asked of the compiled layout); a module that spells
+    ``"overall.expense_basic"`` breaks silently when a region or the engine renames it."""
+    forms = PKG / "forms"
+    spelled = [f"{p.relative_to(PKG.parent)}:{line}: {text}"
+               for p in sorted(PKG.rglob("*.py")) if forms not in p.parents
+               for line, text in key_literals(p.read_text(encoding="utf-8"))]
+    assert not spelled, "\n".join(spelled)
+
+
+def test_the_key_scanner_finds_what_it_must():
+    """Or the test above could never fail: plain, f-string, indexed and prefix spellings are
+    found; a region-file example, a message and a file name are not."""
+    source = '''
+x = value_of(dept, "overall.expense_basic", derived)
+y = f"projects[{i}].name"
+z = key.startswith("narrative.sections.")
+w = f"report.para.{n}"
+Field(default=None, examples=["basic.control_rate"], description="如 overall.executed")
+m = f"{where}“overall.rate”应为数字"
+n = "report.docx"
+'''
+    found = [text for _line, text in key_literals(source)]
+    assert found == ["overall.expense_basic", "projects[{}].name", "narrative.sections.", "report.para.{}"]

@@ -7,7 +7,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from selfeval_xl.core.quantities import quantities, sentences, tie, tie_whole
+from selfeval_xl.core.quantities import quantities, sentences
+from selfeval_xl.core.quantities import tie as _tie, tie_whole as _tie_whole
+from selfeval_xl.forms.vocabulary import VOCABULARY
+
+
+def tie(q):
+    return _tie(q, VOCABULARY)
+
+
+def tie_whole(q):
+    return _tie_whole(q, VOCABULARY)
 
 
 def got(text):

@@ -70,7 +70,7 @@ def test_seed_reports_read_into_the_regions_outline(n):
     # headings in document order, each a real paragraph the flags can point at
     at = [s.heading.index for s in rep.sections.values()]
     assert at == sorted(at)
-    assert all(rep.para(i).where.startswith("报告!") for i in at)
+    assert all(str(rep.para(i).where).startswith("报告!") for i in at)
     assert rep.grids and all(len(r) for g in rep.grids for r in g.rows)
 
 

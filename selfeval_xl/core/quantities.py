@@ -197,29 +197,6 @@ class Vocabulary:
         return iter(self.terms)
 
 
-# Keys are the forms' keys, or the narrative checks' own derived figures (narrative.budget_*).
-_TERMS: tuple[Term, ...] = (
-    Term("基本支出", r"(?<!项目)基本支出", "money", ("overall.expense_basic",)),
-    Term("人员经费", r"人员(?:经费(?:支出)?|支出)", "money", ("narrative.personnel_expense",)),
-    Term("公用经费", r"(?:日常)?公用(?:经费(?:支出)?|支出)", "money", ("basic.public_funds.final", "narrative.public_expense"),
-         ("basic.public_funds.budget",)),
-    Term("项目支出", r"项目(?:专项)?支出", "money", ("overall.expense_project",)),
-    Term("三公经费", r"[“\"]?三公[”\"]?经费(?:支出)?", "money", ("basic.three_public.final",), ("basic.three_public.budget",)),
-    Term("年初预算", r"年初预算(?:数|批复数|收入)?", "money", ("overall.budget_initial",), whole_only=True),
-    Term("全年预算", r"(?:全年预算|调整后预算)(?:数)?", "money", ("overall.budget_full",), whole_only=True),
-    Term("预算调整数", r"(?:年中)?(?:追加|调增)(?:预算)?(?:数|资金)?|预算调整数", "money",
-         ("narrative.budget_adjustment",), whole_only=True),
-    Term("结余", r"(?:年末|年终|年底)?结(?:余|转结余)(?:资金)?", "money", ("narrative.budget_balance",), whole_only=True),
-    # a bare 支出 after the unit's own qualifiers (本年度支出, 区行政审批服务局支出) is the whole
-    Term("执行数", r"(?:全年)?执行数|支出合计|总支出|整体支出(?:合计)?", "money", ("overall.executed",)),
-    Term("执行数", r"支出", "money", ("overall.executed",), whole_only=True),
-    Term("执行率", r"(?:预算)?执行率", "rate", ("overall.rate",)),
-    Term("总分", r"(?:整体支出)?(?:绩效)?(?:自评)?总分|(?:整体支出)?(?:绩效)?自评得分|综合得分", "score",
-         ("overall.total_score",)),
-    Term("编制数", r"(?:核定)?编制(?:数|人数)?", "count", ("basic.staff_authorized",)),
-    Term("在职人数", r"(?:实有)?在职(?:人员|人数)|实有人数", "count", ("basic.staff_actual",)),
-)
-
 # what may stand before a term and still name the unit's own figure ("财政拨款基本支出"), where a
 # name would make it another figure ("城市管网及污水处理补助项目支出" is one project, not 项目支出)
 _WORDS = (r"(?:\d{4}年度?|本年度?|全年|年度|部门|单位|本单位|本部门|财政拨款|一般公共预算|整体|实际|累计|的|年末|年底"
@@ -229,28 +206,25 @@ _WORDS = (r"(?:\d{4}年度?|本年度?|全年|年度|部门|单位|本单位|本
 _BODY = r"[\u4e00-\u9fff]{0,24}?(?:局|馆|中心|院|委|厅|办|机关|机构|本级)(?:及其?[\u4e00-\u9fff]{0,8}?(?:机构|单位))?"
 _QUALIFIERS = rf"{_WORDS}*(?:{_BODY})?{_WORDS}*"
 
-VOCABULARY = Vocabulary(_TERMS)
-
-
-def tie(q: Quantity, vocabulary: Vocabulary | None = None) -> Term | None:
+def tie(q: Quantity, vocabulary: Vocabulary) -> Term | None:
     """The table quantity a quoted figure is about, or None when it names nothing the tables hold
     (never guessed: a figure that cannot be tied is never flagged). Shares are tied by their
     part; their whole (``q.of``) by ``tie_whole``."""
     kind = "rate" if q.kind == "rate" else q.kind if q.kind != "share" else "money"
     if len(q.subject) > 60:  # a clause, not a name
         return None
-    for t, pattern in (vocabulary or VOCABULARY).compiled:
+    for t, pattern in vocabulary.compiled:
         if t.kind == kind and pattern.fullmatch(q.subject):
             return t
     return None
 
 
-def tie_whole(q: Quantity, vocabulary: Vocabulary | None = None) -> Term | None:
+def tie_whole(q: Quantity, vocabulary: Vocabulary) -> Term | None:
     """For a share, the quantity of its whole ("占基本支出的…" → 基本支出)."""
     if not q.of:
         return None
     whole = q.of.removeprefix("总").strip() if q.of != "总支出" else q.of
-    for t, pattern in (vocabulary or VOCABULARY).wholes:
+    for t, pattern in vocabulary.wholes:
         if pattern.fullmatch(whole):
             return t
     return None

@@ -315,7 +315,7 @@ def _rule_key(v: Any, what: str, projects: bool = False) -> str:
         raise ValueError(f"{what} 应为单元格的键（文字，如 \"overall.budget_full\"）")
     if len(v) > 120 or not _RULE_KEY.match(v):
         raise ValueError(f"{what} 中的“{v[:80]}”不是有效的键（字母、数字、下划线，以 . 分隔）")
-    if v.startswith("projects[*].") and not projects:
+    if "[*]" in v and not projects:  # the key pattern allows [*] only as every project's prefix
         raise ValueError(f"{what} 中的“{v}”：projects[*] 只能写在 sum 中（各项目之和）")
     return v
 

@@ -37,6 +37,7 @@ from ..core.model import Department
 from ..core.region import Profile
 from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
 from ..core.quantities import quantities, tie
+from ..forms.vocabulary import VOCABULARY
 from ..core.words import CHINESE_NUMBERS, sentence
 from ..outputs import atomic_output
 from .notes import add_cell_comment, comment_paragraphs, comment_reference, report_notes
@@ -92,9 +93,9 @@ def _num(v: float | None) -> str | None:
 
 def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any],
                       layout: Layout | None = None) -> list[dict[str, str]]:
-    basic = _figure(dept, "overall.expense_basic", derived)
-    personnel = _figure(dept, "narrative.personnel_expense", derived)
-    public = _figure(dept, "narrative.public_expense", derived)
+    basic = _figure(dept, keys.OVERALL_EXPENSE_BASIC, derived)
+    personnel = _figure(dept, keys.PERSONNEL_EXPENSE, derived)
+    public = _figure(dept, keys.PUBLIC_EXPENSE, derived)
     project = _figure(dept, keys.OVERALL_EXPENSE_PROJECT, derived)
     total = _figure(dept, keys.OVERALL_EXECUTED, derived)
     out: list[dict[str, str]] = []
@@ -110,7 +111,7 @@ def budget_paragraphs(dept: Department, profile: Profile, derived: dict[str, Any
             out.append({"kind": "body", "text": t})
 
     # 基本支出: said missing where the region's forms ask for it; left out where they have no such figure
-    if layout is None or declares(layout, "overall.expense_basic"):
+    if layout is None or declares(layout, keys.OVERALL_EXPENSE_BASIC):
         heading("basic_heading")
         body(_say(profile, "basic", dept, basic=_money(basic), basic_share=share(basic, total),
                   personnel=_money(personnel), personnel_share=share(personnel, basic),
@@ -226,7 +227,7 @@ def _generated_section(dept: Department, profile: Profile, derived: dict[str, An
 def _quotes_the_split(text: str) -> bool:
     """Whether the text itself gives the unit's 基本支出 and 项目支出 (then, agreeing with the
     tables, it stands alone)."""
-    said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q)) is not None}
+    said = {t.concept for q in quantities(text) if q.kind == "money" and (t := tie(q, VOCABULARY)) is not None}
     return {"基本支出", "项目支出"} <= said
 
 
@@ -275,9 +276,9 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         "report_title": report_title(profile),
         "body_title": profile.report.body_title, "sections_heading": profile.report.sections_heading,
         # a figure the region's forms do not have is None (a template shows nothing for it)
-        "figures": {"basic": _figure(dept, "overall.expense_basic", derived),
-                    "personnel": _figure(dept, "narrative.personnel_expense", derived),
-                    "public": _figure(dept, "narrative.public_expense", derived),
+        "figures": {"basic": _figure(dept, keys.OVERALL_EXPENSE_BASIC, derived),
+                    "personnel": _figure(dept, keys.PERSONNEL_EXPENSE, derived),
+                    "public": _figure(dept, keys.PUBLIC_EXPENSE, derived),
                     "project": _figure(dept, keys.OVERALL_EXPENSE_PROJECT, derived),
                     "total": _figure(dept, keys.OVERALL_EXECUTED, derived),
                     "rate": _figure(dept, keys.OVERALL_RATE, derived),
@@ -631,7 +632,7 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     marks: dict[str, list[int]] = {}
     at_paragraphs = []
     for f in notes:
-        if f.key in in_cells and not f.key.startswith("narrative."):
+        if f.key in in_cells and not f.key.startswith(keys.NARRATIVE + "."):
             marks.setdefault(f.key, []).append(add_cell_comment(tpl.docx, f))
         else:
             at_paragraphs.append(f)

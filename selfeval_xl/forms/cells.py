@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from ..core.flags import SheetCell, column_letters
 from ..core.region import Profile
 
 TEMPLATE_VERSION = "1"
@@ -186,12 +187,8 @@ class Sheet:
 
 @lru_cache(maxsize=None)
 def col_letter(c: int) -> str:
-    s = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+    """The letters of a 0-based column (the layout counts from 0; Excel and ``SheetCell`` from 1)."""
+    return column_letters(c + 1)
 
 
 @lru_cache(maxsize=65536)
@@ -252,13 +249,17 @@ class Layout:
         addr = a1(cell.r, cell.c)
         return addr if sh.name == from_sheet else f"{quote_sheet(sh.name)}!{addr}"
 
-    def location(self, key: str, default: str | None = None) -> str:
-        """User-facing location such as 附件3(2)!H14; ``default`` for a key no cell of this layout
-        holds (a figure the region does not print), else KeyError."""
+    def at(self, key: str, default: str | None = None) -> SheetCell | str:
+        """Where a key's cell is, typed (what a flag carries); ``default`` for a key no cell of
+        this layout holds (a figure the region does not print), else KeyError."""
         if default is not None and key not in self.where:
             return default
         sh, cell = self.where[key]
-        return f"{sh.name}!{a1(cell.r, cell.c)}"
+        return SheetCell(sh.name, cell.r + 1, cell.c + 1)
+
+    def location(self, key: str, default: str | None = None) -> str:
+        """User-facing location such as 附件3(2)!H14 (for a message's text; a flag carries ``at``)."""
+        return str(self.at(key, default))
 
     def render(self, template: str, sheet_name: str) -> str:
         return _REF.sub(lambda m: self.ref(m.group(1), sheet_name), template)

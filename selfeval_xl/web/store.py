@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.codes import INCOMPLETE_CODES
+from ..core.results import UnitResult
 
 DB_FILE = "workspace.sqlite3"
 
@@ -178,9 +179,10 @@ def upload_status(result: dict[str, Any]) -> str:
     """What a version is called in the workspace: the check's verdict, except that a workbook
     with required inputs blank is 未完成 — a half-filled workbook is not "有错误" with a grade of
     6.3 差, it is unfinished, and the coordinator chases it as she chases 未交."""
-    if any(f.get("code") in INCOMPLETE_CODES for f in result.get("flags") or ()):
+    typed = UnitResult.from_dict(result)  # a stored result of any version
+    if any(f.code in INCOMPLETE_CODES for f in typed.flags):
         return INCOMPLETE
-    return result["status"]
+    return typed.status
 
 
 class WorkspaceError(Exception):

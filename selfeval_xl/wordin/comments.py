@@ -1,25 +1,24 @@
 """The unit's own .docx with a Word comment at each flagged paragraph — nothing else changed.
 
 python-docx ≥ 1.2 writes the comments part (``Document.add_comment``); each comment is anchored
-at the runs of the paragraph a flag points at (``Para.key`` = report.para.N, the same document
-order ``read.iter_paragraphs`` numbers). A flag with no paragraph (a whole-report remark) is
+at the runs of the paragraph a flag points at (its typed place, ``ReportPlace.paragraph``: the
+same document order ``read.iter_paragraphs`` numbers). A flag with no paragraph (a whole-report remark) is
 anchored at the first paragraph with text. The file is written atomically; the input is never
 modified.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from ..core.flags import report_paragraph
 from ..outputs import atomic_output
 from .read import iter_paragraphs
 
 AUTHOR = "自评校验"
 INITIALS = "校验"
 _SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
-_KEY = re.compile(r"^report\.para\.(\d+)$")
 
 
 def comment_report(src: str | Path, flags: list[dict[str, Any]], dest: str | Path) -> int:
@@ -31,8 +30,8 @@ def comment_report(src: str | Path, flags: list[dict[str, Any]], dest: str | Pat
     wanted: dict[int, list[dict[str, Any]]] = {}
     loose: list[dict[str, Any]] = []
     for f in flags:
-        m = _KEY.match(str(f.get("key") or ""))
-        (wanted.setdefault(int(m[1]), []) if m else loose).append(f)
+        para = report_paragraph(f)
+        (wanted.setdefault(para, []) if para is not None else loose).append(f)
     first_text = None
     n = 0
     for i, (p, *_rest) in enumerate(iter_paragraphs(doc), 1):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-REPORT = "报告"  # the sheet-like name flag locations start with: 报告!第12段
+from ..core.flags import ReportPlace
+from ..forms import keys
 
 
 class ReportReadError(ValueError):
@@ -23,18 +24,14 @@ class Para:
     page: int | None = None  # PDF only
 
     @property
-    def where(self) -> str:
-        if self.table is not None:
-            page = f"（第{self.page}页）" if self.page is not None else ""
-            return f"{REPORT}!表{self.table} R{self.row}C{self.col}{page}"
-        if self.page is not None:
-            return f"{REPORT}!第{self.index}段（第{self.page}页）"
-        return f"{REPORT}!第{self.index}段"
+    def where(self) -> ReportPlace:
+        """The paragraph's typed place (shown 报告!第12段, 报告!表3 R5C2)."""
+        return ReportPlace(paragraph=self.index, table=self.table, row=self.row, col=self.col, page=self.page)
 
     @property
     def key(self) -> str:
-        """The flag key of this paragraph (what ``comments`` anchors a comment at)."""
-        return f"report.para.{self.index}"
+        """The flag key of this paragraph (comments anchor at the typed place, ``where``)."""
+        return keys.report_para(self.index)
 
 
 @dataclass

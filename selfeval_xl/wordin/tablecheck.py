@@ -24,13 +24,13 @@ from functools import lru_cache
 
 from ..core.flags import ERROR, INFO, WARNING, Flag
 from ..core.numbers import fmt_num, fmt_pct
+from ..forms import keys
 from ..forms.cells import NUMERIC, Sheet, default_check
 from ..forms.formula import Program
 from .model import Para, WordReport
 from .tables import Figure, MatchedForm, match_tables
 
 _REF = re.compile(r"\{([^{}]+)\}")
-_PROJECT = re.compile(r"^projects\[\d+\]")
 
 
 def check_report_tables(rep: WordReport, profile, year: int = 2023,
@@ -70,7 +70,7 @@ def _fmt(v, vtype: str = "") -> str:
 
 def _template(form: MatchedForm, key: str) -> str:
     """The sheet's key for a figure of the n-th project form (the sheet is compiled once)."""
-    return _PROJECT.sub("projects[0]", key) if form.role == "project" else key
+    return keys.moved_to_project(key, 0) if form.role == "project" else key
 
 
 def _cells(sheet: Sheet) -> dict:
@@ -231,8 +231,8 @@ def two_units(rep: WordReport) -> list[Flag]:
             elif first[0] != unit and v not in told:
                 told.add(v)
                 out.append(Flag("RPT-504", WARNING, p.where,
-                                f"同一个数 {fmt_num(v, 2)} 在{first[1].where.split('!')[-1]}写作 {fmt_num(v, 2)}{first[0]}，"
-                                f"在{p.where.split('!')[-1]}写作 {fmt_num(v, 2)}{unit}（面积与体积）。请核对单位。",
+                                f"同一个数 {fmt_num(v, 2)} 在{first[1].where.within}写作 {fmt_num(v, 2)}{first[0]}，"
+                                f"在{p.where.within}写作 {fmt_num(v, 2)}{unit}（面积与体积）。请核对单位。",
                                 f"{fmt_num(v, 2)}{unit}", f"{fmt_num(v, 2)}{first[0]}", p.key))
     return out
 
@@ -270,15 +270,15 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
     for form in forms:
         remap = None
         if form.role == "project":
-            mine = form.value(f"projects[{form.index}].name")
+            mine = form.value(keys.of(keys.project(form.index), "name"))
             j = next((i for i, n in names.items() if _same_name(n, mine)), None)
             if j is None:
                 continue
-            remap = (f"projects[{form.index}]", f"projects[{j}]")
+            remap = j
         for key, fig in form.figures.items():
             if not isinstance(fig.value, float):
                 continue
-            wkey = key.replace(*remap, 1) if remap else key
+            wkey = keys.moved_to_project(key, remap) if remap is not None else key
             m = _SLOT_KEY.match(wkey)
             if m and not _same_name(book.get(m["row"] + ".name"), form.value(key.rsplit(".", 1)[0] + ".name")):
                 continue  # an indicator row: only against the workbook's row of the same name
@@ -290,7 +290,7 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
             if abs(fig.value - float(theirs)) <= tolerance(kind, profile) + 1e-9:
                 continue
             out.append(_flag("RPT-601", WARNING, fig,
-                             f"报告{form.title}中的 {_fmt(fig.value)}（{fig.where.split('!')[-1]}）与工作簿 "
+                             f"报告{form.title}中的 {_fmt(fig.value)}（{fig.where.within}）与工作簿 "
                              f"{layout.location(wkey, wkey)} 的 {_fmt(float(theirs))} 不同。请核对后统一。",
                              fig.value, float(theirs)))
     return out

@@ -28,13 +28,14 @@ from functools import lru_cache
 
 from ..core.numbers import parse_number
 from ..forms.cells import NUMERIC, RATE, SCORE, WEIGHT, Cell, Shape, Sheet
-from .model import REPORT, WordReport
+from ..core.flags import ReportPlace
+from ..forms import keys
+from .model import WordReport
 
 _DROP = re.compile(r"[\s/／:：()（）、，,。.．;；\-—_\"“”]+")
 _POINTS = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 _LEVEL_WORDS = re.compile(r"(?:指标|目标)$")
 _SLOT = re.compile(r"^(?P<pre>.*\.ind\.)(?P<l2>[a-z][a-z0-9_]*)\.(?P<n>\d+)\.(?P<field>[a-z_]+)$")
-_PROJECT = re.compile(r"^projects\[\d+\]")
 ROLES = ("basic", "overall", "project")
 _TITLES = {"basic": "基础数据表", "overall": "部门整体支出绩效自评表", "project": "项目支出绩效自评表"}
 # a stray short paragraph between two tables (a split cell's tail: “（30分）”) is carried back
@@ -72,13 +73,13 @@ class Figure:
     page: int | None = None  # PDF only
 
     @property
-    def where(self) -> str:
-        page = f"（第{self.page}页）" if self.page is not None else ""
-        return f"{REPORT}!表{self.table} R{self.row}C{self.col}{page}"
+    def where(self) -> ReportPlace:
+        """The cell's typed place (shown 报告!表3 R5C2); its paragraph is where a comment anchors."""
+        return ReportPlace(paragraph=self.para, table=self.table, row=self.row, col=self.col, page=self.page)
 
     @property
     def para_key(self) -> str | None:
-        return f"report.para.{self.para}" if self.para else None
+        return keys.report_para(self.para) if self.para else None
 
 
 @dataclass
@@ -363,7 +364,7 @@ class _Reader:
         return (row.table, row.row, col) not in self.paras and col > 1
 
     def _prefix(self, form: MatchedForm, key: str) -> str:
-        return _PROJECT.sub(f"projects[{form.index}]", key) if form.role == "project" else key
+        return keys.moved_to_project(key, form.index) if form.role == "project" else key
 
     def _labelled(self, spec: _FormSpec, form: MatchedForm, row: _Row, cores: list[str]) -> bool:
         """Read every pattern whose label is in the row; True when one was."""

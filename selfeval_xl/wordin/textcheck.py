@@ -18,7 +18,8 @@ from typing import Iterator
 
 from ..core.flags import INFO, WARNING, Flag
 from ..core.numbers import fmt_num
-from ..core.quantities import VOCABULARY, Quantity, quantities, tie
+from ..core.quantities import Quantity, quantities, tie
+from ..forms.vocabulary import VOCABULARY
 from .model import Para, Section, WordReport
 
 _CHANGE = re.compile(r"比上年|较上年|同比|上年|减少|增加|增长|下降|结转|节约|结余|余额|占")
@@ -199,7 +200,7 @@ def _contradictions(rep: WordReport) -> list[Flag]:
                 if abs(q.value - q0.value) > tol and (term.concept, q.value) not in told:
                     told.add((term.concept, q.value))
                     out.append(_flag("RPT-402", INFO, p,
-                                     f"报告中“{term.concept}”前后写法不一：{p0.where.split('!')[-1]}写 {q0.text}，"
-                                     f"{p.where.split('!')[-1]}写 {q.text}。请核对，统一为附件中的数。",
+                                     f"报告中“{term.concept}”前后写法不一：{p0.where.within}写 {q0.text}，"
+                                     f"{p.where.within}写 {q.text}。请核对，统一为附件中的数。",
                                      q.value, q0.value))
     return out

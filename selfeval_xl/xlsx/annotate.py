@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
-from ..forms.cells import col_letter
+from ..core.flags import SheetCell, column_letters, location_of
 from ..outputs import write_bytes_atomic
 from .ooxml import NS, PKG_RNS, RNS, _parser
 from .read import ANNOTATION_SHEET
@@ -31,7 +31,6 @@ from .summary import SEVERITY_CN
 
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 _ORDER = ("error", "warning", "info")
-_LOC = re.compile(r"^(?P<sheet>[^!]+)!(?P<cell>[A-Z]+\d+)$")
 _ADDR = re.compile(r"^([A-Z]+)(\d+)$")
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 REL_SHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
@@ -251,10 +250,11 @@ class _Styles:
 # -- comments and their drawing ----------------------------------------------------------------
 
 def _col_index(letters: str) -> int:
+    """The 1-based column of a cell reference's letters, as the file's XML writes them."""
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
-    return n - 1
+    return n
 
 
 def _comments_xml(notes: list[tuple[str, str, str]]) -> bytes:
@@ -274,7 +274,7 @@ def _vml(refs: list[str], shape_base: int) -> bytes:
     shapes = []
     for k, ref in enumerate(refs):
         m = _ADDR.match(ref)
-        col, row = _col_index(m[1]), int(m[2]) - 1
+        col, row = _col_index(m[1]) - 1, int(m[2]) - 1  # the drawing counts from 0
         anchor = f"{col + 1}, 15, {max(row - 1, 0)}, 10, {col + 5}, 15, {max(row - 1, 0) + 9}, 4"
         shapes.append(
             f'<v:shape id="_x0000_s{shape_base + k}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
@@ -293,8 +293,9 @@ def _vml(refs: list[str], shape_base: int) -> bytes:
 
 # -- the sheets --------------------------------------------------------------------------------
 
-def _merged_top_left(root) -> dict[str, str]:
-    """Every cell of a merge → the merge's top-left cell (the only one that holds a comment)."""
+def _merged_top_left(root) -> dict[tuple[int, int], tuple[int, int]]:
+    """Every cell of a merge → the merge's top-left cell (the only one that holds a comment),
+    as 1-based (row, column)."""
     out = {}
     mc = root.find(f"{_M}mergeCells")
     if mc is None:
@@ -312,14 +313,13 @@ def _merged_top_left(root) -> dict[str, str]:
             continue
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
-                out[f"{col_letter(c)}{r}"] = f"{col_letter(c0)}{r0}"
+                out[(r, c)] = (r0, c0)
     return out
 
 
-def _cell(sheet_data, ref: str):
-    """The <c> element of ``ref``, created (in order) when the file has none."""
-    m = _ADDR.match(ref)
-    col, row = _col_index(m[1]), int(m[2])
+def _cell(sheet_data, row: int, col: int):
+    """The <c> element at 1-based (row, col), created (in order) when the file has none."""
+    ref = f"{column_letters(col)}{row}"
     row_el = None
     for pos, r in enumerate(sheet_data):
         rn = r.get("r")
@@ -348,20 +348,21 @@ def _cell(sheet_data, ref: str):
     return etree.SubElement(row_el, f"{_M}c", r=ref)
 
 
-def _annotate_sheet(xml: bytes, part: str, cells: dict[str, list[dict[str, Any]]], styles: _Styles,
+def _annotate_sheet(xml: bytes, part: str, cells: dict[tuple[int, int], list[dict[str, Any]]], styles: _Styles,
                     files: dict[str, bytes], zip_: _Zip, names: set[str], content_overrides: dict[str, str],
                     shape_base: int) -> bytes:
     root = etree.fromstring(xml, _parser())
     sheet_data = root.find(f"{_M}sheetData")
     merged = _merged_top_left(root)
-    by_cell: dict[str, list[dict[str, Any]]] = {}
-    for ref, fs in cells.items():
-        by_cell.setdefault(merged.get(ref, ref), []).extend(fs)
+    by_cell: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for rc, fs in cells.items():
+        by_cell.setdefault(merged.get(rc, rc), []).extend(fs)
     notes: list[tuple[str, str, str]] = []
-    for ref, fs in by_cell.items():
+    for (row, col), fs in by_cell.items():
         fs = errors_first(fs)
+        ref = f"{column_letters(col)}{row}"
         worst = fs[0]["severity"] if fs[0]["severity"] in FILLS else "info"
-        c = _cell(sheet_data, ref) if sheet_data is not None else None
+        c = _cell(sheet_data, row, col) if sheet_data is not None else None
         formula = c is not None and c.find(f"{_M}f") is not None
         if c is not None:
             c.set("s", str(styles.with_fill(int(c.get("s", "0")), worst)))
@@ -514,21 +515,19 @@ def build_copy(raw: bytes, flags: list[dict[str, Any]], sheet_map: dict[str, str
         sheets_el.remove(old)
         sheet_els.pop(old_index)
 
-    located = [(f, m) for f in flags if (m := _LOC.match(f.get("location") or ""))]
-    if sheet_map is None and src is not None and any(m["sheet"] not in part_of for _, m in located):
+    ordered = errors_first(flags)
+    # each flag's typed place (the sheet as the layout names it), never its shown text
+    cells = [(i, f, at) for i, f in enumerate(ordered) if isinstance(at := location_of(f), SheetCell)]
+    if sheet_map is None and src is not None and any(at.sheet not in part_of for _, _, at in cells):
         sheet_map = _renamed(src)
     sheet_map = sheet_map or {}
-    by_sheet: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    by_sheet: dict[str, dict[tuple[int, int], list[dict[str, Any]]]] = {}
     links: dict[int, str] = {}
-    ordered = errors_first(flags)
-    for i, f in enumerate(ordered):
-        m = _LOC.match(f.get("location") or "")
-        if not m:
-            continue
-        sheet = sheet_map.get(m["sheet"], m["sheet"])
+    for i, f, at in cells:
+        sheet = sheet_map.get(at.sheet, at.sheet)
         if part_of.get(sheet) in z.by_name:
-            by_sheet.setdefault(sheet, {}).setdefault(m["cell"], []).append(f)
-            links[i] = f"{_sheet_ref(sheet)}!{m['cell']}"
+            by_sheet.setdefault(sheet, {}).setdefault((at.row, at.col), []).append(f)
+            links[i] = f"{_sheet_ref(sheet)}!{at.a1}"
 
     names = set(z.names)
     files: dict[str, bytes] = {}

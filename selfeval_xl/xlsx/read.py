@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..forms.binding import project_name, unflatten
-from ..core.flags import ERROR, INFO, WARNING, Flag
+from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
 from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, PERCENT, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
                            Layout, Shape, a1)
 from ..forms.layout import compile_layout
@@ -370,14 +370,14 @@ def _typed_value(book: Workbook, sh, cell, rc: tuple[int, int], v: Any, f: Any,
     if type(v) in (int, float) and vtype in NUMERIC and 0 <= v < MAX_FIGURE \
             and (vtype != INT or float(v).is_integer()):  # the common case: a typed number
         if vtype == PERCENT:
-            return _as_percent(float(v), cell, f"{sh.name}!{a1(*rc)}", flags, str(v)), False
+            return _as_percent(float(v), cell, _at(sh, *rc), flags, str(v)), False
         if vtype == MONEY and rc in book.percent.get(sh.name, ()):
-            loc = f"{sh.name}!{a1(*rc)}"
+            loc = _at(sh, *rc)
             flags.append(Flag("READ-108", WARNING, loc,
                               f"{loc} 被设成了百分比格式，显示为 {v * 100:g}%，按金额读作 {v:g} 万元。"
                               f"如填的是金额，请把单元格格式改回数字并核对数值。", v, None, cell.key))
         return (int(v) if vtype == INT else float(v)), False
-    loc = f"{sh.name}!{a1(*rc)}"
+    loc = _at(sh, *rc)
     if isinstance(v, str):
         v, removed = strip_control(v)
         if removed:
@@ -409,7 +409,7 @@ def _as_text(v: Any, percent: bool) -> str:
     return str(v)
 
 
-def _as_number(v: Any, cell, loc: str, flags: list[Flag]) -> tuple[Any, bool]:
+def _as_number(v: Any, cell, loc: SheetCell, flags: list[Flag]) -> tuple[Any, bool]:
     """A value in a number cell that is not a plain typed number: text ("-5", "18.5", "1,000",
     "90万元"), a date, a boolean, an out-of-range or negative or fractional number. Text that is
     a number is that number, judged exactly as the number typed would be; anything else is
@@ -461,7 +461,7 @@ _PCT = str.maketrans("％", "%")
 PERCENT_MAX = 1.0  # 100 %: a percent input's upper bound (its data validation says the same)
 
 
-def _as_percent(v: float, cell, loc: str, flags: list[Flag], raw: str) -> float | None:
+def _as_percent(v: float, cell, loc: SheetCell, flags: list[Flag], raw: str) -> float | None:
     """A percent input holds a fraction (95 % is 0.95, as Excel stores it). A clerk's 95 or
     100 — typed where the cell's percent format was lost, pasted, or entered as text — is
     above 100 % as a fraction but within it as a number of per cent: read as that percentage,
@@ -533,7 +533,7 @@ def _stray_values(book: Workbook, out: dict[str, Any], textual: set[str]) -> lis
         for rc in strays:
             v, f = vals.get(rc), forms.get(rc)
             shown = _short(f if v is None else _as_text(v, rc in book.percent.get(sh.name, ())))
-            loc = f"{sh.name}!{a1(*rc)}"
+            loc = _at(sh, *rc)
             first = covered.get(rc)
             owner = anchors[first] if first else None
             if owner is not None and owner.kind == "input":
@@ -589,7 +589,7 @@ def _typed_formula(sh, cell, f: str, cached: Any, rc: tuple[int, int] | None = N
     cached one, or, where the file has none (written by a program, not saved by Excel), the
     formula evaluated when it is plain arithmetic (=50+53.86); anything else is said.
     ``rc``: where the formula sits, when not at the cell's own position (an un-merged input)."""
-    loc = f"{sh.name}!{a1(*(rc or (cell.r, cell.c)))}"
+    loc = _at(sh, *(rc or (cell.r, cell.c)))
     f, _ = strip_control(str(f))
     if cell.vtype in (TEXT, LONGTEXT):
         text = cached if isinstance(cached, str) and cached else f
@@ -704,7 +704,7 @@ def _find_shifts(book: Workbook) -> list[Flag]:
                     best, hits = d, n
         if hits >= 2 and hits * 10 >= len(below) * 7:
             book.shifted[sh.name] = (r0, best)
-            loc = f"{sh.name}!A{r0 + 1}"
+            loc = _at(sh, r0, 0)
             how = f"插入了 {best} 行" if best > 0 else f"删除了 {-best} 行"
             flags.append(Flag("LAYOUT-202", ERROR, loc,
                               f"{sh.name} 第 {r0 + 1} 行附近{how}：此后的内容整体{'下移' if best > 0 else '上移'}了 "
@@ -753,7 +753,7 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
             kind = cell.kind
             if kind == "input" or kind == "hint":
                 continue
-            loc = f"{sh.name}!{a1(cell.r, cell.c)}"
+            loc = _at(sh, cell.r, cell.c)
             if kind == "label":
                 if isinstance(cell.text, str) and cell.text and check_structure:
                     got = vals.get((cell.r, cell.c))
@@ -858,7 +858,7 @@ def _left_out(f: Flag, book: Workbook) -> Flag:
     the input the clerk can fix, as a warning, not as a wrong total in a locked cell."""
     if f.code != "READ-101" or not isinstance(f.expected, (int, float)):
         return f  # another flag of the same cell (a control character removed) stays as it is
-    return Flag("READ-101", WARNING, f.location,
+    return Flag("READ-101", WARNING, f.at,
                 f"{f.location} 的“{f.stated}”是以文本形式存储的数字：本程序按 {f.expected:g} 读取，但 Excel/WPS 的合计"
                 f"不计入它，表中的合计因此偏小。请删去其中的逗号、单位或空格，改为纯数字。", f.stated, f.expected, f.key)
 
@@ -868,6 +868,6 @@ def extract(path: str | Path) -> Department:
     return read_workbook(path, with_checks_of_structure=False).dept
 
 
-def location(book: Workbook, key: str) -> str:
-    sh, cell = book.layout.where[key]
-    return f"{sh.name}!{a1(cell.r, cell.c)}"
+def _at(sh, r: int, c: int) -> SheetCell:
+    """A cell of a layout's sheet (0-based, as the layout counts) as a flag's typed place."""
+    return SheetCell(sh.name, r + 1, c + 1)

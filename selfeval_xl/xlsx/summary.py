@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
+from ..core.flags import report_paragraph
 from ..outputs import PendingOutput, write_text_atomic
 
 SEVERITY_CN = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -45,13 +46,13 @@ def _json_entry(r: dict[str, Any]) -> dict[str, Any]:
 
 def report_notes_of(r: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The notes on the unit's report: the comments a generated report carries
-    (``report_notes``), or the flags ``check`` put on the unit's own report (key report.*);
+    (``report_notes``), or the flags ``check`` put on the unit's own report (at a paragraph);
     None where the result has no report."""
     if not r.get("report"):
         return None
     if "report_notes" in r:
         return list(r["report_notes"])
-    return [f for f in r.get("flags", []) if str(f.get("key") or "").startswith("report.")]
+    return [f for f in r.get("flags", []) if report_paragraph(f) is not None]
 
 
 def report_entry(r: dict[str, Any]) -> dict[str, Any] | None:
