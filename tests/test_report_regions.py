@@ -115,7 +115,7 @@ def test_a_clean_report_in_the_regions_layout_is_read_beside_its_labels(tmp_path
     funds = data["projects"][0]["funds"]["current"]
     assert form.value("projects[0].funds.current.executed") == funds["executed"]
     assert form.value("projects[0].funds.rate") == pytest.approx(funds["executed"] / funds["full"], abs=1e-4)
-    assert form.figures["projects[0].funds.rate"].where == _at(where, "projects[0].funds.rate")
+    assert str(form.figures["projects[0].funds.rate"].where) == _at(where, "projects[0].funds.rate")
     ind = data["projects"][0]["indicators"]
     weights = [f for k, f in form.figures.items() if k.endswith(".weight") and ".ind." in k and f.value is not None]
     assert sorted(f.value for f in weights) == sorted(float(i["weight"]) for i in ind)

@@ -69,7 +69,7 @@ def test_pdf_tables_raise_the_same_flags_as_the_docx(pdfs, n):
     for f in flags_p:  # each points at the PDF's own cell (or paragraph), with its page
         assert re.fullmatch(r"报告!(?:表\d+ R\d+C\d+|第\d+段)（第\d+页）", f.location), f.location
         p = rep_p.para(int(f.key.rsplit(".", 1)[1]))
-        assert p.where == f.location or p.where.split("（")[0] == f.location.split("（")[0]
+        assert str(p.where) == f.location or str(p.where).split("（")[0] == f.location.split("（")[0]
         if f.code in ("RPT-502", "XATT-101"):  # the cell itself holds the figure flagged
             assert str(f.stated).replace(".0", "") in p.text.replace(" ", "")
 
@@ -80,7 +80,7 @@ def test_pdf_tables_read_the_figures_beside_their_labels(pdfs):
     overall = forms[1]
     assert overall.value("overall.budget_full") == 1049.31  # wrapped in its cell as “1049.3” / “1”
     assert overall.value("overall.expense_basic") == 462.88
-    assert overall.figures["overall.budget_full"].where.endswith("页）")
+    assert str(overall.figures["overall.budget_full"].where).endswith("页）")
     printed = {p.name: (p.points, len(p.weights)) for p in overall.printed}
     assert printed == {"产出指标": (50, 13), "效益指标": (30, 6), "满意度指标": (10, 1)}
 
