@@ -250,3 +250,19 @@ def test_a_result_stored_by_an_earlier_version_loads_typed():
     from selfeval_xl.core.results import status_of
     assert status_of(UnitResult.from_dict({**old, "flags": [{**old["flags"][0], "code": "FILL-101"}]}).flags) \
         == STATUS_BLANK
+
+
+def test_a_sheet_without_print_cols_prints_every_column_it_draws(tmp_path):
+    """print_cols is optional: left out, the print area covers the grid's five columns (it was
+    column −1, an XlsxWriter warning and a sheet that printed nothing)."""
+    region = _region(tmp_path)
+    calc = region / "forms" / "calc.toml"
+    calc.write_text(calc.read_text(encoding="utf-8").replace("print_cols = 5\n", ""), encoding="utf-8")
+    dept = _unit(region)
+    profile = load_region(region)
+    layout = compile_layout(profile, shape_for(dept, profile))
+    [sheet] = [sh for sh in layout.sheets if sh.name == "测算!表"]
+    assert sheet.print_cols == 5
+    src = write_workbook(dept, profile, tmp_path / "unit.xlsx")
+    wb = openpyxl.load_workbook(src)
+    assert wb["测算!表"].print_area == "'测算!表'!$A$1:$E$3"

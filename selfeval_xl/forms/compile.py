@@ -141,6 +141,10 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
         if len(sh.cells) > Limits.CELLS_PER_SHEET:  # rule-driven blocks grow with the rules
             raise FormError(f"表格定义 {sdef.file} 第 {block.line} 行：本表已有 {len(sh.cells)} 格，"
                             f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
+    if not sh.print_cols and sh.cells:
+        # print_cols left out: every column the blocks drew prints (else the print area would end at
+        # column −1); the region's rule hints then go right of it
+        sh.print_cols = 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells)
     _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)
     sh.in_body = sdef.report == "body"
