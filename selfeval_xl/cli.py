@@ -21,7 +21,7 @@ cli_zh.install()  # Click/Typer's own words in Chinese, before the app is built
 
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
-from .generating import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
+from .jobs.generate import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
 from .core.examples import examples_dir
 from .outputs import (OutputError, describe_os_error, os_error_in, prepare_folder, refuse_existing, refuse_input,
                       write_text_atomic)

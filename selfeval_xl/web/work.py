@@ -20,7 +20,7 @@ from . import reports as _reports
 from ..checking import STATUS_UNREADABLE, check_workbook, report_workbook
 from ..core.model import ProjectEvaluation
 from ..forms.regions import get_profile
-from ..generating import generate_unit
+from ..jobs.generate import generate_unit
 from ..roster import RosterUnit, read_roster, workbook_name, workbook_names
 from .staging import stage as _stage, staged_path
 from .store import INCOMPLETE, StoredFile, Workspace, upload_status

@@ -6,16 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .core.region import ProfileError
-from .forms.regions import get_profile
-from .outputs import describe_os_error
+from ..core.region import ProfileError
+from ..forms.regions import get_profile
+from ..outputs import describe_os_error
 
 
 def open_region(name: str):
     """A region by id or folder, or the one a workbook made by this tool carries (a path ending
     in .xlsx/.xlsm). Raises ProfileError."""
     if name.lower().endswith((".xlsx", ".xlsm")):
-        from .xlsx.read import ReadError, profile_from_workbook
+        from ..xlsx.read import ReadError, profile_from_workbook
 
         try:
             return profile_from_workbook(name)
@@ -27,8 +27,8 @@ def open_region(name: str):
 def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.datetime, key=None) -> dict:
     """One roster unit and its file name → one workbook (top-level, so a process pool can run it),
     signed with the coordinator's ``key`` (``xlsx.signing``)."""
-    from .roster import workbook_name
-    from .xlsx.write import write_workbook
+    from ..roster import workbook_name
+    from ..xlsx.write import write_workbook
 
     unit, name = item if isinstance(item, tuple) else (item, workbook_name(item.code, item.name, year))
     prof = open_region(profile)
