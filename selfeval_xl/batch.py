@@ -1,8 +1,8 @@
 """Run one function over many workbooks: a process pool, a progress display, no stop on errors.
 
-Each worker returns a plain dict (picklable, JSON-ready); a file that cannot be read, or
-even a bug, becomes a result with a reason instead of ending the batch. Results come back
-in input order so outputs are deterministic whatever the number of workers.
+Each worker returns a picklable result (the jobs' ``UnitResult``, or any value); a file that
+cannot be read, or even a bug, becomes a result with a reason (``failed``) instead of ending the
+batch. Results come back in input order so outputs are deterministic whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -209,27 +209,44 @@ class Progress:
         return time.monotonic() - self.start
 
 
-def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | None = None,
-        label: str = "处理中", on_result: Callable[[int, dict[str, Any]], None] | None = None,
-        ) -> tuple[list[dict[str, Any]], bool]:
+def failed_dict(file: str, name: str, reason: str) -> dict[str, Any]:
+    """A failed item as a plain result (the default of ``run``'s ``failed``)."""
+    return {"file": file, "name": name, "status": "无法读取", "reason": reason}
+
+
+def run(func: Callable[[Any], Any], paths: list[Any], workers: int | None = None,
+        label: str = "处理中", on_result: Callable[[int, Any], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+        failed: Callable[[str, str, str], Any] = failed_dict) -> tuple[list[Any], bool]:
     """Apply ``func`` to every item (paths, or any picklable work item).
 
     Returns (results in input order, interrupted?). Ctrl-C cancels what has not started;
     finished results are kept, and every output is written atomically by ``func``, so no
     half-written file is left behind. ``on_result(index, result)`` is called in this process
-    as each result arrives (in completion order), e.g. to write a summary while workers run.
+    as each result arrives (in completion order), e.g. to write a summary while workers run;
+    ``progress(done)`` too, with the number done so far (the workspace's job page counts them).
+    An item whose ``func`` raised becomes ``failed(file, name, reason)``.
     """
     workers = workers or default_workers(len(paths))
-    results: list[dict[str, Any] | None] = [None] * len(paths)
-    progress = Progress(len(paths), label)
+    results: list[Any] = [None] * len(paths)
+    bar = Progress(len(paths), label)
     interrupted = frozen = False
+    done = 0
+
+    def arrived(i: int) -> None:
+        nonlocal done
+        done += 1
+        if on_result:
+            on_result(i, results[i])
+        if progress:
+            progress(done)
+        bar.advance()
+
     try:
         if workers <= 1 or len(paths) <= 1:
             for i, p in enumerate(paths):
-                results[i] = _safe(func, p)
-                if on_result:
-                    on_result(i, results[i])
-                progress.advance()
+                results[i] = _safe(func, p, failed)
+                arrived(i)
         else:
             # Workers are forked: without this, every garbage collection in a worker walks the
             # parent's objects it inherited (a roster of thousands of units), touching their
@@ -237,14 +254,12 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
             gc.freeze()
             frozen = True
             with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_ignores_ctrl_c) as pool:
-                futures = {pool.submit(_safe, func, p): i for i, p in enumerate(paths)}
+                futures = {pool.submit(_safe, func, p, failed): i for i, p in enumerate(paths)}
                 try:
                     for fut in as_completed(futures):
                         i = futures[fut]
                         results[i] = fut.result()
-                        if on_result:
-                            on_result(i, results[i])
-                        progress.advance()
+                        arrived(i)
                 except KeyboardInterrupt:
                     interrupted = True
                     for fut in futures:
@@ -257,7 +272,7 @@ def run(func: Callable[[Any], dict[str, Any]], paths: list[Any], workers: int | 
     finally:
         if frozen:
             gc.unfreeze()
-        progress.close()
+        bar.close()
     return [r for r in results if r is not None], interrupted
 
 
@@ -281,11 +296,12 @@ def _context():
         return None
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":  # workers fork from a server that has the library imported already
-        ctx.set_forkserver_preload(["selfeval_xl.checking", "selfeval_xl.generating", "selfeval_xl.docx.report"])
+        ctx.set_forkserver_preload(["selfeval_xl.checking", "selfeval_xl.jobs.check", "selfeval_xl.jobs.generate",
+                                    "selfeval_xl.docx.report"])
     return ctx
 
 
-def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
+def _safe(func: Callable[[Any], Any], item: Any, failed: Callable[[str, str, str], Any] = failed_dict) -> Any:
     try:
         return func(item)
     except Exception as e:  # a bug must not end a batch of a thousand files
@@ -302,30 +318,4 @@ def _safe(func: Callable[[Any], dict[str, Any]], item: Any) -> dict[str, Any]:
             reason = f"{name}：{describe_os_error(os_err, where)}"
         else:
             reason = f"{name}：内部错误（{type(e).__name__}: {e}），请把该文件反馈给开发者"
-        return {"file": display_path(first), "name": name, "status": "无法读取", "reason": reason}
-
-
-def check_and_annotate(item: tuple[Any, str], folder: str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``check --annotate``'s job for one file, in the worker: check it, then write its annotated
-    copy (``xlsx.annotate``, XML level) to ``folder``/name — so the progress bar covers the copies
-    and they are written in parallel, not one at a time after the batch.
-
-    The result says what became of the copy: ``annotated`` (the number of flags written into it)
-    or ``annotate_failed`` (why not, in words). A copy that cannot be written costs that copy,
-    never the check's result."""
-    from .checking import STATUS_UNREADABLE, check_workbook
-    from .xlsx.annotate import annotate
-
-    path, name = item
-    r = check_workbook(path, expect=expect) if expect else check_workbook(path)
-    if r.get("status") == STATUS_UNREADABLE or not r.get("flags"):
-        return r
-    dest = Path(folder) / name
-    try:
-        annotate(path, r["flags"], dest)
-        r["annotated"] = len(r["flags"])
-    except Exception as e:  # noqa: BLE001 — one copy must not cost its check result
-        os_err = os_error_in(e)
-        r["annotate_failed"] = (describe_os_error(os_err, dest) if os_err is not None
-                                else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
-    return r
+        return failed(display_path(first), name, reason)

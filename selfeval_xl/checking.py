@@ -8,14 +8,12 @@ counts by severity, a status, and every flag.
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .checks import check
 from .forms import keys
-from .core.flags import ERROR, INFO, WARNING, Flag, report_paragraph
-from .core.flags import from_dict as flag_from_dict
+from .core.flags import ERROR, INFO, WARNING, Flag
 from .core.results import (REPORT_KIND, STATUS_BLANK, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE,  # noqa: F401
                            STATUS_WARN, UnitResult, status_of)
 from .outputs import bounded_name, display_path
@@ -23,38 +21,30 @@ from .xlsx.read import ReadError, read_workbook
 
 
 
-def _status(flags: list[dict[str, Any]]) -> str:
-    """The status of stored flags (a batch adds one to a result already written as a dict)."""
-    return status_of([flag_from_dict(f) for f in flags])
-
-
-def flag_batch_outliers(results: list[dict[str, Any]], expect: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def flag_batch_outliers(results: list[UnitResult], expect: dict[str, Any] | None = None) -> list[UnitResult]:
     """A batch is one year of one region. Where ``check --year/--profile`` did not say which, the
     batch's own majority does: a 2022 workbook among 2023 ones (or another region's) is flagged,
     never passed without a word."""
     # a report checked alone carries no template: its region is guessed from its outline and its
     # year read from its title, so it is not counted among (nor flagged against) the workbooks
-    readable = [r for r in results if r.get("status") not in (STATUS_UNREADABLE, None) and "year" in r
-                and r.get("kind") != REPORT_KIND]
+    readable = [r for r in results if r.readable and r.kind != REPORT_KIND]
     for field, code, what, given in (("year", "META-208", "年度", (expect or {}).get("year")),
                                      ("profile", "META-209", "地区配置", (expect or {}).get("region"))):
         if given or len(readable) < 3:
             continue
         counts: dict[Any, int] = {}
         for r in readable:
-            counts[r[field]] = counts.get(r[field], 0) + 1
+            counts[getattr(r, field)] = counts.get(getattr(r, field), 0) + 1
         major, n = max(counts.items(), key=lambda kv: kv[1])
         if n * 2 <= len(readable) or len(counts) == 1:
             continue
         for r in readable:
-            if r[field] != major:
-                f = Flag(code, WARNING, "元数据",
-                         f"该工作簿的{what}是 {r[field]}，本批次其他 {n} 个工作簿是 {major}；如非有意，请单位改用正确的模板"
-                         f"（或用 check --{'year' if field == 'year' else 'profile'} 指明本批次的{what}）。",
-                         r[field], major).as_dict()
-                r["flags"] = [f] + r["flags"]
-                r["warnings"] += 1
-                r["status"] = _status(r["flags"])
+            if getattr(r, field) != major:
+                r.flags.insert(0, Flag(code, WARNING, "元数据",
+                                       f"该工作簿的{what}是 {getattr(r, field)}，本批次其他 {n} 个工作簿是 {major}；如非有意，"
+                                       f"请单位改用正确的模板（或用 check --{'year' if field == 'year' else 'profile'} "
+                                       f"指明本批次的{what}）。", getattr(r, field), major))
+                r.status = status_of(r.flags)
     return results
 
 
@@ -208,10 +198,21 @@ def planned_report_name(path: str | Path, expect: dict[str, Any] | None = None) 
 
 def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str | None = None,
                     strict: bool = False, expect: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``report_unit``'s result as the dict JSON carries (the Python API's shape)."""
+    return report_unit(item, outdir, template, strict, expect).as_dict()
+
+
+STATUS_SKIPPED = "已跳过"  # ``report --strict``: a unit with errors gets no report
+
+
+def report_unit(item: str | Path | tuple, outdir: str | Path, template: str | None = None,
+                strict: bool = False, expect: dict[str, Any] | None = None) -> UnitResult:
     """Read (workbook or JSON data), recompute, check, and write the unit's Word report.
 
     ``item`` is a path, or (path, output file name) when the batch has chosen unique names;
-    ``expect`` as for ``check_workbook`` (the coordinator's region judges: ``judging``).
+    ``expect`` as for ``check_workbook`` (the coordinator's region judges: ``judging``). The
+    result is the unit's row of the summary, as ``check`` gives it, with ``report`` (the file
+    written) and ``extra["report_notes"]`` (the notes it carries as Word comments).
     """
     path, out_name = (item if isinstance(item, tuple) else (item, None))
     from .docx.report import TemplateRefused, render_report
@@ -219,7 +220,7 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
     from .core.region import ProfileError
     from .forms.regions import get_profile
     path = Path(path)
-    base = {"file": display_path(path), "name": display_path(path.name)}
+    file, name = display_path(path), display_path(path.name)
     try:
         if path.suffix.lower() == ".json":
             dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
@@ -233,40 +234,38 @@ def report_workbook(item: str | Path | tuple, outdir: str | Path, template: str 
             # the coordinator's region where one is known, else the one the workbook carries
             profile = rr.book.layout.profile
     except (ReadError, ProfileError, ValueError) as e:
-        return {**base, "status": STATUS_UNREADABLE, "reason": str(e) if isinstance(e, ReadError) else f"{display_path(path.name)}：{e}"}
+        return UnitResult(file, name, STATUS_UNREADABLE,
+                          reason=str(e) if isinstance(e, ReadError) else f"{display_path(path.name)}：{e}")
     result = check(dept, profile, recomputed)
     result.flags = pre_flags + result.flags
     errors = result.count(ERROR)
     out = Path(outdir) / (out_name or report_file_name(profile, dept.code, dept.name, dept.year, path))
     if strict and errors:
-        return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
-                "reason": f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告"}
+        return UnitResult(file, name, STATUS_SKIPPED, unit_name=dept.name,
+                          reason=f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告")
     if strict:
         from .narrative import disagreements
         generated = [sec.key for sec in profile.report.sections if sec.generated]
         wrong = [f for key in generated for f in disagreements(result.flags, key) if f.severity == WARNING]
         if wrong:
             first = wrong[0]
-            return {**base, "status": "已跳过", "errors": errors, "unit_name": dept.name,
-                    "reason": f"{display_path(path.name)}：报告正文支出情况一节有 {len(wrong)} 处数字与附件不一致，"
-                              f"--strict 模式下不生成报告（如 {first.location}：{first.message}）"}
+            return UnitResult(file, name, STATUS_SKIPPED, unit_name=dept.name,
+                              reason=f"{display_path(path.name)}：报告正文支出情况一节有 {len(wrong)} 处数字与附件不一致，"
+                                     f"--strict 模式下不生成报告（如 {first.location}：{first.message}）")
     try:
         render_report(dept, profile, out, template=template, result=result)
     except TemplateRefused as e:
-        return {**base, "status": STATUS_UNREADABLE, "errors": errors, "unit_name": dept.name,
-                "reason": f"{display_path(path.name)}：{e}"}
+        return UnitResult(file, name, STATUS_UNREADABLE, unit_name=dept.name, reason=f"{display_path(path.name)}：{e}")
     from .docx.notes import report_notes
-    flags = [f.as_dict() for f in result.flags]
-    counts = {sev: sum(1 for f in result.flags if f.severity == sev) for sev in (ERROR, WARNING, INFO)}
     # the summary's row of the unit, as ``check`` writes it, and the notes its report carries as
     # comments (汇总表 单位报告（问题数）, summary.json ``report``)
-    return {**base, "status": STATUS_ERR if errors else STATUS_OK, "errors": errors, "warnings": counts[WARNING], "infos": counts[INFO],
-            "unit_code": dept.code, "unit_name": dept.name, "year": dept.year, "profile": dept.profile,
-            "stated_total": dept.stated.get(keys.OVERALL_TOTAL_SCORE, result.total), "recomputed_total": result.total,
-            "grade": result.grade, "rate": result.derived.get(keys.OVERALL_RATE),
-            "budget": _figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
-            "executed": _figure(dept, keys.OVERALL_EXECUTED, result.derived),
-            "flags": flags, "report": str(out), "report_notes": [f.as_dict() for f in report_notes(result.flags)]}
+    return UnitResult(
+        file, name, STATUS_ERR if errors else STATUS_OK, list(result.flags), unit_code=dept.code, unit_name=dept.name,
+        year=dept.year, profile=dept.profile, stated_total=dept.stated.get(keys.OVERALL_TOTAL_SCORE, result.total),
+        recomputed_total=result.total, grade=result.grade, rate=result.derived.get(keys.OVERALL_RATE),
+        budget=_figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
+        executed=_figure(dept, keys.OVERALL_EXECUTED, result.derived), report=str(out),
+        extra={"report_notes": [f.as_dict() for f in report_notes(result.flags)]})
 
 
 # -- Word reports (issue #19) ----------------------------------------------------------------------
@@ -519,79 +518,6 @@ def _unit_from_report(rep) -> str:
     return ""
 
 
-def check_input(item: Path | tuple[Path, Path] | tuple, expect: dict[str, Any] | None = None,
-                folder: str | None = None) -> dict[str, Any]:
-    """``check``'s job for one item of ``pair_reports`` — a workbook, a report, or (workbook,
-    report) — with ``folder``: also write the annotated copies there (the workbook's, as
-    ``batch.check_and_annotate`` does; the report's own .docx with comments, named after it)."""
-    if isinstance(item, tuple) and len(item) == 3:  # (item, copy name, report) from the CLI
-        path, name, report = item
-    elif isinstance(item, tuple):
-        (path, report), name = item, None
-    else:
-        path, name, report = item, None, None
-    path = Path(path)
-    name = name or path.name
-    with tempfile.TemporaryDirectory(prefix="selfeval-report-") as work:
-        if is_report(path):
-            r = check_report(path, expect, workdir=work)
-            src_docx = r.pop("report_docx", None)
-            if folder and r.get("status") != STATUS_UNREADABLE and r.get("flags"):
-                _comment_copy(r, src_docx, r["flags"], Path(folder) / report_copy_name(name), primary=True)
-            return r
-        r = check_workbook(path, expect, report=report, workdir=work)
-        src_docx = r.pop("report_docx", None)
-        if folder and r.get("status") != STATUS_UNREADABLE and r.get("flags"):
-            from .xlsx.annotate import annotate
-
-            dest = Path(folder) / name
-            try:
-                annotate(path, r["flags"], dest)
-                r["annotated"] = len(r["flags"])
-            except Exception as e:  # noqa: BLE001 — one copy must not cost its check result
-                r["annotate_failed"] = _why_not(e, dest)
-            on_report = [f for f in r["flags"] if report_paragraph(f) is not None]
-            if report is not None and on_report:
-                _comment_copy(r, src_docx, on_report, Path(folder) / report_copy_name(Path(report).name), primary=False)
-        return r
-
-
 def report_copy_name(name: str) -> str:
     """The commented copy of a report is a .docx, whatever it came as (.doc/.wps converted)."""
     return str(Path(name).with_suffix(".docx"))
-
-
-def _why_not(e: Exception, dest: Path) -> str:
-    from .outputs import describe_os_error, os_error_in
-
-    os_err = os_error_in(e)
-    return (describe_os_error(os_err, dest) if os_err is not None
-            else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
-
-
-def _comment_copy(r: dict[str, Any], src_docx: str | None, flags: list[dict[str, Any]], dest: Path,
-                  primary: bool) -> None:
-    """Write the report's commented copy; say in ``r`` what became of it."""
-    from .wordin.comments import comment_report
-
-    if not src_docx:
-        if r.get("report", "").lower().endswith(".pdf"):  # nothing to write into: said, not a failure
-            r["no_copy"] = "PDF 报告无法加批注，问题见汇总表和 summary.json"
-            return
-        why = "报告未能读取，无法加批注"
-        if primary:
-            r["annotate_failed"] = why
-        else:
-            r["report_annotate_failed"] = why
-        return
-    try:
-        n = comment_report(src_docx, flags, dest)
-        if primary:
-            r["annotated"] = len(r["flags"])
-        r["report_annotated"] = n
-        r["report_copy"] = display_path(dest)
-    except Exception as e:  # noqa: BLE001
-        if primary:
-            r["annotate_failed"] = _why_not(e, dest)
-        else:
-            r["report_annotate_failed"] = _why_not(e, dest)

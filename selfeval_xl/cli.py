@@ -21,7 +21,7 @@ cli_zh.install()  # Click/Typer's own words in Chinese, before the app is built
 
 from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
 from .core.region import ProfileError
-from .jobs.generate import generate_unit, open_region  # noqa: F401  (benchmarks call generate_unit through here)
+from .jobs.generate import open_region
 from .core.examples import examples_dir
 from .outputs import (OutputError, describe_os_error, os_error_in, prepare_folder, refuse_existing, refuse_input,
                       write_text_atomic)
@@ -115,9 +115,7 @@ def generate_cmd(
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     key_file: Optional[Path] = typer.Option(None, "--key-file", help=KEY_HELP),
 ) -> None:
-    import functools
-
-    from . import batch
+    from .jobs.generate import generate
     from .roster import RosterError, read_roster, workbook_names
 
     prof = _profile(profile)
@@ -135,16 +133,14 @@ def generate_cmd(
         if name != workbook_names([unit], year)[0]:
             unit.notes.append(f"单位编码 {unit.code} 的文件名与另一单位相同，已改为 {name}")
     ts = _timestamp(timestamp) or dt.datetime.now().replace(microsecond=0)
-    job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=ts,
-                            key=_key(key_file))
     t0 = time.monotonic()
-    results, interrupted = batch.run(job, list(zip(units, names)), workers, label="生成模板")
-    failed = [r for r in results if r["status"] != "ok"]
+    run = generate(units, names, out, profile, year, ts, key=_key(key_file), workers=workers)
+    results, failed, interrupted = run.results, run.failed, run.interrupted
     for unit, r in zip(units, results):
         for note in unit.notes:
             typer.echo(f"提示：{unit.name}：{note}")
-        if r["status"] != "ok":
-            typer.echo(f"失败：{r['reason']}", err=True)
+        if not r.ok:
+            typer.echo(f"失败：{r.reason}", err=True)
     typer.echo(f"共 {len(units)} 个单位，生成 {len(results) - len(failed)} 个，失败 {len(failed)} 个，"
                f"用时 {time.monotonic() - t0:.1f} 秒。输出：{out.resolve()}"
                + ("（已中断）" if interrupted else ""))
@@ -310,82 +306,35 @@ def _say_undecodable_names(files: list[Path], echo) -> None:
                  f"“{display_path(f.name)}”；建议解压时选用 UTF-8 或把文件改名。")
 
 
-def _skipped(others: list[tuple[Path, str]]) -> list[dict]:
-    from .checking import STATUS_UNREADABLE
-    from .outputs import display_path
-
-    return [{"file": display_path(f), "name": display_path(f.name), "status": STATUS_UNREADABLE,
-             "reason": f"{display_path(f.name)}：{why}"} for f, why in others]
-
-
 def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, workers: Optional[int] = None,
               echo=typer.echo, expect: Optional[dict] = None, force: bool = False) -> int:
-    import functools
-
-    from . import batch
-    from .checking import STATUS_UNREADABLE, check_input, check_workbook, flag_batch_outliers, is_report, pair_reports, \
-        report_copy_name
-    from .xlsx.summary import SummaryWorkbook, write_json
+    """``check``: find the files, refuse existing outputs, run the check job (``jobs.check``), print."""
+    from .jobs import check as job
+    from .xlsx.summary import region_name
 
     _guard(prepare_folder, out, inputs, mark=True)
     files, others = _collect_inputs(inputs, out, with_reports=True)
     # Word/PDF reports (issue #19): a unit's report rides with its workbook; a report alone is an item
-    items = pair_reports(files)
-    files = [i[0] if isinstance(i, tuple) else i for i in items]
+    plan = job.plan(files)
+    files = plan.files
     _say_undecodable_names(files, echo)
-    annotated = batch.unique_names(files, lambda f: report_copy_name(f.name) if is_report(f) else f.name)
     _guard(refuse_existing, [out / "汇总表.xlsx", out / "summary.json"]
-           + ([out / "批注" / n for n in annotated] if annotate_copies else []), force)
+           + ([out / "批注" / n for n in plan.copy_names] if annotate_copies else []), force)
     t0 = time.monotonic()
     if annotate_copies:
         _guard(prepare_folder, out / "批注")
-    book = _guard(SummaryWorkbook, out / "汇总表.xlsx", _at=out / "汇总表.xlsx")  # filled as results arrive
-    try:
-        if any(isinstance(i, tuple) or is_report(i) for i in items):  # reports among them: one job for all
-            job = functools.partial(check_input, expect=expect,
-                                    folder=str(out / "批注") if annotate_copies else None)
-            work = [(i[0], n, i[1]) if isinstance(i, tuple) else (i, n, None) for i, n in zip(items, annotated)]
-            results, interrupted = batch.run(job, work, workers, label="校验并批注" if annotate_copies else "校验")
-        elif annotate_copies:  # each copy written by the worker that checked the file (XML level)
-            job = functools.partial(batch.check_and_annotate, folder=str(out / "批注"), expect=expect)
-            results, interrupted = batch.run(job, list(zip(files, annotated)), workers, label="校验并批注")
-        else:
-            job = functools.partial(check_workbook, expect=expect) if expect else check_workbook
-            results, interrupted = batch.run(job, files, workers, label="校验")
-        results = flag_batch_outliers(results, expect)
-        results += _skipped(others)
-        for i, r in enumerate(results):
-            book.add(i, r)
-    except BaseException:
-        book.abandon()
-        raise
-    _guard(book.close, _at=out / "汇总表.xlsx")
-    _guard(write_json, results, out / "summary.json", _at=out / "summary.json")
-    unwritten: list[dict] = []
-    if annotate_copies:
-        unwritten, stopped = _annotate_all(files, annotated, results, out / "批注")
-        interrupted = interrupted or stopped
-        if unwritten:  # the summary names every copy that is missing, too
-            from .xlsx.summary import write_xlsx
-
-            for fn, path in ((write_xlsx, out / "汇总表.xlsx"), (write_json, out / "summary.json")):
-                try:
-                    fn(results + unwritten, path)
-                except Exception as e:
-                    os_err = os_error_in(e)
-                    if os_err is None:
-                        raise
-                    echo(f"  {path.name} 未能补记未写入的批注副本（{describe_os_error(os_err, path)}）；"
-                         f"未写入的副本见下方列表")
-    unreadable = sum(1 for r in results if r["status"] == STATUS_UNREADABLE)
-    with_errors = sum(1 for r in results if r.get("errors"))
-    from .xlsx.summary import region_name
-
+    run = _guard(job.check, plan, expect, copies=out / "批注" if annotate_copies else None, summary=out,
+                 others=others, workers=workers)
+    results, interrupted, unwritten = run.results, run.interrupted, run.unwritten
+    for note in run.notes:
+        echo(f"  {note}")
+    unreadable = sum(1 for r in results if not r.readable)
+    with_errors = sum(1 for r in results if r.count("error"))
     regions: dict[str, int] = {}
     for r in results:
-        if r["status"] != STATUS_UNREADABLE and r.get("profile"):
-            regions[region_name(r["profile"])] = regions.get(region_name(r["profile"]), 0) + 1
-    written = sum(1 for r in results if r.get("annotated"))
+        if r.readable and r.profile:
+            regions[region_name(r.profile)] = regions.get(region_name(r.profile), 0) + 1
+    written = sum(1 for r in results if r.extra.get("annotated"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取"
          + (f"，批注副本 {written} 个" if annotate_copies else "")
          + f"，用时 {time.monotonic() - t0:.1f} 秒（含汇总表" + ("和批注副本" if annotate_copies else "") + "）"
@@ -394,13 +343,13 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     if regions:
         echo("地区配置：" + "、".join(f"{name}（{n} 个）" for name, n in regions.items()))
     for r in results:
-        if r["status"] == STATUS_UNREADABLE:
-            echo(f"  无法读取：{r['reason']}")
+        if not r.readable:
+            echo(f"  无法读取：{r.reason}")
     for r in unwritten:
-        echo(f"  未写入：{r['reason']}")
+        echo(f"  未写入：{r.reason}")
     for r in results:
-        if r.get("no_copy"):
-            echo(f"  未加批注：{r['name']}：{r['no_copy']}")
+        if r.extra.get("no_copy"):
+            echo(f"  未加批注：{r.name}：{r.extra['no_copy']}")
     echo(f"汇总表：{(out / '汇总表.xlsx').resolve()}")
     echo(f"明细 JSON：{(out / 'summary.json').resolve()}")
     if annotate_copies:
@@ -410,53 +359,6 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     return 2 if unreadable or unwritten else (1 if with_errors else 0)
 
 
-def _annotate_all(files: list[Path], names: list[str], results: list[dict], folder: Path) -> tuple[list[dict], bool]:
-    """After a ``check --annotate`` batch: name every copy that was not written, with why, and
-    write the few the workers could not write as they stand now.
-
-    The workers wrote the copies (``batch.check_and_annotate``). A copy is written here only when
-    the batch-level checks (``flag_batch_outliers``: a year unlike the rest) added flags after its
-    worker wrote it. A full disk or a file that cannot be copied costs that copy, not the batch:
-    each missing copy is returned as an entry for the output's list and the summary's 无法读取 list
-    (path of the copy, reason), so none is missing without a word.
-    Returns (missing copies, interrupted by Ctrl-C)."""
-    from .checking import STATUS_UNREADABLE, is_report
-    from .outputs import display_path
-    from .xlsx.annotate import annotate
-
-    by_file = {display_path(f): (f, n) for f, n in zip(files, names)}
-    missing: list[dict] = []
-    for r in results:
-        done, failed = r.pop("annotated", None), r.pop("annotate_failed", None)
-        if r["status"] == STATUS_UNREADABLE or not r.get("flags") or r["file"] not in by_file:
-            continue
-        src, name = by_file[r["file"]]
-        dest = folder / name
-        why = failed
-        if is_report(src):  # its worker wrote the comments (a PDF gets none: ``no_copy`` says so)
-            if why is None and not r.get("no_copy"):
-                r["annotated"] = done
-                continue
-            if why is None:
-                continue
-        if why is None and done != len(r["flags"]):  # flags added after the worker wrote it
-            try:
-                annotate(src, r["flags"], dest)
-                done = len(r["flags"])
-            except KeyboardInterrupt:
-                return missing, True
-            except Exception as e:  # noqa: BLE001 — one copy must not end the others
-                os_err = os_error_in(e)
-                why = (describe_os_error(os_err, dest) if os_err is not None
-                       else f"无法为该文件生成副本（{type(e).__name__}），校验结果见汇总表")
-        if why is None:
-            r["annotated"] = done
-            continue
-        missing.append({"file": display_path(dest), "name": f"批注/{display_path(name)}", "status": STATUS_UNREADABLE,
-                        "reason": f"{r['name']} 的批注副本未生成：{why}"})
-    return missing, False
-
-
 @app.command("annotate", short_help="生成带批注的副本", help="生成带批注的副本：每个问题写成单元格批注并标色，便于退回单位修改。原文件不会被修改。")
 def annotate_cmd(
     workbook: Path = typer.Argument(..., metavar="工作簿.xlsx", help="填好的 .xlsx"),
@@ -464,19 +366,20 @@ def annotate_cmd(
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     from .xlsx.annotate import annotate
-    from .checking import STATUS_UNREADABLE, check_workbook
+    from .checking import check_unit
+    from .jobs.check import stored_flags
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
     _output_file(out, [workbook], force)
-    r = check_workbook(workbook)
-    if r["status"] == STATUS_UNREADABLE:
-        _fail(r["reason"])
+    r = check_unit(workbook)
+    if not r.readable:
+        _fail(r.reason)
     try:
-        _guard(annotate, workbook, r["flags"], out)
+        _guard(annotate, workbook, stored_flags(r), out)
     except ValueError as e:
         _fail(str(e))
-    typer.echo(f"已写入批注副本：{out}（错误 {r['errors']}，警告 {r['warnings']}，提示 {r['infos']}）")
+    typer.echo(f"已写入批注副本：{out}（错误 {r.count('error')}，警告 {r.count('warning')}，提示 {r.count('info')}）")
 
 
 @app.command("report", short_help="生成 Word 自评报告", help="按填好的工作簿（或 JSON 数据）为每个单位生成 Word 自评报告；数字一律按录入数据重算。有错误的单位仍生成报告，错误和正文与附件不符的数字以 Word 批注标在所在格子或句子旁（--strict 则跳过）；输出文件夹中另有 汇总表.xlsx 和 summary.json。")
@@ -500,10 +403,10 @@ def report_cmd(
 def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optional[Path] = None,
                strict: bool = False, workers: Optional[int] = None, echo=typer.echo, force: bool = False,
                pdf_timeout: float = 120, expect: Optional[dict] = None) -> int:
-    import functools
-
-    from . import batch
-    from .checking import STATUS_UNREADABLE, planned_report_name, report_workbook
+    """``report``: find the inputs, name the reports, refuse existing outputs, run the report job
+    (``jobs.report``), print."""
+    from .checking import STATUS_SKIPPED
+    from .jobs import report as job
 
     if template is not None and not template.exists():
         _fail(f"找不到报告模板 {template}")
@@ -512,59 +415,29 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     _say_undecodable_names(files, echo)
     # one report per input file: two workbooks of one unit must not overwrite each other; named
     # in the region's words (its [report] file_name / title) from each workbook's metadata
-    names = batch.unique_names(files, functools.partial(planned_report_name, expect=expect))
+    names = job.names(files, expect)
     _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else [])
            + [out / "汇总表.xlsx", out / "summary.json"], force)
-    job = functools.partial(report_workbook, outdir=str(out), template=str(template) if template else None,
-                            strict=strict, expect=expect)
-    items = list(zip(files, names))
     t0 = time.monotonic()
-    results, interrupted = batch.run(job, items, workers, label="生成报告")
-    results += _skipped(others)
-    written = [Path(r["report"]) for r in results if r.get("report")]
-    # the notes each report carries as Word comments, for the coordinator in one place
-    # (汇总表 单位报告（问题数）, summary.json "report"): a report prints no review page
-    from .xlsx.summary import write_json, write_xlsx
-
-    listed = [r for r in results if r["status"] != "已跳过"]
-    _guard(write_xlsx, listed, out / "汇总表.xlsx", _at=out / "汇总表.xlsx")
-    _guard(write_json, listed, out / "summary.json", _at=out / "summary.json")
+    run = _guard(job.report, list(zip(files, names)), out, str(template) if template else None, strict, expect,
+                 pdf=pdf, pdf_timeout=pdf_timeout, summary=out, others=others, workers=workers)
+    results, written, interrupted = run.results, run.written, run.interrupted
     for r in results:
-        if r["status"] in (STATUS_UNREADABLE, "已跳过"):
-            echo(f"  {'无法读取' if r['status'] == STATUS_UNREADABLE else '已跳过'}：{r['reason']}")
-    no_pdf = False
-    made: list[Path] = []
-    if pdf and written and not interrupted:
-        from .libreoffice import LibreOfficeMissing, convert_each
-
-        # in parts, so the bar moves: one LibreOffice call a part (each call costs a start-up)
-        size = max(8, -(-len(written) // 10))
-        progress = batch.Progress(len(written), "转换 PDF")
-        try:
-            for k in range(0, len(written), size):
-                part = written[k:k + size]
-                got, failed = convert_each(part, out, "pdf", per_file=pdf_timeout)
-                made += got
-                for f, why in failed.items():
-                    echo(f"  未生成 PDF：{f.name}（{why}）；Word 报告已生成，可用 Word 或 WPS 另存为 PDF")
-                no_pdf = no_pdf or bool(failed)
-                for _ in part:
-                    progress.advance()
-        except LibreOfficeMissing as e:
-            echo(f"未生成 PDF：{e}")
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            progress.close()
-    echo(f"报告：生成 {len(written)} 份" + (f"，PDF {len(made)} 份" if pdf else "")
+        if not r.readable or r.status == STATUS_SKIPPED:
+            echo(f"  {'无法读取' if not r.readable else '已跳过'}：{r.reason}")
+    for f, why in run.pdf_failed.items():
+        echo(f"  未生成 PDF：{f.name}（{why}）；Word 报告已生成，可用 Word 或 WPS 另存为 PDF")
+    if run.pdf_missing:
+        echo(f"未生成 PDF：{run.pdf_missing}")
+    echo(f"报告：生成 {len(written)} 份" + (f"，PDF {len(run.pdfs)} 份" if pdf else "")
          + f"，失败或跳过 {len(results) - len(written)} 份，用时 {time.monotonic() - t0:.1f} 秒"
          + ("（含转换 PDF）" if pdf and written else "") + f"，输出：{out.resolve()}"
          + (f"（已中断：完成 {len(results)}/{len(files)} 个）" if interrupted else ""))
     if interrupted:
         return 130
-    if no_pdf or any(r["status"] == STATUS_UNREADABLE for r in results):
+    if run.pdf_failed or any(not r.readable for r in results):
         return 2
-    return 1 if any(r["status"] == "已跳过" for r in results) else 0
+    return 1 if any(r.status == STATUS_SKIPPED for r in results) else 0
 
 
 DEFAULT_PORT = 8765  # the workbench's address stays the same from day to day: http://127.0.0.1:8765/

@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from selfeval_xl.cli import app
 from lxml import etree
 
-from selfeval_xl.checking import STATUS_UNREADABLE, check_input, check_report, check_workbook, pair_reports
+from selfeval_xl.checking import STATUS_UNREADABLE, check_report, check_workbook, pair_reports
+from selfeval_xl.jobs.check import check_item
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.wordin import ReportReadError
 from selfeval_xl.wordin.comments import comment_report
@@ -186,8 +187,8 @@ def test_check_annotate_writes_the_reports_copy(pair_folder, tmp_path):
     items = pair_reports(sorted(pair_folder.iterdir()))
     for item in items:
         work = (item[0], item[0].name, item[1]) if isinstance(item, tuple) else (item, item.name, None)
-        r = check_input(work, folder=str(out))
-        assert r["status"] != STATUS_UNREADABLE
+        r = check_item(work, folder=str(out))
+        assert r.status != STATUS_UNREADABLE
     names = sorted(p.name for p in out.iterdir())
     assert "岳阳市档案馆2023年度整体支出绩效自评报告.docx" in names and "衡阳报告.docx" in names
     assert "001_岳阳市档案馆_2023年度绩效自评.xlsx" in names
@@ -263,7 +264,7 @@ def test_hostile_reports_get_a_clear_message_and_the_batch_goes_on(tmp_path):
     for path, words in ((bomb, "压缩"), (entity, "DOCTYPE"), (many, "10000 张表格"), (fake, "不是 Word 文档")):
         with pytest.raises(ReportReadError, match=words):
             read_report(path)
-    results = [check_input(p) for p in (bomb, entity, many, fake, fixture("003"))]
-    assert [r["status"] for r in results[:4]] == [STATUS_UNREADABLE] * 4
-    assert all(r["reason"].startswith(p.name) for r, p in zip(results, (bomb, entity, many, fake)))
-    assert results[4]["status"] == "有警告"
+    results = [check_item(p) for p in (bomb, entity, many, fake, fixture("003"))]
+    assert [r.status for r in results[:4]] == [STATUS_UNREADABLE] * 4
+    assert all(r.reason.startswith(p.name) for r, p in zip(results, (bomb, entity, many, fake)))
+    assert results[4].status == "有警告"

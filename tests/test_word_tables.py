@@ -19,7 +19,8 @@ import pytest
 from docx.shared import Pt
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_input, check_report, check_workbook, pair_reports, workbook_unit
+from selfeval_xl.checking import check_report, check_workbook, pair_reports, workbook_unit
+from selfeval_xl.jobs.check import check_item
 from selfeval_xl.cli import app
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.wordin.read import read_report
@@ -259,8 +260,8 @@ def test_a_report_alone_is_checked_on_its_tables(tmp_path):
     r = check_report(fixture("003"))
     got = {(f["code"], f["location"]) for f in r["flags"] if f["code"].startswith(TABLE_CODES)}
     assert got == SEED_FLAGS["003"]
-    out = check_input(fixture("004"), folder=str(tmp_path))
-    assert any(f["code"] == "RPT-501" and f["location"] == "报告!表5 R17C2" for f in out["flags"])
+    out = check_item(fixture("004"), folder=str(tmp_path))
+    assert any(f.code == "RPT-501" and f.location == "报告!表5 R17C2" for f in out.flags)
 
 
 def test_reading_and_matching_a_seed_report_is_quick():

@@ -1,8 +1,9 @@
 """The result of checking one workbook or one report, typed.
 
 ``checking`` builds a ``UnitResult`` — its flags are ``Flag`` objects with typed places — and it
-becomes a dict only where it is written: JSON (``check --json``, summary.json, the workspace's
-jobs) and SQLite (the workspace's uploads), or handed across a process boundary. ``as_dict`` is
+travels as such through the batch jobs (``jobs``: worker processes return it, it is picklable), the
+CLI, the workspace and the summary writer. It becomes a dict only where it is written: JSON
+(summary.json) and SQLite (the workspace's uploads). ``as_dict`` is
 the one place that shape is written and ``from_dict`` the one place it is read back, so a stored
 campaign of an earlier version still loads (its flags' places are read once, ``flags.location_of``).
 

@@ -12,3 +12,4 @@ where they are written (summary.json, the workspace's SQLite), by ``UnitResult.a
     report.py    the Word reports (and PDFs), 汇总表/summary.json
     compile.py   the workspace's compile: stored results + reports, as one zip
 """
+

@@ -7,20 +7,20 @@ the tests and a script can call them alike.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import batch
 from . import reports as _reports
-from ..checking import STATUS_UNREADABLE, check_workbook, report_workbook
+from ..checking import STATUS_UNREADABLE
 from ..core.model import ProjectEvaluation
+from ..core.results import UnitResult
+from ..jobs import check as check_job, compile as compile_job
+from ..jobs.compile import zip_folder
 from ..forms.regions import get_profile
-from ..jobs.generate import generate_unit
+from ..jobs import generate as generate_job
 from ..roster import RosterUnit, read_roster, workbook_name, workbook_names
 from .staging import stage as _stage, staged_path
 from .store import INCOMPLETE, StoredFile, Workspace, upload_status
@@ -75,62 +75,23 @@ def templates_zip(ws: Workspace, cid: int, dest: Path, workers: int | None = Non
     units = [_roster_unit(r) for r in ws.units(cid)]
     names = workbook_names(units, camp["year"])
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        job = functools.partial(generate_unit, out=tmp, profile=camp["region"], year=camp["year"],
-                                generated_at=dt.datetime.now().replace(microsecond=0), key=signing_key(ws))
-        count = [0]
-
-        def arrived(_i, _r):
-            count[0] += 1
-            if progress:
-                progress(count[0])
-
-        results, _ = batch.run(job, list(zip(units, names)), workers, label="生成模板", on_result=arrived)
-        failed = [r["reason"] for r in results if r["status"] != "ok"]
-        _zip_folder(Path(tmp), dest, extra={"生成失败.txt": "\n".join(failed)} if failed else None)
+        run = generate_job.generate(units, names, tmp, camp["region"], camp["year"],
+                                    dt.datetime.now().replace(microsecond=0), key=signing_key(ws), workers=workers,
+                                    progress=progress)
+        failed = [r.reason for r in run.failed]
+        zip_folder(Path(tmp), dest, extra={"生成失败.txt": "\n".join(failed)} if failed else None)
     return dest
-
-
-def _zip_folder(folder: Path, dest: Path, extra: dict[str, str] | None = None) -> None:
-    part = dest.with_suffix(".part")
-    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as z:
-        for p in sorted(folder.rglob("*")):
-            if p.is_file():
-                z.write(p, p.relative_to(folder).as_posix())
-        for name, text in (extra or {}).items():
-            z.writestr(name, text)
-    part.replace(dest)
-
-
-def check_with_contacts(path, expect=None) -> dict[str, Any]:
-    """``check_workbook``, plus who filled the workbook in (填表人, 联系电话, typed in the region's
-    ``signoff.preparer`` / ``signoff.phone`` cells): the coordinator's list of late units calls them.
-    Top-level, so a process pool can run it."""
-    r = check_workbook(path, expect=expect)
-    if r.get("status") != STATUS_UNREADABLE:
-        try:
-            from ..xlsx.read import read_workbook
-
-            s = read_workbook(path).dept.signoff
-            r["contacts"] = {"preparer": _contact(s.preparer), "phone": _contact(s.phone)}
-        except Exception:  # noqa: BLE001 — contacts are a courtesy; the check above stands
-            r["contacts"] = {}
-    return r
-
-
-def _contact(text: str) -> str:
-    """A template's placeholder（填表人）is not a name."""
-    text = (text or "").strip()
-    return "" if text.startswith(("（", "(")) and text.endswith(("）", ")")) else text[:60]
 
 
 NOT_THIS_UNIT = "不是本单位"
 
 
 def check_items(ws: Workspace, cid: int, items: list[tuple[str, str, int]], workers: int | None = None,
-                progress=None, folder: str | Path | None = None) -> list[dict[str, Any]]:
-    """Check stored uploads (sha256, original name, size) as the CLI checks files; nothing recorded.
-    ``progress(done)`` is called as each file's result arrives. With ``folder`` the staged files
-    stay there (``staged_path``), for the upload's reports to be checked with."""
+                progress=None, folder: str | Path | None = None) -> list[UnitResult]:
+    """Check stored uploads (sha256, original name, size) by the CLI's check job (``jobs.check``,
+    with the contacts of who filled each in); nothing recorded. ``progress(done)`` is called as each
+    file's result arrives. With ``folder`` the staged files stay there (``staged_path``), for the
+    upload's reports to be checked with."""
     if folder is None:
         with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
             return check_items(ws, cid, items, workers, progress, tmp)
@@ -143,19 +104,12 @@ def check_items(ws: Workspace, cid: int, items: list[tuple[str, str, int]], work
     paths = []
     for i, (sha, name, _) in enumerate(items):
         paths.append(_stage(ws, sha, staged_path(folder, i, name)))
-    job = functools.partial(check_with_contacts, expect=expect)
-    count = [0]
-
-    def arrived(_i, _r):
-        count[0] += 1
-        if progress:
-            progress(count[0])
-
-    results, _ = batch.run(job, paths, workers, label="校验", on_result=arrived)
-    return results
+    # an upload is not a batch of one year: its files are judged by the campaign's region and year
+    return check_job.check(check_job.plan(paths), expect, workers=workers, progress=progress, batch_checks=False,
+                           contacts=True).results
 
 
-def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], results: list[dict[str, Any]],
+def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], results: list[UnitResult],
                    user: str = "", only_unit: int | None = None) -> list[dict[str, Any]]:
     """Record checked uploads as versions, matched to units by the code in their metadata (never
     by file name). With ``only_unit`` (a unit's own link) a workbook of another unit, or one that
@@ -164,7 +118,7 @@ def record_checked(ws: Workspace, cid: int, items: list[tuple[str, str, int]], r
     mine = ws.unit(only_unit) if only_unit is not None else None
     with ws.tx():  # one transaction: all of the upload is recorded, or none (WorkspaceBusy: retry)
         for (sha, name, size), r in zip(items, results):
-            r = dict(r, file=name, name=name)
+            r = dict(r.as_dict(), file=name, name=name)  # stored as the upload's result (SQLite)
             readable = r["status"] != STATUS_UNREADABLE
             if mine is not None:
                 if not readable:
@@ -244,70 +198,45 @@ def chosen_for_compile(ws: Workspace, cid: int, unit_ids: Iterable[int] | None) 
 def compile_zip(ws: Workspace, cid: int, unit_ids: Iterable[int] | None, dest: Path, pdf: bool = False,
                 workers: int | None = None, progress=None) -> Path:
     """汇总表.xlsx, summary.json and one report per unit (the latest version of each selected unit;
-    default: the confirmed ones), as a zip."""
-    from ..checking import planned_report_name
-    from ..libreoffice import convert_each, soffice_path
-    from ..xlsx.summary import write_json, write_xlsx
-
+    default: the confirmed ones), as a zip: the stored results and files, given to the compile job
+    (``jobs.compile``)."""
     camp = ws.campaign(cid)
     year = camp["year"]
-    wanted = set(unit_ids) if unit_ids is not None else None
-    chosen = [(b, ws.upload(b["upload_id"])) for b in ws.board(cid) if b["upload_id"]
-              and (b["id"] in wanted if wanted is not None else b["status"] == "已确认")]
+    chosen = [(b, ws.upload(b["upload_id"])) for b in chosen_for_compile(ws, cid, unit_ids)]
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        root = Path(tmp) / "out"
-        (root / "报告").mkdir(parents=True)
-        results = [dict(json.loads(up["result"]), file=up["original_name"], name=up["original_name"]) for _, up in chosen]
+        results = [UnitResult.from_dict(dict(json.loads(up["result"]), file=up["original_name"], name=up["original_name"]))
+                   for _, up in chosen]
+        copies: dict[str, Path] = {}
         for (b, _), r in zip(chosen, results):
-            _with_report(ws, b, r, root / "单位报告批注")
-        write_xlsx(results, root / "汇总表.xlsx")
-        write_json(results, root / "summary.json")
+            _with_report(ws, b, r, copies)
         # the stored files under the unit's own workbook name, so each report is named after its unit
         # (in the region's words: its [report] file_name / title), one file per unit
-        expect = judging_for(ws, camp)
         staged = [_stage(ws, up["sha256"], Path(tmp) / "src" / str(b["id"]) / workbook_name(b["code"], b["name"], year))
                   for b, up in chosen]
-        names = batch.unique_names(staged, functools.partial(planned_report_name, expect=expect))
-        items = [(str(f), n) for f, n in zip(staged, names)]
-        job = functools.partial(report_workbook, outdir=str(root / "报告"), expect=expect)
-        count = [0]
-
-        def arrived(_i, _r):
-            count[0] += 1
-            if progress:
-                progress(count[0])
-
-        reports, _ = batch.run(job, items, workers, label="报告", on_result=arrived)
-        notes = [r.get("reason", r["name"]) for r in reports if not r.get("report")]
-        if pdf and soffice_path():
-            docs = [Path(r["report"]) for r in reports if r.get("report")]
-            if docs:
-                _, failed = convert_each(docs, root / "报告", "pdf")
-                notes += [f"{p.name}：未转为 PDF（{why}）" for p, why in failed.items()]
-        _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
+        compile_job.compile_zip(results, staged, dest, judging_for(ws, camp), pdf=pdf, copies=copies, workers=workers,
+                                progress=progress, tmp=Path(tmp))
     return dest
 
 
-def _with_report(ws: Workspace, board_row, r: dict[str, Any], copies: Path) -> None:
+def _with_report(ws: Workspace, board_row, r: UnitResult, copies: dict[str, Path]) -> None:
     """The unit's latest report into its 汇总表 row, as the CLI's ``check`` puts a report beside its
     workbook (单位报告（问题数）: the errors and warnings on the report); its commented .docx into
-    ``copies``."""
+    ``copies`` (the zip's 单位报告批注/)."""
     if not board_row.get("report_id"):
         return
     rep = ws.report(board_row["report_id"])
     notes = [f for f in flags_of(rep) if f.get("severity") != "info"]
     if rep["status"] == STATUS_UNREADABLE:  # said in the row, not counted as a clean report
         notes = [{"code": "RPT-101", "severity": "warning", "location": "报告", "message": rep["reason"]}]
-    r["report"] = rep["original_name"]
-    r["report_notes"] = notes
+    r.report = rep["original_name"]
+    r.extra["report_notes"] = notes
     if rep["copy_sha256"]:
-        copies.mkdir(parents=True, exist_ok=True)
         stem = Path(rep["original_name"]).stem
         if board_row["code"] not in stem:  # two units' 自评报告.docx must not overwrite each other
             stem = f"{board_row['code']}_{stem}"
         from ..outputs import bounded_name
 
-        shutil.copyfile(ws.path_of(rep["copy_sha256"]), copies / bounded_name(stem, "_批注.docx"))
+        copies[f"单位报告批注/{bounded_name(stem, '_批注.docx')}"] = ws.path_of(rep["copy_sha256"])
 
 
 def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, progress=None) -> Path:
@@ -336,7 +265,7 @@ def annotated_zip(ws: Workspace, cid: int, unit_ids: Iterable[int], dest: Path, 
                     shutil.copyfile(ws.path_of(rep["copy_sha256"]), root / f"{stem}_报告_批注.docx")
             if progress:
                 progress(i)
-        _zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
+        zip_folder(root, dest, extra={"未生成.txt": "\n".join(notes)} if notes else None)
     return dest
 
 
@@ -347,11 +276,11 @@ def unit_template(ws: Workspace, uid: int, folder: Path) -> Path:
     row = ws.unit(uid)
     camp = ws.campaign(row["campaign_id"])
     prove(get_profile(camp["region"]))
-    r = generate_unit(_roster_unit(row), out=str(folder), profile=camp["region"], year=camp["year"],
-                      generated_at=dt.datetime.now().replace(microsecond=0), key=signing_key(ws))
-    if r["status"] != "ok":
-        raise ValueError(r["reason"])
-    return Path(r["file"])
+    r = generate_job.generate_unit(_roster_unit(row), out=str(folder), profile=camp["region"], year=camp["year"],
+                                   generated_at=dt.datetime.now().replace(microsecond=0), key=signing_key(ws))
+    if not r.ok:
+        raise ValueError(r.reason)
+    return Path(r.file)
 
 
 def late_units(ws: Workspace, cid: int, today: dt.date | None = None) -> list[dict[str, Any]]:
@@ -411,8 +340,9 @@ def check_upload(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
         results = check_items(ws, cid, books, workers, progress=progress, folder=tmp)
         on = (lambda n: progress(min(len(items), len(books) + n))) if progress else None
-        entries = _reports.prepare(ws, cid, reps, books, results, tmp, judging_for(ws, ws.campaign(cid)), workers,
-                                   on, only_unit=only_unit)
+        # the reports' pairing reads the workbooks' results in their stored shape
+        entries = _reports.prepare(ws, cid, reps, books, [r.as_dict() for r in results], tmp,
+                                   judging_for(ws, ws.campaign(cid)), workers, on, only_unit=only_unit)
     with ws.tx():  # the uploads, the reports (and the job's being done): one commit
         out = record_checked(ws, cid, books, results, user, only_unit=only_unit)
         out += _reports.record(ws, cid, entries, out, user, only_unit=only_unit)

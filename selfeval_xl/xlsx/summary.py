@@ -16,59 +16,75 @@ from typing import Any
 import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
-from ..core.flags import report_paragraph
+from ..core.flags import ERROR, INFO, WARNING, Flag, from_dict as flag_from_dict
+from ..core.results import STATUS_UNREADABLE, UnitResult
 from ..outputs import PendingOutput, write_text_atomic
 
 SEVERITY_CN = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-def write_json(results: list[dict[str, Any]], path: Path) -> None:
-    data = {"files": {r["name"]: _json_entry(r) for r in results}}
+Result = UnitResult | dict  # a result as checked, or as stored (read back by ``UnitResult.from_dict``)
+
+
+def typed(r: Result) -> UnitResult:
+    return r if isinstance(r, UnitResult) else UnitResult.from_dict(r)
+
+
+def write_json(results: list[Result], path: Path) -> None:
+    results = [typed(r) for r in results]
+    data = {"files": {r.name: _json_entry(r) for r in results}}
     # the same file name in two folders must not collide
     if len(data["files"]) != len(results):
-        data = {"files": {r["file"]: _json_entry(r) for r in results}}
+        data = {"files": {r.file: _json_entry(r) for r in results}}
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _json_entry(r: dict[str, Any]) -> dict[str, Any]:
-    if r["status"] == "无法读取":
-        return {"path": r["file"], "status": r["status"], "reason": r["reason"]}
-    keys = ("unit_code", "unit_name", "year", "profile", "stated_total", "recomputed_total", "grade", "status",
-            "errors", "warnings", "infos")
-    out = {"path": r["file"], **{k: r.get(k) for k in keys}}
+_JSON_KEYS = ("unit_code", "unit_name", "year", "profile", "stated_total", "recomputed_total", "grade", "status",
+              "errors", "warnings", "infos")
+
+
+def _json_entry(r: UnitResult) -> dict[str, Any]:
+    d = r.as_dict()  # summary.json is where the result is written: its one JSON shape
+    if not r.readable:
+        return {"path": d["file"], "status": d["status"], "reason": d["reason"]}
+    out = {"path": d["file"], **{k: d.get(k) for k in _JSON_KEYS}}
     out["flags"] = [{k: f.get(k) for k in ("code", "severity", "location", "stated", "expected", "message")}
-                    for f in r.get("flags", [])]
+                    for f in d.get("flags", [])]
     rep = report_entry(r)
     if rep is not None:
         out["report"] = rep
     return out
 
 
-def report_notes_of(r: dict[str, Any]) -> list[dict[str, Any]] | None:
+def report_notes_of(r: Result) -> list[Flag] | None:
     """The notes on the unit's report: the comments a generated report carries
     (``report_notes``), or the flags ``check`` put on the unit's own report (at a paragraph);
     None where the result has no report."""
-    if not r.get("report"):
+    r = typed(r)
+    if not r.report:
         return None
-    if "report_notes" in r:
-        return list(r["report_notes"])
-    return [f for f in r.get("flags", []) if report_paragraph(f) is not None]
+    if "report_notes" in r.extra:
+        return [flag_from_dict(f) for f in r.extra["report_notes"]]
+    return [f for f in r.flags if f.place is not None and f.place.paragraph is not None]
 
 
-def report_entry(r: dict[str, Any]) -> dict[str, Any] | None:
+def report_entry(r: Result) -> dict[str, Any] | None:
     """summary.json's ``report`` of a unit: the report file and every note on it (each a Word
     comment in the report), so a coordinator who reads only the summary misses none."""
+    r = typed(r)
     notes = report_notes_of(r)
     if notes is None:
         return None
-    return {"file": Path(str(r["report"])).name, "notes": len(notes),
-            "comments": [{k: f.get(k) for k in ("code", "severity", "location", "message")} for f in notes]}
+    return {"file": Path(str(r.report)).name, "notes": len(notes),
+            "comments": [{"code": f.code, "severity": f.severity, "location": f.location, "message": f.message}
+                         for f in notes]}
 
 
-def report_cell(r: dict[str, Any]) -> str:
+def report_cell(r: Result) -> str:
     """汇总's 单位报告（问题数） cell: "<file>（3）", "" without a report."""
+    r = typed(r)
     notes = report_notes_of(r)
-    return "" if notes is None else f"{Path(str(r['report'])).name}（{len(notes)}）"
+    return "" if notes is None else f"{Path(str(r.report)).name}（{len(notes)}）"
 
 
 _FIXED_DATE = dt.datetime(2024, 1, 1)
@@ -154,42 +170,41 @@ class SummaryWorkbook:
         else:
             ws.write_string(r, c, str(v), fmt)
 
-    def add(self, index: int, result: dict[str, Any]) -> None:
+    def add(self, index: int, result: Result) -> None:
         """Result ``index`` of the batch (any order); written once all before it have come."""
-        self.pending[index] = result
+        self.pending[index] = typed(result)
         while self.next in self.pending:
             self._write(self.pending.pop(self.next))
             self.next += 1
 
-    def _write(self, r: dict[str, Any]) -> None:
-        if r["status"] == "无法读取":
+    def _write(self, r: UnitResult) -> None:
+        if r.status == STATUS_UNREADABLE:
             self.n_bad += 1
-            self._put(self.unreadable_ws, self.n_bad, 0, r["name"])
-            self._put(self.unreadable_ws, self.n_bad, 1, r["file"])
-            self._put(self.unreadable_ws, self.n_bad, 2, r["reason"], self.wrap)
+            self._put(self.unreadable_ws, self.n_bad, 0, r.name)
+            self._put(self.unreadable_ws, self.n_bad, 1, r.file)
+            self._put(self.unreadable_ws, self.n_bad, 2, r.reason, self.wrap)
             return
         self.n_units += 1
-        self.results.append({"status": r["status"], "grade": r.get("grade"), "recomputed_total": r.get("recomputed_total"),
-                             "rate": r.get("rate"), "flags": [{"code": f["code"], "severity": f["severity"]}
-                                                              for f in r["flags"]]})
-        region = region_name(r.get("profile"))
-        self.years[r.get("year")] = self.years.get(r.get("year"), 0) + 1
+        self.results.append({"status": r.status, "grade": r.grade, "recomputed_total": r.recomputed_total,
+                             "rate": r.rate, "flags": [{"code": f.code, "severity": f.severity} for f in r.flags]})
+        region = region_name(r.profile)
+        self.years[r.year] = self.years.get(r.year, 0) + 1
         self.regions[region] = self.regions.get(region, 0) + 1
-        row = [r["name"], r["unit_code"], r["unit_name"], r["year"], region, r.get("budget"), r.get("executed"),
-               r.get("rate"), r["stated_total"], r["recomputed_total"], r["grade"], r["errors"], r["warnings"], r["infos"]]
+        row = [r.name, r.unit_code, r.unit_name, r.year, region, r.budget, r.executed,
+               r.rate, r.stated_total, r.recomputed_total, r.grade, r.count(ERROR), r.count(WARNING), r.count(INFO)]
         at = self.units.top + self.n_units
         for c, v in enumerate(row):
             self._put(self.units, at, c, v, self.money if c in (5, 6) else self.pct if c == 7 else None)
-        self.units.write_string(at, len(row), r["status"], self.status_fmt.get(r["status"], self.cell))
+        self.units.write_string(at, len(row), r.status, self.status_fmt.get(r.status, self.cell))
         self._put(self.units, at, len(row) + 1, report_cell(r))
-        for f in r["flags"]:
+        for f in r.flags:
             self.n_flags += 1
-            row = [r["name"], r["unit_name"], f["code"], SEVERITY_CN.get(f["severity"], f["severity"]), f["location"],
-                   f.get("stated"), f.get("expected"), f["message"]]
+            row = [r.name, r.unit_name, f.code, SEVERITY_CN.get(f.severity, f.severity), f.location,
+                   f.stated, f.expected, f.message]
             for c, v in enumerate(row):
                 self._put(self.flags, self.n_flags, c, v, self.wrap if c == 7 else self.cell)
             # applications do not grow a wrapped row on opening: as many lines as the message needs
-            width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in f["message"])
+            width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in f.message)
             lines = max(1, -(-width // (self.flags.widths[7] - 2)))
             if lines > 1:
                 self.flags.set_row(self.n_flags, min(409, 14 * lines + 2))
@@ -292,7 +307,7 @@ def _region_names() -> dict[str, str]:
     return _NAMES
 
 
-def write_xlsx(results: list[dict[str, Any]], path: Path) -> None:
+def write_xlsx(results: list[Result], path: Path) -> None:
     """汇总表.xlsx for results already gathered (in order)."""
     book = SummaryWorkbook(path)
     for i, r in enumerate(results):
