@@ -33,7 +33,11 @@ sys.path.insert(0, os.environ.get("SELFEVAL_BENCH_TREE") or str(Path(__file__).r
 
 from selfeval_xl import batch  # noqa: E402
 from selfeval_xl.cli import run_check, run_report  # noqa: E402
-from selfeval_xl.jobs.generate import generate_unit  # noqa: E402
+
+try:  # where the generate job lives (benchmarks/compare.py runs this harness against older trees too)
+    from selfeval_xl.jobs.generate import generate_unit  # noqa: E402
+except ImportError:
+    from selfeval_xl.cli import generate_unit  # noqa: E402
 from selfeval_xl.core.model import Department  # noqa: E402
 from selfeval_xl.forms.regions import get_profile  # noqa: E402
 from selfeval_xl.roster import RosterUnit, workbook_name  # noqa: E402
