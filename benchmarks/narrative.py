@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from run import P, _fill_one, synthetic_unit, timed  # noqa: E402
 
-from selfeval_xl import batch  # noqa: E402
+from selfeval_xl.jobs import batch  # noqa: E402
 from selfeval_xl.checks import check  # noqa: E402
 from selfeval_xl.cli import run_check  # noqa: E402
 from selfeval_xl.core.model import Department  # noqa: E402

@@ -80,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     bench({n: fixture(n) for n in REGION}, args.rounds, ".docx")
     if args.pdf:
-        from selfeval_xl.libreoffice import convert
+        from selfeval_xl.files.libreoffice import convert
 
         with tempfile.TemporaryDirectory() as tmp:
             made = convert([fixture(n) for n in REGION], Path(tmp), "pdf")

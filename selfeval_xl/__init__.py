@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 _API = {
     # regions and data
     "load_region": ("selfeval_xl.forms.regions", "get_profile"),
-    "read_roster": ("selfeval_xl.roster", "read_roster"),
+    "read_roster": ("selfeval_xl.files.roster", "read_roster"),
     "Department": ("selfeval_xl.core.model", "Department"),
     "examples_dir": ("selfeval_xl.core.examples", "examples_dir"),
     # the three steps
@@ -27,12 +27,12 @@ _API = {
     "read_workbook": ("selfeval_xl.xlsx.read", "read_workbook"),
     "extract": ("selfeval_xl.xlsx.read", "extract"),
     "check": ("selfeval_xl.checks", "check"),
-    "check_workbook": ("selfeval_xl.checking", "check_workbook"),
+    "check_workbook": ("selfeval_xl.jobs.checking", "check_workbook"),
     "annotate": ("selfeval_xl.xlsx.annotate", "annotate"),
     "render_report": ("selfeval_xl.docx.report", "render_report"),
-    "report_workbook": ("selfeval_xl.checking", "report_workbook"),
+    "report_workbook": ("selfeval_xl.jobs.checking", "report_workbook"),
     # batches and the workspace
-    "run_batch": ("selfeval_xl.batch", "run"),
+    "run_batch": ("selfeval_xl.jobs.batch", "run"),
     "Workspace": ("selfeval_xl.web.store", "Workspace"),
 }
 

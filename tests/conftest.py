@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from selfeval_xl.libreoffice import soffice_path
+from selfeval_xl.files.libreoffice import soffice_path
 from selfeval_xl.core.model import Department
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import zipfile
 import openpyxl
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook
+from selfeval_xl.jobs.checking import check_workbook
 from selfeval_xl.cli import app
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.xlsx.annotate import annotate
@@ -146,7 +146,7 @@ def test_check_annotate_writes_the_copies_in_the_workers(tmp_path, examples):
 
 
 def test_libreoffice_opens_the_copy(tmp_path, examples, soffice):
-    from selfeval_xl.libreoffice import convert
+    from selfeval_xl.files.libreoffice import convert
 
     _, result, out = _copy(tmp_path, examples)
     pdf = convert([out], tmp_path / "pdf", "pdf")[0]

@@ -12,7 +12,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_every_api_name_resolves_to_the_library_function():
-    from selfeval_xl.checking import check_workbook
+    from selfeval_xl.jobs.checking import check_workbook
     from selfeval_xl.xlsx.write import write_workbook
 
     for name in selfeval_xl.__all__:

@@ -1,7 +1,9 @@
 """The package's layers, held by a test: a newcomer can trust the map in the README.
 
-core ← forms ← (xlsx, docx, checks) ← (checking, batch, roster, cli). Lower layers never
-import upper ones, and no two modules import each other, even lazily inside a function.
+Every top-level part of ``selfeval_xl`` is a folder named in ``ALLOWED`` with the parts it may
+import: core ← forms ← (files, checks) ← (xlsx, docx, wordin) ← jobs ← web ← cli. Lower layers never
+import upper ones, no two modules import each other (even lazily inside a function), and a loose
+module at the top of the package — a part ``ALLOWED`` does not name — fails the test.
 """
 
 from __future__ import annotations
@@ -12,19 +14,30 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "selfeval_xl"
 
-# what each part may import from the package (besides itself)
+_BELOW_JOBS = {"core", "forms", "files", "checks", "xlsx", "docx", "wordin"}
+
+# what each part may import from the package (besides itself); "__init__" is selfeval_xl/__init__.py
+# (its version and lazy API map), "__main__" is ``python -m selfeval_xl``
 ALLOWED = {
+    "__init__": set(),
     "core": set(),
     "forms": {"core"},
-    "outputs": set(),
-    "libreoffice": {"outputs"},
-    "narrative": {"core", "forms"},
-    "checks": {"core", "forms", "narrative"},
-    "xlsx": {"core", "forms", "outputs", "__init__"},
-    "docx": {"core", "forms", "checks", "narrative", "outputs"},
-    # Word/PDF reports in (issue #19): xlsx for its zip preflight's limits, libreoffice for .doc/.wps;
+    # outputs, libreoffice, roster: the roster names the region's forms (forms.binding.form_name)
+    "files": {"core", "forms"},
+    # checks of a unit, and its report's prose against its tables (narrative)
+    "checks": {"core", "forms"},
+    "xlsx": {"core", "forms", "files", "__init__"},
+    "docx": {"core", "forms", "checks", "files"},
+    # Word/PDF reports in (issue #19): xlsx for its zip preflight's limits, files for LibreOffice (.doc/.wps);
     # forms and checks because a report's tables are read by the region's layout and checked by its rules
-    "wordin": {"core", "forms", "checks", "outputs", "libreoffice", "xlsx"},
+    "wordin": {"core", "forms", "checks", "files", "xlsx"},
+    # the batch jobs (generate, check, report, compile), one unit's check, the pool, a region's proof
+    "jobs": _BELOW_JOBS | {"__init__"},
+    # the workspace: its store and pages, over the same jobs
+    "web": _BELOW_JOBS | {"jobs"},
+    # the command line, on top: the one part that may use any other
+    "cli": _BELOW_JOBS | {"jobs", "web", "__init__"},
+    "__main__": {"cli"},
 }
 
 
@@ -66,17 +79,51 @@ def _part(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
-def test_each_layer_imports_only_the_layers_below_it():
+def violations(graph: dict[str, set[str]], allowed: dict[str, set[str]]) -> list[str]:
+    """Every import from one part into a part it may not use, and every module of a part
+    ``allowed`` does not name."""
     wrong = []
-    for mod, deps in _graph().items():
+    for mod, deps in graph.items():
         part = _part(mod)
-        if part not in ALLOWED:
-            continue  # the top: cli, batch, checking, roster may use anything
+        if part not in allowed:
+            wrong.append(f"{mod} is in no layer: put it in a folder that ALLOWED names")
+            continue
         for dep in deps:
             dpart = _part(dep)
-            if dpart != part and dpart not in ALLOWED[part] and dep != "selfeval_xl":
+            if dpart != part and dpart not in allowed[part] and dep != "selfeval_xl":
                 wrong.append(f"{mod} imports {dep}")
-    assert not wrong, "\n".join(sorted(wrong))
+    return sorted(wrong)
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    wrong = violations(_graph(), ALLOWED)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_part_of_the_package_is_a_named_layer():
+    """ALLOWED holds every part, not half: each folder (and file) at the top of the package with
+    Python in it is named, and nothing is named that is not there."""
+    parts = {_part(m) for m in _graph()}
+    assert parts == set(ALLOWED), f"unnamed: {sorted(parts - set(ALLOWED))}, gone: {sorted(set(ALLOWED) - parts)}"
+    loose = sorted(p.name for p in PKG.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert not loose, f"loose modules at the top of the package: {loose}"
+
+
+def test_the_layer_check_finds_what_it_must():
+    """Or the tests above could never fail: an upward import, an import of the cli, and a loose
+    module are each found; the cli using anything and a part using itself are not."""
+    graph = {
+        "selfeval_xl.core.model": {"selfeval_xl.forms.keys"},  # upward
+        "selfeval_xl.web.app": {"selfeval_xl.cli", "selfeval_xl.jobs.check"},  # the cli from below it
+        "selfeval_xl.helpers": {"selfeval_xl.core.model"},  # a loose module
+        "selfeval_xl.cli": {"selfeval_xl.web.app", "selfeval_xl.jobs.batch", "selfeval_xl.files.outputs"},
+        "selfeval_xl.jobs.check": {"selfeval_xl.jobs.batch", "selfeval_xl.checks"},
+    }
+    assert violations(graph, ALLOWED) == [
+        "selfeval_xl.core.model imports selfeval_xl.forms.keys",
+        "selfeval_xl.helpers is in no layer: put it in a folder that ALLOWED names",
+        "selfeval_xl.web.app imports selfeval_xl.cli",
+    ]
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[str]:
@@ -109,8 +156,8 @@ def test_the_cycle_walk_finds_a_cycle_through_three_modules():
 
 def test_the_checker_sees_a_lazy_import():
     """The walk must find imports inside functions, or the cycle test could never fail."""
-    assert "selfeval_xl.xlsx.write" in _imports(PKG / "cli.py")  # cli imports it inside a command
-    top_level = {n.module for n in ast.parse((PKG / "cli.py").read_text(encoding="utf-8")).body
+    assert "selfeval_xl.xlsx.write" in _imports(PKG / "cli" / "__init__.py")  # cli imports it inside a command
+    top_level = {n.module for n in ast.parse((PKG / "cli" / "__init__.py").read_text(encoding="utf-8")).body
                  if isinstance(n, ast.ImportFrom) and n.module}
     assert "xlsx.write" not in top_level  # …and only there: the walk went into the function
 

@@ -26,7 +26,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl import outputs
+from selfeval_xl.files import outputs
 from selfeval_xl.cli import app as cli
 from selfeval_xl.core.model import Department
 from selfeval_xl.forms.regions import get_profile

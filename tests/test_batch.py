@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl import batch
-from selfeval_xl.batch import unique_names
+from selfeval_xl.jobs import batch
+from selfeval_xl.jobs.batch import unique_names
 from selfeval_xl.cli import app
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.xlsx.write import write_workbook

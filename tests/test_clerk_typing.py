@@ -13,7 +13,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from selfeval_xl.checking import check_workbook
+from selfeval_xl.jobs.checking import check_workbook
 from selfeval_xl.core.indicators import suggest
 from selfeval_xl.core.model import strip_control
 from selfeval_xl.forms.layout import compile_layout

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import selfeval_xl.checks as checks_module
-from selfeval_xl.checking import check_workbook
+from selfeval_xl.jobs.checking import check_workbook
 from selfeval_xl.checks import check
 from selfeval_xl.core.model import Department
 from selfeval_xl.core.region import ProfileError

@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from selfeval_xl.forms.formula import FormulaError, Program, evaluate, xl_round
-from selfeval_xl.libreoffice import convert
+from selfeval_xl.files.libreoffice import convert
 
 INPUTS = {"a": 12.5, "b": 0.0, "c": None, "t": "文本", "n": "3", "sp": " \n\u3000", "big": 1e16, "neg": -2.345}
 

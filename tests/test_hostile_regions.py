@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook
+from selfeval_xl.jobs.checking import check_workbook
 from selfeval_xl.cli import app
 from selfeval_xl.core.region import Limits, ProfileError, sources_digest, sources_from_rows
 from selfeval_xl.forms.formula import FormulaError, Program, evaluate
@@ -274,7 +274,7 @@ def test_text_one_sheet_makes_is_bounded():
 
 MEMORY = textwrap.dedent("""
     import resource, sys
-    from selfeval_xl.checking import check_workbook
+    from selfeval_xl.jobs.checking import check_workbook
     r = check_workbook(sys.argv[1])
     assert "内部错误" not in str(r), r
     print(r["status"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)

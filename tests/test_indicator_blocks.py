@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from selfeval_xl.checking import check_workbook, report_workbook
+from selfeval_xl.jobs.checking import check_workbook, report_workbook
 from selfeval_xl.checks import check
 from selfeval_xl.core.model import Department
 from selfeval_xl.core.region import ProfileError
@@ -442,5 +442,5 @@ def test_a_formula_for_a_column_the_table_lacks_is_refused(tmp_path):
     (TOTAL_ONLY, COEF_BLOCK, COEF_FORMULA),
 ], ids=["total-only", "percent", "flat", "coefficient-formula"])
 def test_the_drawn_regions_are_proven(tmp_path, level1, block, extra):
-    from selfeval_xl.proving import prove
+    from selfeval_xl.jobs.proving import prove
     prove(load_region(draw_region(tmp_path, level1, block, extra)), force=True)

@@ -16,7 +16,7 @@ from selfeval_xl.core.flags import Flag
 from selfeval_xl.core.results import UnitResult
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.jobs import check as check_job, generate as generate_job, report as report_job
-from selfeval_xl.roster import workbook_name
+from selfeval_xl.files.roster import workbook_name
 from selfeval_xl.web import work
 from selfeval_xl.web.store import Workspace
 from selfeval_xl.xlsx.write import write_workbook
@@ -159,7 +159,7 @@ def test_the_cli_and_the_workspace_run_one_generate_job(tmp_path, workspace, mon
 
 def test_a_broken_worker_is_a_typed_unreadable_result(tmp_path, returns, monkeypatch):
     """A bug in one file's check costs that file (无法读取 with the reason), typed like the rest."""
-    from selfeval_xl import checking
+    from selfeval_xl.jobs import checking
 
     real = checking.check_unit
     victim = sorted(returns.iterdir())[1]

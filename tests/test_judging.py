@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook, judging
+from selfeval_xl.jobs.checking import check_workbook, judging
 from selfeval_xl.cli import app
 from selfeval_xl.core.region import REGION_CHUNK, REGION_ROW, sources_digest, sources_from_rows
 from selfeval_xl.forms.cells import META
@@ -237,7 +237,7 @@ def test_another_office_without_the_key_is_told_it_could_not_verify(tmp_path, ho
 
 
 def test_a_signature_survives_libreoffice(tmp_path, honest, soffice):
-    from selfeval_xl.libreoffice import convert_each
+    from selfeval_xl.files.libreoffice import convert_each
 
     book, _ = honest
     made, failed = convert_each([book], tmp_path / "lo", "xlsx")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from selfeval_xl.forms.layout import compile_layout
-from selfeval_xl.libreoffice import convert
+from selfeval_xl.files.libreoffice import convert
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.forms.recompute import derive
 from selfeval_xl.xlsx.read import extract
@@ -179,7 +179,7 @@ def test_untouched_workbook_resaved_by_libreoffice_checks_the_same(soffice, tmp_
     """A clerk opens the workbook in LibreOffice and saves it without changing anything:
     LibreOffice rewrites every formula its own way (=附件1!F12 for ='附件1'!F12, …). That is not
     an edit: the same flags and status as the original, and no FORMULA-102 at all."""
-    from selfeval_xl.checking import check_workbook
+    from selfeval_xl.jobs.checking import check_workbook
 
     for name in ("000_岳阳市城市建设档案馆", "001_岳阳市档案馆", "003_衡阳市住房和城乡建设信息中心",
                  "004_岳阳市云溪区机关事务服务中心"):
@@ -198,7 +198,7 @@ def test_a_number_pasted_as_text_is_said_at_the_input_not_at_the_locked_total(so
     """"1,234.5" pasted into 公务接待费: LibreOffice's SUM leaves the text out, so the cached
     三公经费 total is short. The clerk cannot edit the total: the flag is at the input, and the
     total is not reported as a wrong figure."""
-    from selfeval_xl.checking import check_workbook
+    from selfeval_xl.jobs.checking import check_workbook
 
     dept = without_stated(examples["001_岳阳市档案馆"])
     prof = get_profile(dept.profile)

@@ -1,5 +1,5 @@
 """The narrative read like an auditor (#12): every figure the report's text quotes, checked against
-the tables and against the text's own arithmetic (``selfeval_xl.narrative``)."""
+the tables and against the text's own arithmetic (``selfeval_xl.checks.narrative``)."""
 
 from __future__ import annotations
 

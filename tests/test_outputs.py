@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from selfeval_xl.cli import app
 from selfeval_xl.core.model import Department
 from selfeval_xl.forms.regions import get_profile
-from selfeval_xl.roster import RosterError, read_roster
+from selfeval_xl.files.roster import RosterError, read_roster
 from selfeval_xl.xlsx.write import write_workbook
 
 from .conftest import EXAMPLES
@@ -106,7 +106,7 @@ def test_xlsx_roster_codes_are_text(tmp_path):
 @pytest.mark.parametrize("err, words", [(PermissionError(errno.EACCES, "Permission denied"), "没有权限"),
                                         (OSError(errno.ENOSPC, "No space left on device"), "磁盘空间不足")])
 def test_os_errors_are_the_users_environment_not_a_bug(tmp_path, monkeypatch, err, words):
-    import selfeval_xl.outputs as outputs
+    import selfeval_xl.files.outputs as outputs
 
     src = write_workbook(Department.model_validate_json(
         (EXAMPLES / "data" / "001_岳阳市档案馆.json").read_text(encoding="utf-8")), P, tmp_path / "in" / "a.xlsx")
@@ -247,7 +247,7 @@ def test_a_conversion_that_hangs_is_killed_with_everything_it_started(tmp_path, 
     file is named as not converted."""
     import time
 
-    import selfeval_xl.libreoffice as lo
+    import selfeval_xl.files.libreoffice as lo
 
     pidfile = tmp_path / "child.pid"
     fake = tmp_path / "soffice"

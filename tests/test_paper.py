@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from selfeval_xl.cli import app
-from selfeval_xl.libreoffice import convert
+from selfeval_xl.files.libreoffice import convert
 
 from .conftest import EXAMPLES
 

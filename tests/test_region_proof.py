@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook, report_workbook
+from selfeval_xl.jobs.checking import check_workbook, report_workbook
 from selfeval_xl.cli import app
 from selfeval_xl.core.model import Department
 from selfeval_xl.docx.report import report_context
 from selfeval_xl.checks import check
 from selfeval_xl.forms.regions import available_profiles, get_profile
-from selfeval_xl.proving import RegionRefused, is_proven, prove
+from selfeval_xl.jobs.proving import RegionRefused, is_proven, prove
 from selfeval_xl.xlsx.write import write_workbook
 
 from .conftest import EXAMPLES

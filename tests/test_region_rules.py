@@ -19,14 +19,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from selfeval_xl.checking import check_workbook, report_workbook
+from selfeval_xl.jobs.checking import check_workbook, report_workbook
 from selfeval_xl.checks import check
 from selfeval_xl.core.model import Department
 from selfeval_xl.core.region import ProfileError
 from selfeval_xl.forms.layout import compile_layout, shape_for
 from selfeval_xl.forms.recompute import derive
 from selfeval_xl.forms.regions import get_profile, load_region
-from selfeval_xl.libreoffice import convert
+from selfeval_xl.files.libreoffice import convert
 from selfeval_xl.xlsx.read import extract
 from selfeval_xl.xlsx.write import write_workbook
 

@@ -25,7 +25,7 @@ import pytest
 from docx import Document
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook, planned_report_name, report_workbook
+from selfeval_xl.jobs.checking import check_workbook, planned_report_name, report_workbook
 from selfeval_xl.cli import app
 from selfeval_xl.core.model import Department
 from selfeval_xl.core.region import ProfileError
@@ -211,7 +211,7 @@ def test_the_coordinators_region_names_the_report(tmp_path):
     carried = load_region(PROJECT_ONLY)
     dept = Department.model_validate(unit(str(PROJECT_ONLY)))
     book = write_workbook(dept, carried, tmp_path / "9001_某培训中心_2023年度绩效自评.xlsx", generated_at=TS)
-    from selfeval_xl.checking import judging
+    from selfeval_xl.jobs.checking import judging
 
     judged = load_region(draw_region(tmp_path))
     assert planned_report_name(book, judging(judged)) == "2023年9001号专项资金绩效自评报告.docx"

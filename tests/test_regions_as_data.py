@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from selfeval_xl.checking import check_workbook, report_workbook
+from selfeval_xl.jobs.checking import check_workbook, report_workbook
 from selfeval_xl.forms.layout import compile_layout
 from selfeval_xl.core.model import Department
 from selfeval_xl.forms.regions import available_profiles, get_profile

@@ -59,7 +59,7 @@ def fixture(n: str) -> Path:
 
 @pytest.fixture(scope="module")
 def checked(soffice, tmp_path_factory):
-    from selfeval_xl.libreoffice import convert
+    from selfeval_xl.files.libreoffice import convert
 
     folder = tmp_path_factory.mktemp("reports")
     for n in SEED:

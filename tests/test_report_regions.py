@@ -17,7 +17,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from selfeval_xl.checking import check_report
+from selfeval_xl.jobs.checking import check_report
 from selfeval_xl.core.model import Department
 from selfeval_xl.forms.binding import flatten
 from selfeval_xl.forms.cells import RATE

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook
+from selfeval_xl.jobs.checking import check_workbook
 from selfeval_xl.cli import app
 from selfeval_xl.forms.layout import compile_layout
 from selfeval_xl.forms.regions import get_profile

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from selfeval_xl.forms.regions import get_profile
-from selfeval_xl.roster import RosterError, read_roster, safe_filename, workbook_name
+from selfeval_xl.files.roster import RosterError, read_roster, safe_filename, workbook_name
 
 P = get_profile("yueyang-2023")
 CSV = ("单位编码,单位名称,主管部门,项目名称,项目类别,年初预算数,全年预算数\n"

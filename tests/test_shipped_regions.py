@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_workbook, report_workbook
+from selfeval_xl.jobs.checking import check_workbook, report_workbook
 from selfeval_xl.checks import check
 from selfeval_xl.cli import app
 from selfeval_xl.core.model import Department
 from selfeval_xl.core.region import normalize_label
 from selfeval_xl.forms.layout import compile_layout, shape_for
 from selfeval_xl.forms.regions import REGION_DIR, get_profile
-from selfeval_xl.roster import workbook_name
+from selfeval_xl.files.roster import workbook_name
 from selfeval_xl.xlsx.read import read_workbook
 from selfeval_xl.xlsx.write import write_workbook
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from selfeval_xl.checking import check_workbook
+from selfeval_xl.jobs.checking import check_workbook
 from selfeval_xl.core.flags import ERROR, WARNING, Flag, ReportPlace, SheetCell, location_of, report_paragraph
 from selfeval_xl.core.model import Department
 from selfeval_xl.forms.layout import compile_layout, shape_for
@@ -202,7 +202,7 @@ WORKBOOK_FIELDS = ["file", "name", "unit_code", "unit_name", "year", "profile", 
 
 
 def test_the_check_result_is_typed_and_written_in_todays_shape(returned):
-    from selfeval_xl.checking import check_unit
+    from selfeval_xl.jobs.checking import check_unit
     from selfeval_xl.core.results import STATUS_ERR, UnitResult
 
     src, layout = returned

@@ -210,7 +210,7 @@ def test_the_compiled_summary_has_the_report_column(app, tmp_path, examples):
 
 def test_a_doc_without_libreoffice_is_said_in_words(app, tmp_path, monkeypatch):
     """A .doc needs LibreOffice; without it the report is kept, and the page says what to do."""
-    import selfeval_xl.libreoffice as lo
+    import selfeval_xl.files.libreoffice as lo
 
     monkeypatch.setattr(lo, "soffice_path", lambda: None)
     client = app.test_client()
@@ -226,7 +226,7 @@ def test_a_doc_without_libreoffice_is_said_in_words(app, tmp_path, monkeypatch):
 def test_a_doc_and_a_pdf_report_are_read_through_libreoffice_and_pdftotext(app, tmp_path, examples, soffice):
     """A .doc is converted to be read (and its comments go on the converted .docx); a PDF is read
     from its text layer and has no commented copy — said on the unit page."""
-    from selfeval_xl.libreoffice import convert_each
+    from selfeval_xl.files.libreoffice import convert_each
 
     src = tmp_path / "src"
     src.mkdir()

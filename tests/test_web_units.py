@@ -499,7 +499,7 @@ def test_a_request_that_starts_a_job_answers_with_it_without_waiting(tmp_path, e
     ids = _ids(ws, cid)
     book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "a.xlsx")
     if what in ("compile", "unit link"):
-        from selfeval_xl.checking import check_workbook
+        from selfeval_xl.jobs.checking import check_workbook
 
         ws.add_upload(cid, ids["430600101"], ws.store(iter([book]), 1 << 24), "a.xlsx", check_workbook(tmp_path / "a.xlsx"))
     link = _issue(client, cid, [ids["430600101"]])["430600101"] if what == "unit link" else None
@@ -545,7 +545,7 @@ def test_the_templates_zip_is_a_job_with_progress_and_a_download(app, tmp_path):
 
 
 def test_a_region_that_fails_its_proof_fails_the_templates_job_in_words(app, tmp_path, monkeypatch):
-    from selfeval_xl import proving
+    from selfeval_xl.jobs import proving
 
     def refuse(profile, *a, **k):
         raise proving.RegionRefused("yueyang-2023", ["region.toml 第 3 行 grades：等次界限不是递减的"])

@@ -39,7 +39,7 @@ def fixture(n: str) -> Path:
 
 @pytest.fixture(scope="module")
 def pdfs(soffice, tmp_path_factory):
-    from selfeval_xl.libreoffice import convert
+    from selfeval_xl.files.libreoffice import convert
 
     out = tmp_path_factory.mktemp("pdf")
     made = convert([fixture(n) for n in REGION], out, "pdf")
@@ -126,7 +126,7 @@ def test_a_running_footer_does_not_hide_a_row_broken_over_the_page(soffice, tmp_
     rows broken over pages must still be joined (without, three false flags)."""
     import docx
 
-    from selfeval_xl.libreoffice import convert
+    from selfeval_xl.files.libreoffice import convert
 
     d = docx.Document(str(fixture("001")))
     for section in d.sections:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from selfeval_xl.cli import app
 from lxml import etree
 
-from selfeval_xl.checking import STATUS_UNREADABLE, check_report, check_workbook, pair_reports
+from selfeval_xl.jobs.checking import STATUS_UNREADABLE, check_report, check_workbook, pair_reports
 from selfeval_xl.jobs.check import check_item
 from selfeval_xl.forms.regions import get_profile
 from selfeval_xl.wordin import ReportReadError
@@ -207,7 +207,7 @@ def test_cli_check_takes_reports_beside_workbooks(pair_folder, tmp_path):
 
 @pytest.mark.libreoffice
 def test_doc_made_by_libreoffice_reads_the_same_sections(tmp_path, soffice):
-    from selfeval_xl.libreoffice import convert
+    from selfeval_xl.files.libreoffice import convert
 
     (doc,) = convert([fixture("000")], tmp_path, "doc")
     profile = get_profile("yueyang-2023")
@@ -218,7 +218,7 @@ def test_doc_made_by_libreoffice_reads_the_same_sections(tmp_path, soffice):
 
 @pytest.mark.libreoffice
 def test_pdf_with_text_reads_and_scanned_pdf_is_refused_in_words(tmp_path, soffice, poppler):
-    from selfeval_xl.libreoffice import convert
+    from selfeval_xl.files.libreoffice import convert
 
     (pdf,) = convert([fixture("000")], tmp_path, "pdf")
     rep = read_report(pdf, get_profile("yueyang-2023"))

@@ -19,7 +19,7 @@ import pytest
 from docx.shared import Pt
 from typer.testing import CliRunner
 
-from selfeval_xl.checking import check_report, check_workbook, pair_reports, workbook_unit
+from selfeval_xl.jobs.checking import check_report, check_workbook, pair_reports, workbook_unit
 from selfeval_xl.jobs.check import check_item
 from selfeval_xl.cli import app
 from selfeval_xl.forms.regions import get_profile

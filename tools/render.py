@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from selfeval_xl.libreoffice import convert  # noqa: E402
+from selfeval_xl.files.libreoffice import convert  # noqa: E402
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from docx.oxml.ns import qn
 
 from ..core.flags import ERROR, Flag
-from ..narrative import SECTION_KEY, disagreements
+from ..checks.narrative import SECTION_KEY, disagreements
 
 AUTHOR = "自评校验"
 INITIALS = "校验"

@@ -26,7 +26,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..forms import keys
 from ..forms.binding import declares, flatten, sheet_name, value_of
-from ..narrative import disagreements
+from ..checks.narrative import disagreements
 from ..checks import CheckResult, check, computed_fields
 from ..core.scoring import which_levels
 from ..core.flags import ERROR
@@ -39,7 +39,7 @@ from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
 from ..core.quantities import quantities, tie
 from ..forms.vocabulary import VOCABULARY
 from ..core.words import CHINESE_NUMBERS, sentence
-from ..outputs import atomic_output
+from ..files.outputs import atomic_output
 from .notes import add_cell_comment, comment_paragraphs, comment_reference, report_notes
 from .package import save_package
 from .template import H1_FONT, build_report_template

@@ -30,7 +30,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from ..outputs import atomic_output
+from ..files.outputs import atomic_output
 from .package import save_package
 
 BODY_FONT = "仿宋_GB2312"

@@ -11,5 +11,8 @@ where they are written (summary.json, the workspace's SQLite), by ``UnitResult.a
     check.py     returned workbooks and units' reports checked, annotated copies, 汇总表/summary.json
     report.py    the Word reports (and PDFs), 汇总表/summary.json
     compile.py   the workspace's compile: stored results + reports, as one zip
+    checking.py  one workbook or report → ``UnitResult`` (and one unit's report written): the workers' work
+    batch.py     the process pool: progress, input order, no stop on a broken file, Ctrl-C
+    proving.py   a region proven before a template goes out (generate, the workspace's templates)
 """
 

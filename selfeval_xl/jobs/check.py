@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..checking import check_report_alone, check_unit, flag_batch_outliers, is_report, pair_reports, report_copy_name
+from .checking import check_report_alone, check_unit, flag_batch_outliers, is_report, pair_reports, report_copy_name
 from ..core.results import STATUS_UNREADABLE, UnitResult
-from ..outputs import OutputError, describe_os_error, display_path, os_error_in
+from ..files.outputs import OutputError, describe_os_error, display_path, os_error_in
 
 
 def unreadable(file: str, name: str, reason: str) -> UnitResult:
@@ -50,7 +50,7 @@ class CheckPlan:
 
 
 def plan(files: list[Path]) -> CheckPlan:
-    from ..batch import unique_names
+    from .batch import unique_names
 
     paired = pair_reports(files)
     firsts = [i[0] if isinstance(i, tuple) else i for i in paired]
@@ -77,7 +77,7 @@ def check(plan_: CheckPlan, expect: dict[str, Any] | None = None, copies: Path |
     folder for 汇总表.xlsx and summary.json. ``batch_checks``: a year or region unlike the rest of
     the batch flagged (``flag_batch_outliers``). ``contacts``: who filled each workbook in (the
     workspace's list of late units). An output that cannot be written raises ``OutputError``."""
-    from .. import batch
+    from . import batch
 
     job = functools.partial(check_item, expect=expect, folder=str(copies) if copies else None, contacts=contacts)
     label = "校验并批注" if copies else "校验"

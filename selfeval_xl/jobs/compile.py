@@ -21,7 +21,7 @@ def compile_zip(results: list[UnitResult], workbooks: list[Path], dest: Path, ex
     units' workbooks, named as the unit's own (each report is named after its unit, in the region's
     words); ``copies``: further files for the zip (name in the zip → file: the units' commented
     reports). Unnamed reports and PDFs that failed are listed in 未生成.txt. Written atomically."""
-    from ..libreoffice import soffice_path
+    from ..files.libreoffice import soffice_path
     from . import report as job
     from .check import write_summary
 

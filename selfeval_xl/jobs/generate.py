@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..core.region import ProfileError
 from ..forms.regions import get_profile
-from ..outputs import describe_os_error
+from ..files.outputs import describe_os_error
 
 
 def open_region(name: str):
@@ -59,7 +59,7 @@ def generate(units: list, names: list[str], out: str | Path, profile: str, year:
              key=None, workers: int | None = None, progress: Callable[[int], None] | None = None) -> GenerateRun:
     """Every unit's workbook (``names``: its file name, ``roster.workbook_names``) into ``out``,
     in the process pool; ``profile`` is a region id or folder (each worker opens it once)."""
-    from .. import batch
+    from . import batch
 
     job = functools.partial(generate_unit, out=str(out), profile=profile, year=year, generated_at=generated_at, key=key)
     results, interrupted = batch.run(job, list(zip(units, names)), workers, label="生成模板", progress=progress,
@@ -70,7 +70,7 @@ def generate(units: list, names: list[str], out: str | Path, profile: str, year:
 def generate_unit(item, out: str, profile: str, year: int, generated_at: dt.datetime, key=None) -> Generated:
     """One roster unit and its file name → one workbook (top-level, so a process pool can run it),
     signed with the coordinator's ``key`` (``xlsx.signing``)."""
-    from ..roster import workbook_name
+    from ..files.roster import workbook_name
     from ..xlsx.write import write_workbook
 
     unit, name = item if isinstance(item, tuple) else (item, workbook_name(item.code, item.name, year))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..checking import STATUS_SKIPPED, planned_report_name, report_unit
+from .checking import STATUS_SKIPPED, planned_report_name, report_unit
 from ..core.results import UnitResult
 from .check import skipped, unreadable, write_summary
 
@@ -17,7 +17,7 @@ from .check import skipped, unreadable, write_summary
 def names(files: list[Path], expect: dict[str, Any] | None = None) -> list[str]:
     """One report file name per input, in the region's words, unique in the batch (known before
     anything runs, so existing files are refused first)."""
-    from ..batch import unique_names
+    from .batch import unique_names
 
     return unique_names(files, functools.partial(planned_report_name, expect=expect))
 
@@ -44,7 +44,7 @@ def report(items: list[tuple[Path, str]], outdir: Path, template: str | None = N
     with ``summary``, 汇总表.xlsx and summary.json of the units reported (not those ``strict``
     skipped) into that folder, with ``others`` (entries found beside the inputs, not read: listed
     as 无法读取 after the reports' results). ``progress(done)`` counts reports, ``pdf_progress(done)`` PDFs."""
-    from .. import batch
+    from . import batch
 
     job = functools.partial(report_unit, outdir=str(outdir), template=template, strict=strict, expect=expect)
     results, interrupted = batch.run(job, [(Path(f), n) for f, n in items], workers, label="生成报告",
@@ -61,8 +61,8 @@ def report(items: list[tuple[Path, str]], outdir: Path, template: str | None = N
 
 def convert(run: ReportRun, outdir: Path, per_file: float = 60, progress: Callable[[int], None] | None = None) -> None:
     """The reports to PDF in parts, so the bar moves: one LibreOffice call a part (each call costs a start-up)."""
-    from .. import batch
-    from ..libreoffice import LibreOfficeMissing, convert_each
+    from . import batch
+    from ..files.libreoffice import LibreOfficeMissing, convert_each
 
     written = run.written
     size = max(8, -(-len(written) // 10))

@@ -35,8 +35,8 @@ from flask import Flask, abort, after_this_request, g, redirect, render_template
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
-from ..outputs import bounded_name, describe_os_error
-from ..roster import RosterError
+from ..files.outputs import bounded_name, describe_os_error
+from ..files.roster import RosterError
 from . import jobs, reports, work
 from .store import BOARD_STATUSES, INCOMPLETE, JOB_DONE, JOB_FAILED, JOB_STATES_ZH, Workspace, WorkspaceBusy
 from .charts import bar_chart
@@ -580,7 +580,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     @app.get("/k/<token>/template.xlsx")
     def link_template(token: str):
         u, camp = _linked(token)
-        from ..proving import RegionRefused
+        from ..jobs.proving import RegionRefused
 
         with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
             try:

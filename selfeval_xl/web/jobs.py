@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..proving import RegionRefused
+from ..jobs.proving import RegionRefused
 from . import work
 from .store import JOB_DONE, JOB_FAILED, Workspace, WorkspaceBusy
 

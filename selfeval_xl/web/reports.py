@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import batch
-from ..checking import REPORT_SUFFIXES, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE, STATUS_WARN, check_report, check_workbook
+from ..jobs import batch
+from ..jobs.checking import REPORT_SUFFIXES, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE, STATUS_WARN, check_report, check_workbook
 from ..core.flags import ERROR, INFO, WARNING
 from .staging import stage, staged_path
 

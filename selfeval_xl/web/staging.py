@@ -20,7 +20,7 @@ def stage(ws: Workspace, sha: str, path: Path) -> Path:
     """A stored file under another name in a private folder: a hard link (no copy), or a copy
     where the file system has none. A name too long for a file name is shortened (whole
     characters, suffix kept): one long name must not fail a whole upload."""
-    from ..outputs import NAME_BYTES, bounded_name
+    from ..files.outputs import NAME_BYTES, bounded_name
 
     if len(os.fsencode(path.name)) > NAME_BYTES:
         path = path.with_name(bounded_name(path.stem, path.suffix))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.flags import report_paragraph
-from ..outputs import atomic_output
+from ..files.outputs import atomic_output
 from .read import iter_paragraphs
 
 AUTHOR = "自评校验"

@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..outputs import display_path
+from ..files.outputs import display_path
 from ..xlsx.safety import MAX_ENTRIES, MAX_RATIO, OLE_MAGIC, ZIP_MAGIC
 from .model import Grid, Para, ReportReadError, WordReport
 from .outline import find_sections
@@ -270,7 +270,7 @@ def _run_bold(run, bold_styles: set[str]) -> bool:
 # -- .doc / .wps through LibreOffice ------------------------------------------------------------------
 
 def _read_converted(path: Path, name: str, workdir: str | Path | None) -> WordReport:
-    from ..libreoffice import LibreOfficeMissing, convert_each
+    from ..files.libreoffice import LibreOfficeMissing, convert_each
 
     kind = path.suffix.lower().lstrip(".") or "doc"
     what = "WPS 文字文档（.wps）" if kind == "wps" else "旧版 Word 文档（.doc）"

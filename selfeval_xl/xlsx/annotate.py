@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 from lxml import etree
 
 from ..core.flags import SheetCell, column_letters, location_of
-from ..outputs import write_bytes_atomic
+from ..files.outputs import write_bytes_atomic
 from .ooxml import NS, PKG_RNS, RNS, _parser
 from .read import ANNOTATION_SHEET
 from .summary import SEVERITY_CN

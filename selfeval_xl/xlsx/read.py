@@ -27,7 +27,7 @@ from ..core.model import Department, strip_control
 from ..core.numbers import parse_number, xl_text
 from ..core.region import ProfileError, sources_from_rows
 from ..forms.regions import embedded_profile, installed_profile, shipped_profile
-from ..outputs import display_path
+from ..files.outputs import display_path
 from .safety import UnsafeFile, open_checked
 from ..forms.recompute import derive_values
 

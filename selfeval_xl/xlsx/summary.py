@@ -18,7 +18,7 @@ import xlsxwriter
 from . import text_escape  # noqa: F401  (shared strings always escaped)
 from ..core.flags import ERROR, INFO, WARNING, Flag, from_dict as flag_from_dict
 from ..core.results import STATUS_UNREADABLE, UnitResult
-from ..outputs import PendingOutput, write_text_atomic
+from ..files.outputs import PendingOutput, write_text_atomic
 
 SEVERITY_CN = {"error": "错误", "warning": "警告", "info": "提示"}
 

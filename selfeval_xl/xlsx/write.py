@@ -17,7 +17,7 @@ from ..core.region import Profile
 from ..forms.binding import flatten
 from ..forms.layout import compile_layout, shape_for
 from ..forms.recompute import derive_values
-from ..outputs import atomic_output
+from ..files.outputs import atomic_output
 from .plan import check_cell_text_limit
 from .reference import write_reference
 from .stamp import write_stamped

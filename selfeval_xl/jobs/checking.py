@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .checks import check
-from .forms import keys
-from .core.flags import ERROR, INFO, WARNING, Flag
-from .core.results import (REPORT_KIND, STATUS_BLANK, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE,  # noqa: F401
+from ..checks import check
+from ..forms import keys
+from ..core.flags import ERROR, INFO, WARNING, Flag
+from ..core.results import (REPORT_KIND, STATUS_BLANK, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE,  # noqa: F401
                            STATUS_WARN, UnitResult, status_of)
-from .outputs import bounded_name, display_path
-from .xlsx.read import ReadError, read_workbook
+from ..files.outputs import bounded_name, display_path
+from ..xlsx.read import ReadError, read_workbook
 
 
 
@@ -83,7 +83,7 @@ def _judge(expect: dict[str, Any] | None):
         return None, None
     judge = None
     if expect.get("judge"):
-        from .forms.regions import embedded_profile
+        from ..forms.regions import embedded_profile
         judge = embedded_profile(dict(expect["judge"]), "（协调单位的地区配置）")
     return judge, expect.get("keys")
 
@@ -131,7 +131,7 @@ def check_unit(path: str | Path, expect: dict[str, Any] | None = None, report: s
 
 
 def _figure(dept, key: str, derived: dict[str, Any]) -> float | None:
-    from .forms.binding import value_of
+    from ..forms.binding import value_of
 
     try:
         v = value_of(dept, key, derived)
@@ -144,8 +144,8 @@ def report_name(path: Path, title: str = "整体支出绩效自评报告") -> st
     """A report's name from its workbook's alone: {单位编码}_{单位名称}_{年度}年度绩效自评.xlsx →
     …年度{title}.docx; other names keep their stem (+ _title). Used where the region is not known
     (a file that cannot be read writes no report, but still gets a name in the batch's plan)."""
-    from .forms.naming import default_parts
-    from .roster import _UNSAFE
+    from ..forms.naming import default_parts
+    from ..files.roster import _UNSAFE
 
     # a region's title may hold what a file name cannot (专项/资金): replaced, as in unit names
     stem, tail = default_parts(Path(path).stem, _UNSAFE.sub("_", title).rstrip(". "))
@@ -155,8 +155,8 @@ def report_name(path: Path, title: str = "整体支出绩效自评报告") -> st
 def report_file_name(profile, unit_code: str, unit_name: str, year: int | str, path: Path | None = None) -> str:
     """The unit's report file in the region's words (``[report] file_name``, else the workbook's
     name with the region's title), safe for Windows and bounded in bytes."""
-    from .forms.naming import report_stem
-    from .roster import safe_filename
+    from ..forms.naming import report_stem
+    from ..files.roster import safe_filename
 
     if not profile.report.file_name and path is not None:
         return report_name(Path(path), _title(profile))
@@ -164,7 +164,7 @@ def report_file_name(profile, unit_code: str, unit_name: str, year: int | str, p
 
 
 def _title(profile) -> str:
-    from .forms.naming import report_title
+    from ..forms.naming import report_title
 
     return report_title(profile)
 
@@ -177,13 +177,13 @@ def planned_report_name(path: str | Path, expect: dict[str, Any] | None = None) 
     path = Path(path)
     try:
         if path.suffix.lower() == ".json":
-            from .core.model import Department
-            from .forms.regions import get_profile
+            from ..core.model import Department
+            from ..forms.regions import get_profile
 
             dept = Department.model_validate_json(path.read_text(encoding="utf-8-sig"))
             # as report_workbook reads it: a data file is the coordinator's own, by its region
             return report_file_name(get_profile(dept.profile), dept.code, dept.name, dept.year, path)
-        from .xlsx.read import judge_region, metadata_of
+        from ..xlsx.read import judge_region, metadata_of
 
         judge, signing_keys = _judge(expect)
         if judge is not None and not judge.report.file_name:
@@ -215,10 +215,10 @@ def report_unit(item: str | Path | tuple, outdir: str | Path, template: str | No
     written) and ``extra["report_notes"]`` (the notes it carries as Word comments).
     """
     path, out_name = (item if isinstance(item, tuple) else (item, None))
-    from .docx.report import TemplateRefused, render_report
-    from .core.model import Department
-    from .core.region import ProfileError
-    from .forms.regions import get_profile
+    from ..docx.report import TemplateRefused, render_report
+    from ..core.model import Department
+    from ..core.region import ProfileError
+    from ..forms.regions import get_profile
     path = Path(path)
     file, name = display_path(path), display_path(path.name)
     try:
@@ -244,7 +244,7 @@ def report_unit(item: str | Path | tuple, outdir: str | Path, template: str | No
         return UnitResult(file, name, STATUS_SKIPPED, unit_name=dept.name,
                           reason=f"{display_path(path.name)}：有 {errors} 个错误，--strict 模式下不生成报告")
     if strict:
-        from .narrative import disagreements
+        from ..checks.narrative import disagreements
         generated = [sec.key for sec in profile.report.sections if sec.generated]
         wrong = [f for key in generated for f in disagreements(result.flags, key) if f.severity == WARNING]
         if wrong:
@@ -256,7 +256,7 @@ def report_unit(item: str | Path | tuple, outdir: str | Path, template: str | No
         render_report(dept, profile, out, template=template, result=result)
     except TemplateRefused as e:
         return UnitResult(file, name, STATUS_UNREADABLE, unit_name=dept.name, reason=f"{display_path(path.name)}：{e}")
-    from .docx.notes import report_notes
+    from ..docx.notes import report_notes
     # the summary's row of the unit, as ``check`` writes it, and the notes its report carries as
     # comments (汇总表 单位报告（问题数）, summary.json ``report``)
     return UnitResult(
@@ -316,8 +316,8 @@ def pair_reports(files: list[Path]) -> list[Path | tuple[Path, Path]]:
 def workbook_unit(path: Path) -> tuple[str, str]:
     """(unit code, unit name) from the metadata the writer stamps in a workbook; ("", "") for a
     workbook whose metadata cannot be read (its check says why)."""
-    from .xlsx.read import _load, read_meta
-    from .xlsx.safety import open_checked
+    from ..xlsx.read import _load, read_meta
+    from ..xlsx.safety import open_checked
 
     try:
         open_checked(path).close()
@@ -334,8 +334,8 @@ def workbook_unit(path: Path) -> tuple[str, str]:
 def report_cover(path: Path) -> str:
     """A report's file name, title, cover and first tables (a report that opens with 附件1 names its
     unit in 附件2's 部门名称 cell); the file name alone when it cannot be read."""
-    from .wordin import ReportReadError
-    from .wordin.read import read_report
+    from ..wordin import ReportReadError
+    from ..wordin.read import read_report
 
     if path.suffix.lower() not in (".docx",):  # a conversion costs seconds: file names only
         return path.stem
@@ -362,9 +362,9 @@ def _pair_by_unit(books: list[Path], reports: list[Path], pairs: dict[Path, Path
 def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[Flag], dict[str, Any]]:
     """Read the unit's report and put its sections in place of the workbook's 报告正文. Returns
     (the report or None, its own flags, what the summary row says of it)."""
-    from .wordin import ReportReadError
-    from .wordin.read import read_report
-    from .wordin.textcheck import check_report_text
+    from ..wordin import ReportReadError
+    from ..wordin.read import read_report
+    from ..wordin.textcheck import check_report_text
 
     report = Path(report)
     info: dict[str, Any] = {"report": display_path(report)}  # the summary row names both files
@@ -388,8 +388,8 @@ def _report_into(dept, profile, report: str | Path, workdir) -> tuple[Any, list[
 def _table_flags(rep, profile, year: int | None, dept=None) -> list[Flag]:
     """The report's tables matched to the region's forms and checked (``wordin.tablecheck``);
     with the unit's workbook (``dept``), each figure also against the workbook's (RPT-601)."""
-    from .wordin.tablecheck import check_report_tables, against_workbook
-    from .wordin.tables import match_tables
+    from ..wordin.tablecheck import check_report_tables, against_workbook
+    from ..wordin.tables import match_tables
 
     forms = match_tables(rep, profile, year or 2023)
     flags = check_report_tables(rep, profile, year or 2023, forms)
@@ -438,8 +438,8 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
 
 def _guess_profile(rep):
     """For a report alone: the installed region whose outline the report follows best."""
-    from .forms.regions import available_profiles, installed_profile
-    from .wordin.outline import find_sections
+    from ..forms.regions import available_profiles, installed_profile
+    from ..wordin.outline import find_sections
 
     best, score = None, -1
     for rid in available_profiles():
@@ -463,10 +463,10 @@ def check_report_alone(path: str | Path, expect: dict[str, Any] | None = None,
                        workdir: str | Path | None = None) -> UnitResult:
     """A report with no workbook beside it, checked on its text alone (``wordin.textcheck``):
     sections missing or empty, one figure quoted two ways, amounts that exceed their total."""
-    from .wordin import ReportReadError
-    from .wordin.outline import find_sections
-    from .wordin.read import read_report
-    from .wordin.textcheck import check_report_text
+    from ..wordin import ReportReadError
+    from ..wordin.outline import find_sections
+    from ..wordin.read import read_report
+    from ..wordin.textcheck import check_report_text
 
     path = Path(path)
     file, name = display_path(path), display_path(path.name)

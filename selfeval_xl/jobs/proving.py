@@ -27,16 +27,16 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from . import __version__
-from .core.region import REGION_FILE, Profile, ProfileError
-from .forms import keys
-from .forms.binding import BindingError, declares, flatten, form_name, unflatten
-from .core.model import Department
-from .forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, SCORE, WEIGHT, Layout, Shape
-from .forms.definition import FormError
-from .forms.formula import FormulaError
-from .forms.layout import compile_layout
-from .forms.regions import where_written
+from .. import __version__
+from ..core.region import REGION_FILE, Profile, ProfileError
+from ..forms import keys
+from ..forms.binding import BindingError, declares, flatten, form_name, unflatten
+from ..core.model import Department
+from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, SCORE, WEIGHT, Layout, Shape
+from ..forms.definition import FormError
+from ..forms.formula import FormulaError
+from ..forms.layout import compile_layout
+from ..forms.regions import where_written
 
 _ERROR_VALUES = {"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!"}
 _PROVEN: set[str] = set()  # digests proven in this process
@@ -215,10 +215,10 @@ def prove(profile: Profile, display: str | None = None, *, force: bool = False,
     display = display or profile.id
     if not force and is_proven(profile):
         return
-    from .checks import check
-    from .docx.report import render_report
-    from .xlsx.read import ReadError, read_workbook
-    from .xlsx.write import write_workbook
+    from ..checks import check
+    from ..docx.report import render_report
+    from ..xlsx.read import ReadError, read_workbook
+    from ..xlsx.write import write_workbook
 
     problems: list[str] = []
     category = profile.projects.default_category
@@ -238,7 +238,7 @@ def prove(profile: Profile, display: str | None = None, *, force: bool = False,
     except Exception as e:  # noqa: BLE001
         raise RegionRefused(display, problems + [_explain(profile, "填写试算数据", e)]) from None
     try:
-        from .forms.recompute import derive_values
+        from ..forms.recompute import derive_values
 
         again = flatten(dept, layout)
         lost = [k for k, v in values.items() if v not in (None, "") and again.get(k) != v]

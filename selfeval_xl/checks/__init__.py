@@ -17,17 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .forms.binding import declares, form_name, sheet_name, value_of
-from .core.indicators import has_operator, normalize, suggest
-from .forms import keys
-from .forms.cells import CellCheck, Layout, default_check
-from .forms.layout import compile_layout, shape_for
-from .core.model import Department, Indicator
-from .core.region import Profile
-from .forms.recompute import derive
-from .core.flags import ERROR, INFO, WARNING, Flag
-from .core.numbers import fmt_num, xl_round
-from .core.scoring import group_indicators, which_levels
+from ..forms.binding import declares, form_name, sheet_name, value_of
+from ..core.indicators import has_operator, normalize, suggest
+from ..forms import keys
+from ..forms.cells import CellCheck, Layout, default_check
+from ..forms.layout import compile_layout, shape_for
+from ..core.model import Department, Indicator
+from ..core.region import Profile
+from ..forms.recompute import derive
+from ..core.flags import ERROR, INFO, WARNING, Flag
+from ..core.numbers import fmt_num, xl_round
+from ..core.scoring import group_indicators, which_levels
 from .narrative import check_narrative
 
 _EMPTY_REASON = {"", "无", "无偏差", "—", "——", "-", "/", "无。"}

@@ -15,15 +15,15 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from . import cli_zh
+from . import zh
 
-cli_zh.install()  # Click/Typer's own words in Chinese, before the app is built
+zh.install()  # Click/Typer's own words in Chinese, before the app is built
 
-from .forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
-from .core.region import ProfileError
-from .jobs.generate import open_region
-from .core.examples import examples_dir
-from .outputs import (OutputError, describe_os_error, os_error_in, prepare_folder, refuse_existing, refuse_input,
+from ..forms.regions import DEFAULT_PROFILE, available_profiles, get_profile
+from ..core.region import ProfileError
+from ..jobs.generate import open_region
+from ..core.examples import examples_dir
+from ..files.outputs import (OutputError, describe_os_error, os_error_in, prepare_folder, refuse_existing, refuse_input,
                       write_text_atomic)
 
 app = typer.Typer(
@@ -72,7 +72,7 @@ KEY_HELP = "签名密钥文件（默认为本机的密钥，首次使用时自�
 
 def _key(key_file: Optional[Path], create: bool = True):
     """The coordinator's signing key (``xlsx.signing``): the file given, else this machine's."""
-    from .xlsx.signing import SigningKeyError, machine_key
+    from ..xlsx.signing import SigningKeyError, machine_key
 
     try:
         key = machine_key(key_file, create=create or key_file is None)
@@ -115,8 +115,8 @@ def generate_cmd(
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     key_file: Optional[Path] = typer.Option(None, "--key-file", help=KEY_HELP),
 ) -> None:
-    from .jobs.generate import generate
-    from .roster import RosterError, read_roster, workbook_names
+    from ..jobs.generate import generate
+    from ..files.roster import RosterError, read_roster, workbook_names
 
     prof = _profile(profile)
     _proven(prof, profile)  # a broken region never reaches a clerk (cached by the region's digest)
@@ -149,7 +149,7 @@ def generate_cmd(
 
 
 def load_department(path: Path):
-    from .core.model import Department
+    from ..core.model import Department
 
     try:
         raw = path.read_text(encoding="utf-8-sig")
@@ -170,7 +170,7 @@ def _print_schema(value: bool) -> None:
     if value:
         import json
 
-        from .core.model import Department
+        from ..core.model import Department
 
         typer.echo(json.dumps(Department.model_json_schema(), ensure_ascii=False, indent=2))
         raise typer.Exit(0)
@@ -188,8 +188,8 @@ def fill_cmd(
     schema: bool = typer.Option(False, "--schema", is_eager=True, callback=_print_schema,
                                 help="打印数据 JSON 的格式（JSON Schema）后退出"),
 ) -> None:
-    from .forms.binding import BindingError
-    from .xlsx.write import write_workbook
+    from ..forms.binding import BindingError
+    from ..xlsx.write import write_workbook
 
     dept = load_department(data)
     prof = _profile(profile or dept.profile)
@@ -231,7 +231,7 @@ def extract_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="输出的 JSON 文件"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
-    from .xlsx.read import ReadError, extract
+    from ..xlsx.read import ReadError, extract
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
@@ -264,8 +264,8 @@ def check_cmd(
 def _judging(profile: Optional[str], year: Optional[int], key_file: Optional[Path]) -> Optional[dict]:
     """What every worker of a check or report batch is told: the coordinator's region (which then
     judges every workbook, whatever it carries), the year, and the extra key to verify with."""
-    from .checking import judging
-    from .xlsx.signing import known_keys
+    from ..jobs.checking import judging
+    from ..xlsx.signing import known_keys
 
     if not (profile or year or key_file):
         return None
@@ -277,7 +277,7 @@ def _collect_inputs(inputs: list[Path], out: Path, with_json: bool = False,
                     with_reports: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Workbooks under the inputs (and JSON data files for report), never our own outputs; and
     every other file found, with what to do about it."""
-    from . import batch
+    from ..jobs import batch
 
     missing = [p for p in inputs if not p.exists()]
     if missing:
@@ -296,7 +296,7 @@ def _say_undecodable_names(files: list[Path], echo) -> None:
     """Names unzipped from a Windows archive are in its code page (GBK), not UTF-8. They are
     read (and their outputs named) as ``display_path`` decodes them; the coordinator is told,
     since the name on disk is not the one shown."""
-    from .outputs import display_path
+    from ..files.outputs import display_path
 
     for f in files:
         try:
@@ -309,8 +309,8 @@ def _say_undecodable_names(files: list[Path], echo) -> None:
 def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, workers: Optional[int] = None,
               echo=typer.echo, expect: Optional[dict] = None, force: bool = False) -> int:
     """``check``: find the files, refuse existing outputs, run the check job (``jobs.check``), print."""
-    from .jobs import check as job
-    from .xlsx.summary import region_name
+    from ..jobs import check as job
+    from ..xlsx.summary import region_name
 
     _guard(prepare_folder, out, inputs, mark=True)
     files, others = _collect_inputs(inputs, out, with_reports=True)
@@ -365,9 +365,9 @@ def annotate_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="输出的批注副本 .xlsx"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
-    from .xlsx.annotate import annotate
-    from .checking import check_unit
-    from .jobs.check import stored_flags
+    from ..xlsx.annotate import annotate
+    from ..jobs.checking import check_unit
+    from ..jobs.check import stored_flags
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
@@ -405,8 +405,8 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
                pdf_timeout: float = 120, expect: Optional[dict] = None) -> int:
     """``report``: find the inputs, name the reports, refuse existing outputs, run the report job
     (``jobs.report``), print."""
-    from .checking import STATUS_SKIPPED
-    from .jobs import report as job
+    from ..jobs.checking import STATUS_SKIPPED
+    from ..jobs import report as job
 
     if template is not None and not template.exists():
         _fail(f"找不到报告模板 {template}")
@@ -459,8 +459,8 @@ def serve_cmd(
     import socket
     import webbrowser
 
-    from .web.app import ServeError, create_app
-    from .web.store import WorkspaceError
+    from ..web.app import ServeError, create_app
+    from ..web.store import WorkspaceError
 
     # the server answers on several threads; a worker pool forked from a threaded process can
     # inherit a lock another thread held. forkserver starts workers from a clean single-threaded
@@ -550,9 +550,9 @@ def examples_cmd(
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="输出文件夹"),
 ) -> None:
-    from .core.model import Department
-    from .roster import read_roster, workbook_name
-    from .xlsx.write import write_workbook
+    from ..core.model import Department
+    from ..files.roster import read_roster, workbook_name
+    from ..xlsx.write import write_workbook
 
     prof = get_profile(DEFAULT_PROFILE)
     roster = EXAMPLES / "roster.csv"
@@ -578,7 +578,7 @@ def demo_cmd(
     typer.echo("③ 回读并校验预填的工作簿（种子报告中的错误会被逐格指出）：")
     run_check([filled_dir], out / "3-校验结果", annotate_copies=True, workers=1,
               echo=lambda s: typer.echo("   " + s), force=True)  # the demo's own outputs: rerunning replaces them
-    from .libreoffice import soffice_path
+    from ..files.libreoffice import soffice_path
 
     typer.echo("④ 合成 Word 自评报告" + ("（并转为 PDF）：" if soffice_path() else "（未安装 LibreOffice，不转 PDF）："))
     run_report([filled_dir], out / "4-自评报告", pdf=bool(soffice_path()), echo=lambda s: typer.echo("   " + s),
@@ -594,7 +594,7 @@ app.add_typer(region_app, name="region", short_help="地区配置的试算", hel
 
 def _proven(prof, display: str) -> None:
     """Refuse a region that fails its proof (exit 2), before any file is written."""
-    from .proving import RegionRefused, prove
+    from ..jobs.proving import RegionRefused, prove
 
     try:
         prove(prof, display)
@@ -608,8 +608,8 @@ def _proven(prof, display: str) -> None:
 def region_check_cmd(
     folder: str = typer.Argument(..., metavar="地区文件夹", help="地区文件夹（内有 region.toml），或已带的地区名"),
 ) -> None:
-    from .forms.binding import form_name
-    from .proving import RegionRefused, prove
+    from ..forms.binding import form_name
+    from ..jobs.proving import RegionRefused, prove
 
     prof = _profile(folder)
     try:

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .outputs import OUTPUT_MARK, TEMP_PREFIX, describe_os_error, display_path, os_error_in
+from ..files.outputs import OUTPUT_MARK, TEMP_PREFIX, describe_os_error, display_path, os_error_in
 
 SUFFIXES = (".xlsx", ".xlsm")
 
@@ -296,7 +296,7 @@ def _context():
         return None
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":  # workers fork from a server that has the library imported already
-        ctx.set_forkserver_preload(["selfeval_xl.checking", "selfeval_xl.jobs.check", "selfeval_xl.jobs.generate",
+        ctx.set_forkserver_preload(["selfeval_xl.jobs.checking", "selfeval_xl.jobs.check", "selfeval_xl.jobs.generate",
                                     "selfeval_xl.docx.report"])
     return ctx
 

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.model import Department, FundRow, Funds, ProjectEvaluation
-from .core.region import Profile, normalize_label
-from .forms.binding import form_name
+from ..core.model import Department, FundRow, Funds, ProjectEvaluation
+from ..core.region import Profile, normalize_label
+from ..forms.binding import form_name
 from .outputs import bounded_name
 
 REQUIRED = ("单位编码", "单位名称", "项目名称")

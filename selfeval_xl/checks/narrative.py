@@ -30,16 +30,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
 
-from .core.flags import INFO, WARNING, Flag, Location, SheetCell
-from .core.indicators import normalize
-from .core.model import Department, Indicator
-from .core.numbers import fmt_num
-from .core.quantities import Quantity, Vocabulary, quantities, sentences, tie, tie_whole, words_term
-from .core.region import Profile
-from .forms import keys
-from .forms.binding import sheet_name, value_of
-from .forms.cells import Layout
-from .forms.vocabulary import VOCABULARY
+from ..core.flags import INFO, WARNING, Flag, Location, SheetCell
+from ..core.indicators import normalize
+from ..core.model import Department, Indicator
+from ..core.numbers import fmt_num
+from ..core.quantities import Quantity, Vocabulary, quantities, sentences, tie, tie_whole, words_term
+from ..core.region import Profile
+from ..forms import keys
+from ..forms.binding import sheet_name, value_of
+from ..forms.cells import Layout
+from ..forms.vocabulary import VOCABULARY
 
 SECTION_KEY = keys.SECTIONS
 
