@@ -1,7 +1,10 @@
-"""What the workspace does, apart from HTTP: the same library calls as the CLI, over stored files.
+"""What the workspace does, apart from HTTP: what is the workspace's own (stored uploads and their
+versions in SQLite, the roster's units, staging stored files under their senders' names), then the
+CLI's very jobs (``jobs.generate``, ``jobs.check``, ``jobs.compile`` → ``jobs.report``) over them.
 
-Each function takes the workspace and plain values and returns plain values, so the web page,
-the tests and a script can call them alike.
+Each function takes the workspace and plain values, so the web page, the tests and a script can
+call them alike. A check's results come back as ``UnitResult``; they become dicts where they are
+recorded (``record_checked``: the upload's row in SQLite).
 """
 
 from __future__ import annotations
