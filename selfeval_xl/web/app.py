@@ -223,7 +223,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         return render_template("board.html", camp=camp, rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
                                n_shown=len(shown), counts=counts, want=want, q=q, sort=sort, sorts=SORTS, page=page,
                                pages=pages, total=len(rows), unmatched=ws.unmatched(cid)[:50],
-                               unmatched_reports=ws.unmatched_reports(cid)[:50],
+                               unmatched_reports=ws.unmatched_reports(cid)[:50], roster=rows,
                                recent_jobs=ws.jobs_of(cid, 5), job_states=JOB_STATES_ZH, kind_zh=jobs.KIND_ZH)
 
     @app.post("/c/<int:cid>/deadline")
@@ -333,7 +333,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         shows it; if the database stays busy no job is recorded, but every file stays stored,
         and the page offers to try again with them."""
         try:
-            jid = ws.add_job(cid, jobs.CHECK, {"user": user(), "refused": refused}, items, user=user())
+            jid = ws.add_job(cid, jobs.CHECK, {"user": user(), "refused": refused}, items, user=user(),
+                             total=reports.job_steps(items))
         except WorkspaceBusy as e:
             return render_template("busy.html", camp=ws.campaign(cid), message=str(e), items=items,
                                    refused=refused), 503
@@ -348,10 +349,31 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         params = json.loads(job["params"] or "{}")
         results = result.get("results", []) + params.get("refused", [])
         base = f"/k/{token}" if token else f"/c/{cid}"
-        return render_template("job.html", camp=ws.campaign(cid), job=job, results=results, base=base,
+        roster = []
+        if not token:  # an unmatched report can be given its unit here (the coordinator's page only)
+            results = [_assignable(r) for r in results]
+            if any(r.get("assignable") for r in results):
+                roster = ws.units(cid)
+        steps_note = ""
+        if job["kind"] in (jobs.CHECK, jobs.UNIT_CHECK) and job["total"] > len(ws.job_files(jid)):
+            steps_note = f"共 {len(ws.job_files(jid))} 个文件；每份报告计两步：读取封面以对应单位、校验"
+        return render_template("job.html", camp=ws.campaign(cid), job=job, results=results, base=base, steps_note=steps_note,
+                               roster=roster, file_kinds=jobs.FILE_KINDS,
                                state_zh=JOB_STATES_ZH[job["state"]], kind_zh=jobs.KIND_ZH.get(job["kind"], job["kind"]),
                                finished=job["state"] in (JOB_DONE, JOB_FAILED), token=token,
                                url=f"{base}/jobs/{jid}")
+
+    def _assignable(row: dict[str, Any]) -> dict[str, Any]:
+        """A job page's row of an unmatched report: still to be assigned, or assigned since (to whom)."""
+        if row.get("kind") != reports.REPORT or row.get("status") != reports.UNPAIRED or not row.get("report_id"):
+            return row
+        rep = ws.report(row["report_id"])
+        if rep is None:
+            return row
+        if rep["unit_id"] is None:
+            return dict(row, assignable=True)
+        u = ws.unit(rep["unit_id"])
+        return dict(row, assigned_to=f"{u['code']} {u['name']}", assigned_unit=u["id"])
 
     def _job(cid: int, jid: int):
         job = ws.job(jid)
@@ -442,6 +464,36 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     def report_original(cid: int, rid: int):
         rep = _report(cid, rid)
         return send_file(ws.path_of(rep["sha256"]), as_attachment=True, download_name=rep["original_name"])
+
+    @app.post("/c/<int:cid>/r/<int:rid>/assign")
+    def report_assign(cid: int, rid: int):
+        """A report no unit could be told for, given its unit by the coordinator (the roster unit
+        typed or picked, found as the board's search finds it): a job checks it as that unit's,
+        with its latest workbook, and records who did it. Coordinator only: a unit's link never
+        reaches this (it is not a ``link_`` page) nor sees an unmatched report."""
+        _campaign(cid)
+        rep = _report(cid, rid)
+        came = request.form.get("job", type=int)  # assigned from an upload's job page: back there
+        back = url_for("job_page", cid=cid, jid=came) if came else url_for("board", cid=cid)
+        if rep["unit_id"] is not None:
+            u = ws.unit(rep["unit_id"])
+            return render_template("message.html", title="这份报告已对应到单位",
+                                   message=f"{rep['original_name']} 已对应到“{u['name']}”（{u['code']}），不必再指定。",
+                                   back=url_for("unit", cid=cid, uid=u["id"])), 400
+        text = request.form.get("unit", "").strip()[:200]
+        uid, hits = reports.find_unit([(u["id"], u["code"], u["name"]) for u in ws.units(cid)], text)
+        if uid is None:
+            if not text:
+                message = "请输入或从列表中选择单位（名称或编码）。"
+            elif not hits:
+                message = f"名册中没有名称或编码含“{text}”的单位。请从输入框的下拉列表中选择。"
+            else:
+                shown = "、".join(f"{h[1]} {h[2]}" for h in hits[:10]) + ("等" if len(hits) > 10 else "")
+                message = f"名称或编码含“{text}”的单位有 {len(hits)} 个：{shown}。请输入完整的名称或编码，或从下拉列表中选择。"
+            return render_template("message.html", title="请选择一个单位", message=message, back=back), 400
+        jid = ws.add_job(cid, jobs.ASSIGN, {"report": rid, "unit": uid, "user": user()}, total=1, user=user())
+        worker.nudge()
+        return _job_page(cid, jid)
 
     @app.get("/c/<int:cid>/r/<int:rid>/annotated.docx")
     def report_annotated(cid: int, rid: int):
@@ -604,7 +656,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         items, refused = _store_files(files)
         try:
             jid = ws.add_job(camp["id"], jobs.UNIT_CHECK, {"user": "单位自行上传", "refused": refused}, items,
-                             unit_id=u["id"], user="单位自行上传")
+                             unit_id=u["id"], user="单位自行上传", total=reports.job_steps(items))
         except WorkspaceBusy as e:
             return render_template("message.html", title="请稍后重试", message=f"{e}\n请稍后重新上传。",
                                    back=url_for("link_home", token=token)), 503

@@ -409,10 +409,10 @@ def check_upload(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
     books = [it for it in items if not _reports.is_report_name(it[1])]
     reps = [it for it in items if _reports.is_report_name(it[1])]
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        results = check_items(ws, cid, books, workers, progress=progress, folder=tmp)
-        on = (lambda n: progress(min(len(items), len(books) + n))) if progress else None
+        read = (lambda n: progress(n, f"正在校验工作簿 {n}/{len(books)}")) if progress else None
+        results = check_items(ws, cid, books, workers, progress=read, folder=tmp)
         entries = _reports.prepare(ws, cid, reps, books, results, tmp, judging_for(ws, ws.campaign(cid)), workers,
-                                   on, only_unit=only_unit)
+                                   progress, only_unit=only_unit, done_before=len(books))
     with ws.tx():  # the uploads, the reports (and the job's being done): one commit
         out = record_checked(ws, cid, books, results, user, only_unit=only_unit)
         out += _reports.record(ws, cid, entries, out, user, only_unit=only_unit)
@@ -426,3 +426,16 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
     """Check stored uploads (sha256, original name, size) and record each as a version — workbooks
     and units' reports, as an upload job does (``check_upload``)."""
     return check_upload(ws, cid, items, workers, user)
+
+
+def assign_report(ws: Workspace, cid: int, rid: int, uid: int, workers: int | None = None, user: str = "",
+                  finish=None) -> dict[str, Any]:
+    """An unmatched report given its unit by the coordinator: checked as that unit's and recorded
+    (who and when), with ``finish(row)`` in the same transaction (``reports.check_assigned``)."""
+    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+        entry = _reports.check_assigned(ws, cid, rid, uid, tmp, judging_for(ws, ws.campaign(cid)), workers)
+    with ws.tx():
+        row = _reports.record_assigned(ws, entry, user)
+        if finish is not None:
+            finish(row)
+    return row
