@@ -412,3 +412,40 @@ def test_a_doc_is_converted_once_for_its_cover_and_its_checks(app, tmp_path, exa
     orphan.write_bytes(b"PK")
     Workspace(tmp_path / "ws")
     assert kept.is_file() and not orphan.exists()
+
+
+# -- what a coordinator trips on, found walking every page ------------------------------------------------
+
+def test_empty_pages_say_what_to_do_and_lists_put_errors_first(app, tmp_path, examples):
+    from selfeval_xl.web.app import errors_first, figure
+
+    client = app.test_client()
+    r = _post(client, "/campaigns", {"name": "空任务", "region": "yueyang-2023", "year": "2023"})
+    empty = int(r.headers["Location"].rsplit("/", 1)[-1])
+    assert "还没有单位。请先在上面“1. 名册与模板”中上传名册" in client.get(f"/c/{empty}").get_data(as_text=True)
+    late = client.get(f"/c/{empty}/late").get_data(as_text=True)
+    assert "本任务还没有名册" in late and "都已交回" not in late
+    dash = client.get(f"/c/{empty}/dashboard").get_data(as_text=True)
+    assert 'id="charts-empty"' in dash and "<svg" not in dash
+
+    cid = _campaign(client)
+    assert "没有符合条件的单位（搜索“衡阳”）" in client.get(f"/c/{cid}?q=衡阳").get_data(as_text=True)
+    assert "3 个单位都还没有交回工作簿" in client.get(f"/c/{cid}/dashboard").get_data(as_text=True)
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")
+    page = _upload(client, cid, [("a.xlsx", book), ("坏.xlsx", book[:3000])]).get_data(as_text=True)
+    assert "坏.xlsx：文件已损坏或不完整" in page and "zip file" not in page  # zipfile's English stays out
+    uid = _ids(Workspace(tmp_path / "ws"), cid)["430600101"]
+    unit = client.get(f"/c/{cid}/u/{uid}").get_data(as_text=True)
+    shown = re.findall(r'<span class="status s-(error|warning|info)">', unit.split('id="flags"', 1)[1].split("</table>", 1)[0])
+    assert shown == sorted(shown, key=["error", "warning", "info"].index) and "error" in shown and "info" in shown
+
+    # the version diff: figures as read (160, not 160.0), a formula cell no longer stated said so, not blank
+    fixed = examples["001_岳阳市档案馆"].model_copy(update={"stated": {
+        k: v for k, v in examples["001_岳阳市档案馆"].stated.items() if not k.startswith("projects[4].basic")}})
+    _upload(client, cid, [("a2.xlsx", _workbook(fixed, tmp_path / "c.xlsx"))])
+    changes = client.get(f"/c/{cid}/u/{uid}").get_data(as_text=True).split('id="changes"', 1)[1].split("</table>", 1)[0]
+    assert "<td>160</td>" in changes and "160.0" not in changes and "公式计算" in changes, changes
+
+    flags = [{"severity": s, "code": c} for s, c in (("info", "A"), ("error", "B"), ("warning", "C"), ("error", "D"))]
+    assert [f["code"] for f in errors_first(flags)] == ["B", "D", "C", "A"]
+    assert [figure(v) for v in (160.0, 158.5, 0.1 + 0.2, None, "≥96%", 7)] == ["160", "158.5", "0.3", "", "≥96%", "7"]

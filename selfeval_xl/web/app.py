@@ -84,6 +84,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     app.config.update(SECRET_KEY=ws.session_key(password), MAX_CONTENT_LENGTH=MAX_REQUEST,
                       MAX_FORM_PARTS=MAX_FILES + 20, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
     app.jinja_env.autoescape = True
+    app.jinja_env.filters["figure"] = figure
     worker = jobs.Worker(ws, workers)
     app.extensions["selfeval_jobs"] = worker
     if run_jobs:
@@ -241,7 +242,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     @app.get("/c/<int:cid>/late")
     def late(cid: int):
         camp = _campaign(cid)
-        return render_template("late.html", camp=camp, rows=work.late_units(ws, cid))
+        return render_template("late.html", camp=camp, rows=work.late_units(ws, cid), units=len(ws.units(cid)))
 
     @app.get("/c/<int:cid>/late.xlsx")
     def late_xlsx(cid: int):
@@ -425,7 +426,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             diff = work.diff_versions(ws, a, b)
         reps = ws.reports_of(uid)
         return render_template("unit.html", camp=camp, unit=u, row=row, versions=versions, decisions=decisions,
-                               latest=latest, flags=work.flags_of(latest) if latest else [], diff=diff, a=a, b=b,
+                               latest=latest, flags=errors_first(work.flags_of(latest)) if latest else [], diff=diff, a=a, b=b,
                                **_report_view(reps), version_no=_version_no(versions))
 
     @app.post("/c/<int:cid>/u/<int:uid>/decision")
@@ -626,7 +627,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         returned = next((d for d in ws.decisions_of(u["id"]) if d["decision"] == "退回修改"), None)
         reps = ws.reports_of(u["id"])
         return render_template("link.html", camp=camp, unit=u, row=row, versions=versions, latest=latest,
-                               flags=work.flags_of(latest) if latest else [], returned=returned, token=token,
+                               flags=errors_first(work.flags_of(latest)) if latest else [], returned=returned, token=token,
                                deadline=camp["deadline"], **_report_view(reps), version_no=_version_no(versions))
 
     @app.get("/k/<token>/template.xlsx")
@@ -690,7 +691,10 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     @app.get("/c/<int:cid>/dashboard")
     def dashboard(cid: int):
         camp = _campaign(cid)
-        return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid))
+        board = ws.board(cid)
+        sent = sum(1 for b in board if b["upload_id"])
+        return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid) if sent else [], sent=sent,
+                               units=len(board))
 
     return app
 
@@ -699,8 +703,28 @@ def _report_view(reps) -> dict[str, Any]:
     """What the unit page and the unit's link page show of its reports (newest first)."""
     latest = reps[0] if reps else None
     result = json.loads(latest["result"] or "{}") if latest else {}
-    return {"reports": reps, "report": latest, "report_flags": result.get("flags", []),
+    return {"reports": reps, "report": latest, "report_flags": errors_first(result.get("flags", [])),
             "report_copy_failed": result.get("copy_failed", "")}
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def errors_first(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A problem list as a person works through it: errors (须改正), then warnings, then notes —
+    each group in the checks' own order (sheet by sheet)."""
+    return sorted(flags, key=lambda f: SEVERITY_ORDER.get(f.get("severity"), 3))
+
+
+def figure(value: Any) -> str:
+    """A figure as a person reads it: 160, not 160.0; 158.5; no float noise (0.30000000000000004)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _version_no(versions) -> dict[int, int]:

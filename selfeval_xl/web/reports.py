@@ -193,13 +193,14 @@ def assign(heads: list[str], names: list[str], units: list[tuple[int, str, str]]
             out.append((ids[0], f"按报告{where}中的单位对应"))
         elif len(ids) > 1:
             both = "、".join(f"“{by_id[i][2]}”" for i in ids[:4])
-            out.append((None, f"{name}：报告的{where}同时提到 {both}，无法判断是哪个单位的报告；请在文件名中写明单位名称"
-                              f"（如 {by_id[ids[0]][1]}_{by_id[ids[0]][2]}_自评报告.docx）后重新上传。"))
+            out.append((None, f"{name}：报告的{where}同时提到 {both}，无法判断是哪个单位的报告；请直接指定所属单位，"
+                              f"或在文件名中写明单位名称（如 {by_id[ids[0]][1]}_{by_id[ids[0]][2]}_自评报告.docx）后重新上传。"))
         elif len(heads) == 1 and len(lone_book) == 1:
             out.append((lone_book[0], "与同时上传的唯一一个工作簿对应"))
         else:
             out.append((None, f"{name}：文件名和封面中都找不到名册中任何单位的名称或编码，无法判断是哪个单位的报告；"
-                              f"请在文件名中写明单位名称（如 单位编码_单位名称_自评报告.docx），或与该单位的工作簿一起上传。"))
+                              f"请直接指定所属单位，或在文件名中写明单位名称（如 单位编码_单位名称_自评报告.docx）、"
+                              f"与该单位的工作簿一起重新上传。"))
     return out
 
 

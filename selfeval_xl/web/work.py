@@ -215,6 +215,7 @@ def _figure_changes(ws: Workspace, old, new) -> list[dict[str, Any]]:
     except ReadError:
         return []
     va, vb = flatten(a.dept, a.book.layout), flatten(b.dept, b.book.layout)
+    typed = set(va) | set(vb)  # what the units typed; the rest below are formula cells' stated values
     # what the sheets state for totals (cached values the reader found different from the
     # recompute) changes too when a unit corrects a typed total
     va.update({k: v for k, v in a.dept.stated.items() if k not in va})
@@ -224,7 +225,7 @@ def _figure_changes(ws: Workspace, old, new) -> list[dict[str, Any]]:
         x, y = va.get(k), vb.get(k)
         if (x not in (None, "") or y not in (None, "")) and x != y:
             loc = b.book.layout.location(k, k)
-            out.append({"key": k, "location": loc, "old": x, "new": y})
+            out.append({"key": k, "location": loc, "old": x, "new": y, "computed": k not in typed})
     return out[:500]
 
 

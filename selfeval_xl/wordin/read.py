@@ -82,8 +82,8 @@ def preflight(path: Path, name: str) -> None:
     """The zip checks of ``xlsx.safety`` for a Word document: UnsafeFile → ReportReadError."""
     try:
         z = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise ReportReadError(f"{name}：文件已损坏，无法解压（{e}）；请重新保存后再提交") from None
+    except zipfile.BadZipFile:
+        raise ReportReadError(f"{name}：文件已损坏或不完整（可能在下载、复制或保存时中断），无法打开；请重新保存后再提交") from None
     with z:
         infos = z.infolist()
         if len(infos) > MAX_ENTRIES:
