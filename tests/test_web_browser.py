@@ -133,8 +133,10 @@ def _drop(d, path: Path) -> None:
 
 def _shot(d, shots: Path, name: str) -> None:
     shots.mkdir(parents=True, exist_ok=True)
-    height = d.execute_script("return document.body.scrollHeight")
-    d.set_window_size(1280, max(800, min(height + 120, 4000)))
+    for _ in range(2):  # the page's height at this width, then the window's chrome on top of it
+        height = d.execute_script("return document.documentElement.scrollHeight")
+        inner = d.execute_script("return window.innerHeight")
+        d.set_window_size(1280, max(800, min(height + (d.get_window_size()["height"] - inner), 4000)))
     d.save_screenshot(str(shots / f"{name}.png"))
 
 
@@ -458,6 +460,21 @@ def test_an_unmatched_report_is_given_its_unit_in_the_browser(driver, tmp_path, 
         _wait_source(d, 'id="results"')
         assert "找不到名册中任何单位" in d.find_element(By.ID, "results").text
         _shot(d, shots, "21_上传结果_报告未匹配")
+        # the same page while covers are read, as a 40-report upload shows it (set in the database:
+        # a real one is over before a screenshot can be taken)
+        import sqlite3
+
+        job_path = d.execute_script("return location.pathname")
+        db = sqlite3.connect(tmp_path / "工作区" / "workspace.sqlite3", isolation_level=None)
+        saved = db.execute("SELECT state, done, total, message FROM jobs WHERE id = ?", (job_path.rsplit("/", 1)[1],)).fetchone()
+        db.execute("UPDATE jobs SET state = 'running', done = 13, total = 80, message = '正在读取报告封面 13/40'"
+                   " WHERE id = ?", (job_path.rsplit("/", 1)[1],))
+        d.get(url.rstrip("/") + job_path)
+        assert d.find_element(By.ID, "job-phase").text == "正在读取报告封面 13/40"
+        _shot(d, shots, "21b_上传进行中_读取报告封面")
+        db.execute("UPDATE jobs SET state = ?, done = ?, total = ?, message = ? WHERE id = ?", (*saved, job_path.rsplit("/", 1)[1]))
+        db.close()
+        d.get(url.rstrip("/") + job_path)
         d.find_element(By.LINK_TEXT, "返回状态表").click()
         row = d.find_element(By.CSS_SELECTOR, "#unmatched tr[data-report]")
         assert "自评报告（定稿）.docx" in row.text
