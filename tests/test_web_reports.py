@@ -294,9 +294,14 @@ def test_an_unmatched_report_is_given_its_unit_and_checked_with_its_latest_workb
         assert f'id="assign-{rid}"' in text and '<datalist id="roster-units">' in text, url
         assert '<option value="430600101 岳阳市档案馆">' in text
     # a choice that is no unit, or more than one, is said and changes nothing
-    for typed, said in (("衡阳", "名册中没有"), ("档案馆", "有 2 个"), ("", "请输入")):
+    for typed, said in (("衡阳", "名册中没有"), ("档案馆", "有 2 个。请点选其中一个"), ("", "请输入")):
         r = _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": typed})
         assert r.status_code == 400 and said in r.get_data(as_text=True), typed
+    # the two candidates are one click each, by code
+    choices = r"<button class=\"secondary\">(\d+) [^<]+</button>"
+    page = _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": "档案馆"}).get_data(as_text=True)
+    assert sorted(re.findall(choices, page)) == ["430600101", "430600102"]
+    assert page.count('name="unit" value="4306001') == 2
     assert ws.report(rid)["unit_id"] is None and ws.db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'assign_report'").fetchone()[0] == 0
 
     page = finish(client, _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": "430600101 岳阳市档案馆", "job": upload_jid})).get_data(as_text=True)

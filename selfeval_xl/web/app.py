@@ -489,9 +489,14 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             elif not hits:
                 message = f"名册中没有名称或编码含“{text}”的单位。请从输入框的下拉列表中选择。"
             else:
-                shown = "、".join(f"{h[1]} {h[2]}" for h in hits[:10]) + ("等" if len(hits) > 10 else "")
-                message = f"名称或编码含“{text}”的单位有 {len(hits)} 个：{shown}。请输入完整的名称或编码，或从下拉列表中选择。"
-            return render_template("message.html", title="请选择一个单位", message=message, back=back), 400
+                message = (f"名称或编码含“{text}”的单位有 {len(hits)} 个。" +
+                           ("请点选其中一个：" if len(hits) <= 10 else "请输入更完整的名称或编码，或从下拉列表中选择。"))
+            # a few candidates: one click each (the same form, with the unit's code)
+            fields = {"job": came} if came else {}
+            choices = [{"action": url_for("report_assign", cid=cid, rid=rid), "label": f"{h[1]} {h[2]}",
+                        "fields": dict(fields, unit=h[1])} for h in hits] if 1 < len(hits) <= 10 else []
+            return render_template("message.html", title="请选择一个单位", message=message, back=back,
+                                   choices=choices), 400
         jid = ws.add_job(cid, jobs.ASSIGN, {"report": rid, "unit": uid, "user": user()}, total=1, user=user())
         worker.nudge()
         return _job_page(cid, jid)
