@@ -773,7 +773,17 @@ def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
             if r["upload_status"] == INCOMPLETE:  # unfinished: counted, but with no score or grade
                 res = dict(res, grade="", recomputed_total=None, rate=None)
             results.append(res)
-    return [{"title": title, "svg": bar_chart(items)} for title, items in campaign_stats(results)]
+    from ..core.codes import CODES
+
+    out = []
+    for title, items in campaign_stats(results):
+        if title.startswith("最常见的问题"):  # a code alone says nothing: its meaning beside it, a bar in a table
+            top = max((n for _, n in items), default=1) or 1
+            out.append({"title": title, "codes": [{"code": c, "title": CODES[c].title if c in CODES else "",
+                                                   "n": n, "pct": round(100 * n / top)} for c, n in items]})
+        else:
+            out.append({"title": title, "svg": bar_chart(items)})
+    return out
 
 
 def _regions() -> list[tuple[str, str]]:
