@@ -264,6 +264,7 @@ def test_a_unit_uploads_through_its_own_link(browser_paths, tmp_path, examples):
     clerk = None
     try:
         coord.get(url)
+        _shot(coord, shots, "10_登录")
         coord.find_element(By.NAME, "name").send_keys("王科长")
         coord.find_element(By.NAME, "password").send_keys("correct horse battery")
         coord.find_element(By.CSS_SELECTOR, "form button").click()
@@ -450,6 +451,12 @@ def test_an_unmatched_report_is_given_its_unit_in_the_browser(driver, tmp_path, 
         _shot(d, shots, "20b_未交名单_无名册")
         d.get(f"{url}c/{cid}/dashboard")
         _shot(d, shots, "20c_统计图_无数据")
+        d.get(f"{url}c/{int(cid) + 41}")
+        assert "没有这个任务" in d.page_source
+        _shot(d, shots, "20d_找不到任务")
+        d.get(f"{url}k/不是链接")
+        assert "链接无效或已被收回" in d.page_source
+        _shot(d, shots, "20e_链接无效")
         s.post(f"c/{cid}/roster", {}, [("roster", "名册.csv", (EXAMPLES / "roster.csv").read_bytes())])
         book = write_workbook(examples["001_岳阳市档案馆"], get_profile("yueyang-2023"), tmp_path / "档案馆.xlsx")
         lost = tmp_path / "自评报告（定稿）.docx"
