@@ -411,6 +411,10 @@ def test_a_doc_is_converted_once_for_its_cover_and_its_checks(app, tmp_path, exa
     fixed = examples["001_岳阳市档案馆"].model_copy(update={"stated": {}})
     page = _upload(client, cid, [("a2.xlsx", _workbook(fixed, tmp_path / "c.xlsx"))]).get_data(as_text=True)
     assert "已与本次上传的工作簿重新核对" in page and len(calls) == 1
+    # a kept conversion found damaged is made again, and replaced
+    kept.write_bytes(b"not a zip")
+    _upload(client, cid, [("a3.xlsx", _workbook(examples["001_岳阳市档案馆"], tmp_path / "d.xlsx"))])
+    assert len(calls) == 2 and kept.read_bytes() == _report("001")
     # a restart keeps the conversion with its file; one no row names goes
     orphan = ws.path_of("ab" * 32).with_suffix(".docx")
     orphan.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import functools
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,8 @@ def _keep(report: str, kept: str | None, work: str) -> None:
     """A conversion just made, kept for the next reading of the same stored file: written to the
     store's temp folder and renamed, so a reader never sees half a file (two workers converting
     the same file both rename a whole one)."""
-    if not kept or os.path.isfile(kept):
-        return
+    if not kept or (os.path.isfile(kept) and zipfile.is_zipfile(kept)):
+        return  # kept already (a damaged one is replaced: the reader converted again)
     from ..wordin.read import converted_name
 
     made = Path(work) / converted_name(report)
