@@ -50,6 +50,7 @@ MAX_NAME_BYTES = 180  # an upload's name in UTF-8: fits a file name (255) with r
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
 PAGE_SIZE = 100  # units per page of the board
 UNIT_FILES = 5  # files in one upload through a unit's own link
+UNMATCHED_SHOWN = 50  # of each kind, newest first, in the board's list of files no unit could be told for
 SORTS = {"code": "单位编码", "status": "状态", "name": "单位名称", "score": "总分", "time": "最近提交"}
 
 
@@ -221,10 +222,12 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         shown = _filtered(rows, want, q, sort)
         pages = max(1, -(-len(shown) // PAGE_SIZE))
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+        lost, lost_reports = ws.unmatched(cid), ws.unmatched_reports(cid)
         return render_template("board.html", camp=camp, rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
                                n_shown=len(shown), counts=counts, want=want, q=q, sort=sort, sorts=SORTS, page=page,
-                               pages=pages, total=len(rows), unmatched=ws.unmatched(cid)[:50],
-                               unmatched_reports=ws.unmatched_reports(cid)[:50], roster=rows,
+                               pages=pages, total=len(rows), unmatched=lost[:UNMATCHED_SHOWN],
+                               unmatched_reports=lost_reports[:UNMATCHED_SHOWN], roster=rows,
+                               n_unmatched=len(lost) + len(lost_reports),
                                recent_jobs=ws.jobs_of(cid, 5), job_states=JOB_STATES_ZH, kind_zh=jobs.KIND_ZH)
 
     @app.post("/c/<int:cid>/deadline")
