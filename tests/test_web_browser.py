@@ -133,10 +133,11 @@ def _drop(d, path: Path) -> None:
 
 def _shot(d, shots: Path, name: str) -> None:
     shots.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):  # the page's height at this width, then the window's chrome on top of it
-        height = d.execute_script("return document.documentElement.scrollHeight")
-        inner = d.execute_script("return window.innerHeight")
-        d.set_window_size(1280, max(800, min(height + (d.get_window_size()["height"] - inner), 4000)))
+    # the page's content (the body's height: the document's would be at least the last, taller
+    # window's), and the window's own chrome on top of it, so the bottom is never cut off
+    height = d.execute_script("return document.body.scrollHeight")
+    chrome = d.get_window_size()["height"] - d.execute_script("return window.innerHeight")
+    d.set_window_size(1280, max(800, min(height + chrome + 16, 4000)))
     d.save_screenshot(str(shots / f"{name}.png"))
 
 
