@@ -6,6 +6,8 @@ its own unit's report; a restart keeps every file; 汇总表 has the report colu
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -263,3 +265,196 @@ def test_the_zip_of_annotated_copies_holds_the_units_commented_report(app, tmp_p
     r = _post(client, f"/c/{cid}/bulk", {"action": "annotated", "unit": [uid]})
     names = zipfile.ZipFile(io.BytesIO(download(client, r).data)).namelist()
     assert any(n.endswith("_批注.xlsx") for n in names) and any(n.endswith("_报告_批注.docx") for n in names), names
+
+
+# -- an unmatched report given its unit by hand ------------------------------------------------------
+
+def test_the_unit_for_a_report_is_found_as_the_boards_search_finds_it():
+    assert reports.find_unit(UNITS, "430600101 岳阳市档案馆") == (2, [UNITS[1]])  # picked from the list
+    assert reports.find_unit(UNITS, " 430600101 ")[0] == 2  # a code typed
+    assert reports.find_unit(UNITS, "岳阳市档案馆")[0] == 2  # a whole name, though inside another's
+    assert reports.find_unit(UNITS, "君山")[0] == 3  # part of one name
+    uid, hits = reports.find_unit(UNITS, "档案馆")  # part of two names: which one is not guessed
+    assert uid is None and {h[0] for h in hits} == {1, 2}
+    assert reports.find_unit(UNITS, "衡阳") == (None, [])
+    assert reports.find_unit(UNITS, "   ") == (None, [])
+
+
+def test_an_unmatched_report_is_given_its_unit_and_checked_with_its_latest_workbook(app, tmp_path, examples):
+    client = app.test_client()
+    cid = _campaign(client)
+    _upload(client, cid, [("a.xlsx", _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx"))])
+    page = _upload(client, cid, [("别的报告.docx", _report("003"))]).get_data(as_text=True)
+    ws = Workspace(tmp_path / "ws")
+    (lost,) = ws.unmatched_reports(cid)
+    rid, upload_jid = lost["id"], int(re.search(r"/jobs/(\d+)", page).group(1))
+    # the upload's page and the board offer the roster to choose from
+    for url in (f"/c/{cid}/jobs/{upload_jid}", f"/c/{cid}"):
+        text = client.get(url).get_data(as_text=True)
+        assert f'id="assign-{rid}"' in text and '<datalist id="roster-units">' in text, url
+        assert '<option value="430600101 岳阳市档案馆">' in text
+    # a choice that is no unit, or more than one, is said and changes nothing
+    for typed, said in (("衡阳", "名册中没有"), ("档案馆", "有 2 个。请点选其中一个"), ("", "请输入")):
+        r = _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": typed})
+        assert r.status_code == 400 and said in r.get_data(as_text=True), typed
+    # the two candidates are one click each, by code
+    choices = r"<button class=\"secondary\">(\d+) [^<]+</button>"
+    page = _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": "档案馆"}).get_data(as_text=True)
+    assert sorted(re.findall(choices, page)) == ["430600101", "430600102"]
+    assert page.count('name="unit" value="4306001') == 2
+    assert ws.report(rid)["unit_id"] is None and ws.db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'assign_report'").fetchone()[0] == 0
+
+    page = finish(client, _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": "430600101 岳阳市档案馆", "job": upload_jid})).get_data(as_text=True)
+    assert "指定所属单位的报告" in page and "已指定为该单位的报告：与该单位最新一版工作簿一起校验" in page, page[:3000]
+    uid = _ids(ws, cid)["430600101"]
+    rep = ws.report(rid)
+    assert rep["unit_id"] == uid and rep["upload_id"] == ws.uploads_of(uid)[0]["id"]
+    assert rep["status"] != reports.UNPAIRED and rep["assigned_at"] and rep["copy_sha256"]
+    result = json.loads(rep["result"])
+    assert result["with_workbook"] and any(f["location"].startswith("报告!") for f in result["flags"])
+    assert ws.unmatched_reports(cid) == []
+    board = client.get(f"/c/{cid}").get_data(as_text=True)
+    assert 'id="unmatched"' not in board and "别的报告.docx" in board  # now the unit's report
+    unit = client.get(f"/c/{cid}/u/{uid}").get_data(as_text=True)
+    assert 'id="report-assigned"' in unit and "指定为本单位的报告" in unit and "与第 1 版工作簿一起校验" in unit
+    # the upload's page says where it went; a second assignment (another tab) changes nothing
+    text = client.get(f"/c/{cid}/jobs/{upload_jid}").get_data(as_text=True)
+    assert f'id="assign-{rid}"' not in text and "已指定到" in text and "430600101 岳阳市档案馆" in text
+    r = _post(client, f"/c/{cid}/r/{rid}/assign", {"unit": "430611201"})
+    assert r.status_code == 400 and "已对应到" in r.get_data(as_text=True)
+    assert ws.report(rid)["unit_id"] == uid
+
+
+def test_two_assignments_at_once_the_first_stands(app, tmp_path):
+    """Two tabs assign the same report: both jobs run; the second finds it taken and says so."""
+    from selfeval_xl.web import work
+
+    client = app.test_client()
+    cid = _campaign(client)
+    _upload(client, cid, [("别的报告.docx", _report("003"))])
+    ws = Workspace(tmp_path / "ws")
+    (lost,) = ws.unmatched_reports(cid)
+    ids = _ids(ws, cid)
+    first = work.assign_report(ws, cid, lost["id"], ids["430600102"], workers=1, user="甲")
+    second = work.assign_report(ws, cid, lost["id"], ids["430600101"], workers=1, user="乙")
+    assert first["unit_id"] == ids["430600102"] and "只按报告本身校验" in first["reason"]
+    assert second["status"] == reports.NOT_ASSIGNED and "岳阳市城市建设档案馆" in second["reason"]
+    rep = ws.report(lost["id"])
+    assert rep["unit_id"] == ids["430600102"] and rep["assigned_by"] == "甲"
+
+
+# -- progress while covers are read ---------------------------------------------------------------------
+
+def test_reading_report_covers_moves_the_jobs_bar_with_its_phase(app, tmp_path, examples):
+    from selfeval_xl.web import work
+
+    client = app.test_client()
+    cid = _campaign(client)
+    ws = Workspace(tmp_path / "ws")
+    files = [("a.xlsx", _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")),
+             ("430600101_报告.docx", _report("001")), ("城建报告.docx", _report("000")), ("别的.docx", _report("003"))]
+    items = [(ws.store(iter([b]), 1 << 26).sha256, n, len(b)) for n, b in files]
+    assert reports.job_steps(items) == 7  # a workbook, and three reports twice (cover, check)
+    seen = []
+    work.check_upload(ws, cid, items, workers=1, progress=lambda done, phase=None: seen.append((done, phase)))
+    assert (1, "正在校验工作簿 1/1") in seen
+    covers = [s for s in seen if s[1] and s[1].startswith("正在读取报告封面")]
+    assert covers == [(2, "正在读取报告封面 1/3"), (3, "正在读取报告封面 2/3"), (4, "正在读取报告封面 3/3")]
+    checks = [s for s in seen if s[1] and s[1].startswith("正在校验报告")]
+    assert checks[-1] == (6, "正在校验报告 2/2")  # the unpairable one is not checked
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # never backwards
+
+    # the job page shows the phase and a bar that has moved
+    r = _post(client, f"/c/{cid}/returns", {"files": [(io.BytesIO(b), n) for n, b in files]},
+              content_type="multipart/form-data")
+    jid = int(re.search(r"/jobs/(\d+)", r.get_data(as_text=True)).group(1))
+    finish(client, r)
+    job = ws.job(jid)
+    assert job["total"] == 7
+    ws.db.execute("UPDATE jobs SET state = 'running', done = 3, message = '正在读取报告封面 2/3' WHERE id = ?", (jid,))
+    page = client.get(f"/c/{cid}/jobs/{jid}").get_data(as_text=True)
+    assert '<p class="phase" id="job-phase">正在读取报告封面 2/3</p>' in page and "width: 43%" in page
+    assert "共 4 个文件；每份报告计两步" in page
+
+
+# -- a .doc converted once ------------------------------------------------------------------------------
+
+def test_a_doc_is_converted_once_for_its_cover_and_its_checks(app, tmp_path, examples, monkeypatch):
+    """LibreOffice (counted, stood in for by a copy of a .docx) runs once per stored .doc: its
+    cover is read to pair it, then it is checked, then checked again when a new workbook comes —
+    all from the conversion kept beside the stored file."""
+    import selfeval_xl.files.libreoffice as lo
+
+    calls = []
+
+    def convert_each(files, outdir, target, per_file=60, startup=30):
+        calls.append([Path(f).name for f in files])
+        out = Path(outdir) / (Path(files[0]).stem + "." + target)
+        out.write_bytes(_report("001"))
+        return [out], {}
+
+    monkeypatch.setattr(lo, "convert_each", convert_each)
+    client = app.test_client()
+    cid = _campaign(client)
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000  # read as a .doc: through the converter
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")
+    page = _upload(client, cid, [("a.xlsx", book), ("岳阳市档案馆报告.doc", ole)]).get_data(as_text=True)
+    assert "与本次上传的工作簿一起校验" in page, page[:3000]
+    assert calls == [["岳阳市档案馆报告.doc"]]
+    ws = Workspace(tmp_path / "ws")
+    uid = _ids(ws, cid)["430600101"]
+    (rep,) = ws.reports_of(uid)
+    assert '"NARR-' in rep["result"] and rep["copy_sha256"]  # read and commented from the conversion
+    kept = ws.path_of(rep["sha256"]).with_suffix(".docx")
+    assert kept.read_bytes() == _report("001")
+    # a new workbook without its report: the stored .doc checked again, not converted again
+    fixed = examples["001_岳阳市档案馆"].model_copy(update={"stated": {}})
+    page = _upload(client, cid, [("a2.xlsx", _workbook(fixed, tmp_path / "c.xlsx"))]).get_data(as_text=True)
+    assert "已与本次上传的工作簿重新核对" in page and len(calls) == 1
+    # a kept conversion found damaged is made again, and replaced
+    kept.write_bytes(b"not a zip")
+    _upload(client, cid, [("a3.xlsx", _workbook(examples["001_岳阳市档案馆"], tmp_path / "d.xlsx"))])
+    assert len(calls) == 2 and kept.read_bytes() == _report("001")
+    # a restart keeps the conversion with its file; one no row names goes
+    orphan = ws.path_of("ab" * 32).with_suffix(".docx")
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"PK")
+    Workspace(tmp_path / "ws")
+    assert kept.is_file() and not orphan.exists()
+
+
+# -- what a coordinator trips on, found walking every page ------------------------------------------------
+
+def test_empty_pages_say_what_to_do_and_lists_put_errors_first(app, tmp_path, examples):
+    from selfeval_xl.web.app import errors_first, figure
+
+    client = app.test_client()
+    r = _post(client, "/campaigns", {"name": "空任务", "region": "yueyang-2023", "year": "2023"})
+    empty = int(r.headers["Location"].rsplit("/", 1)[-1])
+    assert "还没有单位。请先在上面“1. 名册与模板”中上传名册" in client.get(f"/c/{empty}").get_data(as_text=True)
+    late = client.get(f"/c/{empty}/late").get_data(as_text=True)
+    assert "本任务还没有名册" in late and "都已交回" not in late
+    dash = client.get(f"/c/{empty}/dashboard").get_data(as_text=True)
+    assert 'id="charts-empty"' in dash and "<svg" not in dash
+
+    cid = _campaign(client)
+    assert "没有符合条件的单位（搜索“衡阳”）" in client.get(f"/c/{cid}?q=衡阳").get_data(as_text=True)
+    assert "3 个单位都还没有交回工作簿" in client.get(f"/c/{cid}/dashboard").get_data(as_text=True)
+    book = _workbook(examples["001_岳阳市档案馆"], tmp_path / "b.xlsx")
+    page = _upload(client, cid, [("a.xlsx", book), ("坏.xlsx", book[:3000])]).get_data(as_text=True)
+    assert "坏.xlsx：文件已损坏或不完整" in page and "zip file" not in page  # zipfile's English stays out
+    uid = _ids(Workspace(tmp_path / "ws"), cid)["430600101"]
+    unit = client.get(f"/c/{cid}/u/{uid}").get_data(as_text=True)
+    shown = re.findall(r'<span class="status s-(error|warning|info)">', unit.split('id="flags"', 1)[1].split("</table>", 1)[0])
+    assert shown == sorted(shown, key=["error", "warning", "info"].index) and "error" in shown and "info" in shown
+
+    # the version diff: figures as read (160, not 160.0), a formula cell no longer stated said so, not blank
+    fixed = examples["001_岳阳市档案馆"].model_copy(update={"stated": {
+        k: v for k, v in examples["001_岳阳市档案馆"].stated.items() if not k.startswith("projects[4].basic")}})
+    _upload(client, cid, [("a2.xlsx", _workbook(fixed, tmp_path / "c.xlsx"))])
+    changes = client.get(f"/c/{cid}/u/{uid}").get_data(as_text=True).split('id="changes"', 1)[1].split("</table>", 1)[0]
+    assert "<td>160</td>" in changes and "160.0" not in changes and "公式计算" in changes, changes
+
+    flags = [{"severity": s, "code": c} for s, c in (("info", "A"), ("error", "B"), ("warning", "C"), ("error", "D"))]
+    assert [f["code"] for f in errors_first(flags)] == ["B", "D", "C", "A"]
+    assert [figure(v) for v in (160.0, 158.5, 0.1 + 0.2, None, "≥96%", 7)] == ["160", "158.5", "0.3", "", "≥96%", "7"]

@@ -144,6 +144,35 @@ def test_a_units_link_opens_its_own_pages_and_nothing_of_another_unit(tmp_path, 
     for secret in ("岳阳市档案馆<", "档案馆.xlsx", "请改正附件1第24行", "430600101"):
         assert secret not in bhome
 
+    # a report no unit could be told for (the coordinator's upload): never seen nor assigned through a link
+    with coord.session_transaction(base_url=LAN) as s:
+        csrf = s["csrf"]
+    lost = (Path(__file__).parent / "fixtures" / "reports" / "003.docx").read_bytes()
+    r = coord.post(f"/c/{cid}/returns", data={"files": [(io.BytesIO(lost), "别的报告.docx")], "csrf": csrf},
+                   content_type="multipart/form-data", **kw)
+    jl = int(job_url(finish(coord, r, **kw).get_data(as_text=True)).rsplit("/", 1)[1])
+    (rl,) = [x["id"] for x in ws.unmatched_reports(cid)]
+    for client, link in ((ua, la), (ub, lb)):
+        assert "别的报告.docx" not in client.get(link, **kw).get_data(as_text=True)
+        for url in (f"{link}/r/{rl}/annotated.docx", f"{link}/r/{rl}/original", f"{link}/jobs/{jl}"):
+            r = client.get(url, **kw)  # 404, or no such page of a link's: the login
+            assert r.status_code in (302, 404) and "别的报告" not in r.get_data(as_text=True) and r.data[:2] != b"PK", url
+        for url in (f"/c/{cid}/r/{rl}/original", f"/c/{cid}/jobs/{jl}", f"/c/{cid}"):
+            assert client.get(url, **kw).status_code == 302, url  # the coordinator's: login first
+        with client.session_transaction(base_url=LAN) as s:
+            token = s["csrf"]
+        for url in (f"/c/{cid}/r/{rl}/assign", f"{link}/r/{rl}/assign"):
+            r = client.post(url, data={"unit": "430600101", "csrf": token}, **kw)
+            assert r.status_code in (302, 404, 405), url
+    assert ws.report(rl)["unit_id"] is None and not ws.db.execute("SELECT 1 FROM jobs WHERE kind = 'assign_report'").fetchone()
+    # the coordinator assigns it: recorded with her name
+    r = coord.post(f"/c/{cid}/r/{rl}/assign", data={"unit": "430611201", "csrf": csrf}, **kw)
+    assert "已指定为该单位的报告" in finish(coord, r, **kw).get_data(as_text=True)
+    assert ws.report(rl)["assigned_by"] == "王五"
+    assert "由 王五 于" in coord.get(f"/c/{cid}/u/{ids['430611201']}", **kw).get_data(as_text=True)
+    for client, link in ((ua, la), (ub, lb)):  # another unit's now: still nothing through these links
+        assert client.get(f"{link}/r/{rl}/annotated.docx", **kw).status_code == 404
+
     # every URL of the unit pages with the other unit's token and ids: 404, no data
     crossed = [f"{lb}/jobs/{ja}", f"{lb}/f/{upa}/annotated.xlsx", f"{la}/jobs/{jb}", f"{la}/f/{upb}/annotated.xlsx",
                f"{lb}/r/{ra}/annotated.docx"]

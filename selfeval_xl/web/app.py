@@ -50,6 +50,7 @@ MAX_NAME_BYTES = 180  # an upload's name in UTF-8: fits a file name (255) with r
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per client per 10 minutes
 PAGE_SIZE = 100  # units per page of the board
 UNIT_FILES = 5  # files in one upload through a unit's own link
+UNMATCHED_SHOWN = 50  # of each kind, newest first, in the board's list of files no unit could be told for
 SORTS = {"code": "单位编码", "status": "状态", "name": "单位名称", "score": "总分", "time": "最近提交"}
 
 
@@ -84,6 +85,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     app.config.update(SECRET_KEY=ws.session_key(password), MAX_CONTENT_LENGTH=MAX_REQUEST,
                       MAX_FORM_PARTS=MAX_FILES + 20, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
     app.jinja_env.autoescape = True
+    app.jinja_env.filters["figure"] = figure
     worker = jobs.Worker(ws, workers)
     app.extensions["selfeval_jobs"] = worker
     if run_jobs:
@@ -220,10 +222,12 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         shown = _filtered(rows, want, q, sort)
         pages = max(1, -(-len(shown) // PAGE_SIZE))
         page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+        lost, lost_reports = ws.unmatched(cid), ws.unmatched_reports(cid)
         return render_template("board.html", camp=camp, rows=shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE],
                                n_shown=len(shown), counts=counts, want=want, q=q, sort=sort, sorts=SORTS, page=page,
-                               pages=pages, total=len(rows), unmatched=ws.unmatched(cid)[:50],
-                               unmatched_reports=ws.unmatched_reports(cid)[:50],
+                               pages=pages, total=len(rows), unmatched=lost[:UNMATCHED_SHOWN],
+                               unmatched_reports=lost_reports[:UNMATCHED_SHOWN], roster=rows,
+                               n_unmatched=len(lost) + len(lost_reports),
                                recent_jobs=ws.jobs_of(cid, 5), job_states=JOB_STATES_ZH, kind_zh=jobs.KIND_ZH)
 
     @app.post("/c/<int:cid>/deadline")
@@ -241,7 +245,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     @app.get("/c/<int:cid>/late")
     def late(cid: int):
         camp = _campaign(cid)
-        return render_template("late.html", camp=camp, rows=work.late_units(ws, cid))
+        return render_template("late.html", camp=camp, rows=work.late_units(ws, cid), units=len(ws.units(cid)))
 
     @app.get("/c/<int:cid>/late.xlsx")
     def late_xlsx(cid: int):
@@ -333,7 +337,8 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         shows it; if the database stays busy no job is recorded, but every file stays stored,
         and the page offers to try again with them."""
         try:
-            jid = ws.add_job(cid, jobs.CHECK, {"user": user(), "refused": refused}, items, user=user())
+            jid = ws.add_job(cid, jobs.CHECK, {"user": user(), "refused": refused}, items, user=user(),
+                             total=reports.job_steps(items))
         except WorkspaceBusy as e:
             return render_template("busy.html", camp=ws.campaign(cid), message=str(e), items=items,
                                    refused=refused), 503
@@ -348,10 +353,31 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         params = json.loads(job["params"] or "{}")
         results = result.get("results", []) + params.get("refused", [])
         base = f"/k/{token}" if token else f"/c/{cid}"
-        return render_template("job.html", camp=ws.campaign(cid), job=job, results=results, base=base,
+        roster = []
+        if not token:  # an unmatched report can be given its unit here (the coordinator's page only)
+            results = [_assignable(r) for r in results]
+            if any(r.get("assignable") for r in results):
+                roster = ws.units(cid)
+        steps_note = ""
+        if job["kind"] in (jobs.CHECK, jobs.UNIT_CHECK) and job["total"] > len(ws.job_files(jid)):
+            steps_note = f"共 {len(ws.job_files(jid))} 个文件；每份报告计两步：读取封面以对应单位、校验"
+        return render_template("job.html", camp=ws.campaign(cid), job=job, results=results, base=base, steps_note=steps_note,
+                               roster=roster, file_kinds=jobs.FILE_KINDS,
                                state_zh=JOB_STATES_ZH[job["state"]], kind_zh=jobs.KIND_ZH.get(job["kind"], job["kind"]),
                                finished=job["state"] in (JOB_DONE, JOB_FAILED), token=token,
                                url=f"{base}/jobs/{jid}")
+
+    def _assignable(row: dict[str, Any]) -> dict[str, Any]:
+        """A job page's row of an unmatched report: still to be assigned, or assigned since (to whom)."""
+        if row.get("kind") != reports.REPORT or row.get("status") != reports.UNPAIRED or not row.get("report_id"):
+            return row
+        rep = ws.report(row["report_id"])
+        if rep is None:
+            return row
+        if rep["unit_id"] is None:
+            return dict(row, assignable=True)
+        u = ws.unit(rep["unit_id"])
+        return dict(row, assigned_to=f"{u['code']} {u['name']}", assigned_unit=u["id"])
 
     def _job(cid: int, jid: int):
         job = ws.job(jid)
@@ -403,7 +429,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
             diff = work.diff_versions(ws, a, b)
         reps = ws.reports_of(uid)
         return render_template("unit.html", camp=camp, unit=u, row=row, versions=versions, decisions=decisions,
-                               latest=latest, flags=work.flags_of(latest) if latest else [], diff=diff, a=a, b=b,
+                               latest=latest, flags=errors_first(work.flags_of(latest)) if latest else [], diff=diff, a=a, b=b,
                                **_report_view(reps), version_no=_version_no(versions))
 
     @app.post("/c/<int:cid>/u/<int:uid>/decision")
@@ -442,6 +468,41 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     def report_original(cid: int, rid: int):
         rep = _report(cid, rid)
         return send_file(ws.path_of(rep["sha256"]), as_attachment=True, download_name=rep["original_name"])
+
+    @app.post("/c/<int:cid>/r/<int:rid>/assign")
+    def report_assign(cid: int, rid: int):
+        """A report no unit could be told for, given its unit by the coordinator (the roster unit
+        typed or picked, found as the board's search finds it): a job checks it as that unit's,
+        with its latest workbook, and records who did it. Coordinator only: a unit's link never
+        reaches this (it is not a ``link_`` page) nor sees an unmatched report."""
+        _campaign(cid)
+        rep = _report(cid, rid)
+        came = request.form.get("job", type=int)  # assigned from an upload's job page: back there
+        back = url_for("job_page", cid=cid, jid=came) if came else url_for("board", cid=cid)
+        if rep["unit_id"] is not None:
+            u = ws.unit(rep["unit_id"])
+            return render_template("message.html", title="这份报告已对应到单位",
+                                   message=f"{rep['original_name']} 已对应到“{u['name']}”（{u['code']}），不必再指定。",
+                                   back=url_for("unit", cid=cid, uid=u["id"])), 400
+        text = request.form.get("unit", "").strip()[:200]
+        uid, hits = reports.find_unit([(u["id"], u["code"], u["name"]) for u in ws.units(cid)], text)
+        if uid is None:
+            if not text:
+                message = "请输入或从列表中选择单位（名称或编码）。"
+            elif not hits:
+                message = f"名册中没有名称或编码含“{text}”的单位。请从输入框的下拉列表中选择。"
+            else:
+                message = (f"名称或编码含“{text}”的单位有 {len(hits)} 个。" +
+                           ("请点选其中一个：" if len(hits) <= 10 else "请输入更完整的名称或编码，或从下拉列表中选择。"))
+            # a few candidates: one click each (the same form, with the unit's code)
+            fields = {"job": came} if came else {}
+            choices = [{"action": url_for("report_assign", cid=cid, rid=rid), "label": f"{h[1]} {h[2]}",
+                        "fields": dict(fields, unit=h[1])} for h in hits] if 1 < len(hits) <= 10 else []
+            return render_template("message.html", title="请选择一个单位", message=message, back=back,
+                                   choices=choices), 400
+        jid = ws.add_job(cid, jobs.ASSIGN, {"report": rid, "unit": uid, "user": user()}, total=1, user=user())
+        worker.nudge()
+        return _job_page(cid, jid)
 
     @app.get("/c/<int:cid>/r/<int:rid>/annotated.docx")
     def report_annotated(cid: int, rid: int):
@@ -574,7 +635,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         returned = next((d for d in ws.decisions_of(u["id"]) if d["decision"] == "退回修改"), None)
         reps = ws.reports_of(u["id"])
         return render_template("link.html", camp=camp, unit=u, row=row, versions=versions, latest=latest,
-                               flags=work.flags_of(latest) if latest else [], returned=returned, token=token,
+                               flags=errors_first(work.flags_of(latest)) if latest else [], returned=returned, token=token,
                                deadline=camp["deadline"], **_report_view(reps), version_no=_version_no(versions))
 
     @app.get("/k/<token>/template.xlsx")
@@ -604,7 +665,7 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
         items, refused = _store_files(files)
         try:
             jid = ws.add_job(camp["id"], jobs.UNIT_CHECK, {"user": "单位自行上传", "refused": refused}, items,
-                             unit_id=u["id"], user="单位自行上传")
+                             unit_id=u["id"], user="单位自行上传", total=reports.job_steps(items))
         except WorkspaceBusy as e:
             return render_template("message.html", title="请稍后重试", message=f"{e}\n请稍后重新上传。",
                                    back=url_for("link_home", token=token)), 503
@@ -638,7 +699,10 @@ def create_app(workspace: str | Path, password: str | None = None, host: str = "
     @app.get("/c/<int:cid>/dashboard")
     def dashboard(cid: int):
         camp = _campaign(cid)
-        return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid))
+        board = ws.board(cid)
+        sent = sum(1 for b in board if b["upload_id"])
+        return render_template("dashboard.html", camp=camp, charts=_charts(ws, cid) if sent else [], sent=sent,
+                               units=len(board))
 
     return app
 
@@ -647,8 +711,28 @@ def _report_view(reps) -> dict[str, Any]:
     """What the unit page and the unit's link page show of its reports (newest first)."""
     latest = reps[0] if reps else None
     result = json.loads(latest["result"] or "{}") if latest else {}
-    return {"reports": reps, "report": latest, "report_flags": result.get("flags", []),
+    return {"reports": reps, "report": latest, "report_flags": errors_first(result.get("flags", [])),
             "report_copy_failed": result.get("copy_failed", "")}
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def errors_first(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A problem list as a person works through it: errors (须改正), then warnings, then notes —
+    each group in the checks' own order (sheet by sheet)."""
+    return sorted(flags, key=lambda f: SEVERITY_ORDER.get(f.get("severity"), 3))
+
+
+def figure(value: Any) -> str:
+    """A figure as a person reads it: 160, not 160.0; 158.5; no float noise (0.30000000000000004)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _version_no(versions) -> dict[int, int]:
@@ -692,7 +776,17 @@ def _charts(ws: Workspace, cid: int) -> list[dict[str, Any]]:
             if r["upload_status"] == INCOMPLETE:  # unfinished: counted, but with no score or grade
                 res = dict(res, grade="", recomputed_total=None, rate=None)
             results.append(res)
-    return [{"title": title, "svg": bar_chart(items)} for title, items in campaign_stats(results)]
+    from ..core.codes import CODES
+
+    out = []
+    for title, items in campaign_stats(results):
+        if title.startswith("最常见的问题"):  # a code alone says nothing: its meaning beside it, a bar in a table
+            top = max((n for _, n in items), default=1) or 1
+            out.append({"title": title, "codes": [{"code": c, "title": CODES[c].title if c in CODES else "",
+                                                   "n": n, "pct": round(100 * n / top)} for c, n in items]})
+        else:
+            out.append({"title": title, "svg": bar_chart(items)})
+    return out
 
 
 def _regions() -> list[tuple[str, str]]:

@@ -24,8 +24,10 @@ from . import work
 from .store import JOB_DONE, JOB_FAILED, Workspace, WorkspaceBusy
 
 CHECK, UNIT_CHECK, COMPILE, ANNOTATED, TEMPLATES = "check", "unit_check", "compile", "annotated", "templates"
+ASSIGN = "assign_report"  # an unmatched report given its unit by hand, then checked as the unit's
 KIND_ZH = {CHECK: "上传并校验", UNIT_CHECK: "上传并校验", COMPILE: "生成汇总与报告", ANNOTATED: "打包带批注的副本",
-           TEMPLATES: "生成全部模板"}
+           TEMPLATES: "生成全部模板", ASSIGN: "指定报告所属单位并校验"}
+FILE_KINDS = (CHECK, UNIT_CHECK, ASSIGN)  # jobs whose page lists the files they checked
 ZIP_KINDS = (COMPILE, ANNOTATED, TEMPLATES)  # jobs whose result is a zip to download
 
 
@@ -90,17 +92,18 @@ class Worker:
 
 
 class _Progress:
-    """Writes done/total to the job row, at most a few times a second."""
+    """Writes done/total (and the phase, 正在读取报告封面 3/40, when said) to the job row, at most
+    a few times a second."""
 
     def __init__(self, ws: Workspace, jid: int):
         self.ws, self.jid, self.last = ws, jid, 0.0
 
-    def __call__(self, done: int) -> None:
+    def __call__(self, done: int, phase: str | None = None) -> None:
         t = time.monotonic()
         if t - self.last >= 0.3:
             self.last = t
             try:
-                self.ws.job_progress(self.jid, done)
+                self.ws.job_progress(self.jid, done, phase)
             except WorkspaceBusy:
                 pass  # progress is a courtesy; the job goes on
 
@@ -114,6 +117,9 @@ def run_job(ws: Workspace, job, workers: int | None = None) -> None:
                              only_unit=job["unit_id"] if kind == UNIT_CHECK else None, progress=progress,
                              finish=lambda out: ws.finish_job(jid, JOB_DONE, _summary(out),
                                                               {"results": [_brief(r) for r in out]}))
+    elif kind == ASSIGN:
+        work.assign_report(ws, cid, params["report"], params["unit"], workers, params.get("user", ""),
+                           finish=lambda row: ws.finish_job(jid, JOB_DONE, _summary([row]), {"results": [_brief(row)]}))
     elif kind in ZIP_KINDS:
         dest = result_path(ws, jid)
         dest.parent.mkdir(parents=True, exist_ok=True)

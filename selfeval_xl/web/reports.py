@@ -18,7 +18,10 @@ commented .docx is written there and stored by hash like every other file.
 from __future__ import annotations
 
 import functools
+import os
+import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -45,31 +48,80 @@ def on_report(flag: dict[str, Any]) -> bool:
 
 # -- in the worker pool -------------------------------------------------------------------------
 
-def report_head(path: str) -> str:
+CONVERTED = (".doc", ".wps")  # read through LibreOffice's .docx conversion
+
+
+def kept_conversion(ws, sha: str, name: str) -> str | None:
+    """Where the workspace keeps a stored .doc/.wps file's .docx conversion: beside the stored
+    file, named by the same hash (``Workspace.sweep`` removes it with the file). None for a
+    report read as it is (.docx, .pdf)."""
+    if Path(name).suffix.lower() not in CONVERTED:
+        return None
+    return str(ws.path_of(sha).with_suffix(".docx"))
+
+
+def _reuse(report: str, kept: str | None, work: str) -> None:
+    """The kept conversion where ``read_report`` looks for one (a copy: nothing the reading or
+    the commenting does can touch the kept file)."""
+    if kept and os.path.isfile(kept):
+        from ..wordin.read import converted_name
+
+        shutil.copyfile(kept, Path(work) / converted_name(report))
+
+
+def _keep(report: str, kept: str | None, work: str) -> None:
+    """A conversion just made, kept for the next reading of the same stored file: written to the
+    store's temp folder and renamed, so a reader never sees half a file (two workers converting
+    the same file both rename a whole one)."""
+    if not kept or (os.path.isfile(kept) and zipfile.is_zipfile(kept)):
+        return  # kept already (a damaged one is replaced: the reader converted again)
+    from ..wordin.read import converted_name
+
+    made = Path(work) / converted_name(report)
+    if not made.is_file():
+        return  # not converted (unreadable, or a .docx under an old name)
+    tmp_dir = Path(kept).parent.parent / "tmp"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="conv-", suffix=".part", dir=tmp_dir)
+        os.close(fd)
+        shutil.copyfile(made, tmp)
+        os.replace(tmp, kept)
+    except OSError:  # a courtesy: the next reading converts again
+        pass
+
+
+def report_head(path: str, kept: str | None = None) -> str:
     """What a report says of its unit: its file name, then its title and cover (a .doc/.wps is
-    converted to read them; an unreadable report is its file name alone — its check says why)."""
+    converted to read them — once: ``kept`` is where its conversion is kept for the check that
+    follows; an unreadable report is its file name alone — its check says why)."""
     from ..wordin.read import read_report
 
     p = Path(path)
     with tempfile.TemporaryDirectory(prefix="selfeval-head-") as work:
+        _reuse(path, kept, work)
         try:
-            return p.stem + "\n" + read_report(p, None, workdir=work).head_text(300)
+            head = p.stem + "\n" + read_report(p, None, workdir=work).head_text(300)
         except Exception:  # noqa: BLE001 — ReportReadError or worse: the name is all there is
             return p.stem
+        _keep(path, kept, work)
+        return head
 
 
-def check_one(item: tuple[str | None, str, str], expect: dict[str, Any] | None = None) -> dict[str, Any]:
-    """(workbook or None, report, folder for the commented copy) → the report's result: its own
-    flags (``on_report``), counts and status, and ``copy``, the commented .docx (None when the
-    report has no flag, or is a PDF or unreadable: ``copy_failed`` says which)."""
+def check_one(item: tuple, expect: dict[str, Any] | None = None) -> dict[str, Any]:
+    """(workbook or None, report, folder for the commented copy[, kept conversion]) → the report's
+    result: its own flags (``on_report``), counts and status, and ``copy``, the commented .docx
+    (None when the report has no flag, or is a PDF or unreadable: ``copy_failed`` says which)."""
     from ..wordin.comments import comment_report
 
-    book, report, outdir = item
+    book, report, outdir = item[:3]
+    kept = item[3] if len(item) > 3 else None
     with tempfile.TemporaryDirectory(prefix="selfeval-report-") as work:
+        _reuse(report, kept, work)
         r = check_workbook(book, expect, report=report, workdir=work) if book else None
         if r is None or r.get("status") == STATUS_UNREADABLE:  # no workbook (or none readable): alone
             r = check_report(report, expect, workdir=work)
             book = None
+        _keep(report, kept, work)
         src = r.pop("report_docx", None)
         if r.get("status") == STATUS_UNREADABLE:
             return {"status": STATUS_UNREADABLE, "reason": r.get("reason", ""), "flags": [], "errors": 0, "warnings": 0}
@@ -142,17 +194,18 @@ def assign(heads: list[str], names: list[str], units: list[tuple[int, str, str]]
             out.append((ids[0], f"按报告{where}中的单位对应"))
         elif len(ids) > 1:
             both = "、".join(f"“{by_id[i][2]}”" for i in ids[:4])
-            out.append((None, f"{name}：报告的{where}同时提到 {both}，无法判断是哪个单位的报告；请在文件名中写明单位名称"
-                              f"（如 {by_id[ids[0]][1]}_{by_id[ids[0]][2]}_自评报告.docx）后重新上传。"))
+            out.append((None, f"{name}：报告的{where}同时提到 {both}，无法判断是哪个单位的报告；请直接指定所属单位，"
+                              f"或在文件名中写明单位名称（如 {by_id[ids[0]][1]}_{by_id[ids[0]][2]}_自评报告.docx）后重新上传。"))
         elif len(heads) == 1 and len(lone_book) == 1:
             out.append((lone_book[0], "与同时上传的唯一一个工作簿对应"))
         else:
             out.append((None, f"{name}：文件名和封面中都找不到名册中任何单位的名称或编码，无法判断是哪个单位的报告；"
-                              f"请在文件名中写明单位名称（如 单位编码_单位名称_自评报告.docx），或与该单位的工作簿一起上传。"))
+                              f"请直接指定所属单位，或在文件名中写明单位名称（如 单位编码_单位名称_自评报告.docx）、"
+                              f"与该单位的工作簿一起重新上传。"))
     return out
 
 
-def check_reports(items: list[tuple[str | None, str, str]], expect: dict[str, Any] | None, workers: int | None = None,
+def check_reports(items: list[tuple], expect: dict[str, Any] | None, workers: int | None = None,
                   on_result=None) -> list[dict[str, Any]]:
     if not items:
         return []
@@ -161,26 +214,54 @@ def check_reports(items: list[tuple[str | None, str, str]], expect: dict[str, An
     return results
 
 
-def heads_of(paths: list[str], workers: int | None = None) -> list[str]:
+def heads_of(paths: list[str], workers: int | None = None, kept: list[str | None] | None = None,
+             on_result=None) -> list[str]:
+    """Each report's head (``report_head``); ``on_result(i, r)`` as each arrives (the job's progress)."""
     if not paths:
         return []
+    kept = kept or [None] * len(paths)
     # a .docx's head takes a fraction of a second: a pool (forked workers) pays off only for many,
     # or for .doc/.wps that LibreOffice converts
-    few = len(paths) <= 4 and not any(Path(p).suffix.lower() in (".doc", ".wps") for p in paths)
-    results, _ = batch.run(_head_item, paths, 1 if few else workers, label="读取报告封面")
+    few = len(paths) <= 4 and not any(Path(p).suffix.lower() in CONVERTED for p in paths)
+    results, _ = batch.run(_head_item, list(zip(paths, kept)), 1 if few else workers, label="读取报告封面",
+                           on_result=on_result)
     return [r.get("head", Path(p).stem) for r, p in zip(results, paths)]
 
 
-def _head_item(path: str) -> dict[str, Any]:
-    return {"status": "ok", "head": report_head(path)}
+def _head_item(item: tuple[str, str | None]) -> dict[str, Any]:
+    return {"status": "ok", "head": report_head(*item)}
+
+
+def job_steps(items: list[tuple[str, str, int]]) -> int:
+    """An upload job's steps for its progress bar: one per workbook, two per report (its cover is
+    read to pair it, then it is checked) — so the bar moves while covers are read too."""
+    return len(items) + sum(1 for _, name, _ in items if is_report_name(name))
+
+
+class _Steps:
+    """An upload's report phases on the job's bar, after its ``base`` workbooks: covers read, then
+    reports checked, each with its label (正在读取报告封面 3/40)."""
+
+    def __init__(self, progress, base: int, n: int):
+        self.progress, self.base, self.n = progress, base, n
+
+    def covers(self, done: int) -> None:
+        if self.progress:
+            self.progress(self.base + done, f"正在读取报告封面 {done}/{self.n}")
+
+    def checks(self, done: int, of: int) -> None:
+        if self.progress:  # reports checked again (no new file) add no step
+            self.progress(self.base + self.n + min(done, self.n), f"正在校验报告 {done}/{of}")
 
 
 def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[str, str, int]],
             book_results: list[dict[str, Any]], folder: str | Path, expect: dict[str, Any] | None = None,
-            workers: int | None = None, progress=None, only_unit: int | None = None) -> list[dict[str, Any]]:
+            workers: int | None = None, progress=None, only_unit: int | None = None,
+            done_before: int = 0) -> list[dict[str, Any]]:
     """Pair and check an upload's reports (stored: sha256, name, size), before anything is recorded.
     ``books``/``book_results``: the upload's workbooks as ``work.check_items`` staged and read them
-    in ``folder``; ``expect``: the campaign's judging (``work.judging_for``). Returns one entry per report: the stored file, its unit (or None and why), the
+    in ``folder``; ``expect``: the campaign's judging (``work.judging_for``); ``progress(done,
+    phase)``: the job's bar, ``done_before`` steps already done (``job_steps``). Returns one entry per report: the stored file, its unit (or None and why), the
     workbook it was checked with (``book``: index into ``books``; ``upload_id``: a stored version),
     its result and its commented copy, stored by hash. Nothing is written to the database."""
     folder = Path(folder)
@@ -195,8 +276,16 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
             book_of_unit[uid] = i
     if not reps and not book_of_unit:
         return []
+    steps = _Steps(progress, done_before, len(reps))
     paths = [str(stage(ws, sha, folder / "reports" / str(i) / name)) for i, (sha, name, _) in enumerate(reps)]
-    heads = heads_of(paths, workers)
+    kept = [kept_conversion(ws, sha, name) for sha, name, _ in reps]
+    read = [0]
+
+    def head_read(_i, _r):
+        read[0] += 1
+        steps.covers(read[0])
+
+    heads = heads_of(paths, workers, kept, head_read)
     pairs = assign(heads, [n for _, n, _ in reps], units, list(book_of_unit), only_unit)
     # a unit that sends a new workbook without its report: its latest report is checked again
     # with the new workbook (the report came first, or the figures changed)
@@ -210,10 +299,11 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
         i = len(paths)
         reps = list(reps) + [(old["sha256"], old["original_name"], old["size"])]
         paths.append(str(stage(ws, old["sha256"], folder / "reports" / str(i) / old["original_name"])))
+        kept.append(kept_conversion(ws, old["sha256"], old["original_name"]))
         pairs.append((uid, ""))
         rechecks[i] = old["id"]
     entries, work_items = [], []
-    for i, ((sha, name, size), path, (uid, why)) in enumerate(zip(reps, paths, pairs)):
+    for i, ((sha, name, size), path, conv, (uid, why)) in enumerate(zip(reps, paths, kept, pairs)):
         e = {"sha256": sha, "name": name, "size": size, "unit_id": uid, "why": why, "book": None, "upload_id": None,
              "recheck": rechecks.get(i)}
         entries.append(e)
@@ -230,13 +320,12 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
                 book = str(stage(ws, latest["sha256"], staged_path(folder / "latest", i, latest["original_name"])))
         out = folder / "copies" / str(i)
         out.mkdir(parents=True, exist_ok=True)
-        work_items.append((e, (book, path, str(out))))
+        work_items.append((e, (book, path, str(out), conv)))
     done = [0]
 
     def arrived(_i, _r):
         done[0] += 1
-        if progress:
-            progress(done[0])
+        steps.checks(done[0], len(work_items))
 
     results = check_reports([w for _, w in work_items], expect, workers, arrived)
     for (e, _), r in zip(work_items, results):
@@ -290,3 +379,69 @@ def record(ws, cid: int, entries: list[dict[str, Any]], book_out: list[dict[str,
                          unit_id=e["unit_id"], unit_code=unit["code"], unit_name=unit["name"]))
     return rows
 
+
+
+# -- a report assigned to its unit by hand ----------------------------------------------------------
+
+def find_unit(units: list[tuple[int, str, str]], text: str) -> tuple[int | None, list[tuple[int, str, str]]]:
+    """The roster unit (id, code, name) the coordinator typed or picked for a report: the list's
+    "编码 名称", a code, a name, or any part of a code or name as the board's search takes it.
+    Returns (its id, or None and the candidates: none, or more than one)."""
+    text = " ".join(text.split())
+    if not text:
+        return None, []
+    for u in units:  # picked from the list, or typed in full
+        if text in (f"{u[1]} {u[2]}", u[1], u[2]):
+            return u[0], [u]
+    q = text.lower()
+    hits = [u for u in units if q in u[1].lower() or q in u[2].lower()]
+    return (hits[0][0], hits) if len(hits) == 1 else (None, hits)
+
+
+def check_assigned(ws, cid: int, rid: int, uid: int, folder: str | Path, expect: dict[str, Any] | None = None,
+                   workers: int | None = None) -> dict[str, Any]:
+    """An unmatched report checked as the unit's (``uid``): with its latest readable workbook, or
+    alone. Returns the entry ``record_assigned`` records; nothing is written to the database."""
+    folder = Path(folder)
+    rep = ws.report(rid)
+    path = str(stage(ws, rep["sha256"], folder / "report" / rep["original_name"]))
+    e = {"report_id": rid, "name": rep["original_name"], "unit_id": uid, "upload_id": None}
+    latest = next((v for v in ws.uploads_of(uid) if v["status"] != STATUS_UNREADABLE), None)
+    book = None
+    if latest is not None:
+        e["upload_id"] = latest["id"]
+        book = str(stage(ws, latest["sha256"], staged_path(folder / "latest", 0, latest["original_name"])))
+    out = folder / "copy"
+    out.mkdir(parents=True, exist_ok=True)
+    (r,) = check_reports([(book, path, str(out), kept_conversion(ws, rep["sha256"], rep["original_name"]))],
+                         expect, workers)
+    if "flags" not in r:  # the worker failed on it: said, never dropped
+        r = {"status": STATUS_UNREADABLE, "reason": r.get("reason", f"{e['name']}：无法读取"), "flags": [],
+             "errors": 0, "warnings": 0}
+    copy = r.pop("copy", None)
+    if copy:
+        with open(copy, "rb") as f:
+            e["copy_sha256"] = ws.store(iter(lambda: f.read(1 << 16), b""), 64 * 1024 * 1024).sha256
+    e["result"] = r
+    return e
+
+
+def record_assigned(ws, e: dict[str, Any], user: str = "") -> dict[str, Any]:
+    """The checked report under its unit (joins the caller's transaction). Returns the job page's row."""
+    unit = ws.unit(e["unit_id"])
+    r = e["result"]
+    row = {"name": e["name"], "kind": REPORT, "report_id": e["report_id"], "unit_id": e["unit_id"],
+           "unit_code": unit["code"], "unit_name": unit["name"]}
+    if not ws.assign_report(e["report_id"], e["unit_id"], e["upload_id"], r, e.get("copy_sha256", ""), user):
+        now = ws.report(e["report_id"])
+        other = ws.unit(now["unit_id"]) if now and now["unit_id"] else None
+        who = f"“{other['name']}”（{other['code']}）" if other else "其他单位"
+        return dict(row, status=NOT_ASSIGNED, unit_id=None, reason=f"{e['name']}：这份报告已由其他人指定到 {who}，本次未改动。")
+    said = r.get("reason") or ("与该单位最新一版工作簿一起校验" if e["upload_id"] else "该单位还没有工作簿，只按报告本身校验")
+    newer = [x for x in ws.reports_of(e["unit_id"]) if x["id"] > e["report_id"]]
+    tail = f"；该单位之后又交过报告，最新一版仍是 {newer[0]['original_name']}" if newer else ""
+    return dict(row, status=r["status"], errors=r.get("errors"), warnings=r.get("warnings"),
+                reason=f"已指定为该单位的报告：{said}{tail}")
+
+
+NOT_ASSIGNED = "未改动"

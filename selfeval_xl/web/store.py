@@ -162,6 +162,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX reports_unit ON reports (unit_id, id);
     CREATE INDEX reports_campaign ON reports (campaign_id, id);
     """,
+    # 6: a report no unit could be told for, assigned to its unit by hand (#20): who did it and
+    # when, shown with the report as a decision is
+    """
+    ALTER TABLE reports ADD COLUMN assigned_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE reports ADD COLUMN assigned_at TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 # a job's states: queued (acknowledged, its files stored), running, done, failed (said in words;
@@ -370,7 +376,9 @@ class Workspace:
         named |= {r[0] for r in self.db.execute("SELECT DISTINCT sha256 FROM job_files")}
         # units' reports and their commented copies (stored alike: by hash, whatever their kind)
         named |= {r[0] for r in self.db.execute("SELECT sha256 FROM reports UNION SELECT copy_sha256 FROM reports")}
-        for p in (self.folder / "files").glob("??/*.xlsx"):
+        # a .doc/.wps report's .docx conversion, kept beside it under the same hash
+        # (``reports.kept_conversion``), goes with it
+        for p in [*(self.folder / "files").glob("??/*.xlsx"), *(self.folder / "files").glob("??/*.docx")]:
             if p.stem not in named:
                 p.unlink(missing_ok=True)
                 n += 1
@@ -468,6 +476,20 @@ class Workspace:
                             " result = ?, copy_sha256 = ? WHERE id = ?",
                             (upload_id, result["status"], result.get("errors", 0), result.get("warnings", 0),
                              result.get("reason", ""), json.dumps(result, ensure_ascii=False), copy_sha256, rid))
+
+    def assign_report(self, rid: int, unit_id: int, upload_id: int | None, result: dict[str, Any],
+                      copy_sha256: str = "", user: str = "") -> bool:
+        """An unmatched report given its unit by the coordinator, with its check against that unit
+        (joins the caller's transaction). False when it has a unit already (another tab, a
+        colleague): the first assignment stands."""
+        with self.tx():
+            cur = self.db.execute(
+                "UPDATE reports SET unit_id = ?, upload_id = ?, status = ?, errors = ?, warnings = ?, reason = ?,"
+                " result = ?, copy_sha256 = ?, assigned_by = ?, assigned_at = ? WHERE id = ? AND unit_id IS NULL",
+                (unit_id, upload_id, result["status"], result.get("errors", 0), result.get("warnings", 0),
+                 result.get("reason", ""), json.dumps(result, ensure_ascii=False), copy_sha256, user,
+                 now(), rid))
+            return cur.rowcount == 1
 
     def report(self, rid: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM reports WHERE id = ?", (rid,)).fetchone()

@@ -172,6 +172,7 @@ def _figure_changes(ws: Workspace, old, new) -> list[dict[str, Any]]:
     except ReadError:
         return []
     va, vb = flatten(a.dept, a.book.layout), flatten(b.dept, b.book.layout)
+    typed = set(va) | set(vb)  # what the units typed; the rest below are formula cells' stated values
     # what the sheets state for totals (cached values the reader found different from the
     # recompute) changes too when a unit corrects a typed total
     va.update({k: v for k, v in a.dept.stated.items() if k not in va})
@@ -181,7 +182,7 @@ def _figure_changes(ws: Workspace, old, new) -> list[dict[str, Any]]:
         x, y = va.get(k), vb.get(k)
         if (x not in (None, "") or y not in (None, "")) and x != y:
             loc = b.book.layout.location(k, k)
-            out.append({"key": k, "location": loc, "old": x, "new": y})
+            out.append({"key": k, "location": loc, "old": x, "new": y, "computed": k not in typed})
     return out[:500]
 
 
@@ -341,11 +342,10 @@ def check_upload(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
     books = [it for it in items if not _reports.is_report_name(it[1])]
     reps = [it for it in items if _reports.is_report_name(it[1])]
     with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
-        results = check_items(ws, cid, books, workers, progress=progress, folder=tmp)
-        on = (lambda n: progress(min(len(items), len(books) + n))) if progress else None
-        # the reports' pairing reads the workbooks' results in their stored shape
-        entries = _reports.prepare(ws, cid, reps, books, [r.as_dict() for r in results], tmp,
-                                   judging_for(ws, ws.campaign(cid)), workers, on, only_unit=only_unit)
+        read = (lambda n: progress(n, f"正在校验工作簿 {n}/{len(books)}")) if progress else None
+        results = check_items(ws, cid, books, workers, progress=read, folder=tmp)
+        entries = _reports.prepare(ws, cid, reps, books, [r.as_dict() for r in results], tmp, judging_for(ws, ws.campaign(cid)), workers,
+                                   progress, only_unit=only_unit, done_before=len(books))
     with ws.tx():  # the uploads, the reports (and the job's being done): one commit
         out = record_checked(ws, cid, books, results, user, only_unit=only_unit)
         out += _reports.record(ws, cid, entries, out, user, only_unit=only_unit)
@@ -359,3 +359,16 @@ def check_stored(ws: Workspace, cid: int, items: list[tuple[str, str, int]], wor
     """Check stored uploads (sha256, original name, size) and record each as a version — workbooks
     and units' reports, as an upload job does (``check_upload``)."""
     return check_upload(ws, cid, items, workers, user)
+
+
+def assign_report(ws: Workspace, cid: int, rid: int, uid: int, workers: int | None = None, user: str = "",
+                  finish=None) -> dict[str, Any]:
+    """An unmatched report given its unit by the coordinator: checked as that unit's and recorded
+    (who and when), with ``finish(row)`` in the same transaction (``reports.check_assigned``)."""
+    with tempfile.TemporaryDirectory(dir=ws.folder / "files" / "tmp") as tmp:
+        entry = _reports.check_assigned(ws, cid, rid, uid, tmp, judging_for(ws, ws.campaign(cid)), workers)
+    with ws.tx():
+        row = _reports.record_assigned(ws, entry, user)
+        if finish is not None:
+            finish(row)
+    return row

@@ -82,8 +82,8 @@ def preflight(path: Path, name: str) -> None:
     """The zip checks of ``xlsx.safety`` for a Word document: UnsafeFile → ReportReadError."""
     try:
         z = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise ReportReadError(f"{name}：文件已损坏，无法解压（{e}）；请重新保存后再提交") from None
+    except zipfile.BadZipFile:
+        raise ReportReadError(f"{name}：文件已损坏或不完整（可能在下载、复制或保存时中断），无法打开；请重新保存后再提交") from None
     with z:
         infos = z.infolist()
         if len(infos) > MAX_ENTRIES:
@@ -269,7 +269,16 @@ def _run_bold(run, bold_styles: set[str]) -> bool:
 
 # -- .doc / .wps through LibreOffice ------------------------------------------------------------------
 
+def converted_name(path: str | Path) -> str:
+    """The name a .doc/.wps file's conversion has in ``read_report``'s ``workdir``."""
+    return Path(path).stem + ".docx"
+
+
 def _read_converted(path: Path, name: str, workdir: str | Path | None) -> WordReport:
+    """A .doc/.wps read through its .docx conversion. A conversion already in ``workdir`` (put
+    there by a caller that keeps conversions: the workspace keeps one per stored file, by content
+    hash) is read as it is — LibreOffice takes seconds a file, and a report is read more than
+    once (its cover to pair it, then its check)."""
     from ..files.libreoffice import LibreOfficeMissing, convert_each
 
     kind = path.suffix.lower().lstrip(".") or "doc"
@@ -279,8 +288,12 @@ def _read_converted(path: Path, name: str, workdir: str | Path | None) -> WordRe
         tmp = tempfile.TemporaryDirectory(prefix="selfeval-report-")
         workdir = tmp.name
     try:
+        ready = Path(workdir) / converted_name(path)
         try:
-            outs, failed = convert_each([path], Path(workdir), "docx", per_file=CONVERT_SECONDS, startup=30)
+            if ready.is_file() and zipfile.is_zipfile(ready):
+                outs, failed = [ready], {}
+            else:
+                outs, failed = convert_each([path], Path(workdir), "docx", per_file=CONVERT_SECONDS, startup=30)
         except LibreOfficeMissing:
             raise ReportReadError(f"{name}：是{what}，读取需要 LibreOffice（soffice），本机未安装；"
                                   f"请安装 LibreOffice，或请单位另存为 .docx 再提交") from None

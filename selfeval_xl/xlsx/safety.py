@@ -63,8 +63,9 @@ def open_checked(path: Path, scan_sheets: bool = True) -> zipfile.ZipFile:
         raise UnsafeFile(f"{name}：不是 .xlsx 工作簿（看起来是{guess}）")
     try:
         z = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise UnsafeFile(f"{name}：文件已损坏，无法解压（{e}）；请重新保存或重新下载") from None
+    except zipfile.BadZipFile:
+        # zipfile's own words are English ("File is not a zip file"): said in the user's words
+        raise UnsafeFile(f"{name}：文件已损坏或不完整（可能在下载、复制或保存时中断），无法打开；请重新保存或重新下载") from None
     try:
         _check_zip(z, name, scan_sheets)
     except BaseException:
