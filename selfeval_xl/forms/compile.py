@@ -88,7 +88,8 @@ class _Context:
         try:
             key = Key(k.replace("{sheet}", self.sheet_name))
         except KeyFormatError as e:
-            raise FormError(f"表格定义 {file or self.sdef.file}{f' 第 {line} 行' if line else ''}：{e}") from None
+            line = line or next((n for n, text in enumerate(self.sdef.source.splitlines(), 1) if k in text), 0)
+            raise FormError(f"表格定义 {file or self.sdef.file}{f' 第 {line} 行' if line else ''}（键 {k}）：{e}") from None
         return key.in_project(self.index) if key.relative else key
 
     def formula(self, f: str) -> str:

@@ -99,7 +99,7 @@ class MatchedForm:
 
     @property
     def title(self) -> str:
-        name = self.figures.get(next((k for k in self.figures if k.endswith(".name") and ".ind." not in k), ""), None)
+        name = self.figures.get(next((k for k in self.figures if Key(k).name == "name" and Key(k).slot is None), ""), None)
         what = _TITLES.get(self.role, self.sheet.name)
         if self.role == "project" and name and isinstance(name.value, str) and name.value:
             return f"{what}（{name.value}）"
