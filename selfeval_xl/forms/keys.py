@@ -18,6 +18,7 @@ Parsing is cached by text: the same key of every unit of a batch is one object.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -236,16 +237,19 @@ BUDGET_BALANCE = Key(f"{NARRATIVE}.budget_balance")
 PROJECTS_ALL = f"{PROJECTS}[*]."
 
 
+@lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
 def project(i: int) -> Key:
     """The prefix of the i-th project (0-based): its 附件3 sheet and its 附件1 line."""
     return Key(f"{PROJECTS}[{i}]")
 
 
+@lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
 def section(name: str) -> Key:
     """The text cell of a report section (``narrative.sections.basic``)."""
     return Key(f"{NARRATIVE}.sections.{name}")
 
 
+@lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
 def level1_figure(level1: str, fieldname: str) -> Key:
     """The narrative checks' sum of a 一级's scores or weights (``narrative.level1.output.score``)."""
     return Key(f"{NARRATIVE}.level1.{level1}.{fieldname}")
@@ -256,16 +260,19 @@ def printed_weight(role: str, level1: str) -> Key:
     return Key(f"{role}.level1.{level1}")
 
 
+@lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
 def of(prefix: str, name: str) -> Key:
     """``name`` under ``prefix``: of(project(2), "rate") → ``projects[2].rate``."""
     return Key(f"{prefix}.{name}" if prefix else name)
 
 
+@lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
 def funds(prefix: str, row: str, column: str) -> Key:
     """A cell of a funds block: funds(project(0), "total", "executed")."""
     return Key(f"{prefix}.funds.{row}.{column}")
 
 
+@lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
 def indicator(prefix: str, l2key: str, k: int, fieldname: str) -> Key:
     """The k-th indicator slot of a 二级 (``projects[0].ind.output_qty.1.actual``)."""
     return Key(f"{prefix}.ind.{l2key}.{k}.{fieldname}")
