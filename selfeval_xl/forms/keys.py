@@ -55,7 +55,10 @@ NARRATIVE = "narrative"
 PROJECTS = "projects"
 HINT = "hint"  # an in-sheet warning cell's part
 FOOTER = "footer"  # a sheet's signature line (text, not a figure)
+# every project's key in a region rule (``sum = ["projects[*].funds.total.full"]``) or formula
+PROJECTS_ALL = f"{PROJECTS}[*]."
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
 _PROJECT_ROOT = re.compile(r"projects\[(\d+)\]")
 _BAD = re.compile(r"[\s\x00-\x1f\x7f{}]")
@@ -142,12 +145,13 @@ class Key(str):
 
 
 def _parse(k: Key) -> None:
+    """Set ``k``'s parts (the one parser of key text), or raise ``KeyFormatError``."""
     text = str(k)
     if not text or len(text) > _MAX_CHARS or _BAD.search(text):
         raise KeyFormatError(f"“{text[:80]}”不是有效的键（不能为空、含空格或花括号，最多 {_MAX_CHARS} 个字）")
-    every = text.startswith("projects[*].")
+    every = text.startswith(PROJECTS_ALL)
     relative = text.startswith(".")
-    body = text[len("projects[*]."):] if every else text[1:] if relative else text
+    body = text[len(PROJECTS_ALL):] if every else text[1:] if relative else text
     names = body.split(".")
     if any(not n for n in names):
         raise KeyFormatError(f"“{text[:80]}”不是有效的键（以 . 分隔的各段都不能为空）")
@@ -173,11 +177,11 @@ def _parse(k: Key) -> None:
     k.section = names[2] if plain and len(names) == 3 and names[0] == NARRATIVE and names[1] == "sections" else None
     k.slot = None
     if plain and len(names) == 5 and names[1] == "ind" and (names[0] == OVERALL or project is not None) \
-            and names[3].isdigit() and _PART.fullmatch(names[2]) and _PART.fullmatch(names[4]):
+            and names[3].isdigit() and _NAME.fullmatch(names[2]) and _NAME.fullmatch(names[4]):
         k.slot = Slot(Key(names[0]), names[2], int(names[3]), names[4])
     k.other = None
     if plain and len(names) == 5 and names[0] == BASIC and names[1] == "other" and names[2].isdigit() \
-            and names[3].isdigit() and _PART.fullmatch(names[4]):
+            and names[3].isdigit() and _NAME.fullmatch(names[4]):
         k.other = OtherLine(int(names[2]), int(names[3]), names[4])
     k.hint = HINT in names[:-1]
 
@@ -191,11 +195,6 @@ def key_of(text: str | None) -> Key | None:
         return Key(text)
     except KeyFormatError:
         return None
-
-
-def is_key_text(text: str) -> bool:
-    """Whether a text parses as a key (for a definition's syntax check before it is compiled)."""
-    return key_of(text) is not None
 
 
 # -- the keys the engine names ----------------------------------------------------------------
@@ -232,9 +231,6 @@ PERSONNEL_EXPENSE = Key(f"{NARRATIVE}.personnel_expense")
 PUBLIC_EXPENSE = Key(f"{NARRATIVE}.public_expense")
 BUDGET_ADJUSTMENT = Key(f"{NARRATIVE}.budget_adjustment")
 BUDGET_BALANCE = Key(f"{NARRATIVE}.budget_balance")
-
-# every project's key in a region rule (``sum = ["projects[*].funds.total.full"]``) or formula
-PROJECTS_ALL = f"{PROJECTS}[*]."
 
 
 @lru_cache(maxsize=1 << 16)  # asked per unit, per slot: the built key, not a new text to look up
