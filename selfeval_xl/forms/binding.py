@@ -10,7 +10,6 @@ are assigned in order, and blank slots are dropped on the way back.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from . import keys
@@ -40,7 +39,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     other = _other_by_category(dept, profile)
     for _sheet, cell in layout.inputs():
         key = cell.key
-        kind, a, b, c = _plan(key)
+        kind, a, b, c = _PLANS.get(key) or _plan(key)
         if kind == "ind":
             rows = grouped.get(a, {}).get(b[0], [])
             out[key] = getattr(rows[b[1]], c) if b[1] < len(rows) else None
@@ -137,7 +136,8 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     ind_rows: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     other_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for key, v in values.items():
-        if v is None and _plan(key)[0] == "ind":
+        plan = _PLANS.get(key) or _plan(key)
+        if v is None and plan[0] == "ind":
             continue  # a blank indicator slot (most of them): nothing to keep
         if (v == "" or isinstance(v, float)) and key in where:  # only then does the cell's type matter
             vtype = where[key][1].vtype
@@ -145,7 +145,7 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
                 v = None
             elif vtype == INT and isinstance(v, float) and v.is_integer():
                 v = int(v)
-        kind, a, b, c = _plan(key)
+        kind, a, b, c = plan
         if kind == "ind":
             ind_rows.setdefault(a, {}).setdefault(b, {})[c] = v
         elif kind == "fig":
@@ -238,14 +238,23 @@ def _strings_not_none(tree: Any) -> None:
             _strings_not_none(v)
 
 
-@lru_cache(maxsize=65536)
+# each key's plan, made once: keys repeat across the units of a batch (the loops above look here
+# first — a dict hit on the cell's own ``Key`` object — and call ``_plan`` only for a new key)
+_PLANS: dict[str, tuple] = {}
+
+
 def _plan(key: str) -> tuple:
     """How a key binds back: an indicator slot, a free 附件1 project row, a region's own figure
-    (of the unit or of a project), or a model path — asked of the key, parsed once.
+    (of the unit or of a project), or a model path — asked of the key, parsed once."""
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 65536:
+            _PLANS.clear()
+        plan = _PLANS[key] = _make_plan(keys.Key(key))
+    return plan
 
-    Keys repeat across the units of a batch, so the plan is made once per key.
-    """
-    k = keys.Key(key)
+
+def _make_plan(k: keys.Key) -> tuple:
     if k.slot is not None:
         return "ind", k.slot.prefix, (k.slot.level2, k.slot.k), k.slot.field
     if k.other is not None:

@@ -435,7 +435,7 @@ class _Parser:
                 raise FormulaError(f"公式 {self._short()} 中的文字超过 {Limits.TEXT_CHARS} 个字")
             return repr(text[1:-1].replace('""', '"')), False, 0
         if kind == "ref":
-            key = text[1:-1]
+            key = _key(text[1:-1])  # the layout's Key object: lookups by it are identity hits
             self.refs.append(key)
             return f"g({key!r})", True, 0
         if kind == "op" and text == "(":

@@ -67,9 +67,34 @@ _CACHE_LIMIT = 1 << 18  # distinct keys held parsed (a campaign of regions stays
 _KNOWN: dict[str, "Key"] = {}
 
 
+class _Parts(NamedTuple):
+    relative: bool
+    every: bool
+    project: int | None
+    root: str
+    rest: str
+    name: str
+    parts: tuple[tuple[str, int | None], ...] | None
+    section: str | None
+    slot: Slot | None
+    other: OtherLine | None
+    hint: bool
+
+
+_PARTS: dict["Key", _Parts] = {}
+
+
+def _parts_of(k: "Key") -> _Parts:
+    found = _PARTS.get(k)
+    if found is None:
+        found = _PARTS[k] = _parse(k)
+    return found
+
+
 class Key(str):
     """A model key parsed once (see the module's docstring). ``Key(text)`` is the cached key of
-    that text, or ``KeyFormatError``; its attributes are set at construction and never change.
+    that text, or ``KeyFormatError``; its parts, read as attributes, are parsed at construction
+and never change.
 
     * ``relative`` — written ``.funds.total.full``: the item of a sheet repeated per project;
     * ``every`` — written ``projects[*].funds.total.full``: every project's;
@@ -83,17 +108,9 @@ class Key(str):
     * ``hint`` — an in-sheet warning cell (``overall.hint.rate``, ``projects[1].hint.check3``).
     """
 
-    relative: bool
-    every: bool
-    project: int | None
-    root: str
-    rest: str
-    name: str
-    parts: tuple[tuple[str, int | None], ...] | None
-    section: str | None
-    slot: Slot | None
-    other: OtherLine | None
-    hint: bool
+    # no __dict__: a key's parts cannot be changed after parsing, and thousands of keys cost no
+    # dict each; the parts live in _PARTS, keyed by the Key object (an identity hit)
+    __slots__ = ()
 
     def __new__(cls, text: str) -> "Key":
         known = _KNOWN.get(text)
@@ -102,11 +119,25 @@ class Key(str):
         if not isinstance(text, str):
             raise KeyFormatError(f"键应为文字，现为 {type(text).__name__}")
         self = str.__new__(cls, text)
-        _parse(self)
+        parts = _parse(self)
         if len(_KNOWN) >= _CACHE_LIMIT:
             _KNOWN.clear()
+            _PARTS.clear()  # a key still held elsewhere is parsed again when asked (``_parts_of``)
         _KNOWN[str(text)] = self
+        _PARTS[self] = parts
         return self
+
+    relative = property(lambda self: _parts_of(self).relative)
+    every = property(lambda self: _parts_of(self).every)
+    project = property(lambda self: _parts_of(self).project)
+    root = property(lambda self: _parts_of(self).root)
+    rest = property(lambda self: _parts_of(self).rest)
+    name = property(lambda self: _parts_of(self).name)
+    parts = property(lambda self: _parts_of(self).parts)
+    section = property(lambda self: _parts_of(self).section)
+    slot = property(lambda self: _parts_of(self).slot)
+    other = property(lambda self: _parts_of(self).other)
+    hint = property(lambda self: _parts_of(self).hint)
 
     def __reduce__(self):
         return (Key, (str(self),))  # a copy in another process parses (and caches) there
@@ -144,8 +175,8 @@ class Key(str):
         return parent.child(name) if parent is not None else Key(name)
 
 
-def _parse(k: Key) -> None:
-    """Set ``k``'s parts (the one parser of key text), or raise ``KeyFormatError``."""
+def _parse(k: str) -> _Parts:
+    """``k``'s parts (the one parser of key text), or ``KeyFormatError``."""
     text = str(k)
     if not text or len(text) > _MAX_CHARS or _BAD.search(text):
         raise KeyFormatError(f"“{text[:80]}”不是有效的键（不能为空、含空格或花括号，最多 {_MAX_CHARS} 个字）")
@@ -161,10 +192,8 @@ def _parse(k: Key) -> None:
     m = _PROJECT_ROOT.fullmatch(names[0])
     if m and not relative and not every:
         project = int(m[1])
-    k.every, k.relative, k.project = every, relative, project
-    k.root = "" if relative or every else names[0].split("[", 1)[0]
-    k.rest = (body.split(".", 1)[1] if len(names) > 1 else "") if project is not None else body
-    k.name = names[-1]
+    root = "" if relative or every else names[0].split("[", 1)[0]
+    rest = (body.split(".", 1)[1] if len(names) > 1 else "") if project is not None else body
     parts = []
     for n in names:
         pm = _PART.fullmatch(n)
@@ -172,18 +201,18 @@ def _parse(k: Key) -> None:
             parts = None
             break
         parts.append((pm[1], None if pm[2] is None else int(pm[2])))
-    k.parts = tuple(parts) if parts is not None and not relative and not every else None
+    parts = tuple(parts) if parts is not None and not relative and not every else None
     plain = not relative and not every
-    k.section = names[2] if plain and len(names) == 3 and names[0] == NARRATIVE and names[1] == "sections" else None
-    k.slot = None
+    section = names[2] if plain and len(names) == 3 and names[0] == NARRATIVE and names[1] == "sections" else None
+    slot = None
     if plain and len(names) == 5 and names[1] == "ind" and (names[0] == OVERALL or project is not None) \
             and names[3].isdigit() and _NAME.fullmatch(names[2]) and _NAME.fullmatch(names[4]):
-        k.slot = Slot(Key(names[0]), names[2], int(names[3]), names[4])
-    k.other = None
+        slot = Slot(Key(names[0]), names[2], int(names[3]), names[4])
+    other = None
     if plain and len(names) == 5 and names[0] == BASIC and names[1] == "other" and names[2].isdigit() \
             and names[3].isdigit() and _NAME.fullmatch(names[4]):
-        k.other = OtherLine(int(names[2]), int(names[3]), names[4])
-    k.hint = HINT in names[:-1]
+        other = OtherLine(int(names[2]), int(names[3]), names[4])
+    return _Parts(relative, every, project, root, rest, names[-1], parts, section, slot, other, HINT in names[:-1])
 
 
 def key_of(text: str | None) -> Key | None:
