@@ -221,3 +221,102 @@ n = "report.docx"
 '''
     found = [text for _line, text in key_literals(source)]
     assert found == ["overall.expense_basic", "projects[{}].name", "narrative.sections.", "report.para.{}"]
+
+
+# -- keys are taken apart only by the form engine (issue #18, part 6) ------------------------------
+# A key is parsed once into a ``forms.keys.Key``; a module that splits one, matches it with a
+# regex or asks whether it ends in ".total_score" parses it again, its own way.
+
+# a regex or text that spells a key's shape: a project index, a root and an escaped dot, an indicator slot
+_KEY_SHAPED = re.compile(r"projects\\?\[|(?<![\w\u4e00-\u9fff])(?:overall|basic|narrative|report|footer|hint)\\\.|"
+                         r"\\\.ind\\\.|\.ind\.")
+# the methods that take a text apart, and the arguments that show the text is a key: "." split off
+# something named key, or a key's first or last name with its dot (".total_score", "footer.")
+_TAKE_APART = {"startswith", "endswith", "split", "rsplit", "partition", "rpartition", "removeprefix", "removesuffix"}
+_AFFIX = re.compile(r"^\.?(?P<name>[a-z_][a-z0-9_]*)\.?$")
+# read once where stored results are read back: a report flag of an earlier version named its
+# paragraph by a key (core/flags.py turns it into the flag's place; nothing else may)
+_LEGACY = {("core/flags.py", r"^report\.para\.(?P<paragraph>\d+)$")}
+
+
+def _named_key(node: ast.AST) -> bool:
+    """Whether an expression is something named key (``key``, ``f.key``, ``cell.key``, ``wkey``)."""
+    while isinstance(node, ast.Attribute):
+        if "key" in node.attr.lower():
+            return True
+        node = node.value
+    return isinstance(node, ast.Name) and "key" in node.id.lower()
+
+
+def key_parsing(source: str, names: set[str]) -> list[tuple[int, str]]:
+    """(line, what) of every place that takes a key apart: a key-shaped string or regex (not a
+    docstring, not a region file's documented example), or a split/prefix test of a key — on
+    something named key with ".", or on anything with one of ``names`` (a key's parts) and its dot."""
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in _DOCUMENTING:
+            skip |= {id(n) for n in ast.walk(node.value)}
+        elif isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body \
+                and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant):
+            skip.add(id(node.body[0].value))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip \
+                and _KEY_SHAPED.search(node.value):
+            found.append((node.lineno, node.value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _TAKE_APART:
+            args = [a for arg in node.args for a in (arg.elts if isinstance(arg, ast.Tuple) else [arg])]
+            texts = [a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            for t in texts:
+                m = _AFFIX.match(t)
+                if (t == "." and _named_key(node.func.value)) or (m and "." in t and m["name"] in names):
+                    found.append((node.lineno, f"….{node.func.attr}({t!r})"))
+    return sorted(found)
+
+
+def _key_names() -> set[str]:
+    """Every name a shipped region's keys are made of (overall, funds, total_score, name …)."""
+    from selfeval_xl.forms.cells import Shape
+    from selfeval_xl.forms.layout import compile_layout
+    from selfeval_xl.forms.regions import available_profiles, get_profile
+
+    names = set()
+    for region in available_profiles():
+        profile = get_profile(region)
+        layout = compile_layout(profile, Shape(2023, "", "", project_categories=(profile.projects.default_category,)))
+        names |= {part.split("[", 1)[0] for key in layout.where for part in key.split(".")}
+    return {n for n in names if re.fullmatch(r"[a-z_][a-z0-9_]*", n)}
+
+
+def test_no_module_outside_the_form_engine_takes_a_key_apart():
+    """``Key`` knows its project, section, slot and names; re-parsing its text elsewhere breaks
+    silently the day the engine spells a key otherwise."""
+    forms = PKG / "forms"
+    names = _key_names()
+    parsed = [f"{p.relative_to(PKG.parent)}:{line}: {text}"
+              for p in sorted(PKG.rglob("*.py")) if forms not in p.parents
+              for line, text in key_parsing(p.read_text(encoding="utf-8"), names)
+              if (p.relative_to(PKG).as_posix(), text) not in _LEGACY]
+    assert not parsed, "\n".join(parsed)
+
+
+def test_the_key_parsing_scanner_finds_what_it_must():
+    """Or the test above could never fail: a project regex, an escaped root, a slot test, a
+    suffix test and a split of a key are found; a file suffix, a docstring, a message and a
+    region-file example are not."""
+    source = '''
+"""Keys such as projects[2].funds.total.full are parsed once."""
+PROJECT = re.compile(r"^projects\\[(\\d+)\\]\\.(.+)$")
+SLOT = re.compile(r"^overall\\.ind\\.(\\w+)$")
+a = [r for r in refs if ".ind." not in r]
+b = fig.key.endswith(("score", ".total_score"))
+c = cell.key.startswith("footer.")
+row, _, column = key.rpartition(".")
+d = name.endswith(".pdf")
+Field(default=None, examples=["projects[*].funds.total.full"])
+m = "表中的“{k}”不是单元格"
+'''
+    found = [text for _line, text in key_parsing(source, {"total_score", "footer", "funds"})]
+    assert found == [r"^projects\[(\d+)\]\.(.+)$", r"^overall\.ind\.(\w+)$", ".ind.", "….endswith('.total_score')",
+                     "….startswith('footer.')", "….rpartition('.')"], found

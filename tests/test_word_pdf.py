@@ -68,7 +68,7 @@ def test_pdf_tables_raise_the_same_flags_as_the_docx(pdfs, n):
     assert what(flags_d)  # the seeds have discrepancies: the comparison is not of two empties
     for f in flags_p:  # each points at the PDF's own cell (or paragraph), with its page
         assert re.fullmatch(r"报告!(?:表\d+ R\d+C\d+|第\d+段)（第\d+页）", f.location), f.location
-        p = rep_p.para(int(f.key.rsplit(".", 1)[1]))
+        p = rep_p.para(f.place.paragraph)
         assert str(p.where) == f.location or str(p.where).split("（")[0] == f.location.split("（")[0]
         if f.code in ("RPT-502", "XATT-101"):  # the cell itself holds the figure flagged
             assert str(f.stated).replace(".0", "") in p.text.replace(" ", "")

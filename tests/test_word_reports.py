@@ -101,7 +101,7 @@ def test_seed_003_list_of_amounts_exceeds_its_total():
     f = next(f for f in flags if f.code == "RPT-401")
     assert "249.97" in f.message and "327.79" in f.message
     assert f.stated == pytest.approx(327.79) and f.expected == pytest.approx(249.97)
-    assert f.location.startswith("报告!第") and "161.59" in rep.para(int(f.key.rsplit(".", 1)[1])).text
+    assert f.location.startswith("报告!第") and "161.59" in rep.para(f.place.paragraph).text
     # sections with a heading and nothing under it
     empty = {f.location for f in flags if f.code == "SEC-301"}
     assert len(empty) == 6
@@ -150,7 +150,7 @@ def test_workbook_and_report_of_one_unit_are_paired(pair_folder):
     assert narr and all(f["location"].startswith("报告!第") for f in narr)
     rep = read_report(pair[1], get_profile("yueyang-2023"))
     for f in narr:  # the paragraph named holds the sentence the flag quotes
-        p = rep.para(int(f["key"].rsplit(".", 1)[1]))
+        p = rep.para(f["at"]["paragraph"])
         quoted = f["message"].split("：“", 1)[1].split("”", 1)[0].rstrip("…")
         assert quoted in p.text
     assert "岳阳市档案馆2023年度整体支出绩效自评报告.docx" in r["name"]

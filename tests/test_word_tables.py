@@ -77,7 +77,7 @@ def test_seed_tables_raise_their_discrepancies_and_nothing_else(seeds, n):
     got = {(f.code, f.location) for f in flags if f.code.startswith(TABLE_CODES)}
     assert got == SEED_FLAGS[n]
     for f in flags:  # each flag's comment anchors in the paragraph of its cell
-        p = rep.para(int(f.key.rsplit(".", 1)[1]))
+        p = rep.para(f.place.paragraph)
         assert p is not None and str(p.where).split(" ")[0] == f.location.split(" ")[0]
 
 
@@ -204,7 +204,7 @@ def test_wrong_figures_are_flagged_at_their_cells(tmp_path, split):
     assert by["RPT-502"].expected == 95  # 10 (执行率得分) + 50 + 25 + 10: what the rows give
     where = by["RPT-502"].location
     assert where == ("报告!表3 R4C3" if split else "报告!表1 R15C3")  # after the extra blank row
-    p = rep.para(int(by["RPT-502"].key.rsplit(".", 1)[1]))
+    p = rep.para(by["RPT-502"].place.paragraph)
     assert p.text == "00"  # the comment lands in the cell itself
 
 

@@ -41,7 +41,6 @@ from ..forms.binding import sheet_name, value_of
 from ..forms.cells import Layout
 from ..forms.vocabulary import VOCABULARY
 
-SECTION_KEY = keys.SECTIONS
 
 # the narrative checks' own figures (no cell holds them; they are read off the ones that do)
 BUDGET_ADJUSTMENT = keys.BUDGET_ADJUSTMENT
@@ -164,7 +163,7 @@ def check_narrative(dept: Department, profile: Profile, layout: Layout, derived:
     project_names = tuple(n for n, _ in names)
     inds = None
     for sec in profile.report.sections:
-        key = SECTION_KEY + sec.key
+        key = keys.section(sec.key)
         text = dept.narrative.sections.get(sec.key, "")
         if not text or not _ANY_FIGURE.search(text):
             continue
@@ -617,5 +616,5 @@ def _claims(ctx: _Section, text: str, dept: Department, derived: dict[str, Any],
 def disagreements(flags: list[Flag], section_key: str | None = None) -> list[Flag]:
     """The narrative flags that say the text disagrees with the tables (for the report's notice),
     of one section or of all."""
-    want = SECTION_KEY + section_key if section_key else None
+    want = keys.section(section_key) if section_key else None
     return [f for f in flags if f.code.startswith("NARR-4") and (want is None or f.key == want)]

@@ -93,7 +93,7 @@ class Flag:
     message: str  # Chinese, says what to do
     stated: Any = None
     expected: Any = None
-    key: str | None = None  # layout key of the flagged cell
+    key: str | None = None  # layout key of the flagged cell (``forms.keys.Key``); None on a report's place
 
     @property
     def location(self) -> str:
@@ -119,8 +119,13 @@ class Flag:
 
 
 # Results stored before locations were typed (a campaign database's workbook results of an earlier
-# version) carry only the text; read back once here, never elsewhere. Reports were never stored.
+# version) carry only the text; read back once here, never elsewhere. A report's flag of an earlier
+# version named its paragraph by a key (report.para.12) beside its text (报告!表3 R5C2): read into
+# its ``ReportPlace`` here, once; report flags now carry their place only.
 _LEGACY_CELL = re.compile(r"^(?P<sheet>.+)!(?P<col>[A-Z]{1,3})(?P<row>\d+)$")
+_LEGACY_REPORT_KEY = re.compile(r"^report\.para\.(?P<paragraph>\d+)$")
+_LEGACY_REPORT_TEXT = re.compile(rf"^{REPORT}(?:!(?:第\d+段|表(?P<table>\d+) R(?P<row>\d+)C(?P<col>\d+))?"
+                                 r"(?:（第(?P<page>\d+)页）)?)?$")
 
 
 def _letters_to_col(letters: str) -> int:
@@ -139,6 +144,11 @@ def location_of(flag: dict[str, Any]) -> Location:
         return ReportPlace(**{k: int(v) for k, v in at.items()
                               if k in ("paragraph", "table", "row", "col", "page") and v is not None})
     text = str(flag.get("location") or "")
+    legacy = _LEGACY_REPORT_KEY.match(str(flag.get("key") or ""))
+    if legacy:
+        shown = _LEGACY_REPORT_TEXT.match(text)
+        parts = {k: int(v) for k, v in (shown.groupdict() if shown else {}).items() if v is not None}
+        return ReportPlace(paragraph=int(legacy["paragraph"]), **parts)
     m = _LEGACY_CELL.match(text)
     if m:
         return SheetCell(m["sheet"], int(m["row"]), _letters_to_col(m["col"]))
@@ -146,9 +156,10 @@ def location_of(flag: dict[str, Any]) -> Location:
 
 
 def from_dict(d: dict[str, Any]) -> Flag:
-    """A stored flag back as a ``Flag`` (its place typed)."""
-    return Flag(d["code"], d["severity"], location_of(d), d.get("message", ""), d.get("stated"), d.get("expected"),
-                d.get("key"))
+    """A stored flag back as a ``Flag`` (its place typed; a report flag's legacy key read into its place)."""
+    at = location_of(d)
+    return Flag(d["code"], d["severity"], at, d.get("message", ""), d.get("stated"), d.get("expected"),
+                None if isinstance(at, ReportPlace) and "at" not in d else d.get("key"))
 
 
 def report_paragraph(flag: dict[str, Any]) -> int | None:

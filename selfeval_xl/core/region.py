@@ -302,21 +302,19 @@ class Forms(_Strict):
         return _placeholders(v, "forms.guide_rate", GUIDE_RATE_KEYS)
 
 
-_RULE_KEY = re.compile(r"^(\.|projects\[\*\]\.)?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff\[\]]+)*$")
 # the operators of a ``compare`` rule; ≤ ≥ as a coordinator types them are the same
 COMPARE_OPS = {"<=": "<=", "≤": "<=", ">=": ">=", "≥": ">=", "<": "<", ">": ">", "=": "=", "==": "="}
 RULE_KINDS = ("equal", "compare", "sum", "range", "require")
 
 
-def _rule_key(v: Any, what: str, projects: bool = False) -> str:
-    """A key a rule names: a layout key, ``.key`` (every project's sheet), or in a sum
-    ``projects[*].key`` (every project); anything else is said in Chinese."""
+def _rule_key(v: Any, what: str) -> str:
+    """A key a rule names, as data: text of a bounded length. What it names is the form
+    engine's to parse (``forms.keys.Key``, when the region is loaded: a malformed key or
+    ``projects[*]`` outside a sum is refused there, with its line)."""
     if not isinstance(v, str) or not v:
         raise ValueError(f"{what} 应为单元格的键（文字，如 \"overall.budget_full\"）")
-    if len(v) > 120 or not _RULE_KEY.match(v):
-        raise ValueError(f"{what} 中的“{v[:80]}”不是有效的键（字母、数字、下划线，以 . 分隔）")
-    if "[*]" in v and not projects:  # the key pattern allows [*] only as every project's prefix
-        raise ValueError(f"{what} 中的“{v}”：projects[*] 只能写在 sum 中（各项目之和）")
+    if len(v) > 120:
+        raise ValueError(f"{what} 中的“{v[:80]}…”过长（键最多 120 个字）")
     return v
 
 
@@ -380,7 +378,7 @@ class Check(_Strict):
     @field_validator("sum")
     @classmethod
     def _sum_keys(cls, v):
-        return tuple(_rule_key(k, "sum", projects=True) for k in v) if v is not None else v
+        return tuple(_rule_key(k, "sum") for k in v) if v is not None else v
 
     @field_validator("equals", "range", "require", "if_filled", "at")
     @classmethod

@@ -21,7 +21,8 @@ from typing import Any
 from docx.oxml.ns import qn
 
 from ..core.flags import ERROR, Flag
-from ..checks.narrative import SECTION_KEY, disagreements
+from ..forms.keys import key_of
+from ..checks.narrative import disagreements
 
 AUTHOR = "自评校验"
 INITIALS = "校验"
@@ -38,8 +39,14 @@ def report_notes(flags: list[Flag]) -> list[Flag]:
 
 def note_text(f: Flag) -> str:
     """A comment's words: code and severity, where (a table cell), what."""
-    where = "" if (f.key or "").startswith(SECTION_KEY) or not f.location else f"{f.location}："
+    where = "" if _section_of(f) is not None or not f.location else f"{f.location}："
     return f"[{f.code} {_SEVERITY.get(f.severity, f.severity)}] {where}{f.message}"
+
+
+def _section_of(f: Flag) -> str | None:
+    """The report section a flag is on (a narrative flag's key is its section's text cell)."""
+    key = key_of(f.key)
+    return key.section if key is not None else None
 
 
 def _undated(comment):
@@ -84,8 +91,7 @@ def comment_paragraphs(doc, notes: list[Flag], section_titles: list[str], title:
 
 
 def _paragraph_of(f: Flag, paras, heads: dict[str, int], starts: list[int], titles: list[str]):
-    key = f.key or ""
-    if not key.startswith(SECTION_KEY):
+    if _section_of(f) is None:
         return None
     m = re.match(r"^报告正文“(?P<t>[^”]*)”", f.message)
     at = heads.get(m["t"]) if m else None

@@ -632,7 +632,7 @@ def render_report(dept: Department, profile: Profile, out: str | Path, template:
     marks: dict[str, list[int]] = {}
     at_paragraphs = []
     for f in notes:
-        if f.key in in_cells and not f.key.startswith(keys.NARRATIVE + "."):
+        if f.key in in_cells and keys.Key(f.key).root != keys.NARRATIVE:
             marks.setdefault(f.key, []).append(add_cell_comment(tpl.docx, f))
         else:
             at_paragraphs.append(f)

@@ -10,7 +10,6 @@ are assigned in order, and blank slots are dropped on the way back.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from . import keys
@@ -19,29 +18,10 @@ from ..core.model import Department, Indicator, ProjectLine
 from ..core.region import Profile
 from ..core.scoring import group_indicators, which_levels
 
-_IND, _OTHER = keys.INDICATOR_KEY, keys.OTHER_PROJECT_KEY
-_PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
-_PROJECT = keys.PROJECT_KEY
 
 
 class BindingError(ValueError):
     """The model does not fit the layout (too many rows for the slots, unknown names)."""
-
-
-def _get_path(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        m = _PATH.fullmatch(part)
-        if not m:
-            raise KeyError(path)
-        name, idx = m.groups()
-        obj = obj.get(name, "") if isinstance(obj, dict) else getattr(obj, name)
-        if idx is not None:
-            items = obj
-            i = int(idx)
-            obj = items[i] if i < len(items) else None
-            if obj is None:
-                return None
-    return obj
 
 
 def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
@@ -50,7 +30,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     out: dict[str, Any] = {}
     grouped: dict[str, dict[str, list[Indicator]]] = {}
     try:
-        grouped["overall"] = group_indicators(dept.overall.indicators, profile, "overall")
+        grouped[keys.OVERALL] = group_indicators(dept.overall.indicators, profile, "overall")
         for i, p in enumerate(dept.projects):
             grouped[keys.project(i)] = group_indicators(p.indicators, profile)
     except ValueError as e:
@@ -59,7 +39,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
     other = _other_by_category(dept, profile)
     for _sheet, cell in layout.inputs():
         key = cell.key
-        kind, a, b, c = _plan(key)
+        kind, a, b, c = _PLANS.get(key) or _plan(key)
         if kind == "ind":
             rows = grouped.get(a, {}).get(b[0], [])
             out[key] = getattr(rows[b[1]], c) if b[1] < len(rows) else None
@@ -76,7 +56,7 @@ def flatten(dept: Department, layout: Layout) -> dict[str, Any]:
 
 
 def _get_parts(obj: Any, parts: tuple[tuple[str, int | None], ...]) -> Any:
-    """``_get_path`` on a key parsed once (``_plan``)."""
+    """The value at a model path, the key's parts (``Key.parts``, via ``_plan``)."""
     for name, idx in parts:
         obj = obj.get(name, "") if isinstance(obj, dict) else getattr(obj, name)
         if idx is not None:
@@ -99,8 +79,8 @@ def value_of(dept: Department, key: str, derived: dict[str, Any]) -> Any:
         return dept.projects[a].figures.get(rel) if a < len(dept.projects) else None
     if kind == "path":
         try:
-            return _get_path(dept, key)
-        except (AttributeError, KeyError):
+            return _get_parts(dept, a)
+        except (AttributeError, KeyError, TypeError):
             return None
     return None
 
@@ -118,12 +98,12 @@ def _other_by_category(dept: Department, profile: Profile) -> list[list[ProjectL
 def _check_fits(dept: Department, profile: Profile, grouped: dict[str, dict[str, list[Indicator]]],
                 layout: Layout) -> None:
     for prefix, by_l2 in grouped.items():
-        if prefix == "overall":
+        if prefix == keys.OVERALL:
             if not by_l2 or not any(by_l2.values()):
                 continue
             where = sheet_name(layout, "overall") or "整体支出表"
         else:
-            i = int(prefix[9:-1])
+            i = keys.Key(prefix).project
             where = sheet_name(layout, "project", i) or f"项目表({i + 1})"
         for l1, l2 in profile.level2_all(which_levels(prefix)):
             if len(by_l2[l2.key]) > l2.rows:
@@ -156,7 +136,8 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     ind_rows: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     other_rows: dict[tuple[int, int], dict[str, Any]] = {}
     for key, v in values.items():
-        if v is None and _plan(key)[0] == "ind":
+        plan = _PLANS.get(key) or _plan(key)
+        if v is None and plan[0] == "ind":
             continue  # a blank indicator slot (most of them): nothing to keep
         if (v == "" or isinstance(v, float)) and key in where:  # only then does the cell's type matter
             vtype = where[key][1].vtype
@@ -164,7 +145,7 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
                 v = None
             elif vtype == INT and isinstance(v, float) and v.is_integer():
                 v = int(v)
-        kind, a, b, c = _plan(key)
+        kind, a, b, c = plan
         if kind == "ind":
             ind_rows.setdefault(a, {}).setdefault(b, {})[c] = v
         elif kind == "fig":
@@ -197,8 +178,8 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
                 out.append(item)
         return out
 
-    overall = tree.setdefault("overall", {})
-    overall["indicators"] = indicators("overall")
+    overall = tree.setdefault(keys.OVERALL, {})
+    overall["indicators"] = indicators(keys.OVERALL)
     projects_in = tree.get("projects", [])
     projects = []
     for i, cat in enumerate(shape.project_categories):
@@ -257,25 +238,32 @@ def _strings_not_none(tree: Any) -> None:
             _strings_not_none(v)
 
 
-@lru_cache(maxsize=65536)
-def _plan(key: str) -> tuple:
-    """How a key binds back: an indicator slot, a free 附件1 project row, or a model path.
+# each key's plan, made once: keys repeat across the units of a batch (the loops above look here
+# first — a dict hit on the cell's own ``Key`` object — and call ``_plan`` only for a new key)
+_PLANS: dict[str, tuple] = {}
 
-    Keys repeat across the units of a batch, so the parsing is done once per key.
-    """
-    m = _IND.match(key)
-    if m:
-        return "ind", m["prefix"], (m["l2"], int(m["k"])), m["f"]
-    m = _OTHER.match(key)
-    if m:
-        return "other", (int(m["ci"]), int(m["j"])), m["f"], None
-    parts = _path_parts(key)
-    if not _in_model(Department, parts):
-        m = _PROJECT.match(key)
-        if m and parts[0] == ("projects", int(m[1])):
-            return "pfig", int(m[1]), m[2], None
+
+def _plan(key: str) -> tuple:
+    """How a key binds back: an indicator slot, a free 附件1 project row, a region's own figure
+    (of the unit or of a project), or a model path — asked of the key, parsed once."""
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 65536:
+            _PLANS.clear()
+        plan = _PLANS[key] = _make_plan(keys.Key(key))
+    return plan
+
+
+def _make_plan(k: keys.Key) -> tuple:
+    if k.slot is not None:
+        return "ind", k.slot.prefix, (k.slot.level2, k.slot.k), k.slot.field
+    if k.other is not None:
+        return "other", (k.other.category, k.other.j), k.other.field, None
+    if k.parts is None or not _in_model(Department, k.parts):
+        if k.project is not None and k.parts is not None and k.rest:
+            return "pfig", k.project, k.rest, None
         return "fig", None, None, None
-    return "path", parts, None, None
+    return "path", k.parts, None, None
 
 
 def _in_model(model: Any, parts: tuple[tuple[str, int | None], ...]) -> bool:
@@ -296,17 +284,6 @@ def _in_model(model: Any, parts: tuple[tuple[str, int | None], ...]) -> bool:
             return False
         model = ann
     return True
-
-
-def _path_parts(key: str) -> tuple[tuple[str, int | None], ...]:
-    out = []
-    for part in key.split("."):
-        m = _PATH.fullmatch(part)
-        if m is None:  # not a model path at all (a region's own key with other characters)
-            return (("\0", None),)
-        name, idx = m.groups()
-        out.append((name, None if idx is None else int(idx)))
-    return tuple(out)
 
 
 def _set_path(tree: dict[str, Any], parts: tuple[tuple[str, int | None], ...], value: Any) -> None:

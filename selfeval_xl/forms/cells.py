@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from ..core.flags import SheetCell, column_letters
 from ..core.region import Profile
+from .keys import Key
 
 TEMPLATE_VERSION = "1"
 
@@ -101,7 +102,7 @@ class Cell:
     c: int
     kind: str  # label | input | formula | hint
     text: str | float | None = None  # label text (or a fixed number) for labels
-    key: str | None = None  # model key (input) or derived key (formula/hint)
+    key: Key | None = None  # model key (input) or derived key (formula/hint), parsed once (``keys.Key``)
     vtype: str = TEXT
     formula: str | None = None  # template with {key} references, resolved in Layout
     merge: tuple[int, int] | None = None  # (last row, last col) when merged
@@ -109,6 +110,11 @@ class Cell:
     prompt: str | None = None  # input message shown by the data validation
     choices: tuple[str, ...] = ()  # a dropdown of suggestions (free text still accepted)
     check: CellCheck | None = None  # formula cells: what a stated other value raises (None: default_check)
+
+    def __post_init__(self):
+        # the one place a cell's key becomes typed: every block that draws a cell comes through here
+        if self.key is not None and type(self.key) is not Key:
+            self.key = Key(self.key)
 
 
 @dataclass
@@ -149,7 +155,7 @@ class Sheet:
     # for a personalised copy: the shared sheet it was made from (same structure, other label text)
     origin: "Sheet | None" = field(default=None, repr=False, compare=False)
 
-    def index(self) -> dict[str, tuple["Sheet", Cell]]:
+    def index(self) -> dict[Key, tuple["Sheet", Cell]]:
         if self._index is None:
             self._index = {cell.key: (self, cell) for cell in self.cells if cell.key}
         return self._index
@@ -229,7 +235,7 @@ class Layout:
                 _CROSS_SHEET.pop(next(iter(_CROSS_SHEET)))
             rendered = _CROSS_SHEET[structure] = {}
         self._rendered = rendered
-        self.where: dict[str, tuple[Sheet, Cell]] = {}
+        self.where: dict[Key, tuple[Sheet, Cell]] = {}
         for sh in self.sheets:
             index = sh.index()
             n = len(self.where)

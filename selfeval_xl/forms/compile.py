@@ -25,7 +25,8 @@ from ..core.region import Limits, Profile
 from .binding import form_name
 from .definition import Block, FormError, GridCell, SheetDef
 from .naming import guide_rate, guide_title
-from .rules import PROJECTS_ALL, hint_formula
+from .keys import Key, KeyFormatError
+from .rules import hint_formula
 
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
 DEVIATION_CHOICES = ("无", "无偏差")
@@ -77,13 +78,19 @@ class _Context:
                 s = s.replace(k, v)
         return s
 
-    def key(self, k: str, file: str = "", line: int = 0) -> str:
-        k = k.replace("{sheet}", self.sheet_name)
-        if k.startswith("."):
-            if not self.prefix:
-                raise FormError(f"表格定义 {file} 第 {line} 行：键“{k}”以 . 开头，但本表不是按项目重复的表（repeat）")
-            return self.prefix + k
-        return k
+    def key(self, k: str, file: str = "", line: int = 0) -> Key:
+        """A key as a block writes it, typed: ``{sheet}`` filled in, ``.key`` made this project's
+        (``.`` alone, a block's key on a repeated sheet, is the project itself)."""
+        if k[:1] == "." and self.index is None:
+            raise FormError(f"表格定义 {file} 第 {line} 行：键“{k}”以 . 开头，但本表不是按项目重复的表（repeat）")
+        if k == ".":
+            return keys.project(self.index)
+        try:
+            key = Key(k.replace("{sheet}", self.sheet_name))
+        except KeyFormatError as e:
+            line = line or next((n for n, text in enumerate(self.sdef.source.splitlines(), 1) if k in text), 0)
+            raise FormError(f"表格定义 {file or self.sdef.file}{f' 第 {line} 行' if line else ''}（键 {k}）：{e}") from None
+        return key.in_project(self.index) if key.relative else key
 
     def formula(self, f: str) -> str:
         """A declared formula with relative keys resolved; text templates become Excel text joins."""
@@ -102,14 +109,13 @@ class _Context:
     def _ref(self, m: re.Match) -> str:
         """``{key}`` resolved; ``{projects[*].key}`` is that key on every project's sheet, joined
         by commas (for SUM, COUNT, MIN, MAX), or 0 when the unit has no project sheet."""
-        k = m.group(1)
-        if k.startswith(PROJECTS_ALL):
+        k = self.key(m.group(1))
+        if k.every:
             if self.index is not None:
                 raise FormError(f"表格定义 {self.sdef.file}：按项目重复的表中不能写 {{{k}}}（各项目之和请写在其他表中）")
-            rest = k[len(PROJECTS_ALL):]
             n = len(self.shape.project_categories)
-            return ",".join("{" + keys.of(keys.project(i), rest) + "}" for i in range(n)) or "0"
-        return "{" + self.key(k) + "}"
+            return ",".join("{" + k.in_project(i) + "}" for i in range(n)) or "0"
+        return "{" + k + "}"
 
 
 def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | None = None) -> Sheet:
@@ -162,8 +168,8 @@ def _rule_hints(b: _B, ctx: _Context) -> None:
     sh = b.sh
     where = {c.key: c for c in sh.cells if c.key}
     for n, rule in enumerate(ctx.profile.checks):
-        at_written = rule.at_key
-        if at_written.startswith(".") != (ctx.index is not None):
+        at_written = Key(rule.at_key)
+        if at_written.relative != (ctx.index is not None):
             continue
         at = ctx.key(at_written)
         cell = where.get(at)
@@ -175,9 +181,9 @@ def _rule_hints(b: _B, ctx: _Context) -> None:
         col = max(sh.print_cols, (cell.merge[1] if cell.merge else cell.c) + 1)
         while col in taken:
             col += 1
-        key = keys.hint(ctx.prefix, f"check{n + 1}")
+        key = keys.rule_hint(ctx.prefix, n + 1)
         b.hint(row, col, key, ctx.formula(hint_formula(rule, ctx.profile)))
-        quoted = tuple(ctx.key(k) for k in rule.keys if not k.startswith(PROJECTS_ALL))
+        quoted = tuple(ctx.key(k) for k in rule.keys if not Key(k).every)
         sh.cells[-1].check = CellCheck(rule.code, rule.message, rule.severity, rule.tolerance, at=at, keys=quoted)
 
 
@@ -240,7 +246,7 @@ def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dic
         b.label(r, c, ctx.text(gc.text), style=gc.style)
     elif gc.kind == "input":
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
-        choices = DEVIATION_CHOICES if key.endswith(".deviation") else ()
+        choices = DEVIATION_CHOICES if key.name == "deviation" else ()
         sh.cells.append(Cell(r, c, "input", key=key, vtype=gc.vtype, style=gc.style or _INPUT_STYLE[gc.vtype],
                              prompt=prompts.get(key), choices=choices))
     elif gc.kind in ("formula", "hint"):
@@ -310,7 +316,7 @@ def _exec_cell(b: _B, ctx: _Context, part: str, r: int, c: int, params: dict,
 def _exec_score_keys(ctx: _Context, exec_key: str | None) -> list[str]:
     if not exec_key or not ctx.profile.scoring.execution_scored:
         return []
-    return [f"{ctx.key(exec_key)}.score"]
+    return [ctx.key(exec_key).child(keys.SCORE)]
 
 
 # -- indicator block and total row ---------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import Any
 from ..core.region import Limits, TomlError, parse_toml
 from .cells import SEVERITIES, TOLERANCES, CellCheck
 from .formula import FormulaError, Program
-from .keys import INDICATOR_FIELDS
+from .keys import INDICATOR_FIELDS, PROJECTS_ALL, project
 
 INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score", "percent")
 DERIVED_TYPES = ("money", "rate", "score", "weight", "text", "grade")
@@ -117,8 +117,9 @@ class SheetDef:
     def uses_projects(self) -> bool:
         """Whether the sheet depends on which projects the unit has: 附件1's project rows, or a
         formula totalling every project (``{projects[*].key}``)."""
-        return any(b.kind == "project_rows" or any("{projects[*]." in f for _k, f in b.formulas)
-                   or any("{projects[*]." in w for _k, _s, w, _m, _a in b.reported) for b in self.blocks)
+        every = "{" + PROJECTS_ALL
+        return any(b.kind == "project_rows" or any(every in f for _k, f in b.formulas)
+                   or any(every in w for _k, _s, w, _m, _a in b.reported) for b in self.blocks)
 
 
 _SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
@@ -358,7 +359,7 @@ def parse_sheet(source: str, file: str) -> SheetDef:
 
 def _plain_refs(formula: str) -> str:
     """A formula with its placeholders filled by stand-ins, to check its syntax alone."""
-    return formula.replace("{sheet}", "s").replace("{projects[*].", "{projects[0].")
+    return formula.replace("{sheet}", "s").replace("{" + PROJECTS_ALL, "{" + project(0) + ".")
 
 
 def _plain(v: Any) -> Any:

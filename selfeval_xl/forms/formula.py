@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 from ..core.numbers import xl_round, xl_text  # noqa: F401  (ROUND, and numbers joined to text)
 from ..core.region import Limits
+from .keys import key_of
 
 Value = float | str | bool | None
 
@@ -434,7 +435,7 @@ class _Parser:
                 raise FormulaError(f"公式 {self._short()} 中的文字超过 {Limits.TEXT_CHARS} 个字")
             return repr(text[1:-1].replace('""', '"')), False, 0
         if kind == "ref":
-            key = text[1:-1]
+            key = _key(text[1:-1])  # the layout's Key object: lookups by it are identity hits
             self.refs.append(key)
             return f"g({key!r})", True, 0
         if kind == "op" and text == "(":
@@ -542,6 +543,24 @@ def dependency_order(refs: dict[str, tuple[str, ...]]) -> list[str]:
     return order
 
 
+def _key(text: str) -> str:
+    """A reference's key as the layout holds it (the same ``Key`` object), else the text."""
+    return key_of(text) or text
+
+
+def _keyed(fn: Callable, keys: set[str]) -> Callable:
+    """``fn`` with the keys its code names as constants made the layout's ``Key`` objects.
+
+    Generated code spells keys as string literals; the values it reads and writes are keyed by
+    the cells' ``Key`` objects. A literal equal to a key but another object is found through a
+    full comparison on every lookup, and mixing the two kinds in one dict slows every lookup of
+    it; with the constants being the keys themselves each lookup is an identity hit.
+    """
+    code = fn.__code__
+    fn.__code__ = code.replace(co_consts=tuple(_key(c) if type(c) is str and c in keys else c for c in code.co_consts))
+    return fn
+
+
 class Program:
     """Many formulas compiled into one Python function, evaluated in dependency order.
 
@@ -571,7 +590,7 @@ class Program:
         lines.append("    return v")
         ns = dict(_NAMESPACE, XlError=XlError)
         exec(compile("\n".join(lines), "<formulas>", "exec"), ns)  # noqa: S102
-        self._run = ns["run"]
+        self._run = _keyed(ns["run"], {*parsed, *(r for _py, refs in parsed.values() for r in refs)})
         self.keys = tuple(order)
         # what the program reads that it does not compute itself
         self.external = frozenset(r for _py, refs in parsed.values() for r in refs if r not in parsed)
@@ -604,13 +623,13 @@ def _one(source: str) -> tuple[Callable, tuple[str, ...], int]:
         return hit
     m = _SUM_ONLY.match(source)
     if m:
-        keys = tuple(k[1:-1] for k in m.group(1).split(","))
+        keys = tuple(_key(k[1:-1]) for k in m.group(1).split(","))
 
         def fn(g, keys=keys):
             return f_sum(*[(g(k), True) for k in keys])
         hit = (fn, keys, len(keys) + 1)
     elif (m := _REF_ONLY.match(source)):
-        key = m.group(1)
+        key = _key(m.group(1))
 
         def fn(g, key=key):
             return g(key)
@@ -620,8 +639,8 @@ def _one(source: str) -> tuple[Callable, tuple[str, ...], int]:
             raise FormulaError(f"公式应以 = 开头：{source[:80]}")
         p = _Parser(source[1:])
         py = p.parse()
-        hit = (eval(compile(f"lambda g: {py}", "<formula>", "eval"), dict(_NAMESPACE)), tuple(dict.fromkeys(p.refs)),  # noqa: S307
-               p.steps)
+        hit = (_keyed(eval(compile(f"lambda g: {py}", "<formula>", "eval"), dict(_NAMESPACE)), set(p.refs)),  # noqa: S307
+               tuple(dict.fromkeys(p.refs)), p.steps)
     if len(_ONE) > 100_000:  # bounded: texts repeat across units, keys differ across shapes
         _ONE.clear()
     _ONE[source] = hit

@@ -13,6 +13,7 @@ from ..core.region import Level1, Profile
 from ..core.scoring import project_categories
 from .cells import UNIT_CODE, UNIT_NAME, Layout, Shape, Sheet
 from .compile import build_sheet
+from .keys import PROJECTS_ALL, Key
 
 
 def _structural(year: int, project_categories: tuple[str | None, ...] = ()) -> Shape:
@@ -37,7 +38,7 @@ def compile_layout(profile: Profile, shape: Shape) -> Layout:
     cats = tuple(shape.project_categories)
     sheets: list[Sheet] = []
     # a region rule over every project (sum = ["projects[*].…"]) may sit on any sheet
-    all_projects = any(k.startswith("projects[*].") or "{projects[*]." in r.when for r in profile.checks for k in r.keys)
+    all_projects = any(Key(k).every or "{" + PROJECTS_ALL in r.when for r in profile.checks for k in r.keys)
     for i, sdef in enumerate(profile.forms.sheets):
         if sdef.repeat == "projects":
             sheets += [_shared_sheet(profile, i, shape.year, k, None) for k in range(len(cats))]

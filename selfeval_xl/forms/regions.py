@@ -17,7 +17,7 @@ from ..core.region import (
 )
 from .definition import FormError, parse_sheet
 from .formula import FormulaError
-from .keys import PROJECT_KEY
+from .keys import NARRATIVE, Key, KeyFormatError, rule_of_hint
 
 REGION_DIR = Path(__file__).resolve().parent.parent / "regions"
 
@@ -101,6 +101,7 @@ def _trial(profile: Profile, display: str) -> None:
     from .layout import compile_layout
     from .recompute import blank_errors, sheet_program
 
+    _rules_keys(profile, display)
     _rules_parse(profile, display)
     cats = (profile.projects.default_category,)
     layout = compile_layout(profile, Shape(year=2000, unit_code="", unit_name="", project_categories=cats))
@@ -146,6 +147,38 @@ def _rule_line(profile: Profile, n: int, needle: str) -> int:
     return head
 
 
+# the fields of a ``[[checks]]`` rule that name keys, and the one that may total every project
+_RULE_KEY_FIELDS = ("equal", "compare", "sum", "equals", "range", "require", "if_filled", "at")
+_EVERY_PROJECT_FIELD = "sum"
+
+
+def _rules_keys(profile: Profile, display: str) -> None:
+    """Every key a ``[[checks]]`` rule names, parsed once into a ``Key`` here, before anything
+    is compiled: a malformed one, or ``projects[*].key`` outside a sum, is refused with its
+    line and key (the rules are validated as data by ``core.region``, which reads no key)."""
+    for n, rule in enumerate(profile.checks):
+        for field in _RULE_KEY_FIELDS:
+            value = getattr(rule, field)
+            if value is None or value == "":
+                continue
+            for k in (value if isinstance(value, tuple) else (value,)):
+                if not isinstance(k, str):
+                    continue  # compare's number
+                try:
+                    key = Key(k)
+                except KeyFormatError as e:
+                    raise _rule_error(profile, display, n, field, k, str(e)) from None
+                if key.every and field != _EVERY_PROJECT_FIELD:
+                    raise _rule_error(profile, display, n, field, k,
+                                      f"{field} 中的“{k}”：projects[*] 只能写在 sum 中（各项目之和）")
+
+
+def _rule_error(profile: Profile, display: str, n: int, field: str, key: str, why: str) -> ProfileError:
+    line = _rule_line(profile, n, key) or _rule_line(profile, n, f"{field} ")
+    return ProfileError(f"地区配置 {display}/{REGION_FILE}{f' 第 {line} 行' if line else ''}"
+                        f"（键 checks.{n}.{field}）：{why}")
+
+
 def _rules_parse(profile: Profile, display: str) -> None:
     """A rule's ``when`` is an Excel condition: one that does not parse is named by its line."""
     from .definition import _plain_refs
@@ -167,25 +200,21 @@ def _rules_drawn(profile: Profile, layout, display: str) -> None:
         return
     text = dict(profile.sources).get(REGION_FILE, "").removeprefix("\ufeff").splitlines()
     headers = [i + 1 for i, ln in enumerate(text) if ln.strip().replace(" ", "") == "[[checks]]"]
-    drawn = {c.key.rpartition(".")[2] for sh in layout.sheets for c in sh.cells
-             if c.kind == "hint" and c.check is not None and (c.key.startswith("hint.check") or ".hint.check" in c.key)}
+    drawn = {rule_of_hint(c.key) for sh in layout.sheets for c in sh.cells
+             if c.kind == "hint" and c.check is not None}
     has_project = bool(layout.shape.project_categories) and any(s.repeat == "projects" for s in profile.forms.sheets)
     for n, rule in enumerate(profile.checks):
         head = headers[n] if n < len(headers) else 0
         for k in (*rule.keys, rule.at_key):
-            probe = k
-            if k.startswith("projects[*]."):
-                probe = "projects[0]." + k[len("projects[*]."):]
-            elif k.startswith("."):
-                probe = "projects[0]" + k
-            if probe in layout.where or (not has_project and probe.startswith("projects[")):
+            probe = Key(k).probe  # ``.key`` and ``projects[*].key``: the first project's cell
+            if probe in layout.where or (not has_project and probe.project is not None):
                 continue
             line = next((i + 1 for i in range(head, len(text)) if k in text[i]
                          and not text[i].strip().startswith("[")), head) if head else 0
             where = f"{REGION_FILE} 第 {line} 行" if line else REGION_FILE
             raise ProfileError(f"地区配置 {display}/{where}（键 {k}）：[[checks]] {rule.code} 要比较的"
                                f"“{k}”不是本地区表格中的单元格")
-        if f"check{n + 1}" not in drawn and not (rule.at_key.startswith(".") and not has_project):
+        if n + 1 not in drawn and not (Key(rule.at_key).relative and not has_project):
             raise ProfileError(f"地区配置 {display}/{REGION_FILE}{f' 第 {head} 行' if head else ''}（键 checks）："
                                f"[[checks]] {rule.code} 的提示格无处可放（at 不是本地区表格中的单元格）")
 
@@ -200,9 +229,21 @@ def _check_narrative_terms(profile: Profile, display: str) -> None:
     known = set(compile_layout(profile, Shape(year=2000, unit_code="", unit_name="", project_categories=())).where)
     for t in profile.narrative.terms:
         for k in filter(None, (t.key, t.budget_key)):
-            if k not in known and not k.startswith("narrative."):
-                raise ProfileError(f"地区配置 {display}/{REGION_FILE}：narrative.terms 中“{t.concept}”的 key “{k}”"
-                                   f"不是本地区表格中的单元格")
+            try:
+                key = Key(k)
+            except KeyFormatError as e:
+                raise ProfileError(f"地区配置 {display}/{REGION_FILE}{_term_line(profile, k)}：narrative.terms 中"
+                                   f"“{t.concept}”的 key：{e}") from None
+            if key not in known and key.root != NARRATIVE:
+                raise ProfileError(f"地区配置 {display}/{REGION_FILE}{_term_line(profile, k)}：narrative.terms 中"
+                                   f"“{t.concept}”的 key “{k}”不是本地区表格中的单元格")
+
+
+def _term_line(profile: Profile, key: str) -> str:
+    """" 第 12 行（键 …）" — where region.toml writes a narrative term's key ("" when no line does)."""
+    text = dict(profile.sources).get(REGION_FILE, "").removeprefix("\ufeff").splitlines()
+    n = next((i + 1 for i, ln in enumerate(text) if f'"{key}"' in ln or f"'{key}'" in ln), 0)
+    return f" 第 {n} 行（键 {key}）" if n else f"（键 {key}）"
 
 
 # -- where a key is written ------------------------------------------------------------------
@@ -210,11 +251,8 @@ def _check_narrative_terms(profile: Profile, display: str) -> None:
 def _relative(key: str) -> list[str]:
     """The ways a region's files may write ``key``: as is, and relative to its project
     (``projects[0].funds.total.full`` is ``.funds.total.full`` in a repeated sheet)."""
-    out = [key]
-    m = PROJECT_KEY.match(key)
-    if m:
-        out.append("." + m[2])
-    return out
+    k = Key(key)
+    return [key, "." + k.rest] if k.project is not None and k.rest else [key]
 
 
 def where_written(profile: Profile, key: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from ..core.region import Check, Profile
 from .cells import blank_text, num
-from .keys import PROJECTS_ALL  # noqa: F401 — compile imports it from here
 
 
 def tolerance_value(kind: str, profile: Profile) -> float:

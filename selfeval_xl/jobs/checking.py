@@ -409,7 +409,8 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
         return flags
     out = []
     for f in flags:
-        name = keys.section_of(f.key)
+        key = keys.key_of(f.key)
+        name = key.section if key is not None else None
         if name is None:
             out.append(f)
             continue
@@ -423,11 +424,11 @@ def _onto_report(flags: list[Flag], rep) -> list[Flag]:
             continue
         m = _QUOTED.match(f.message)
         p = (sec.para_of(m["q"]) if m else None) or sec.heading
-        out.append(Flag(f.code, f.severity, p.where, f.message, f.stated, f.expected, p.key))
+        out.append(Flag(f.code, f.severity, p.where, f.message, f.stated, f.expected))  # its place says where
     if any(f.code == "SEC-301" and f.place is not None and f.place.paragraph is not None for f in out):
         seen, dedup = set(), []
         for f in out:  # SEC-301 from the checks and from the report's text: once
-            tag = (f.code, f.key)
+            tag = (f.code, f.at)
             if f.code == "SEC-301" and tag in seen:
                 continue
             seen.add(tag)

@@ -69,8 +69,8 @@ def _needs(profile: Profile, layout: Layout) -> Iterator[str]:
     for rule in profile.checks:
         for k in rule.keys:
             # ``.key`` is every project's, ``projects[*].key`` all projects': probe the first
-            probe = keys.every_project(k) or (keys.project(0) + k if k.startswith(".") else k)
-            if keys.PROJECT_KEY.match(probe) and not has_projects:
+            probe = keys.Key(k).probe
+            if probe.project is not None and not has_projects:
                 continue
             if not declares(layout, probe):
                 yield (f"{where_written(profile, k) or REGION_FILE}（键 {k}）：[[checks]] {rule.code} 要比较的"
@@ -122,23 +122,23 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
     row_base: dict[str, float] = {}
     for n, (_sh, cell) in enumerate(layout.inputs()):
         key = cell.key
-        m = keys.INDICATOR_KEY.match(key)
-        if m:
-            if m["k"] != "0":
+        slot = key.slot
+        if slot:
+            if slot.k != 0:
                 out[key] = None
                 continue
-            which = "overall" if m["prefix"] == keys.OVERALL else "project"
-            w = weights.get((which, m["l2"]), 1.0)
-            out[key] = {"name": f"指标{m['l2']}", "target": "≥95%", "actual": "98%", "weight": w, "score": w,
+            which = "overall" if slot.prefix == keys.OVERALL else "project"
+            w = weights.get((which, slot.level2), 1.0)
+            out[key] = {"name": f"指标{slot.level2}", "target": "≥95%", "actual": "98%", "weight": w, "score": w,
                         "deviation": "", "nature": "≥", "value": "95", "unit": "%", "initial_value": "≥95%",
-                        "adjusted_value": "≥95%", "coefficient": 1.0, "core": "是"}.get(m["f"], f"文字{n}")
+                        "adjusted_value": "≥95%", "coefficient": 1.0, "core": "是"}.get(slot.field, f"文字{n}")
             continue
         if cell.vtype == MONEY:
-            row, _, column = key.rpartition(".")
-            base = row_base.setdefault(row, 100.0 + rng.randint(0, 400) + rng.randint(0, 99) / 100)
-            out[key] = round({"executed": base * 0.9, "final": base * 0.9}.get(column, base), 2)
+            # one row's amounts share a base: 执行数/决算数 a little under its 预算数
+            base = row_base.setdefault(key.parent, 100.0 + rng.randint(0, 400) + rng.randint(0, 99) / 100)
+            out[key] = round({"executed": base * 0.9, "final": base * 0.9}.get(key.name, base), 2)
         elif cell.vtype == INT:
-            out[key] = 10 if key.endswith("authorized") else rng.randint(1, 9)
+            out[key] = 10 if key.name.endswith("authorized") else rng.randint(1, 9)  # 编制 ≥ 在职
         elif cell.vtype == AREA:
             out[key] = float(rng.randint(100, 900))
         elif cell.vtype in (WEIGHT, SCORE):

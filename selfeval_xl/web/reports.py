@@ -27,7 +27,7 @@ from typing import Any
 
 from ..jobs import batch
 from ..jobs.checking import REPORT_SUFFIXES, STATUS_ERR, STATUS_OK, STATUS_UNREADABLE, STATUS_WARN, check_report, check_workbook
-from ..core.flags import ERROR, INFO, WARNING
+from ..core.flags import ERROR, INFO, REPORT as REPORT_PLACE, WARNING, ReportPlace, location_of
 from .staging import stage, staged_path
 
 REPORT = "报告"  # what the job's list says a file is
@@ -42,8 +42,7 @@ def is_report_name(name: str) -> bool:
 def on_report(flag: dict[str, Any]) -> bool:
     """A flag that points into the report (a paragraph, a table cell, or the report as a whole),
     not into the workbook (报告正文!B18 is the workbook's sheet)."""
-    loc = str(flag.get("location") or "")
-    return str(flag.get("key") or "").startswith("report.") or loc == REPORT or loc.startswith(REPORT + "!")
+    return isinstance(location_of(flag), ReportPlace) or str(flag.get("location") or "") == REPORT_PLACE
 
 
 # -- in the worker pool -------------------------------------------------------------------------

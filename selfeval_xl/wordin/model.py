@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.flags import ReportPlace
-from ..forms import keys
 
 
 class ReportReadError(ValueError):
@@ -27,12 +26,6 @@ class Para:
     def where(self) -> ReportPlace:
         """The paragraph's typed place (shown 报告!第12段, 报告!表3 R5C2)."""
         return ReportPlace(paragraph=self.index, table=self.table, row=self.row, col=self.col, page=self.page)
-
-    @property
-    def key(self) -> str:
-        """The flag key of this paragraph (comments anchor at the typed place, ``where``)."""
-        return keys.report_para(self.index)
-
 
 @dataclass
 class Grid:

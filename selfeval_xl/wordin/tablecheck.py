@@ -25,6 +25,7 @@ from functools import lru_cache
 from ..core.flags import ERROR, INFO, WARNING, Flag
 from ..core.numbers import fmt_num, fmt_pct
 from ..forms import keys
+from ..forms.keys import Key
 from ..forms.cells import NUMERIC, Sheet, default_check
 from ..forms.formula import Program
 from .model import Para, WordReport
@@ -56,7 +57,7 @@ def check_report_tables(rep: WordReport, profile, year: int = 2023,
 
 
 def _flag(code: str, severity: str, fig: Figure, message: str, stated=None, expected=None) -> Flag:
-    return Flag(code, severity, fig.where, message, stated, expected, fig.para_key)
+    return Flag(code, severity, fig.where, message, stated, expected)  # a report flag: its place only
 
 
 def _fmt(v, vtype: str = "") -> str:
@@ -70,7 +71,7 @@ def _fmt(v, vtype: str = "") -> str:
 
 def _template(form: MatchedForm, key: str) -> str:
     """The sheet's key for a figure of the n-th project form (the sheet is compiled once)."""
-    return keys.moved_to_project(key, 0) if form.role == "project" else key
+    return Key(key).in_project(0) if form.role == "project" else key
 
 
 def _cells(sheet: Sheet) -> dict:
@@ -93,7 +94,7 @@ def _recomputed(form: MatchedForm, profile, shared: dict | None = None,
     from ..checks import tolerance  # the workbook's tolerances
 
     cells = _cells(form.sheet)
-    env = {k: v for k, v in (shared or {}).items() if not k.startswith("projects[")}
+    env = {k: v for k, v in (shared or {}).items() if Key(k).project is None}
     env.update({_template(form, k): f.value for k, f in form.figures.items() if f.ok})
     out: list[Flag] = []
     for key, fig in form.figures.items():
@@ -105,7 +106,7 @@ def _recomputed(form: MatchedForm, profile, shared: dict | None = None,
             continue
         refs = set(_REF.findall(cell.formula or ""))
         # every operand that is not an indicator slot must be printed in this table
-        needed = [r for r in refs if ".ind." not in r]
+        needed = [r for r in refs if Key(r).slot is None]
         if not refs or any(not isinstance(env.get(r), (int, float)) for r in needed):
             continue
         if not any(isinstance(env.get(r), (int, float)) for r in refs):
@@ -136,7 +137,8 @@ def _unreadable(form: MatchedForm, expected: dict[str, float] | None = None) -> 
     for fig in form.figures.values():
         if fig.ok:
             continue
-        what = "得分" if fig.key.endswith(("score", "total_score")) else "分值" if "weight" in fig.key else "数字"
+        name = Key(fig.key).name
+        what = "得分" if name.endswith(keys.SCORE) else "分值" if "weight" in name else "数字"
         shown = next((x.strip() for x in unicodedata.normalize("NFKC", fig.raw).splitlines() if x.strip()), fig.raw)
         hint = "（开头的 0 多半是漏了一位，如 100 写成了 00）" if re.fullmatch(r"0\d+(?:\.\d+)?", shown) else ""
         should = f"按表中各行应为 {fmt_num(expected[fig.key], 4)}；" if fig.key in expected else ""
@@ -202,7 +204,7 @@ def attachment_list(rep: WordReport) -> list[Flag]:
                 out.append(Flag("RPT-503", WARNING, first[2].where,
                                 f"报告的附件清单把项目支出绩效自评表编为附件{first[0]}–附件{last[0]}，而表格上标的是"
                                 f"附件{n}（{ks[0]}）–附件{n}（{ks[-1]}）。请统一附件编号。",
-                                f"附件{first[0]}–{last[0]}", f"附件{n}（{ks[0]}）–（{ks[-1]}）", first[2].key))
+                                f"附件{first[0]}–{last[0]}", f"附件{n}（{ks[0]}）–（{ks[-1]}）"))
         break
     return out
 
@@ -233,7 +235,7 @@ def two_units(rep: WordReport) -> list[Flag]:
                 out.append(Flag("RPT-504", WARNING, p.where,
                                 f"同一个数 {fmt_num(v, 2)} 在{first[1].where.within}写作 {fmt_num(v, 2)}{first[0]}，"
                                 f"在{p.where.within}写作 {fmt_num(v, 2)}{unit}（面积与体积）。请核对单位。",
-                                f"{fmt_num(v, 2)}{unit}", f"{fmt_num(v, 2)}{first[0]}", p.key))
+                                f"{fmt_num(v, 2)}{unit}", f"{fmt_num(v, 2)}{first[0]}"))
     return out
 
 
@@ -278,9 +280,8 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
         for key, fig in form.figures.items():
             if not isinstance(fig.value, float):
                 continue
-            wkey = keys.moved_to_project(key, remap) if remap is not None else key
-            m = _SLOT_KEY.match(wkey)
-            if m and not _same_name(book.get(m["row"] + ".name"), form.value(key.rsplit(".", 1)[0] + ".name")):
+            wkey = Key(key).in_project(remap) if remap is not None else Key(key)
+            if wkey.slot and not _same_name(book.get(wkey.slot.row.child("name")), form.value(Key(key).sibling("name"))):
                 continue  # an indicator row: only against the workbook's row of the same name
             theirs = book.get(wkey)
             if not isinstance(theirs, (int, float)) or isinstance(theirs, bool) or wkey not in layout.where:
@@ -296,5 +297,4 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
     return out
 
 
-_SLOT_KEY = re.compile(r"^(?P<row>.*\.ind\.[a-z][a-z0-9_]*\.\d+)\.[a-z_]+$")
 _TOL = {"rate": "rate", "score": "score", "weight": "score"}

@@ -30,12 +30,12 @@ from ..core.numbers import parse_number
 from ..forms.cells import NUMERIC, RATE, SCORE, WEIGHT, Cell, Shape, Sheet
 from ..core.flags import ReportPlace
 from ..forms import keys
+from ..forms.keys import Key
 from .model import WordReport
 
 _DROP = re.compile(r"[\s/／:：()（）、，,。.．;；\-—_\"“”]+")
 _POINTS = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 _LEVEL_WORDS = re.compile(r"(?:指标|目标)$")
-_SLOT = re.compile(r"^(?P<pre>.*\.ind\.)(?P<l2>[a-z][a-z0-9_]*)\.(?P<n>\d+)\.(?P<field>[a-z_]+)$")
 ROLES = ("basic", "overall", "project")
 _TITLES = {"basic": "基础数据表", "overall": "部门整体支出绩效自评表", "project": "项目支出绩效自评表"}
 # a stray short paragraph between two tables (a split cell's tail: “（30分）”) is carried back
@@ -77,11 +77,6 @@ class Figure:
         """The cell's typed place (shown 报告!表3 R5C2); its paragraph is where a comment anchors."""
         return ReportPlace(paragraph=self.para, table=self.table, row=self.row, col=self.col, page=self.page)
 
-    @property
-    def para_key(self) -> str | None:
-        return keys.report_para(self.para) if self.para else None
-
-
 @dataclass
 class Printed:
     """A 一级 heading that prints its weight (“效益指标（30分）”) and the rows found under it."""
@@ -104,7 +99,7 @@ class MatchedForm:
 
     @property
     def title(self) -> str:
-        name = self.figures.get(next((k for k in self.figures if k.endswith(".name") and ".ind." not in k), ""), None)
+        name = self.figures.get(next((k for k in self.figures if Key(k).name == "name" and Key(k).slot is None), ""), None)
         what = _TITLES.get(self.role, self.sheet.name)
         if self.role == "project" and name and isinstance(name.value, str) and name.value:
             return f"{what}（{name.value}）"
@@ -131,7 +126,7 @@ class _FormSpec:
     patterns: list[_Pattern]
     labels: set[str]  # every label core of the sheet
     total_labels: set[str]  # the labels of the row that ends the form
-    slot_prefix: str  # overall.ind. / projects[0].ind.
+    slot_prefix: str  # whose slots: overall / projects[0] (``Slot.prefix``)
     slot_fields: list[str]  # the indicator row's fields in column order
     slot_cells: dict[str, Cell]
     levels: list  # [(Level1, Level2)]
@@ -151,13 +146,13 @@ def _spec(sheet: Sheet, profile) -> _FormSpec:
     total_labels: set[str] = set()
     for r in sorted(rows):
         cells = sorted(rows[r], key=lambda c: c.c)
-        slots = [c for c in cells if c.key and _SLOT.match(c.key)]
+        slots = [c for c in cells if c.key and c.key.slot]
         for c in slots:
             slot_cells[c.key] = c
         if slots:
             if not slot_fields:
-                slot_fields = [_SLOT.match(c.key)["field"] for c in slots]
-                slot_prefix = _SLOT.match(slots[0].key)["pre"]
+                slot_fields = [c.key.slot.field for c in slots]
+                slot_prefix = slots[0].key.slot.prefix
             continue
         current: _Pattern | None = None
         for c in cells:
@@ -181,7 +176,7 @@ def _spec(sheet: Sheet, profile) -> _FormSpec:
                 patterns.append(current)
             elif c.kind in ("input", "formula") and current is not None:
                 current.keys.append(c)
-        if any(c.key and c.key.endswith(".total_score") for c in cells):
+        if any(c.key and c.key.name == keys.TOTAL_SCORE for c in cells):
             total_labels |= {core(str(c.text)) for c in cells if c.kind == "label" and core(str(c.text or ""))}
     which = "overall" if sheet.role == "overall" else "project"
     levels = list(profile.level2_all(which))
@@ -363,8 +358,8 @@ class _Reader:
         merged cell's paragraphs stand at its first grid cell only."""
         return (row.table, row.row, col) not in self.paras and col > 1
 
-    def _prefix(self, form: MatchedForm, key: str) -> str:
-        return keys.moved_to_project(key, form.index) if form.role == "project" else key
+    def _prefix(self, form: MatchedForm, key: Key) -> Key:
+        return key.in_project(form.index) if form.role == "project" else key
 
     def _labelled(self, spec: _FormSpec, form: MatchedForm, row: _Row, cores: list[str]) -> bool:
         """Read every pattern whose label is in the row; True when one was."""
@@ -404,11 +399,11 @@ class _Reader:
                     continue
                 vals.append((row.cells[j], j + 1))
                 j += 1
-            keys = pat.keys
-            if spanned and len(vals) == 1 and any(c is not None and c.key.endswith(".total_score") for c in keys):
+            cells = pat.keys
+            if spanned and len(vals) == 1 and any(c is not None and c.key.name == keys.TOTAL_SCORE for c in cells):
                 # “绩效自评综合得分 | 96” printed across the row: the figure is the total score
-                keys = [c for c in keys if c is not None and c.key.endswith(".total_score")]
-            for cell, (text, col) in zip(keys, vals):
+                cells = [c for c in cells if c is not None and c.key.name == keys.TOTAL_SCORE]
+            for cell, (text, col) in zip(cells, vals):
                 if cell is None:
                     continue
                 key = self._prefix(form, cell.key)
@@ -446,7 +441,7 @@ class _Reader:
                 points = printed_points(raw)
                 pr = None
                 if points is not None:
-                    cell = Cell(0, 0, "label", key=f"{form.role}.level1.{l1.key}", vtype=WEIGHT)
+                    cell = Cell(0, 0, "label", key=keys.printed_weight(form.role, l1.key), vtype=WEIGHT)
                     pr = Printed(l1.key, l1.name, points, self.figure(cell, raw, row, i + 1))
                     form.printed.append(pr)
                 state["l1"] = (l1, pr)
@@ -468,8 +463,8 @@ class _Reader:
         state["slots"][l2.key] = n + 1
         pr = state["l1"][1] if state["l1"] else None
         for fld, (j, text) in zip(spec.slot_fields, enumerate(cells)):
-            slot = f"{spec.slot_prefix}{l2.key}.{n}.{fld}"
-            cell = spec.slot_cells.get(slot) or spec.slot_cells.get(f"{spec.slot_prefix}{l2.key}.0.{fld}")
+            slot = keys.indicator(spec.slot_prefix, l2.key, n, fld)
+            cell = spec.slot_cells.get(slot) or spec.slot_cells.get(keys.indicator(spec.slot_prefix, l2.key, 0, fld))
             if cell is None:
                 continue
             key = self._prefix(form, slot)

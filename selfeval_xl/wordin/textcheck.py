@@ -8,7 +8,7 @@
   资金以外的其他项目支出为0”): seed 004's seven named 项目支出 items make 1708.46 of 1833.99;
 * RPT-402 one figure (基本支出, 项目支出 …, as spent) quoted with two different values.
 
-Every flag points at a paragraph (``Para.where``, ``Para.key``) so the comment lands there.
+Every flag points at a paragraph (its typed place, ``Para.where``) so the comment lands there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..core.flags import INFO, WARNING, Flag
+from ..core.flags import INFO, REPORT, WARNING, Flag
 from ..core.numbers import fmt_num
 from ..core.quantities import Quantity, quantities, tie
 from ..forms.vocabulary import VOCABULARY
@@ -38,7 +38,7 @@ def check_report_text(rep: WordReport) -> list[Flag]:
 
 
 def _flag(code: str, severity: str, p: Para | None, message: str, stated=None, expected=None) -> Flag:
-    return Flag(code, severity, p.where if p else "报告", message, stated, expected, p.key if p else None)
+    return Flag(code, severity, p.where if p else REPORT, message, stated, expected)  # a report flag: its place only
 
 
 def _sections(rep: WordReport) -> Iterator[Flag]:

@@ -22,6 +22,7 @@ from ..forms.binding import project_name, unflatten
 from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
 from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, PERCENT, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
                            Layout, Shape, a1)
+from ..forms import keys
 from ..forms.layout import compile_layout
 from ..core.model import Department, strip_control
 from ..core.numbers import parse_number, xl_text
@@ -780,7 +781,7 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
             if isinstance(cached, str) and cached in EXCEL_ERRORS:
                 flags.append(Flag("FORMULA-103", WARNING, loc, f"{loc} 显示错误值 {cached}。", cached, want, cell.key))
                 continue
-            if cell.key.startswith("footer."):
+            if cell.key.root == keys.FOOTER:
                 continue
             if cell.key in leaves_out:
                 continue
