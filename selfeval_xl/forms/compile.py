@@ -19,6 +19,7 @@ from dataclasses import replace
 from . import keys
 from .cells import (
     GRADE, LONGTEXT, MONEY, PERCENT, RATE, SCORE, TEXT, WEIGHT, Cell, CellCheck, CondFormat, Sheet, Shape, _B, _count, _sum, a1,
+    col_letter,
     blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
 )
 from ..core.region import Limits, Profile
@@ -145,11 +146,31 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
         # print_cols left out: every column the blocks drew prints (else the print area would end at
         # column −1); the region's rule hints then go right of it
         sh.print_cols = 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells)
+    _printed(sh, sdef)
     _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)
     sh.in_body = sdef.report == "body"
     sh.repeat_rows = sdef.repeat_rows
     return sh
+
+
+def _printed(sh: Sheet, sdef: SheetDef) -> None:
+    """Refuse a ``print_cols`` that cuts off a cell a clerk fills: the print area and the
+    report's table end there, so the column would silently vanish from paper and report. (Right
+    of it go the in-sheet hints and the figures a form computes without printing them, like the
+    grade of a form without a grade row.)"""
+    beyond = [c for c in sh.cells if c.kind == "input" and c.c >= sh.print_cols]
+    if beyond:
+        cell = min(beyond, key=lambda c: (c.c, c.r))
+        raise FormError(_cut_off(sdef, sh.print_cols, f"第 {cell.r + 1} 行 {col_letter(cell.c)} 列是填写格（键 {cell.key}）",
+                                 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells if c.kind == "input")))
+
+
+def _cut_off(sdef: SheetDef, print_cols: int, what: str, need: int) -> str:
+    line = next((i + 1 for i, ln in enumerate(sdef.source.splitlines()) if ln.lstrip().startswith("print_cols")), 0)
+    return (f"表格定义 {sdef.file}" + (f" 第 {line} 行" if line else "") + f"（print_cols）：print_cols = {print_cols}，"
+            f"只打印 A–{col_letter(print_cols - 1)} 列，但{what}，打印和报告中会被裁掉；请把 print_cols 改为 {need}"
+            f"（或删去这一行，按各块画出的列打印）")
 
 
 # -- the region's [[checks]]: a hint cell beside each rule's cell ------------------------------
@@ -365,9 +386,16 @@ def _indicator_columns(ctx: _Context, block: Block) -> dict[str, int]:
                         + (f"（缺少：{'、'.join(missing)}）" if missing else "")
                         + (f"（重复：{'、'.join(twice)}）" if twice else ""))
     heads = block.param("headers") or ()
+    base = _group_columns(block)
     if any(f in LEVEL_COLUMNS for f in fields) or len(heads) == len(fields):
-        return {f: 1 + i for i, f in enumerate(fields)}
-    return {"level1": 1, "level2": 2, **{f: 3 + i for i, f in enumerate(fields)}}
+        return {f: base + i for i, f in enumerate(fields)}
+    return {"level1": base, "level2": base + 1, **{f: base + 2 + i for i, f in enumerate(fields)}}
+
+
+def _group_columns(block: Block) -> int:
+    """1 when the table has its vertical group label (绩效指标) in column A; 0 when the form has
+    none (``group = false``: 湖北's table starts with 一级指标 in A)."""
+    return 0 if block.param("group") is False else 1
 
 
 def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
@@ -378,13 +406,19 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     formulas, checks = dict(block.formulas), dict(block.checks)
     wc, sc, dc = cols["weight"], cols["score"], cols.get("deviation")
     hint_col = max(cols.values()) + 1
+    if ctx.sdef.print_cols and hint_col > ctx.sdef.print_cols:  # 得分 or a reason column not printed
+        last = max(cols, key=cols.get)
+        raise FormError(_cut_off(ctx.sdef, ctx.sdef.print_cols,
+                                 f"第 {block.line} 行的指标表画到 {col_letter(hint_col - 1)} 列（{last}"
+                                 + ("；A 列是竖排的 group 标签，不要时写 group = false" if _group_columns(block) else "") + "）",
+                                 hint_col))
     first = r
     heads = block.param("headers") or ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
                                       "偏差原因分析及改进措施")
     if len(heads) != len(cols):
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.headers 应有 {len(cols)} 个"
                         f"（与各列一一对应：{'、'.join(sorted(cols, key=cols.get))}），现有 {len(heads)} 个")
-    for c, text in enumerate(heads, start=1):
+    for c, text in enumerate(heads, start=_group_columns(block)):
         b.label(r, c, text, style="header")
     b.sh.heights[r] = 30
     if b.sh.header_row is None:
@@ -430,11 +464,13 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
                    f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
                    f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
+            l1_col = cols.get("level1", _group_columns(block))
             b.sh.cond_formats.append(CondFormat(
-                (l1_first, 1), (l1_first, 1),
+                (l1_first, l1_col), (l1_first, l1_col),
                 f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
         weight_keys.extend(l1_weights)
-    b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
+    if _group_columns(block):
+        b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
     last = r - 1
     d0 = first + 1
     s0, w0 = a1(d0, sc), a1(d0, wc)
