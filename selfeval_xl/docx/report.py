@@ -252,9 +252,11 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         if sh.report == "body":
             continue
         if sh.role == "project":  # "…建设项目" + "项目支出绩效自评表" would say 项目 twice
-            titles += [f"{p.name.strip().removesuffix('项目')}项目支出绩效自评表" for p in dept.projects]
+            title = sh.title or "项目支出绩效自评表"
+            titles += [(p.name.strip().removesuffix("项目") if title.startswith("项目") else p.name.strip()) + title
+                       for p in dept.projects]
         elif sh.role in ("basic", "overall"):
-            titles.append({"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
+            titles.append(sh.title or {"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
     attachment_list = [f"{i + 1}.{t}" for i, t in enumerate(titles)]
     errors = [f"{f.location}：{f.message}" for f in result.flags if f.severity == ERROR]
     # the text's figures that disagree with the tables, each with both figures (#12)

@@ -144,8 +144,8 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
                             f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
     if not sh.print_cols and sh.cells:
         # print_cols left out: every column the blocks drew prints (else the print area would end at
-        # column −1); the region's rule hints then go right of it
-        sh.print_cols = 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells)
+        # column −1) but the in-sheet hints, which never print; the region's rule hints go right of it
+        sh.print_cols = 1 + max(((c.merge[1] if c.merge else c.c) for c in sh.cells if c.kind != "hint"), default=0)
     _printed(sh, sdef)
     _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)

@@ -111,6 +111,8 @@ class SheetDef:
     landscape: bool = True
     repeat: str | None = None  # "projects": one sheet per project
     report: str = "attachment"  # where its tables print in the report: "attachment" or "body" (云溪: section 三)
+    # what the report's list of attachments calls the table (湖北: 项目绩效目标自评表); "" = by role
+    title: str = ""
     source: str = field(default="", compare=False, repr=False)
 
     @property
@@ -121,7 +123,7 @@ class SheetDef:
                    or any("{projects[*]." in w for _k, _s, w, _m, _a in b.reported) for b in self.blocks)
 
 
-_SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
+_SHEET_KEYS = {"name", "role", "title", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
 _BLOCK_KEYS = {"grid", "indicators", "totals", "project_rows", "sections", "guide", "table", "exec", "formulas",
                "prompts", "warn", "error", "checks"}
 
@@ -348,8 +350,12 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     print_cols = data.get("print_cols", 0)
     if not isinstance(print_cols, int) or isinstance(print_cols, bool) or not 0 <= print_cols <= Limits.GRID_COLUMNS:
         raise _fail(file, (_lines_of(source, "print_cols") or [0])[0], "print_cols", f"应为 0 到 {Limits.GRID_COLUMNS} 之间的整数")
+    title = data.get("title", "")
+    if not isinstance(title, str) or len(title) > Limits.NAME_CHARS or any(ch in title for ch in "{}\n"):
+        raise _fail(file, (_lines_of(source, "title") or [0])[0], "title",
+                    f"应为一行文字（不超过 {Limits.NAME_CHARS} 字，不含 {{ }}），如 \"项目绩效目标自评表\"")
     return SheetDef(
-        name=data["name"], role=data["role"], file=file, blocks=tuple(blocks),
+        name=data["name"], role=data["role"], file=file, blocks=tuple(blocks), title=title.strip(),
         widths=tuple(float(w) for w in widths), print_cols=print_cols,
         repeat_rows=(int(rr[0]), int(rr[1])) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat,
         report=report, source=source,
