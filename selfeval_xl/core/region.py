@@ -266,6 +266,7 @@ class ProjectRules(_Strict):
 REPORT_FILE_NAME_KEYS = ("unit_code", "unit_name", "year", "title")
 GUIDE_TITLE_KEYS = ("year",)
 GUIDE_RATE_KEYS = ("weight",)
+GUIDE_WEIGHTS_KEYS = ("weight", "indicators", "total")
 
 
 def _placeholders(v: str, what: str, allowed: tuple[str, ...]) -> str:
@@ -290,6 +291,20 @@ class Forms(_Strict):
     # the guide sheet's title ("{year}" filled in) and its 执行率 line, in the region's words
     guide_title: str = Field(default="", max_length=Limits.NAME_CHARS)
     guide_rate: str = Field(default="", max_length=1000)
+    # its 分值, 金额 and 得分 lines ("" = the engine's wording from the rules and the indicator table)
+    guide_weights: str = Field(default="", max_length=1000)
+    guide_money: str = Field(default="", max_length=1000)
+    guide_score: str = Field(default="", max_length=1000)
+
+    @field_validator("guide_weights")
+    @classmethod
+    def _guide_weights(cls, v: str) -> str:
+        return _placeholders(v, "forms.guide_weights", GUIDE_WEIGHTS_KEYS)
+
+    @field_validator("guide_money", "guide_score")
+    @classmethod
+    def _guide_plain(cls, v: str, info: Any) -> str:
+        return _placeholders(v, f"forms.{info.field_name}", ())
 
     @field_validator("guide_title")
     @classmethod
@@ -447,7 +462,7 @@ class Section(_Strict):
 
 
 class CoverLine(_Strict):
-    """One line of the report's cover: {unit_name}, {unit_code}, {year}, {report_date} are filled in;
+    """One line of the report's cover: {unit_name}, {unit_code}, {year}, {report_date}, {title} are filled in;
     an empty text is a blank line."""
 
     text: str = ""

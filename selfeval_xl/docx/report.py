@@ -262,7 +262,8 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
     # the text's figures that disagree with the tables, each with both figures (#12)
     text_notes = [f.message for f in disagreements(result.flags)]  # each names its section
     report_date = dept.signoff.date or "年    月    日"
-    fill = {"{unit_name}": dept.name, "{unit_code}": dept.code, "{year}": str(dept.year), "{report_date}": report_date}
+    fill = {"{unit_name}": dept.name, "{unit_code}": dept.code, "{year}": str(dept.year), "{report_date}": report_date,
+            "{title}": report_title(profile)}
     cover = []
     for line in profile.report.cover:
         text = line.text

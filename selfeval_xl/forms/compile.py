@@ -25,7 +25,7 @@ from .cells import (
 from ..core.region import Limits, Profile
 from .binding import form_name
 from .definition import Block, FormError, GridCell, SheetDef
-from .naming import guide_rate, guide_title
+from .naming import guide_rate, guide_title, guide_weights
 from .rules import PROJECTS_ALL, hint_formula
 
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
@@ -392,6 +392,30 @@ def _indicator_columns(ctx: _Context, block: Block) -> dict[str, int]:
     return {"level1": base, "level2": base + 1, **{f: base + 2 + i for i, f in enumerate(fields)}}
 
 
+# the headers of the form before columns were open (岳阳's 附件2/附件3)
+_DEFAULT_HEADERS = ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分", "偏差原因分析及改进措施")
+
+
+def indicator_header(profile: Profile, role: str, field: str) -> str | None:
+    """What the region's indicator table on its ``role`` sheet (overall / project) prints above
+    ``field``'s column, on one line (四川: 权重, 未完成原因分析); None where that table has no such
+    column (湖北's has no reason column). The guide and the messages say it in these words."""
+    for sdef in profile.forms.sheets:
+        if sdef.role != role:
+            continue
+        for block in sdef.blocks:
+            if block.kind != "indicators":
+                continue
+            fields = tuple(block.param("columns") or _DEFAULT_COLUMNS)
+            heads = tuple(block.param("headers") or _DEFAULT_HEADERS)
+            if not any(f in LEVEL_COLUMNS for f in fields) and len(heads) != len(fields):
+                fields = LEVEL_COLUMNS + fields  # the older form: 一级, 二级 headed, not listed
+            if field not in fields or len(heads) != len(fields):
+                return None
+            return "".join(str(heads[fields.index(field)]).split())
+    return None
+
+
 def _group_columns(block: Block) -> int:
     """1 when the table has its vertical group label (绩效指标) in column A; 0 when the form has
     none (``group = false``: 湖北's table starts with 一级指标 in A)."""
@@ -413,8 +437,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                                  + ("；A 列是竖排的 group 标签，不要时写 group = false" if _group_columns(block) else "") + "）",
                                  hint_col))
     first = r
-    heads = block.param("headers") or ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
-                                      "偏差原因分析及改进措施")
+    heads = block.param("headers") or _DEFAULT_HEADERS
     if len(heads) != len(cols):
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.headers 应有 {len(cols)} 个"
                         f"（与各列一一对应：{'、'.join(sorted(cols, key=cols.get))}），现有 {len(heads)} 个")
@@ -613,11 +636,10 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("", "红色底纹：数据有误（如得分超过分值、分值合计不符）；橙/黄色底纹：请核实或补充说明"),
         ("", "表格右侧红字（不打印）：即时校验提示"),
         ("填写顺序", profile.forms.guide_order or _fill_order(profile)),
-        ("金额", "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
+        ("金额", profile.forms.guide_money or "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
         ("执行率", guide_rate(profile, _exec_rule(profile))),
-        ("分值", _weights_rule(profile)),
-        ("得分", "得分在 0 与本行分值之间；未得满分的，必须填写偏差原因分析及改进措施。"
-                 "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。"),
+        ("分值", guide_weights(profile, _weights_rule(profile))),
+        ("得分", profile.forms.guide_score or _score_rule(profile)),
         ("评价等次", _grades_rule(profile)),
     ]
     project, basic = form_name(profile, "project"), form_name(profile, "basic")
@@ -676,6 +698,18 @@ def _grades_rule(profile: Profile) -> str:
         return f"{grades[0].name}：所有得分"
     return "；".join(f"{g.name}：{num(g.min)} 分及以上" if g.min > 0 else f"{g.name}：低于 {num(grades[-2].min)} 分"
                     for g in grades)
+
+
+def _score_rule(profile: Profile) -> str:
+    """The guide's 得分 line in the words of the region's indicator table: its 分值 column (四川:
+    权重) and its reason column (四川: 未完成原因分析; 湖北 has none, so the reason goes in the
+    report). Hunan's table gives today's wording."""
+    role = "project" if form_name(profile, "project") else "overall"
+    weight = indicator_header(profile, role, "weight") or "分值"
+    reason = indicator_header(profile, role, "deviation")
+    why = f"必须填写{reason}" if reason else "请在报告中说明原因"
+    return (f"得分在 0 与本行{weight}之间；未得满分的，{why}。"
+            "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
 
 
 def _weights_rule(profile: Profile) -> str:

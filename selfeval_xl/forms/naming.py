@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from ..core.region import GUIDE_RATE_KEYS, GUIDE_TITLE_KEYS, REPORT_FILE_NAME_KEYS, Profile
+from ..core.region import GUIDE_RATE_KEYS, GUIDE_TITLE_KEYS, GUIDE_WEIGHTS_KEYS, REPORT_FILE_NAME_KEYS, Profile
 from .binding import form_name
 
-__all__ = ["GUIDE_RATE_KEYS", "GUIDE_TITLE_KEYS", "REPORT_FILE_NAME_KEYS", "default_parts", "default_stem", "guide_rate",
-           "guide_title", "report_stem", "report_title"]
+__all__ = ["GUIDE_RATE_KEYS", "GUIDE_TITLE_KEYS", "GUIDE_WEIGHTS_KEYS", "REPORT_FILE_NAME_KEYS", "default_parts",
+           "default_stem", "guide_rate", "guide_title", "guide_weights", "report_stem", "report_title"]
 
 
 def report_title(profile: Profile) -> str:
@@ -83,3 +83,17 @@ def guide_rate(profile: Profile, default: str) -> str:
         return default
     w = profile.scoring.execution_weight
     return _fill(profile.forms.guide_rate, {"weight": f"{w:g}" if isinstance(w, float) else w})
+
+
+def _g(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def guide_weights(profile: Profile, default: str) -> str:
+    """The guide's 分值 line: ``[forms] guide_weights`` ({weight} = the execution rate's 分值,
+    {indicators} = the indicators' total, {total} = the total score), else ``default``."""
+    if not profile.forms.guide_weights:
+        return default
+    s = profile.scoring
+    return _fill(profile.forms.guide_weights, {"weight": _g(s.execution_weight), "indicators": _g(profile.indicator_total()),
+                                               "total": _g(s.total)})
