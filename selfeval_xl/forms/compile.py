@@ -213,6 +213,7 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
         formulas[key] = f'=IF({when},"{text}","")'
         checks[key] = CellCheck(HINT_CODES[severity], message, severity, "exact", at=ctx.key(at) if at else "")
     prompts = {ctx.key(k): v for k, v in block.prompts}
+    choices = {ctx.key(k): v for k, v in block.choices}
     exec_params = dict(block.param("exec", ()))
     owner: dict[tuple[int, int], Cell] = {}
     file = ctx.sdef.file
@@ -221,7 +222,7 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
         if row.height:
             b.sh.heights[r] = row.height
         for c, gc in enumerate(row.cells):
-            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, checks)
+            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, checks, choices)
             if gc.kind == "merge_left":
                 left = owner.get((r, c - 1))
                 if left is None:
@@ -254,16 +255,16 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
 
 
 def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dict, prompts: dict,
-               exec_params: dict, checks: dict[str, CellCheck]) -> Cell | None:
+               exec_params: dict, checks: dict[str, CellCheck], choices: dict | None = None) -> Cell | None:
     sh = b.sh
     n = len(sh.cells)
     if gc.kind == "label":
         b.label(r, c, ctx.text(gc.text), style=gc.style)
     elif gc.kind == "input":
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
-        choices = DEVIATION_CHOICES if key.endswith(".deviation") else ()
+        options = (choices or {}).get(key) or (DEVIATION_CHOICES if key.endswith(".deviation") else ())
         sh.cells.append(Cell(r, c, "input", key=key, vtype=gc.vtype, style=gc.style or _INPUT_STYLE[gc.vtype],
-                             prompt=prompts.get(key), choices=choices))
+                             prompt=prompts.get(key), choices=options))
     elif gc.kind in ("formula", "hint"):
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
         f = ctx.formula(formulas[key])

@@ -93,6 +93,8 @@ class Block:
     # each formula cell's declared check, by its key as written (wildcards resolved); a check's
     # tolerance "" means: the one its value type implies (``cells.tolerance_for``)
     checks: tuple[tuple[str, CellCheck], ...] = ()
+    # a text input's drop-down list, by its key as written ([block.choices]: 湖北's 项目类别)
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     line: int = 0
 
     def param(self, name: str, default: Any = None) -> Any:
@@ -125,7 +127,7 @@ class SheetDef:
 
 _SHEET_KEYS = {"name", "role", "title", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
 _BLOCK_KEYS = {"grid", "indicators", "totals", "project_rows", "sections", "guide", "table", "exec", "formulas",
-               "prompts", "warn", "error", "checks"}
+               "prompts", "choices", "warn", "error", "checks"}
 
 
 def _fail(file: str, line: int, key: str, msg: str) -> FormError:
@@ -250,6 +252,31 @@ def _pairs(v: Any, file: str, line: int, key: str) -> tuple[tuple[str, str], ...
     return tuple(v.items())
 
 
+# Excel keeps a list validation's options in one formula of at most 255 characters
+_CHOICES_CHARS = 250
+
+
+def _choices(v: Any, block: Block, file: str, source: str, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[block.choices]``: each key a text input of the block's grid, each value its options."""
+    if not isinstance(v, dict):
+        raise _fail(file, block.line, f"{where}.choices", "应为“键 = [\"选项1\", \"选项2\", …]”的表")
+    inputs = {c.key: c for row in block.rows for c in row.cells if c.kind == "input"}
+    out = []
+    for k, opts in v.items():
+        line = next(iter(_lines_of(source, f'"{k}"')), block.line)
+        cell = inputs.get(k)
+        if cell is None:
+            raise _fail(file, line, f"choices.{k}", "不是该块网格中的填写格（$键）：下拉选项只能给填写格")
+        if cell.vtype not in ("text", ""):
+            raise _fail(file, line, f"choices.{k}", f"是 {cell.vtype} 格：下拉选项只能给文字格（$键 或 $键:text）")
+        if not isinstance(opts, list) or not opts or not all(isinstance(o, str) and o.strip() and "," not in o for o in opts):
+            raise _fail(file, line, f"choices.{k}", "应为至少一个选项的列表，每项是不含逗号的文字，如 [\"是\", \"否\"]")
+        if len(",".join(opts)) > _CHOICES_CHARS:
+            raise _fail(file, line, f"choices.{k}", f"各选项合计超过 {_CHOICES_CHARS} 个字符（Excel 下拉列表的上限）")
+        out.append((k, tuple(o.strip() for o in opts)))
+    return tuple(out)
+
+
 def _numbers(v: Any, file: str, source: str, key: str, lo: float, hi: float, count: int) -> tuple[float, ...]:
     """A list of at most ``count`` numbers in [lo, hi] (column widths, rows to repeat)."""
     if not isinstance(v, list) or len(v) > count or not all(
@@ -341,6 +368,8 @@ def parse_sheet(source: str, file: str) -> SheetDef:
         )
         if "checks" in raw:
             block = replace(block, checks=_checks(raw["checks"], block, file, source, where))
+        if "choices" in raw:
+            block = replace(block, choices=_choices(raw["choices"], block, file, source, where))
         blocks.append(block)
     _check_keys(blocks, file)
     widths = _numbers(data.get("widths", []), file, source, "widths", 0, 255, Limits.GRID_COLUMNS)
