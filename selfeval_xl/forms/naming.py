@@ -1,6 +1,7 @@
 """The region's names for what the tool writes: the report's title and file name, the guide
-sheet's title and its 执行率 line (region.toml ``[report] title / file_name``, ``[forms]
-guide_title / guide_rate``; issue #18 part 5).
+sheet's title and its 执行率 and 分值 lines (region.toml ``[report] title / file_name``, ``[forms]
+guide_title / guide_rate / guide_weights``; issue #18 part 5). Hunan's wording is only the default
+when a region says nothing (its templates do not change).
 
 Why here: the CLI, the workspace and the report writer all name a unit's report, and the
 workbook writer titles its guide; each must say it in the region's words (a project-only
