@@ -365,6 +365,9 @@ def test_hunans_guide_keeps_its_words_and_sichuans_says_its_tables(tmp_path):
     # 四川's indicator table heads its columns 权重 and 未完成原因分析
     assert said.startswith("得分在 0 与本行权重之间；未得满分的，必须填写未完成原因分析。"), said
     assert "偏差原因" not in said and "分值" not in said
+    legend = [r[1] for r in openpyxl.load_workbook(sichuan)["填表说明"].iter_rows(values_only=True)
+              if isinstance(r[1], str) and r[1].startswith("红色底纹")]
+    assert legend == ["红色底纹：数据有误（如得分超过权重、权重合计不符）；橙/黄色底纹：请核实或补充说明"], legend
 
 
 @pytest.mark.parametrize("guide, key, what", [

@@ -213,6 +213,7 @@ def test_the_hubei_form_walks_from_region_check_to_report(tmp_path):
     # the guide says the form's words: no reason column, so no 偏差原因
     guide = {r[0]: r[1] for r in openpyxl.load_workbook(blank)["填表说明"].iter_rows(values_only=True) if r[0]}
     assert guide["得分"].startswith("得分在 0 与本行分值之间；未得满分的，请在报告中说明原因。"), guide["得分"]
+    assert "每个项目一张表" in guide["填写顺序"] and "一级项目" not in guide["填写顺序"], guide["填写顺序"]
 
     # the README's fill: the region's own cells under the project's figures, keys without the dot
     p = data["projects"][0]

@@ -634,7 +634,7 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("适用规则", f"{profile.profile.name}（{profile.id}）"),
         ("图例", "浅黄色单元格：请填写"),
         ("", "灰色单元格：自动计算，已锁定，无需也不能修改"),
-        ("", "红色底纹：数据有误（如得分超过分值、分值合计不符）；橙/黄色底纹：请核实或补充说明"),
+        ("", f"红色底纹：数据有误（如得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符）；橙/黄色底纹：请核实或补充说明"),
         ("", "表格右侧红字（不打印）：即时校验提示"),
         ("填写顺序", profile.forms.guide_order or _fill_order(profile)),
         ("金额", profile.forms.guide_money or "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
@@ -679,7 +679,8 @@ def _fill_order(profile: Profile) -> str:
     rows = any(b.kind == "project_rows" for s in profile.forms.sheets for b in s.blocks)
     steps = []
     if project:
-        steps.append(f"{project}：每个一级项目一张表（名册之外的项目请用隐藏的备用表：在工作表标签上右键“取消隐藏”）")
+        # 一级项目 is Hunan's budget word (its packages have a 基础数据表); elsewhere a project is a project
+        steps.append(f"{project}：每个{'一级' if basic else ''}项目一张表（名册之外的项目请用隐藏的备用表：在工作表标签上右键“取消隐藏”）")
     if basic:
         steps.append(f"{basic}：人员、三公经费、公用经费等" + (f"，项目行的本年预算数/决算数自动取自{project}"
                                                               if rows and project else ""))
@@ -701,12 +702,17 @@ def _grades_rule(profile: Profile) -> str:
                     for g in grades)
 
 
+def _weight_word(profile: Profile) -> str:
+    """What the region's indicator table calls a row's points: 分值 (湖南), 权重 (四川)."""
+    return indicator_header(profile, "project" if form_name(profile, "project") else "overall", "weight") or "分值"
+
+
 def _score_rule(profile: Profile) -> str:
     """The guide's 得分 line in the words of the region's indicator table: its 分值 column (四川:
     权重) and its reason column (四川: 未完成原因分析; 湖北 has none, so the reason goes in the
     report). Hunan's table gives today's wording."""
     role = "project" if form_name(profile, "project") else "overall"
-    weight = indicator_header(profile, role, "weight") or "分值"
+    weight = _weight_word(profile)
     reason = indicator_header(profile, role, "deviation")
     why = f"必须填写{reason}" if reason else "请在报告中说明原因"
     return (f"得分在 0 与本行{weight}之间；未得满分的，{why}。"
