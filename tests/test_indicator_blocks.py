@@ -78,6 +78,11 @@ def draw_region(tmp_path: Path, level1: str = TOTAL_ONLY, block: str = DEFAULT_B
     form = dest / "forms" / "project.toml"
     text = form.read_text(encoding="utf-8")
     assert DEFAULT_BLOCK in text
+    # a drawn table wider than the region's nine printed columns (group label + its columns) prints whole
+    assert "print_cols = 9\n" in text
+    columns = re.search(r"columns = \[([^]]*)\]", block)
+    if columns and columns.group(1).count(",") + 2 > 9:
+        text = text.replace("print_cols = 9\n", f"print_cols = {columns.group(1).count(',') + 2}\n")
     form.write_text(text.replace(DEFAULT_BLOCK, block.strip() + "\n" + extra.strip() + "\n"), encoding="utf-8")
     return dest
 

@@ -333,6 +333,87 @@ def test_a_score_formula_is_summed_as_printed(tmp_path):
     assert "满分" not in said
 
 
+# -- the guide's 分值, 金额 and 得分 lines (Hunan's wording only as Hunan's default) ---------------
+
+def _guide_lines(path: Path) -> dict[str, str]:
+    return {r[0]: r[1] for r in openpyxl.load_workbook(path)["填表说明"].iter_rows(values_only=True) if r[0]}
+
+
+def test_the_guides_weights_money_and_score_lines_are_the_regions(tmp_path):
+    guide = GUIDE_KEYS + ('guide_weights = "绩效指标 {indicators} 分，资金执行 {weight} 分，共 {total} 分。"\n'
+                          'guide_money = "金额以万元为单位，保留两位小数。"\n'
+                          'guide_score = "得分不超过本行分值。"\n')
+    profile = load_region(draw_region(tmp_path, guide=guide))
+    path = write_workbook(Department.model_validate(unit(profile.id)), profile, tmp_path / "w.xlsx", generated_at=TS)
+    lines = _guide_lines(path)
+    assert lines["分值"] == "绩效指标 90 分，资金执行 10 分，共 100 分。"
+    assert lines["金额"] == "金额以万元为单位，保留两位小数。"
+    assert lines["得分"] == "得分不超过本行分值。"
+
+
+def test_hunans_guide_keeps_its_words_and_sichuans_says_its_tables(tmp_path):
+    hunan = write_workbook(Department(code="1", name="甲", year=2023, profile="yueyang-2023"), get_profile("yueyang-2023"),
+                           tmp_path / "h.xlsx", generated_at=TS)
+    lines = _guide_lines(hunan)
+    assert lines["金额"] == "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"
+    assert lines["得分"] == ("得分在 0 与本行分值之间；未得满分的，必须填写偏差原因分析及改进措施。"
+                            "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
+    assert lines["分值"].startswith("一级指标分值：产出指标 50 分")
+    sichuan = write_workbook(Department.model_validate(SICHUAN), get_profile("sichuan-2023"), tmp_path / "s.xlsx",
+                             generated_at=TS)
+    said = _guide_lines(sichuan)["得分"]
+    # 四川's indicator table heads its columns 权重 and 未完成原因分析
+    assert said.startswith("得分在 0 与本行权重之间；未得满分的，必须填写未完成原因分析。"), said
+    assert "偏差原因" not in said and "分值" not in said
+    legend = [r[1] for r in openpyxl.load_workbook(sichuan)["填表说明"].iter_rows(values_only=True)
+              if isinstance(r[1], str) and r[1].startswith("红色底纹")]
+    assert legend == ["红色底纹：数据有误（如得分超过权重、权重合计不符）；橙/黄色底纹：请核实或补充说明"], legend
+
+
+@pytest.mark.parametrize("guide, key, what", [
+    ('guide_weights = "{weights} 分"\n', "forms.guide_weights", "{weights}"),
+    ('guide_money = "{year} 年的金额"\n', "forms.guide_money", "{year}"),
+    ('guide_score = "得分 {weight"\n', "forms.guide_score", "不成对"),
+])
+def test_bad_guide_lines_are_refused_naming_file_line_and_key(tmp_path, guide, key, what):
+    with pytest.raises(ProfileError) as e:
+        load_region(draw_region(tmp_path, guide=GUIDE_KEYS + guide))
+    msg = str(e.value)
+    assert "region.toml" in msg and re.search(r"第 \d+ 行", msg) and key in msg and what in msg, msg
+
+
+@pytest.mark.parametrize("region, data", [("sichuan-2023", SICHUAN), ("national-2020", NATIONAL)])
+def test_project_packages_covers_print_the_year_and_the_title(tmp_path, region, data):
+    """Their covers printed a unit and a date under no title at all (岳阳's cover, by default)."""
+    path = write_workbook(Department.model_validate(data), get_profile(region), tmp_path / "p.xlsx", generated_at=TS,
+                          key=machine_key())
+    doc = Document(report_workbook(path, tmp_path / "out")["report"])
+    cover = [p.text for p in doc.paragraphs[:25] if p.text.strip()]
+    assert cover[:3] == [f"{data['year']}年度", "项目支出绩效自评报告", f"单位名称：{data['name']}（盖章）"], cover
+
+
+def test_the_attachment_list_names_sichuans_table_as_its_form_does(tmp_path):
+    path = write_workbook(Department.model_validate(SICHUAN), get_profile("sichuan-2023"), tmp_path / "s.xlsx",
+                          generated_at=TS, key=machine_key())
+    texts = report_texts(Path(report_workbook(path, tmp_path / "out")["report"]))
+    name = SICHUAN["projects"][0]["name"]
+    assert f"1.{name}部门预算项目支出绩效自评表" in texts, [t for t in texts if t.startswith("1.")]
+
+
+# -- the code registry says what is true in every region -----------------------------------------
+
+def test_the_codes_name_hunans_sheets_only_as_hunans():
+    """附件1/2/3/5 are Hunan's sheet names: a code any region can raise says 项目表, 整体表 …, and
+    names a 附件 only as Hunan's (湖南：附件1, 衡阳 2022：…) — the README's list is generated from it."""
+    from selfeval_xl.core.codes import CODES
+
+    for c in CODES.values():
+        for text in (c.title, c.advice):
+            for m in re.finditer(r"附件\s?[1-5]", text):
+                before = text[max(0, m.start() - 40):m.start()]
+                assert re.search(r"湖南|衡阳|岳阳", before), (c.code, text)
+
+
 # -- the README lists every sentence with its figures ------------------------------------------
 
 def test_the_readme_lists_every_sentence_with_its_figures():

@@ -26,6 +26,7 @@ from selfeval_xl.core.model import Department
 from selfeval_xl.forms.regions import available_profiles, get_profile
 from selfeval_xl.xlsx.read import extract
 from selfeval_xl.forms.binding import form_name
+from selfeval_xl.forms.naming import report_title
 from selfeval_xl.xlsx.signing import machine_key
 from selfeval_xl.xlsx.write import shape_for, write_workbook
 
@@ -125,7 +126,8 @@ def test_check_and_report_follow_the_region(tmp_path, region, data):
         assert sec.title in body
     for line in profile.report.cover:  # the region's cover, its placeholders filled
         text = line.text.replace("{unit_name}", dept.name).replace("{unit_code}", dept.code).replace(
-            "{year}", str(dept.year)).replace("{report_date}", dept.signoff.date or "年    月    日")
+            "{year}", str(dept.year)).replace("{report_date}", dept.signoff.date or "年    月    日").replace(
+            "{title}", report_title(profile))
         for part in text.split("\n"):  # a line break in a unit's name prints as a break
             assert xml_escape(part) in body, text
 

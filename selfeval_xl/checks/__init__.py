@@ -21,6 +21,7 @@ from ..forms.binding import declares, form_name, sheet_name, value_of
 from ..core.indicators import has_operator, normalize, suggest
 from ..forms import keys
 from ..forms.cells import CellCheck, Layout, default_check
+from ..forms.compile import indicator_header
 from ..forms.layout import compile_layout, shape_for
 from ..core.model import Department, Indicator
 from ..core.region import Profile
@@ -171,6 +172,8 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     drawn = {f for f in keys.INDICATOR_FIELDS if keys.indicator(prefix, first_l2, 0, f) in layout.where}
     target_field = next((f for f in ("target", "value", "adjusted_value", "initial_value") if f in drawn), "name")
     has_reason = "deviation" in drawn
+    # the reason column as the form heads it (四川: 未完成原因分析); a form without one: the report
+    reason = (indicator_header(profile, which, "deviation") or "偏差原因分析及改进措施") if has_reason else ""
     loc = lambda l2, k, f: layout.at(keys.indicator(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
@@ -193,8 +196,8 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                            ind.score, ind.weight, key_s)
             elif has_reason and ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
                 yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
-                           f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明偏差原因。"
-                           f"请填写偏差原因分析及改进措施。", ind.deviation, None,
+                           f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明原因。"
+                           f"请填写{reason}。", ind.deviation, None,
                            keys.indicator(prefix, l2key, k, "deviation"))
             sug = suggest(ind.target_text, ind.actual, ind.weight, ceiling_of[l2key])
             if sug and not sug.contains(ind.score, tol):
@@ -202,7 +205,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                     f"{_fmt(xl_round(sug.low, 2))}–{_fmt(xl_round(sug.high, 2))}"
                 yield Flag("IND-201", WARNING, loc(l2key, k, "score"),
                            f"{where}“{name}”：指标值“{ind.target_text}”，完成值“{ind.actual}”，{sug.basis}，建议得分 {exp}，"
-                           f"表中为 {_fmt(ind.score)}。请复核得分或在偏差原因中说明。", ind.score, exp, key_s)
+                           f"表中为 {_fmt(ind.score)}。请复核得分或在{reason or '报告'}中说明。", ind.score, exp, key_s)
         if ind.actual.strip():
             if has_operator(ind.actual):
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
@@ -244,7 +247,8 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     if missing:
         l1, l2 = next((a, b) for a, b in profile.level2_all(which) if b.name == missing[0])
         yield Flag("IND-301", INFO, layout.at(keys.indicator(prefix, l2.key, 0, "name"), where.strip()),
-                   f"{where}以下二级指标没有三级指标：{'、'.join(missing)}（{_scoring_sheet(profile)}考核“细化到三级指标”会扣分）。",
+                   f"{where}以下二级指标没有三级指标：{'、'.join(missing)}"
+                   + (f"（{_scoring_sheet(profile)}考核“细化到三级指标”会扣分）。" if _scoring_sheet(profile) else "。"),
                    None, None, keys.indicator(prefix, l2.key, 0, "name"))
 
 

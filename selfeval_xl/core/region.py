@@ -266,6 +266,7 @@ class ProjectRules(_Strict):
 REPORT_FILE_NAME_KEYS = ("unit_code", "unit_name", "year", "title")
 GUIDE_TITLE_KEYS = ("year",)
 GUIDE_RATE_KEYS = ("weight",)
+GUIDE_WEIGHTS_KEYS = ("weight", "indicators", "total")
 
 
 def _placeholders(v: str, what: str, allowed: tuple[str, ...]) -> str:
@@ -288,8 +289,32 @@ class Forms(_Strict):
     sheets: tuple[Any, ...] = Field(min_length=1, max_length=Limits.SHEETS)
     guide_order: str = ""  # 填表说明 “填写顺序”, where the region's order differs
     # the guide sheet's title ("{year}" filled in) and its 执行率 line, in the region's words
-    guide_title: str = Field(default="", max_length=Limits.NAME_CHARS)
-    guide_rate: str = Field(default="", max_length=1000)
+    guide_title: str = Field(default="", max_length=Limits.NAME_CHARS,
+                             description="填表说明第一行；{year} 为年度。不写时按报告标题或表样的种类生成",
+                             examples=["{year}年度项目绩效目标自评 填表说明"])
+    guide_rate: str = Field(default="", max_length=1000,
+                            description="填表说明“执行率”一行；{weight} 为预算执行率的分值。不写时按 [scoring] 生成",
+                            examples=["执行率 = 执行数 ÷ 预算数；得分 = {weight} 分 × 执行率，最高 {weight} 分。"])
+    # its 分值, 金额 and 得分 lines ("" = the engine's wording from the rules and the indicator table)
+    guide_weights: str = Field(default="", max_length=1000,
+                               description="填表说明“分值”一行；{weight} 预算执行率分值、{indicators} 绩效指标合计、{total} 总分。"
+                                           "不写时按 [[level1]] 和 [scoring] 生成",
+                               examples=["绩效指标 {indicators} 分（各一级指标之间自行分配），预算执行 {weight} 分，合计 {total} 分。"])
+    guide_money: str = Field(default="", max_length=1000, description="填表说明“金额”一行（不能用占位符）",
+                             examples=["金额以万元为单位，保留两位小数。"])
+    guide_score: str = Field(default="", max_length=1000,
+                             description="填表说明“得分”一行（不能用占位符）。不写时按指标表的表头（分值/权重、原因一栏）生成",
+                             examples=["得分不超过本行分值；未得满分的在“未完成原因分析”中说明。"])
+
+    @field_validator("guide_weights")
+    @classmethod
+    def _guide_weights(cls, v: str) -> str:
+        return _placeholders(v, "forms.guide_weights", GUIDE_WEIGHTS_KEYS)
+
+    @field_validator("guide_money", "guide_score")
+    @classmethod
+    def _guide_plain(cls, v: str, info: Any) -> str:
+        return _placeholders(v, f"forms.{info.field_name}", ())
 
     @field_validator("guide_title")
     @classmethod
@@ -445,7 +470,7 @@ class Section(_Strict):
 
 
 class CoverLine(_Strict):
-    """One line of the report's cover: {unit_name}, {unit_code}, {year}, {report_date} are filled in;
+    """One line of the report's cover: {unit_name}, {unit_code}, {year}, {report_date}, {title} are filled in;
     an empty text is a blank line."""
 
     text: str = ""

@@ -252,15 +252,18 @@ def report_context(dept: Department, profile: Profile, result: CheckResult, stri
         if sh.report == "body":
             continue
         if sh.role == "project":  # "…建设项目" + "项目支出绩效自评表" would say 项目 twice
-            titles += [f"{p.name.strip().removesuffix('项目')}项目支出绩效自评表" for p in dept.projects]
+            title = sh.title or "项目支出绩效自评表"
+            titles += [(p.name.strip().removesuffix("项目") if title.startswith("项目") else p.name.strip()) + title
+                       for p in dept.projects]
         elif sh.role in ("basic", "overall"):
-            titles.append({"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
+            titles.append(sh.title or {"basic": "部门整体支出绩效评价基础数据表", "overall": "部门整体支出绩效自评表"}[sh.role])
     attachment_list = [f"{i + 1}.{t}" for i, t in enumerate(titles)]
     errors = [f"{f.location}：{f.message}" for f in result.flags if f.severity == ERROR]
     # the text's figures that disagree with the tables, each with both figures (#12)
     text_notes = [f.message for f in disagreements(result.flags)]  # each names its section
     report_date = dept.signoff.date or "年    月    日"
-    fill = {"{unit_name}": dept.name, "{unit_code}": dept.code, "{year}": str(dept.year), "{report_date}": report_date}
+    fill = {"{unit_name}": dept.name, "{unit_code}": dept.code, "{year}": str(dept.year), "{report_date}": report_date,
+            "{title}": report_title(profile)}
     cover = []
     for line in profile.report.cover:
         text = line.text
@@ -479,11 +482,16 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
     values = flatten(dept, layout) if values is None else values
     out = []
     for n, sh in enumerate(sheets):
-        label = next(c.text for c in sh.cells if c.r == 0 and c.c == 0)
-        title = next(c.text for c in sh.cells if c.r == 1 and c.c == 0)
-        out.append(_para_xml(str(label), 28 if not in_body else 32, "left", H1_FONT,
-                             page_break_before=n > 0 and not in_body))
-        out.append(_para_xml(str(title), 32 if not in_body else 28, "center", H1_FONT))
+        # above the first table: the attachment's label (附件3) and its title, one text each; any
+        # other row there (湖北's 填报日期 … 总分) prints as a line with its figures, never dropped
+        head = _head_rows(sh, values, derived, sh.tables[0][0])
+        for i, texts in enumerate(head):
+            if i < 2 and len(texts) == 1:
+                big = (28 if not in_body else 32) if i == 0 else (32 if not in_body else 28)
+                out.append(_para_xml(texts[0], big, "left" if i == 0 else "center", H1_FONT,
+                                     page_break_before=i == 0 and n > 0 and not in_body))
+            else:
+                out.append(_para_xml("  ".join(texts), 21, "left", "宋体", page_break_before=i == 0 and n > 0 and not in_body))
         for k, span in enumerate(sh.tables):
             until = sh.tables[k + 1][0] if k + 1 < len(sh.tables) else None
             notes = _lines_after(sh, values, derived, span[1], until)
@@ -492,6 +500,19 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
             for j, note in enumerate(notes):  # each line keeps with the next; the last closes the table
                 out.append(_para_xml(note, 21, "left", "宋体", keep_next=j < len(notes) - 1))
     return "".join(out)
+
+
+def _head_rows(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], until: int) -> list[list[str]]:
+    """The texts of each row drawn above the sheet's first table, in reading order (a row's
+    labels and figures: 湖北's “填报日期：2024-03-29  总分：98  分”)."""
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for cell in sh.cells:
+        if cell.r >= until or cell.c >= sh.print_cols or cell.kind == "hint":
+            continue
+        text = _cell_text(cell, values, derived).strip()
+        if text:
+            rows.setdefault(cell.r, []).append((cell.c, text))
+    return [[t for _c, t in sorted(parts)] for _r, parts in sorted(rows.items())]
 
 
 def _lines_after(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], after: int, until: int | None,

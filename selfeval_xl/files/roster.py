@@ -163,13 +163,46 @@ def read_roster(path: str | Path, profile: Profile) -> list[RosterUnit]:
         if not cat:
             cat = profile.projects.default_category
             basic = form_name(profile, "basic")
-            unit.notes.append(f"第 {n} 行项目“{pname}”未填项目类别，按“{cat}”" + (f"列入{basic}" if basic else "归类"))
+            if len(profile.projects.categories) > 1:  # one category: nothing to choose, nothing to say
+                unit.notes.append(f"第 {n} 行项目“{pname}”未填项目类别，按“{cat}”" + (f"列入{basic}" if basic else "归类"))
         where = f"{path.name} 第 {n} 行"
-        funds = Funds(current=FundRow(initial=_money(get("年初预算数"), where + " 年初预算数"),
-                                      full=_money(get("全年预算数"), where + " 全年预算数")))
+        amounts = {"initial": _money(get("年初预算数"), where + " 年初预算数"), "full": _money(get("全年预算数"), where + " 全年预算数")}
+        funds, figures = Funds(), {}
+        for part, key in zip(("initial", "full"), budget_inputs(profile)):
+            if amounts[part] is None:
+                continue
+            if key == f".funds.current.{part}":
+                funds.current = FundRow(**{**funds.current.model_dump(), part: amounts[part]})
+            elif key:  # the region's own budget cell (湖北: 年度财政资金总额 预算数)
+                figures[key[1:]] = amounts[part]
+            else:
+                unit.notes.append(f"第 {n} 行项目“{pname}”的{'年初预算数' if part == 'initial' else '全年预算数'}没有预填："
+                                  f"本地区的{form_name(profile, 'project') or '项目表'}没有这一栏")
         unit.projects.append(ProjectEvaluation(name=pname, category=cat, competent_dept=get("主管部门"),
-                                               implementing_unit=name, funds=funds))
+                                               implementing_unit=name, funds=funds, figures=figures))
     return list(units.values())
+
+
+def budget_inputs(profile: Profile) -> tuple[str | None, str | None]:
+    """Where a project's 年初预算数 and 全年预算数 from the roster go: 当年财政拨款's row where the
+    region's project table has one (岳阳, 财预〔2020〕10号, 四川's 财政资金); else the table's own
+    budget cells — the cell its 执行率 divides by and its 年初 sibling — when a clerk types them
+    (湖北's one 年度财政资金总额 row); None where the table has no such input."""
+    inputs: set[str] = set()
+    budgets: list[str] = []
+    for sdef in profile.forms.sheets:
+        if sdef.role != "project":
+            continue
+        for block in sdef.blocks:
+            inputs |= {c.key for row in block.rows for c in row.cells if c.kind == "input"}
+            budget = dict(block.param("exec", ())).get("budget") if block.kind == "grid" else None
+            if isinstance(budget, str) and budget.startswith("."):
+                budgets.append(budget)
+    out: list[str | None] = []
+    for part in ("initial", "full"):
+        mine = [f".funds.current.{part}"] + [b.rsplit(".", 1)[0] + f".{part}" for b in budgets]
+        out.append(next((k for k in mine if k in inputs), None))
+    return out[0], out[1]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")

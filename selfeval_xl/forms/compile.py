@@ -19,12 +19,13 @@ from dataclasses import replace
 from . import keys
 from .cells import (
     GRADE, LONGTEXT, MONEY, PERCENT, RATE, SCORE, TEXT, WEIGHT, Cell, CellCheck, CondFormat, Sheet, Shape, _B, _count, _sum, a1,
+    col_letter,
     blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
 )
 from ..core.region import Limits, Profile
 from .binding import form_name
 from .definition import Block, FormError, GridCell, SheetDef
-from .naming import guide_rate, guide_title
+from .naming import guide_rate, guide_title, guide_weights
 from .keys import Key, KeyFormatError
 from .rules import hint_formula
 
@@ -149,13 +150,33 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
                             f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
     if not sh.print_cols and sh.cells:
         # print_cols left out: every column the blocks drew prints (else the print area would end at
-        # column −1); the region's rule hints then go right of it
-        sh.print_cols = 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells)
+        # column −1) but the in-sheet hints, which never print; the region's rule hints go right of it
+        sh.print_cols = 1 + max(((c.merge[1] if c.merge else c.c) for c in sh.cells if c.kind != "hint"), default=0)
+    _printed(sh, sdef)
     _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)
     sh.in_body = sdef.report == "body"
     sh.repeat_rows = sdef.repeat_rows
     return sh
+
+
+def _printed(sh: Sheet, sdef: SheetDef) -> None:
+    """Refuse a ``print_cols`` that cuts off a cell a clerk fills: the print area and the
+    report's table end there, so the column would silently vanish from paper and report. (Right
+    of it go the in-sheet hints and the figures a form computes without printing them, like the
+    grade of a form without a grade row.)"""
+    beyond = [c for c in sh.cells if c.kind == "input" and c.c >= sh.print_cols]
+    if beyond:
+        cell = min(beyond, key=lambda c: (c.c, c.r))
+        raise FormError(_cut_off(sdef, sh.print_cols, f"第 {cell.r + 1} 行 {col_letter(cell.c)} 列是填写格（键 {cell.key}）",
+                                 1 + max((c.merge[1] if c.merge else c.c) for c in sh.cells if c.kind == "input")))
+
+
+def _cut_off(sdef: SheetDef, print_cols: int, what: str, need: int) -> str:
+    line = next((i + 1 for i, ln in enumerate(sdef.source.splitlines()) if ln.lstrip().startswith("print_cols")), 0)
+    return (f"表格定义 {sdef.file}" + (f" 第 {line} 行" if line else "") + f"（print_cols）：print_cols = {print_cols}，"
+            f"只打印 A–{col_letter(print_cols - 1)} 列，但{what}，打印和报告中会被裁掉；请把 print_cols 改为 {need}"
+            f"（或删去这一行，按各块画出的列打印）")
 
 
 # -- the region's [[checks]]: a hint cell beside each rule's cell ------------------------------
@@ -198,6 +219,7 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
         formulas[key] = f'=IF({when},"{text}","")'
         checks[key] = CellCheck(HINT_CODES[severity], message, severity, "exact", at=ctx.key(at) if at else "")
     prompts = {ctx.key(k): v for k, v in block.prompts}
+    choices = {ctx.key(k): v for k, v in block.choices}
     exec_params = dict(block.param("exec", ()))
     owner: dict[tuple[int, int], Cell] = {}
     file = ctx.sdef.file
@@ -206,7 +228,7 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
         if row.height:
             b.sh.heights[r] = row.height
         for c, gc in enumerate(row.cells):
-            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, checks)
+            cell = _grid_cell(b, ctx, gc, r, c, formulas, prompts, exec_params, checks, choices)
             if gc.kind == "merge_left":
                 left = owner.get((r, c - 1))
                 if left is None:
@@ -239,16 +261,16 @@ def _grid(b: _B, ctx: _Context, block: Block, r0: int) -> int:
 
 
 def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dict, prompts: dict,
-               exec_params: dict, checks: dict[str, CellCheck]) -> Cell | None:
+               exec_params: dict, checks: dict[str, CellCheck], choices: dict | None = None) -> Cell | None:
     sh = b.sh
     n = len(sh.cells)
     if gc.kind == "label":
         b.label(r, c, ctx.text(gc.text), style=gc.style)
     elif gc.kind == "input":
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
-        choices = DEVIATION_CHOICES if key.name == "deviation" else ()
+        options = (choices or {}).get(key) or (DEVIATION_CHOICES if key.name == "deviation" else ())
         sh.cells.append(Cell(r, c, "input", key=key, vtype=gc.vtype, style=gc.style or _INPUT_STYLE[gc.vtype],
-                             prompt=prompts.get(key), choices=choices))
+                             prompt=prompts.get(key), choices=options))
     elif gc.kind in ("formula", "hint"):
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
         f = ctx.formula(formulas[key])
@@ -371,9 +393,40 @@ def _indicator_columns(ctx: _Context, block: Block) -> dict[str, int]:
                         + (f"（缺少：{'、'.join(missing)}）" if missing else "")
                         + (f"（重复：{'、'.join(twice)}）" if twice else ""))
     heads = block.param("headers") or ()
+    base = _group_columns(block)
     if any(f in LEVEL_COLUMNS for f in fields) or len(heads) == len(fields):
-        return {f: 1 + i for i, f in enumerate(fields)}
-    return {"level1": 1, "level2": 2, **{f: 3 + i for i, f in enumerate(fields)}}
+        return {f: base + i for i, f in enumerate(fields)}
+    return {"level1": base, "level2": base + 1, **{f: base + 2 + i for i, f in enumerate(fields)}}
+
+
+# the headers of the form before columns were open (岳阳's 附件2/附件3)
+_DEFAULT_HEADERS = ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分", "偏差原因分析及改进措施")
+
+
+def indicator_header(profile: Profile, role: str, field: str) -> str | None:
+    """What the region's indicator table on its ``role`` sheet (overall / project) prints above
+    ``field``'s column, on one line (四川: 权重, 未完成原因分析); None where that table has no such
+    column (湖北's has no reason column). The guide and the messages say it in these words."""
+    for sdef in profile.forms.sheets:
+        if sdef.role != role:
+            continue
+        for block in sdef.blocks:
+            if block.kind != "indicators":
+                continue
+            fields = tuple(block.param("columns") or _DEFAULT_COLUMNS)
+            heads = tuple(block.param("headers") or _DEFAULT_HEADERS)
+            if not any(f in LEVEL_COLUMNS for f in fields) and len(heads) != len(fields):
+                fields = LEVEL_COLUMNS + fields  # the older form: 一级, 二级 headed, not listed
+            if field not in fields or len(heads) != len(fields):
+                return None
+            return "".join(str(heads[fields.index(field)]).split())
+    return None
+
+
+def _group_columns(block: Block) -> int:
+    """1 when the table has its vertical group label (绩效指标) in column A; 0 when the form has
+    none (``group = false``: 湖北's table starts with 一级指标 in A)."""
+    return 0 if block.param("group") is False else 1
 
 
 def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
@@ -384,13 +437,18 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     formulas, checks = dict(block.formulas), dict(block.checks)
     wc, sc, dc = cols["weight"], cols["score"], cols.get("deviation")
     hint_col = max(cols.values()) + 1
+    if ctx.sdef.print_cols and hint_col > ctx.sdef.print_cols:  # 得分 or a reason column not printed
+        last = max(cols, key=cols.get)
+        raise FormError(_cut_off(ctx.sdef, ctx.sdef.print_cols,
+                                 f"第 {block.line} 行的指标表画到 {col_letter(hint_col - 1)} 列（{last}"
+                                 + ("；A 列是竖排的 group 标签，不要时写 group = false" if _group_columns(block) else "") + "）",
+                                 hint_col))
     first = r
-    heads = block.param("headers") or ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
-                                      "偏差原因分析及改进措施")
+    heads = block.param("headers") or _DEFAULT_HEADERS
     if len(heads) != len(cols):
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.headers 应有 {len(cols)} 个"
                         f"（与各列一一对应：{'、'.join(sorted(cols, key=cols.get))}），现有 {len(heads)} 个")
-    for c, text in enumerate(heads, start=1):
+    for c, text in enumerate(heads, start=_group_columns(block)):
         b.label(r, c, text, style="header")
     b.sh.heights[r] = 30
     if b.sh.header_row is None:
@@ -436,11 +494,13 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
                    f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
                    f'"{l1.name}分值合计"&{wsum}&"，应为{num(l1.weight)}",""))')
+            l1_col = cols.get("level1", _group_columns(block))
             b.sh.cond_formats.append(CondFormat(
-                (l1_first, 1), (l1_first, 1),
+                (l1_first, l1_col), (l1_first, l1_col),
                 f"AND({_count(l1_weights)}>0,ABS({wsum}-{num(l1.weight)})>0.0001)", "cf_error"))
         weight_keys.extend(l1_weights)
-    b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
+    if _group_columns(block):
+        b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
     last = r - 1
     d0 = first + 1
     s0, w0 = a1(d0, sc), a1(d0, wc)
@@ -580,14 +640,13 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("适用规则", f"{profile.profile.name}（{profile.id}）"),
         ("图例", "浅黄色单元格：请填写"),
         ("", "灰色单元格：自动计算，已锁定，无需也不能修改"),
-        ("", "红色底纹：数据有误（如得分超过分值、分值合计不符）；橙/黄色底纹：请核实或补充说明"),
+        ("", f"红色底纹：数据有误（如得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符）；橙/黄色底纹：请核实或补充说明"),
         ("", "表格右侧红字（不打印）：即时校验提示"),
         ("填写顺序", profile.forms.guide_order or _fill_order(profile)),
-        ("金额", "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
+        ("金额", profile.forms.guide_money or "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
         ("执行率", guide_rate(profile, _exec_rule(profile))),
-        ("分值", _weights_rule(profile)),
-        ("得分", "得分在 0 与本行分值之间；未得满分的，必须填写偏差原因分析及改进措施。"
-                 "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。"),
+        ("分值", guide_weights(profile, _weights_rule(profile))),
+        ("得分", profile.forms.guide_score or _score_rule(profile)),
         ("评价等次", _grades_rule(profile)),
     ]
     project, basic = form_name(profile, "project"), form_name(profile, "basic")
@@ -626,7 +685,8 @@ def _fill_order(profile: Profile) -> str:
     rows = any(b.kind == "project_rows" for s in profile.forms.sheets for b in s.blocks)
     steps = []
     if project:
-        steps.append(f"{project}：每个一级项目一张表（名册之外的项目请用隐藏的备用表：在工作表标签上右键“取消隐藏”）")
+        # 一级项目 is Hunan's budget word (its packages have a 基础数据表); elsewhere a project is a project
+        steps.append(f"{project}：每个{'一级' if basic else ''}项目一张表（名册之外的项目请用隐藏的备用表：在工作表标签上右键“取消隐藏”）")
     if basic:
         steps.append(f"{basic}：人员、三公经费、公用经费等" + (f"，项目行的本年预算数/决算数自动取自{project}"
                                                               if rows and project else ""))
@@ -646,6 +706,23 @@ def _grades_rule(profile: Profile) -> str:
         return f"{grades[0].name}：所有得分"
     return "；".join(f"{g.name}：{num(g.min)} 分及以上" if g.min > 0 else f"{g.name}：低于 {num(grades[-2].min)} 分"
                     for g in grades)
+
+
+def _weight_word(profile: Profile) -> str:
+    """What the region's indicator table calls a row's points: 分值 (湖南), 权重 (四川)."""
+    return indicator_header(profile, "project" if form_name(profile, "project") else "overall", "weight") or "分值"
+
+
+def _score_rule(profile: Profile) -> str:
+    """The guide's 得分 line in the words of the region's indicator table: its 分值 column (四川:
+    权重) and its reason column (四川: 未完成原因分析; 湖北 has none, so the reason goes in the
+    report). Hunan's table gives today's wording."""
+    role = "project" if form_name(profile, "project") else "overall"
+    weight = _weight_word(profile)
+    reason = indicator_header(profile, role, "deviation")
+    why = f"必须填写{reason}" if reason else "请在报告中说明原因"
+    return (f"得分在 0 与本行{weight}之间；未得满分的，{why}。"
+            "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
 
 
 def _weights_rule(profile: Profile) -> str:

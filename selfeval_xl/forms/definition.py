@@ -93,6 +93,8 @@ class Block:
     # each formula cell's declared check, by its key as written (wildcards resolved); a check's
     # tolerance "" means: the one its value type implies (``cells.tolerance_for``)
     checks: tuple[tuple[str, CellCheck], ...] = ()
+    # a text input's drop-down list, by its key as written ([block.choices]: 湖北's 项目类别)
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     line: int = 0
 
     def param(self, name: str, default: Any = None) -> Any:
@@ -111,6 +113,8 @@ class SheetDef:
     landscape: bool = True
     repeat: str | None = None  # "projects": one sheet per project
     report: str = "attachment"  # where its tables print in the report: "attachment" or "body" (云溪: section 三)
+    # what the report's list of attachments calls the table (湖北: 项目绩效目标自评表); "" = by role
+    title: str = ""
     source: str = field(default="", compare=False, repr=False)
 
     @property
@@ -122,9 +126,9 @@ class SheetDef:
                    or any(every in w for _k, _s, w, _m, _a in b.reported) for b in self.blocks)
 
 
-_SHEET_KEYS = {"name", "role", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
+_SHEET_KEYS = {"name", "role", "title", "widths", "print_cols", "repeat_rows", "landscape", "repeat", "report", "block"}
 _BLOCK_KEYS = {"grid", "indicators", "totals", "project_rows", "sections", "guide", "table", "exec", "formulas",
-               "prompts", "warn", "error", "checks"}
+               "prompts", "choices", "warn", "error", "checks"}
 
 
 def _fail(file: str, line: int, key: str, msg: str) -> FormError:
@@ -249,6 +253,31 @@ def _pairs(v: Any, file: str, line: int, key: str) -> tuple[tuple[str, str], ...
     return tuple(v.items())
 
 
+# Excel keeps a list validation's options in one formula of at most 255 characters
+_CHOICES_CHARS = 250
+
+
+def _choices(v: Any, block: Block, file: str, source: str, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[block.choices]``: each key a text input of the block's grid, each value its options."""
+    if not isinstance(v, dict):
+        raise _fail(file, block.line, f"{where}.choices", "应为“键 = [\"选项1\", \"选项2\", …]”的表")
+    inputs = {c.key: c for row in block.rows for c in row.cells if c.kind == "input"}
+    out = []
+    for k, opts in v.items():
+        line = next(iter(_lines_of(source, f'"{k}"')), block.line)
+        cell = inputs.get(k)
+        if cell is None:
+            raise _fail(file, line, f"choices.{k}", "不是该块网格中的填写格（$键）：下拉选项只能给填写格")
+        if cell.vtype not in ("text", ""):
+            raise _fail(file, line, f"choices.{k}", f"是 {cell.vtype} 格：下拉选项只能给文字格（$键 或 $键:text）")
+        if not isinstance(opts, list) or not opts or not all(isinstance(o, str) and o.strip() and "," not in o for o in opts):
+            raise _fail(file, line, f"choices.{k}", "应为至少一个选项的列表，每项是不含逗号的文字，如 [\"是\", \"否\"]")
+        if len(",".join(opts)) > _CHOICES_CHARS:
+            raise _fail(file, line, f"choices.{k}", f"各选项合计超过 {_CHOICES_CHARS} 个字符（Excel 下拉列表的上限）")
+        out.append((k, tuple(o.strip() for o in opts)))
+    return tuple(out)
+
+
 def _numbers(v: Any, file: str, source: str, key: str, lo: float, hi: float, count: int) -> tuple[float, ...]:
     """A list of at most ``count`` numbers in [lo, hi] (column widths, rows to repeat)."""
     if not isinstance(v, list) or len(v) > count or not all(
@@ -340,6 +369,8 @@ def parse_sheet(source: str, file: str) -> SheetDef:
         )
         if "checks" in raw:
             block = replace(block, checks=_checks(raw["checks"], block, file, source, where))
+        if "choices" in raw:
+            block = replace(block, choices=_choices(raw["choices"], block, file, source, where))
         blocks.append(block)
     _check_keys(blocks, file)
     widths = _numbers(data.get("widths", []), file, source, "widths", 0, 255, Limits.GRID_COLUMNS)
@@ -349,8 +380,12 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     print_cols = data.get("print_cols", 0)
     if not isinstance(print_cols, int) or isinstance(print_cols, bool) or not 0 <= print_cols <= Limits.GRID_COLUMNS:
         raise _fail(file, (_lines_of(source, "print_cols") or [0])[0], "print_cols", f"应为 0 到 {Limits.GRID_COLUMNS} 之间的整数")
+    title = data.get("title", "")
+    if not isinstance(title, str) or len(title) > Limits.NAME_CHARS or any(ch in title for ch in "{}\n"):
+        raise _fail(file, (_lines_of(source, "title") or [0])[0], "title",
+                    f"应为一行文字（不超过 {Limits.NAME_CHARS} 字，不含 {{ }}），如 \"项目绩效目标自评表\"")
     return SheetDef(
-        name=data["name"], role=data["role"], file=file, blocks=tuple(blocks),
+        name=data["name"], role=data["role"], file=file, blocks=tuple(blocks), title=title.strip(),
         widths=tuple(float(w) for w in widths), print_cols=print_cols,
         repeat_rows=(int(rr[0]), int(rr[1])) if rr else None, landscape=bool(data.get("landscape", True)), repeat=repeat,
         report=report, source=source,

@@ -1,6 +1,7 @@
 """The region's names for what the tool writes: the report's title and file name, the guide
-sheet's title and its 执行率 line (region.toml ``[report] title / file_name``, ``[forms]
-guide_title / guide_rate``; issue #18 part 5).
+sheet's title and its 执行率 and 分值 lines (region.toml ``[report] title / file_name``, ``[forms]
+guide_title / guide_rate / guide_weights``; issue #18 part 5). Hunan's wording is only the default
+when a region says nothing (its templates do not change).
 
 Why here: the CLI, the workspace and the report writer all name a unit's report, and the
 workbook writer titles its guide; each must say it in the region's words (a project-only
@@ -13,11 +14,11 @@ from __future__ import annotations
 
 import re
 
-from ..core.region import GUIDE_RATE_KEYS, GUIDE_TITLE_KEYS, REPORT_FILE_NAME_KEYS, Profile
+from ..core.region import GUIDE_RATE_KEYS, GUIDE_TITLE_KEYS, GUIDE_WEIGHTS_KEYS, REPORT_FILE_NAME_KEYS, Profile
 from .binding import form_name
 
-__all__ = ["GUIDE_RATE_KEYS", "GUIDE_TITLE_KEYS", "REPORT_FILE_NAME_KEYS", "default_parts", "default_stem", "guide_rate",
-           "guide_title", "report_stem", "report_title"]
+__all__ = ["GUIDE_RATE_KEYS", "GUIDE_TITLE_KEYS", "GUIDE_WEIGHTS_KEYS", "REPORT_FILE_NAME_KEYS", "default_parts",
+           "default_stem", "guide_rate", "guide_title", "guide_weights", "report_stem", "report_title"]
 
 
 def report_title(profile: Profile) -> str:
@@ -83,3 +84,17 @@ def guide_rate(profile: Profile, default: str) -> str:
         return default
     w = profile.scoring.execution_weight
     return _fill(profile.forms.guide_rate, {"weight": f"{w:g}" if isinstance(w, float) else w})
+
+
+def _g(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def guide_weights(profile: Profile, default: str) -> str:
+    """The guide's 分值 line: ``[forms] guide_weights`` ({weight} = the execution rate's 分值,
+    {indicators} = the indicators' total, {total} = the total score), else ``default``."""
+    if not profile.forms.guide_weights:
+        return default
+    s = profile.scoring
+    return _fill(profile.forms.guide_weights, {"weight": _g(s.execution_weight), "indicators": _g(profile.indicator_total()),
+                                               "total": _g(s.total)})
