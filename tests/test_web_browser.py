@@ -236,7 +236,7 @@ def test_a_coordinator_runs_a_campaign_in_the_browser(driver, tmp_path, examples
         assert [n for n in names if n.endswith(".docx")] == [n for n in names if "岳阳市档案馆" in n and n.endswith(".docx")]
         d.find_element(By.LINK_TEXT, "统计图").click()
         assert len(d.find_elements(By.CSS_SELECTOR, "svg.chart")) == 3  # and the problems, named, in a table
-        assert "项目支出不等于各类别" in d.find_element(By.ID, "top-codes").text
+        assert "项目支出合计不等于各类别" in d.find_element(By.ID, "top-codes").text
         _shot(d, shots, "08_统计图")
     finally:
         stop_server(proc)
