@@ -23,6 +23,7 @@ from ..forms import keys
 from ..forms.cells import CellCheck, Layout, default_check
 from ..forms.compile import indicator_header
 from ..forms.layout import compile_layout, shape_for
+from ..forms.rules import tolerance_value
 from ..core.model import Department, Indicator
 from ..core.region import Profile
 from ..forms.recompute import derive
@@ -56,17 +57,9 @@ class CheckResult:
 # -- stated figures vs recompute -------------------------------------------------------------
 
 def tolerance(kind: str, profile: Profile) -> float:
-    """How far a stated figure may sit from the recompute, for a check's tolerance kind: a
-    rate by the rounding the region's rules give it, money and scores by its [scoring]."""
-    s = profile.scoring
-    if kind == "rate":
-        tol = 0.005 if s.execution_rate_percent_decimals < 0 else 0.5 * 10 ** -(s.execution_rate_percent_decimals + 2)
-        return max(tol, 0.00005)
-    if kind == "score":
-        return s.score_tolerance
-    if kind == "money":
-        return s.money_tolerance
-    return 0.0  # exact
+    """How far a stated figure may sit from the recompute, for a check's tolerance kind — the
+    same number a declared rule's in-sheet warning allows (``forms.rules.tolerance_value``)."""
+    return tolerance_value(kind, profile)
 
 
 def stated_check(layout: Layout, key: str) -> CellCheck | None:

@@ -328,15 +328,21 @@ def prepare(ws, cid: int, reps: list[tuple[str, str, int]], books: list[tuple[st
 
     results = check_reports([w for _, w in work_items], expect, workers, arrived)
     for (e, _), r in zip(work_items, results):
-        if "flags" not in r:  # the worker failed on it: said, never dropped
-            r = {"status": STATUS_UNREADABLE, "reason": r.get("reason", f"{e['name']}：无法读取"), "flags": [],
-                 "errors": 0, "warnings": 0}
-        copy = r.pop("copy", None)
-        if copy:
-            with open(copy, "rb") as f:
-                e["copy_sha256"] = ws.store(iter(lambda: f.read(1 << 16), b""), 64 * 1024 * 1024).sha256
-        e["result"] = r
+        _keep_result(ws, e, r)
     return entries
+
+
+def _keep_result(ws, e: dict[str, Any], r: dict[str, Any]) -> None:
+    """A checked report's result onto its entry: a worker's failure as 无法读取 (said, never
+    dropped), the commented copy stored by hash."""
+    if "flags" not in r:
+        r = {"status": STATUS_UNREADABLE, "reason": r.get("reason", f"{e['name']}：无法读取"), "flags": [],
+             "errors": 0, "warnings": 0}
+    copy = r.pop("copy", None)
+    if copy:
+        with open(copy, "rb") as f:
+            e["copy_sha256"] = ws.store(iter(lambda: f.read(1 << 16), b""), 64 * 1024 * 1024).sha256
+    e["result"] = r
 
 
 def record(ws, cid: int, entries: list[dict[str, Any]], book_out: list[dict[str, Any]], user: str = "",
@@ -414,14 +420,7 @@ def check_assigned(ws, cid: int, rid: int, uid: int, folder: str | Path, expect:
     out.mkdir(parents=True, exist_ok=True)
     (r,) = check_reports([(book, path, str(out), kept_conversion(ws, rep["sha256"], rep["original_name"]))],
                          expect, workers)
-    if "flags" not in r:  # the worker failed on it: said, never dropped
-        r = {"status": STATUS_UNREADABLE, "reason": r.get("reason", f"{e['name']}：无法读取"), "flags": [],
-             "errors": 0, "warnings": 0}
-    copy = r.pop("copy", None)
-    if copy:
-        with open(copy, "rb") as f:
-            e["copy_sha256"] = ws.store(iter(lambda: f.read(1 << 16), b""), 64 * 1024 * 1024).sha256
-    e["result"] = r
+    _keep_result(ws, e, r)
     return e
 
 
