@@ -44,6 +44,9 @@ MONEY, INT, AREA, WEIGHT, SCORE, RATE, TEXT, LONGTEXT, GRADE = (
 # a typed percentage (得分系数, 完成率): stored as the fraction Excel keeps for 95 %, shown 0.00%
 PERCENT = "percent"
 NUMERIC = {MONEY, INT, AREA, WEIGHT, SCORE, RATE, PERCENT}
+# a date a clerk fills (填报日期): the model keeps it as ISO text (2024-03-05), the workbook as a
+# real date (a serial number shown 2024年3月5日), the report prints 2024年3月5日
+DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -335,7 +338,7 @@ class _B:
 
     def input(self, r, c, key, vtype=TEXT, r2=None, c2=None, prompt=None, choices=()):
         style = {TEXT: "in_text", LONGTEXT: "in_long", MONEY: "in_money", INT: "in_int", AREA: "in_num",
-                 WEIGHT: "in_num", SCORE: "in_num", PERCENT: "in_pct"}[vtype]
+                 WEIGHT: "in_num", SCORE: "in_num", PERCENT: "in_pct", DATE: "in_date"}[vtype]
         self.sh.cells.append(Cell(r, c, "input", key=key, vtype=vtype, merge=_m(r, c, r2, c2), style=style, prompt=prompt,
                                   choices=tuple(choices)))
 

@@ -32,7 +32,7 @@ from .rules import hint_formula
 # what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
 DEVIATION_CHOICES = ("无", "无偏差")
 _INPUT_STYLE = {"text": "in_text", "longtext": "in_long", "money": "in_money", "int": "in_int", "area": "in_num",
-                "weight": "in_num", "score": "in_num", "percent": "in_pct"}
+                "weight": "in_num", "score": "in_num", "percent": "in_pct", "date": "in_date"}
 _FORMULA_STYLE = {"money": "f_money", "rate": "f_rate", "score": "f_num", "weight": "f_num", "text": "f_text",
                   "grade": "f_text"}
 _REF = re.compile(r"\{([^{}]+)\}")
