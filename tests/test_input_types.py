@@ -245,3 +245,46 @@ def test_a_date_survives_libreoffice(soffice, tmp_path, region):
     sheet, row, col = cell_of(region, dept, "projects[0].dated")
     assert wb[sheet].cell(row, col).value == "日期已填"  # LibreOffice's own recalculation
 
+
+
+# -- options ------------------------------------------------------------------------------------------
+
+def test_which_options_are_a_rule_and_which_a_suggestion_is_said_by_the_cell(region):
+    layout = compile_layout(region, shape_for(unit(region), region))
+    cell = lambda key: layout.where[key][1]  # noqa: E731
+    assert cell("projects[0].kind").choices_strict and cell("projects[0].kind").choices[0] == "部门预算项目"
+    assert cell("projects[0].ind.quantity.0.core").choices_strict and cell("projects[0].ind.quantity.0.core").choices == ("是", "否")
+    deviation = cell("projects[0].ind.quantity.0.deviation")
+    assert deviation.choices == ("无", "无偏差") and not deviation.choices_strict
+
+
+def test_a_value_outside_the_declared_options_is_a_warning_at_its_cell(tmp_path, region):
+    indicators = [dict(INDICATORS[0], core="重要"), *INDICATORS[1:]]
+    dept = unit(region, kind="其他项目").model_copy(deep=True)
+    dept.projects[0].indicators = [type(dept.projects[0].indicators[0]).model_validate(i) for i in indicators]
+    book = write_workbook(dept, region, tmp_path / "交回" / "101001_某学院.xlsx")
+    ws = openpyxl.load_workbook(book)["项目自评表(1)"]
+    lists = {dv.formula1: dv for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    kind = lists['"部门预算项目,省直专项,省对下转移支付项目"']
+    assert kind.showErrorMessage and kind.errorStyle == "warning" and "省对下转移支付项目" in kind.error  # Excel warns, keeps
+    assert lists['"是,否"'].errorStyle == "warning" and not lists['"无,无偏差"'].showErrorMessage  # a reason: any text
+    res = runner.invoke(app, ["check", str(book.parent), "-o", str(tmp_path / "校验"), "--annotate"])
+    assert res.exit_code in (0, 1), res.output
+    [entry] = json.loads((tmp_path / "校验" / "summary.json").read_text(encoding="utf-8"))["files"].values()
+    sheet, row, col = cell_of(region, dept, "projects[0].kind")
+    where = f"{sheet}!{openpyxl.utils.get_column_letter(col)}{row}"
+    [flag] = [f for f in entry["flags"] if f["code"] == "FILL-201"]
+    assert flag["severity"] == "warning" and flag["location"] == where, flag
+    assert "“项目类别”填写了“其他项目”，不在可选项（部门预算项目、省直专项、省对下转移支付项目）中" in flag["message"], flag
+    [core] = [f for f in entry["flags"] if f["code"] == "IND-205"]
+    assert "“重要”" in core["message"] and "“是”或“否”" in core["message"], core
+    # the reasons' drop-down is a suggestion: “按计划完成，无偏差” is no value outside options
+    assert not [f for f in entry["flags"] if "deviation" in str(f.get("key", "")) or "按计划完成" in f["message"]]
+    ann = openpyxl.load_workbook(tmp_path / "校验" / "批注" / book.name)
+    assert "FILL-201" in ann[sheet].cell(row, col).comment.text
+
+
+@pytest.mark.parametrize("kind", ["省直专项", " 部门预算项目 ", ""])
+def test_an_option_or_a_blank_is_no_flag(region, kind):
+    flags = check(unit(region, kind=kind), region).flags
+    assert not [f for f in flags if f.code in ("FILL-201", "IND-205")], flags

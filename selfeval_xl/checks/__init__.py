@@ -208,9 +208,10 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
                            ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
-        if ind.core.strip() and ind.core.strip() not in ("是", "否"):
+        core = layout.where.get(keys.indicator(prefix, l2key, k, "core"))
+        if ind.core.strip() and core is not None and core[1].choices_strict and ind.core.strip() not in core[1].choices:
             yield Flag("IND-205", WARNING, loc(l2key, k, "core"),
-                       f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填“是”或“否”。",
+                       f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填{'或'.join(f'“{c}”' for c in core[1].choices)}。",
                        ind.core, None, keys.indicator(prefix, l2key, k, "core"))
         target = ind.target_text
         if ind.name and target_field != "name" and (not target.strip() or normalize(target) == "定性"):
@@ -330,6 +331,31 @@ def check_rules(dept: Department, layout: Layout, derived: dict[str, Any]) -> It
                    values[0] if values else None, values[1] if len(values) > 1 else None, at)
 
 
+def _strict_choices(layout: Layout) -> list:
+    """The inputs whose options are the only right values (``Cell.choices_strict``), but the
+    indicator rows' (是否核心指标: IND-205, by row) — found once per layout."""
+    found = layout.__dict__.get("_strict_choices")
+    if found is None:
+        found = [c for _sh, c in layout.inputs() if c.choices_strict and c.key.slot is None]
+        layout.__dict__["_strict_choices"] = found
+    return found
+
+
+def check_choices(dept: Department, layout: Layout) -> Iterator[Flag]:
+    """A value outside the options a region declares for a cell (``[block.choices]``: 湖北's
+    项目类别): a warning at the cell, listing the options. Suggestions (偏差原因's 无 / 无偏差)
+    are not options: any text is right there."""
+    for cell in _strict_choices(layout):
+        v = value_of(dept, cell.key, {})
+        text = v.strip() if isinstance(v, str) else "" if v is None else str(v)
+        if not text or text in cell.choices:
+            continue
+        label = (cell.prompt or "").split("\n")[0].strip() or str(cell.key)
+        yield Flag("FILL-201", WARNING, layout.at(cell.key),
+                   f"{layout.location(cell.key)}“{label}”填写了“{text}”，不在可选项（{'、'.join(cell.choices)}）中。"
+                   f"请从下拉列表中选择。", text, "、".join(cell.choices), cell.key)
+
+
 # -- completeness ---------------------------------------------------------------------------
 
 def check_completeness(dept: Department, profile: Profile, layout: Layout) -> Iterator[Flag]:
@@ -443,6 +469,7 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
         flags += check_indicators(keys.project(i), where, p.indicators, profile, layout, derived)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_rules(dept, layout, derived)
+    flags += check_choices(dept, layout)
     flags += check_narrative(dept, profile, layout, derived)
     flags += check_completeness(dept, profile, layout)
     return CheckResult(dept, profile, derived, flags)

@@ -95,7 +95,8 @@ class Block:
     # each formula cell's declared check, by its key as written (wildcards resolved); a check's
     # tolerance "" means: the one its value type implies (``cells.tolerance_for``)
     checks: tuple[tuple[str, CellCheck], ...] = ()
-    # a text input's drop-down list, by its key as written ([block.choices]: 湖北's 项目类别)
+    # a text input's options, by its key as written ([block.choices]: 湖北's 项目类别): a drop-down,
+    # and the only right values — ``check`` flags another (FILL-201)
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     line: int = 0
 

@@ -192,7 +192,8 @@ def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
         elif cell.vtype in VALIDATIONS:
             by_vtype.setdefault(cell.vtype, []).append(_range(cell))
         if cell.choices:
-            by_vtype.setdefault("list:" + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
+            kind = "strict:" if cell.choices_strict else "list:"
+            by_vtype.setdefault(kind + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
         elif cell.prompt and cell.vtype in (TEXT, LONGTEXT):
             by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
     for vtype, ranges in by_vtype.items():
@@ -202,6 +203,14 @@ def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
             choices, _, prompt = vtype[5:].partition("\x1e")
             # a dropdown of suggestions: show_error off, so any other text is accepted as typed
             opts = {"validate": "list", "source": choices.split("\x1f"), "show_error": False,
+                    "input_title": "填写提示", "input_message": prompt[:250]}
+        elif vtype.startswith("strict:"):
+            choices, _, prompt = vtype[7:].partition("\x1e")
+            # the only right values: other text is still accepted (a warning the clerk may pass, as
+            # ``check`` warns: FILL-201, IND-205), never refused
+            listed = "请从下拉列表中选择：" + "、".join(choices.split("\x1f")) + "。"
+            opts = {"validate": "list", "source": choices.split("\x1f"), "error_type": "warning",
+                    "error_title": "不在可选项中", "error_message": listed if len(listed) <= 255 else "请从下拉列表中选择。",
                     "input_title": "填写提示", "input_message": prompt[:250]}
         else:
             opts = dict(VALIDATIONS[vtype], input_title="填写提示", input_message=_prompt(vtype))
