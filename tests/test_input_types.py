@@ -288,3 +288,56 @@ def test_a_value_outside_the_declared_options_is_a_warning_at_its_cell(tmp_path,
 def test_an_option_or_a_blank_is_no_flag(region, kind):
     flags = check(unit(region, kind=kind), region).flags
     assert not [f for f in flags if f.code in ("FILL-201", "IND-205")], flags
+
+
+# -- the completeness pre-score: a region's own, where it declares one -----------------------------
+
+COMPLETENESS = '''
+[report.completeness]
+body = 6
+attachments = 4
+deduct = 1.5
+sheet = "附表3"
+'''
+
+
+def _with(region: str, extra: str) -> str:
+    """region.toml with ``extra`` tables before its report sections (TOML: [report] first)."""
+    head, sep, sections = region.partition("[[report.sections]]")
+    return head + extra + "\n" + sep + sections
+
+
+def test_a_region_without_the_completeness_score_raises_no_pre_301(region):
+    flags = check(unit(region), region).flags
+    assert not [f for f in flags if f.code == "PRE-301"], flags
+
+
+def test_a_region_that_declares_it_gets_its_own_completeness_score(tmp_path):
+    profile = load_region(draw(tmp_path, region=_with(REGION, COMPLETENESS)))
+    dept = unit(profile)
+    dept.narrative.sections["performance"] = ""  # one of two sections missing, the project table filled
+    [flag] = [f for f in check(dept, profile).flags if f.code == "PRE-301"]
+    assert flag.message == "附表3“完整性”预评分：正文 4.5/6 分，附件 4/4 分（按缺一部分扣 1.5 分估算）。", flag.message
+    assert flag.expected == 8.5
+
+
+@pytest.mark.parametrize("region_id, pre_301", [
+    ("national-2020", None), ("sichuan-2023", None),
+    ("yueyang-2023", "附件5“完整性”预评分：正文 0/8 分，附件 1/7 分（按缺一部分扣 2 分估算）。"),
+    ("hengyang-2022", "附件5“完整性”预评分：正文 0/8 分，附件 1/7 分（按缺一部分扣 2 分估算）。"),
+    ("sample-50-40-10", "附件5“完整性”预评分：正文 0/8 分，附件 1/7 分（按缺一部分扣 2 分估算）。"),
+    ("yunxi-2023", "“完整性”预评分：正文 0/8 分，表格 5/7 分（按缺一部分扣 2 分估算）。"),
+])
+def test_pre_301_is_hunans_only(region_id, pre_301):
+    from selfeval_xl.forms.regions import get_profile
+
+    profile = get_profile(region_id)
+    flags = check(Department.model_validate({"code": "1", "name": "某单位", "year": 2023, "profile": region_id}), profile).flags
+    assert [f.message for f in flags if f.code == "PRE-301"] == ([pre_301] if pre_301 else [])
+    assert profile.report.completeness is not None if pre_301 else profile.report.completeness is None
+
+
+def test_a_wrong_completeness_declaration_is_refused_naming_its_line(tmp_path):
+    with pytest.raises(ProfileError) as e:
+        load_region(draw(tmp_path, region=_with(REGION, COMPLETENESS.replace("deduct = 1.5", "deduct = 0"))))
+    assert "report.completeness.deduct" in str(e.value) and "第" in str(e.value), str(e.value)

@@ -379,19 +379,32 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
         missing_att.append(project)
     for att in missing_att:
         yield Flag("ATT-301", INFO, att, f"{att} 未填写。", None, None, None)
-    body = max(0, 8 - 2 * len(missing_sections))
-    attach = max(0, 7 - 2 * len(missing_att))
+    rule = profile.report.completeness
+    if rule is None:
+        return  # the region scores no completeness (only Hunan's 附件5 does, where declared)
+    body = max(0, rule.body - rule.deduct * len(missing_sections))
+    attach = max(0, rule.attachments - rule.deduct * len(missing_att))
+    sheet = rule.sheet
     yield Flag("PRE-301", INFO, next((sh.name for sh in layout.sheets if sh.role == "narrative"), "报告正文"),
-               f"{_scoring_sheet(profile)}“完整性”预评分：正文 {body}/8 分，{'附件' if _scoring_sheet(profile) else '表格'} "
-               f"{attach}/7 分（按缺一部分扣 2 分估算）。",
-               None, body + attach, None)
+               f"{sheet}“完整性”预评分：正文 {_fmt_pts(body)}/{_fmt_pts(rule.body)} 分，{'附件' if sheet else '表格'} "
+               f"{_fmt_pts(attach)}/{_fmt_pts(rule.attachments)} 分（按缺一部分扣 {_fmt_pts(rule.deduct)} 分估算）。",
+               None, _whole(body + attach), None)
+
+
+def _whole(x: float) -> float | int:
+    """A score as a number the summary prints as before (15, not 15.0)."""
+    return int(x) if float(x).is_integer() else x
+
+
+def _fmt_pts(x: float) -> str:
+    return fmt_num(x, 2)
 
 
 def _scoring_sheet(profile: Profile) -> str:
-    """The 评分表 a package's completeness score refers to: 附件5 in packages whose sheets are
-    numbered 附件1–3 (岳阳's and those like it); other regions have no 附件5 to cite."""
-    numbered = any((form_name(profile, r) or "").startswith("附件") for r in ("basic", "overall", "project"))
-    return "附件5" if numbered else ""
+    """The 评分表 the region's completeness score cites (its ``[report.completeness] sheet``,
+    Hunan's 附件5); "" where the region declares none."""
+    rule = profile.report.completeness
+    return rule.sheet if rule is not None else ""
 
 
 def is_blank(dept: Department) -> bool:
