@@ -208,9 +208,10 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
                            ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
-        if ind.core.strip() and ind.core.strip() not in ("是", "否"):
+        core = layout.where.get(keys.indicator(prefix, l2key, k, "core"))
+        if ind.core.strip() and core is not None and core[1].choices_strict and ind.core.strip() not in core[1].choices:
             yield Flag("IND-205", WARNING, loc(l2key, k, "core"),
-                       f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填“是”或“否”。",
+                       f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填{'或'.join(f'“{c}”' for c in core[1].choices)}。",
                        ind.core, None, keys.indicator(prefix, l2key, k, "core"))
         target = ind.target_text
         if ind.name and target_field != "name" and (not target.strip() or normalize(target) == "定性"):
@@ -330,6 +331,31 @@ def check_rules(dept: Department, layout: Layout, derived: dict[str, Any]) -> It
                    values[0] if values else None, values[1] if len(values) > 1 else None, at)
 
 
+def _strict_choices(layout: Layout) -> list:
+    """The inputs whose options are the only right values (``Cell.choices_strict``), but the
+    indicator rows' (是否核心指标: IND-205, by row) — found once per layout."""
+    found = layout.__dict__.get("_strict_choices")
+    if found is None:
+        found = [c for _sh, c in layout.inputs() if c.choices_strict and c.key.slot is None]
+        layout.__dict__["_strict_choices"] = found
+    return found
+
+
+def check_choices(dept: Department, layout: Layout) -> Iterator[Flag]:
+    """A value outside the options a region declares for a cell (``[block.choices]``: 湖北's
+    项目类别): a warning at the cell, listing the options. Suggestions (偏差原因's 无 / 无偏差)
+    are not options: any text is right there."""
+    for cell in _strict_choices(layout):
+        v = value_of(dept, cell.key, {})
+        text = v.strip() if isinstance(v, str) else "" if v is None else str(v)
+        if not text or text in cell.choices:
+            continue
+        label = (cell.prompt or "").split("\n")[0].strip() or str(cell.key)
+        yield Flag("FILL-201", WARNING, layout.at(cell.key),
+                   f"{layout.location(cell.key)}“{label}”填写了“{text}”，不在可选项（{'、'.join(cell.choices)}）中。"
+                   f"请从下拉列表中选择。", text, "、".join(cell.choices), cell.key)
+
+
 # -- completeness ---------------------------------------------------------------------------
 
 def check_completeness(dept: Department, profile: Profile, layout: Layout) -> Iterator[Flag]:
@@ -353,19 +379,32 @@ def check_completeness(dept: Department, profile: Profile, layout: Layout) -> It
         missing_att.append(project)
     for att in missing_att:
         yield Flag("ATT-301", INFO, att, f"{att} 未填写。", None, None, None)
-    body = max(0, 8 - 2 * len(missing_sections))
-    attach = max(0, 7 - 2 * len(missing_att))
+    rule = profile.report.completeness
+    if rule is None:
+        return  # the region scores no completeness (only Hunan's 附件5 does, where declared)
+    body = max(0, rule.body - rule.deduct * len(missing_sections))
+    attach = max(0, rule.attachments - rule.deduct * len(missing_att))
+    sheet = rule.sheet
     yield Flag("PRE-301", INFO, next((sh.name for sh in layout.sheets if sh.role == "narrative"), "报告正文"),
-               f"{_scoring_sheet(profile)}“完整性”预评分：正文 {body}/8 分，{'附件' if _scoring_sheet(profile) else '表格'} "
-               f"{attach}/7 分（按缺一部分扣 2 分估算）。",
-               None, body + attach, None)
+               f"{sheet}“完整性”预评分：正文 {_fmt_pts(body)}/{_fmt_pts(rule.body)} 分，{'附件' if sheet else '表格'} "
+               f"{_fmt_pts(attach)}/{_fmt_pts(rule.attachments)} 分（按缺一部分扣 {_fmt_pts(rule.deduct)} 分估算）。",
+               None, _whole(body + attach), None)
+
+
+def _whole(x: float) -> float | int:
+    """A score as a number the summary prints as before (15, not 15.0)."""
+    return int(x) if float(x).is_integer() else x
+
+
+def _fmt_pts(x: float) -> str:
+    return fmt_num(x, 2)
 
 
 def _scoring_sheet(profile: Profile) -> str:
-    """The 评分表 a package's completeness score refers to: 附件5 in packages whose sheets are
-    numbered 附件1–3 (岳阳's and those like it); other regions have no 附件5 to cite."""
-    numbered = any((form_name(profile, r) or "").startswith("附件") for r in ("basic", "overall", "project"))
-    return "附件5" if numbered else ""
+    """The 评分表 the region's completeness score cites (its ``[report.completeness] sheet``,
+    Hunan's 附件5); "" where the region declares none."""
+    rule = profile.report.completeness
+    return rule.sheet if rule is not None else ""
 
 
 def is_blank(dept: Department) -> bool:
@@ -443,6 +482,7 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
         flags += check_indicators(keys.project(i), where, p.indicators, profile, layout, derived)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_rules(dept, layout, derived)
+    flags += check_choices(dept, layout)
     flags += check_narrative(dept, profile, layout, derived)
     flags += check_completeness(dept, profile, layout)
     return CheckResult(dept, profile, derived, flags)

@@ -6,6 +6,9 @@
 * ``xl_round`` / ``xl_text`` are Excel's ROUND and number-to-text, which the formula
   language and the scoring rules share.
 * ``fmt_*`` write figures into messages and reports the way the official forms print them.
+* ``parse_date`` reads a date the way spreadsheets and clerks leave it (a datetime, an Excel
+  serial number, "2024-03-05", "2024/3/5", "2024年3月5日", "2024.3.5"); the model keeps it as
+  ISO text (``iso_date``), a workbook as a serial (``date_serial``), a report prints ``fmt_date``.
 """
 
 from __future__ import annotations
@@ -105,3 +108,62 @@ def share(part: float | None, whole: float | None) -> str:
     if part is None or not whole:
         return ""
     return f"{part / whole * 100:.2f}%"
+
+
+# -- dates ---------------------------------------------------------------------------------------
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 0 (Excel's 1900 system, past its 29 Feb 1900)
+# the dates a date input accepts (its data validation says the same)
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                        r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DATE_DIGITS = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE_FW = str.maketrans("０１２３４５６７８９．－／：", "0123456789.-/:")
+
+
+def parse_date(raw: object) -> dt.date | None:
+    """A date as a spreadsheet or a clerk leaves it, or None when it is none: a datetime (the
+    time dropped), an Excel serial number, or text — 2024-03-05, 2024/3/5, 2024.3.5,
+    2024年3月5日 (full-width digits too), 20240305, an ISO timestamp. A day that does not
+    exist (2024-02-30) is no date."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)):
+        if not (raw == raw and 1 <= raw < 2958466):  # NaN; Excel's last day is 9999-12-31
+            return None
+        return from_serial(raw)
+    text = _SPACES.sub(" ", str(raw).translate(_DATE_FW)).strip()
+    m = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def from_serial(serial: float) -> dt.date:
+    """The day of an Excel serial number (its fraction, a time of day, dropped)."""
+    return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def date_serial(day: dt.date) -> int:
+    """The Excel serial number of a day (what a date cell stores)."""
+    return (day - EXCEL_EPOCH).days
+
+
+def iso_date(day: dt.date) -> str:
+    """A day as the model keeps it: 2024-03-05."""
+    return day.isoformat()
+
+
+def fmt_date(x: object) -> str:
+    """A date as the forms print it: 2024年3月5日; text that is no date as it is."""
+    day = parse_date(x) if x not in (None, "") else None
+    if day is None:
+        return "" if x is None else str(x)
+    return f"{day.year}年{day.month}月{day.day}日"

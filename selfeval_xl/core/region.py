@@ -482,8 +482,21 @@ DEFAULT_COVER = tuple(CoverLine(text=t) for t in [""] * 8 + ["部门（单位）
                       + [""] * 6 + ["（此页为封面）"])
 
 
+class Completeness(_Strict):
+    """``[report.completeness]``: the region scores a report's completeness from its parts, as
+    Hunan's 评分表 附件5 does (正文 8 分、附件 7 分, 2 分 off for each part missing); ``check``
+    gives the estimate (PRE-301). A region that does not declare it has no such score."""
+    body: float = Field(default=8, gt=0, le=Limits.RULE_NUMBER, description="正文的满分，如 8")
+    attachments: float = Field(default=7, ge=0, le=Limits.RULE_NUMBER, description="各表（附件）的满分，如 7")
+    deduct: float = Field(default=2, gt=0, le=Limits.RULE_NUMBER, description="缺一部分扣的分，如 2")
+    sheet: str = Field(default="", max_length=20, description="评分所依据的表，提示中引用，如 \"附件5\"；不写则不提",
+                       examples=["附件5"])
+
+
 class Report(_Strict):
     sections: tuple[Section, ...] = Field(min_length=1, max_length=Limits.SECTIONS)
+    # Hunan's 附件5 completeness pre-score, where the region declares it (PRE-301)
+    completeness: Completeness | None = None
     cover: tuple[CoverLine, ...] = Field(default=DEFAULT_COVER, max_length=Limits.COVER_LINES)
     # the body's title ("{year}年度{unit_name}" / "整体支出绩效自评报告"); 云溪's form has none (its cover says it)
     body_title: bool = True

@@ -30,12 +30,12 @@ from ..checks.narrative import disagreements
 from ..checks import CheckResult, check, computed_fields
 from ..core.scoring import which_levels
 from ..core.flags import ERROR
-from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
+from ..forms.cells import AREA, DATE, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
 from ..forms.layout import compile_layout, shape_for
 from ..forms.naming import report_title
 from ..core.model import Department
 from ..core.region import Profile
-from ..core.numbers import fmt_money, fmt_num, fmt_pct, share
+from ..core.numbers import fmt_date, fmt_money, fmt_num, fmt_pct, share
 from ..core.quantities import quantities, tie
 from ..forms.vocabulary import VOCABULARY
 from ..core.words import CHINESE_NUMBERS, sentence
@@ -306,6 +306,8 @@ def _cell_text(cell, values: dict[str, Any], derived: dict[str, Any]) -> str:
         return fmt_num(v)
     if cell.vtype == INT:
         return str(int(v))
+    if cell.vtype == DATE:
+        return fmt_date(v)  # 2024年3月5日 (text that is no date, kept as read, as it is)
     return str(v)
 
 

@@ -44,6 +44,9 @@ MONEY, INT, AREA, WEIGHT, SCORE, RATE, TEXT, LONGTEXT, GRADE = (
 # a typed percentage (得分系数, 完成率): stored as the fraction Excel keeps for 95 %, shown 0.00%
 PERCENT = "percent"
 NUMERIC = {MONEY, INT, AREA, WEIGHT, SCORE, RATE, PERCENT}
+# a date a clerk fills (填报日期): the model keeps it as ISO text (2024-03-05), the workbook as a
+# real date (a serial number shown 2024年3月5日), the report prints 2024年3月5日
+DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,12 @@ class Cell:
     merge: tuple[int, int] | None = None  # (last row, last col) when merged
     style: str = "label"
     prompt: str | None = None  # input message shown by the data validation
-    choices: tuple[str, ...] = ()  # a dropdown of suggestions (free text still accepted)
+    # a drop-down list; the spreadsheet accepts other text either way. ``choices_strict``: the
+    # options are the only right values (a region's [block.choices], 是否核心指标) — ``check``
+    # flags another value at the cell; otherwise they are suggestions (偏差原因: 无 / 无偏差),
+    # and free text is never flagged
+    choices: tuple[str, ...] = ()
+    choices_strict: bool = False
     check: CellCheck | None = None  # formula cells: what a stated other value raises (None: default_check)
 
     def __post_init__(self):
@@ -333,11 +341,11 @@ class _B:
     def label(self, r, c, text, r2=None, c2=None, style="label"):
         self.sh.cells.append(Cell(r, c, "label", text=text, merge=_m(r, c, r2, c2), style=style))
 
-    def input(self, r, c, key, vtype=TEXT, r2=None, c2=None, prompt=None, choices=()):
+    def input(self, r, c, key, vtype=TEXT, r2=None, c2=None, prompt=None, choices=(), strict=False):
         style = {TEXT: "in_text", LONGTEXT: "in_long", MONEY: "in_money", INT: "in_int", AREA: "in_num",
-                 WEIGHT: "in_num", SCORE: "in_num", PERCENT: "in_pct"}[vtype]
+                 WEIGHT: "in_num", SCORE: "in_num", PERCENT: "in_pct", DATE: "in_date"}[vtype]
         self.sh.cells.append(Cell(r, c, "input", key=key, vtype=vtype, merge=_m(r, c, r2, c2), style=style, prompt=prompt,
-                                  choices=tuple(choices)))
+                                  choices=tuple(choices), choices_strict=strict and bool(choices)))
 
     def formula(self, r, c, key, formula, vtype=MONEY, r2=None, c2=None, style=None, check=None):
         style = style or {MONEY: "f_money", RATE: "f_rate", SCORE: "f_num", WEIGHT: "f_num", TEXT: "f_text",

@@ -29,10 +29,12 @@ from .naming import guide_rate, guide_title, guide_weights
 from .keys import Key, KeyFormatError
 from .rules import hint_formula
 
-# what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown, free text still accepted
+# what the seeds write in 偏差原因分析及改进措施 at full marks; offered as a dropdown of suggestions:
+# a reason is free text, never flagged for being another (a region's [block.choices] and
+# 是否核心指标's CORE_CHOICES are strict: ``Cell.choices_strict``)
 DEVIATION_CHOICES = ("无", "无偏差")
 _INPUT_STYLE = {"text": "in_text", "longtext": "in_long", "money": "in_money", "int": "in_int", "area": "in_num",
-                "weight": "in_num", "score": "in_num", "percent": "in_pct"}
+                "weight": "in_num", "score": "in_num", "percent": "in_pct", "date": "in_date"}
 _FORMULA_STYLE = {"money": "f_money", "rate": "f_rate", "score": "f_num", "weight": "f_num", "text": "f_text",
                   "grade": "f_text"}
 _REF = re.compile(r"\{([^{}]+)\}")
@@ -268,9 +270,10 @@ def _grid_cell(b: _B, ctx: _Context, gc: GridCell, r: int, c: int, formulas: dic
         b.label(r, c, ctx.text(gc.text), style=gc.style)
     elif gc.kind == "input":
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
-        options = (choices or {}).get(key) or (DEVIATION_CHOICES if key.name == "deviation" else ())
+        declared = (choices or {}).get(key)  # the region's options: the only right values
+        options = declared or (DEVIATION_CHOICES if key.name == "deviation" else ())
         sh.cells.append(Cell(r, c, "input", key=key, vtype=gc.vtype, style=gc.style or _INPUT_STYLE[gc.vtype],
-                             prompt=prompts.get(key), choices=options))
+                             prompt=prompts.get(key), choices=options, choices_strict=bool(declared)))
     elif gc.kind in ("formula", "hint"):
         key = ctx.key(gc.key, ctx.sdef.file, gc.line)
         f = ctx.formula(formulas[key])
@@ -473,7 +476,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                         continue
                     vtype, prompt = _IND_COLUMNS[f]
                     choices = DEVIATION_CHOICES if f == "deviation" else CORE_CHOICES if f == "core" else ()
-                    b.input(r, c, slot[f], vtype, prompt=prompt, choices=choices)
+                    b.input(r, c, slot[f], vtype, prompt=prompt, choices=choices, strict=f == "core")
                 w, s = "{" + slot["weight"] + "}", "{" + slot["score"] + "}"
                 low = f'IF(AND({s}<{w},{blank_text("{" + slot["deviation"] + "}")}),"得分低于分值：请填写偏差原因","")' \
                     if dc is not None else '""'

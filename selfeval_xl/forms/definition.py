@@ -12,7 +12,9 @@ Grid syntax — one line per row, cells separated by ``|`` (``\\|`` for a litera
   ``{unit_name}``, ``{unit_code}``, ``{dept_name_label}``, ``{sheet}`` are filled in;
 * ``<`` merged into the cell on its left, ``^`` into the cell above; ``~`` no cell at all;
 * ``$key`` or ``$key:type`` a cell the clerk fills, bound to a model key (types: text,
-  longtext, money, int, area, weight, score);
+  longtext, money, int, area, weight, score, percent, date); a ``date`` cell is a real Excel
+  date (shown 2024年3月5日, validated 2000–2100), kept in the model as ISO text "2024-03-05";
+  a text input may offer options, ``[block.choices]``: a value outside them is flagged (FILL-201);
 * ``=key`` or ``=key:type`` a derived cell (types: money, rate, score, weight, text, grade)
   whose formula is in the block's ``[block.formulas]``; ``!key`` an unprinted hint cell;
 * ``&exec.weight``, ``&exec.rate``, ``&exec.score``, ``&exec.hint`` the execution-rate cells,
@@ -40,7 +42,7 @@ from .cells import SEVERITIES, TOLERANCES, CellCheck
 from .formula import FormulaError, Program
 from .keys import INDICATOR_FIELDS, PROJECTS_ALL, project
 
-INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score", "percent")
+INPUT_TYPES = ("text", "longtext", "money", "int", "area", "weight", "score", "percent", "date")
 DERIVED_TYPES = ("money", "rate", "score", "weight", "text", "grade")
 LABEL_STYLES = ("label", "label_left", "label_right", "label_center", "header", "title", "attach", "note",
                 "footer", "footer_label", "indent1", "indent2", "indent3")
@@ -93,7 +95,8 @@ class Block:
     # each formula cell's declared check, by its key as written (wildcards resolved); a check's
     # tolerance "" means: the one its value type implies (``cells.tolerance_for``)
     checks: tuple[tuple[str, CellCheck], ...] = ()
-    # a text input's drop-down list, by its key as written ([block.choices]: 湖北's 项目类别)
+    # a text input's options, by its key as written ([block.choices]: 湖北's 项目类别): a drop-down,
+    # and the only right values — ``check`` flags another (FILL-201)
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     line: int = 0
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from .binding import flatten
-from .cells import NUMERIC, Layout, Sheet
+from .cells import DATE, NUMERIC, Layout, Sheet
+from ..core.numbers import date_serial, parse_date
 from ..core.model import Department
 from .formula import FormulaError, LooseProgram, Program, Value
 
@@ -115,6 +116,15 @@ def _joint_program(sheets: list[Sheet]) -> tuple[Program, frozenset[str]]:
 _ERRORS = frozenset(("#DIV/0!", "#VALUE!", "#NUM!", "#N/A", "#REF!", "#NAME?", "#NULL!"))
 
 
+def _date_keys(sh: Sheet) -> tuple:
+    """The keys of the sheet's date inputs (kept on the shared sheet)."""
+    base = sh.origin or sh
+    found = base.__dict__.get("_dates")
+    if found is None:
+        found = base.__dict__["_dates"] = tuple(c.key for c in base.cells if c.kind == "input" and c.vtype == DATE)
+    return found
+
+
 def derive_values(values: dict[str, Any], layout: Layout) -> dict[str, Value]:
     """Every derived value for input values keyed by layout key.
 
@@ -124,6 +134,12 @@ def derive_values(values: dict[str, Any], layout: Layout) -> dict[str, Value]:
     must not turn one into text that a comparison then chokes on.
     """
     allv = dict(values)
+    for sh in layout.sheets:  # a date is a serial number to a formula, as in Excel
+        for k in _date_keys(sh):
+            v = allv.get(k)
+            day = parse_date(v) if isinstance(v, str) and v else None
+            if day is not None:
+                allv[k] = float(date_serial(day))
     out: dict[str, Value] = {}
     for prog, numeric in _sheet_order(layout):
         prog.run_into(allv)

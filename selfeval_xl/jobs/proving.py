@@ -32,7 +32,8 @@ from ..core.region import REGION_FILE, Profile, ProfileError
 from ..forms import keys
 from ..forms.binding import BindingError, declares, flatten, form_name, unflatten
 from ..core.model import Department
-from ..forms.cells import AREA, INT, LONGTEXT, MONEY, PERCENT, SCORE, WEIGHT, Layout, Shape
+from ..core.numbers import DATE_MAX, DATE_MIN, iso_date
+from ..forms.cells import AREA, DATE, INT, LONGTEXT, MONEY, PERCENT, SCORE, WEIGHT, Layout, Shape
 from ..forms.definition import FormError
 from ..forms.formula import FormulaError
 from ..forms.layout import compile_layout
@@ -145,6 +146,8 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
             out[key] = 1.0
         elif cell.vtype == PERCENT:
             out[key] = rng.randint(50, 100) / 100
+        elif cell.vtype == DATE:  # any day its validation allows, kept as the model keeps it
+            out[key] = iso_date(DATE_MIN + dt.timedelta(days=rng.randint(0, (DATE_MAX - DATE_MIN).days)))
         elif cell.choices:
             out[key] = cell.choices[0]
         elif cell.vtype == LONGTEXT:

@@ -15,7 +15,8 @@ from typing import Any
 from .. import __version__
 from ..core.region import region_rows
 from ..forms.binding import BindingError
-from ..forms.cells import LONGTEXT, TEMPLATE_VERSION, TEXT, Layout, Sheet
+from ..core.numbers import date_serial, parse_date
+from ..forms.cells import DATE, LONGTEXT, TEMPLATE_VERSION, TEXT, Layout, Sheet
 
 from xlsxwriter.utility import _utf16_len
 
@@ -110,6 +111,9 @@ def cell_writes(sh: Sheet, layout: Layout, values: dict[str, Any], derived: dict
             yield from _put_ops(cell, text, not isinstance(text, (int, float)))
         elif kind == "input":
             v = values.get(cell.key)
+            if cell.vtype == DATE and v not in (None, ""):
+                day = parse_date(v)  # a real date; text that is none (kept as read) stays text
+                v = date_serial(day) if day is not None else str(v)
             yield from _put_ops(cell, "" if v is None else v, cell.vtype in (TEXT, LONGTEXT))
         else:  # formula / hint
             if cell.merge:

@@ -20,12 +20,12 @@ from typing import Any
 
 from ..forms.binding import project_name, unflatten
 from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
-from ..forms.cells import (_REF, AREA, INT, LONGTEXT, META, MONEY, NUMERIC, PERCENT, RATE, SCORE, TEMPLATE_VERSION, TEXT, WEIGHT,
-                           Layout, Shape, a1)
+from ..forms.cells import (_REF, AREA, DATE, INT, LONGTEXT, META, MONEY, NUMERIC, PERCENT, RATE, SCORE, TEMPLATE_VERSION, TEXT,
+                           WEIGHT, Layout, Shape, a1)
 from ..forms import keys
 from ..forms.layout import compile_layout
 from ..core.model import Department, strip_control
-from ..core.numbers import parse_number, xl_text
+from ..core.numbers import DATE_MAX, DATE_MIN, fmt_date, iso_date, parse_date, parse_number, xl_text
 from ..core.region import ProfileError, sources_from_rows
 from ..forms.regions import embedded_profile, installed_profile, shipped_profile
 from ..files.outputs import display_path
@@ -388,6 +388,8 @@ def _typed_value(book: Workbook, sh, cell, rc: tuple[int, int], v: Any, f: Any,
             v = v.replace("\r\n", "\n").replace("\r", "\n")
     if vtype in (TEXT, LONGTEXT):
         return _as_text(v, rc in book.percent.get(sh.name, ())), False
+    if vtype == DATE:
+        return _as_date(v, cell, loc, flags), False
     return _as_number(v, cell, loc, flags)
 
 
@@ -456,6 +458,27 @@ def _as_number(v: Any, cell, loc: SheetCell, flags: list[Flag]) -> tuple[Any, bo
         flags.append(Flag("READ-101", INFO, loc, f"{loc}：{note}。", str(raw), v, cell.key))
         return v, True
     return v, False
+
+
+def _as_date(v: Any, cell, loc: SheetCell, flags: list[Flag]) -> str | None:
+    """A value in a date cell, as the model keeps it (ISO text, 2024-03-05): a date or datetime
+    (the cell as the template formats it), an Excel serial number (a date whose format was
+    lost, pasted values), or text a clerk typed (2024/3/5, 2024年3月5日, 2024.3.5). What is no
+    date is kept as the text written — never lost — and said (READ-115), as is a date outside
+    the years the cell's validation allows."""
+    if isinstance(v, str) and not v.strip():
+        return None
+    day = parse_date(v)
+    if day is None:
+        text = v.strip() if isinstance(v, str) else _as_text(v, False)
+        flags.append(Flag("READ-115", WARNING, loc, f"{loc} 是日期格，填写的“{_short(text)}”无法识别为日期，已按所写文字保留。"
+                          f"请填写日期，如 2024-3-5 或 2024年3月5日。", text, None, cell.key))
+        return text
+    if not DATE_MIN <= day <= DATE_MAX:
+        shown = v.strip() if isinstance(v, str) else _as_text(v, False)
+        flags.append(Flag("READ-115", WARNING, loc, f"{loc} 的“{_short(shown)}”读作 {fmt_date(day)}，不在 {DATE_MIN.year} 年至 "
+                          f"{DATE_MAX.year} 年之间，已按此读取。请核对该日期。", shown, iso_date(day), cell.key))
+    return iso_date(day)
 
 
 _PCT = str.maketrans("％", "%")
@@ -596,6 +619,10 @@ def _typed_formula(sh, cell, f: str, cached: Any, rc: tuple[int, int] | None = N
         text = cached if isinstance(cached, str) and cached else f
         return text, Flag("READ-107", INFO, loc, f"{loc} 的内容以“=”开头，表格软件把它当成了公式；已按所写文字“{f}”读取。",
                           f, text, cell.key)
+    if cell.vtype == DATE and isinstance(cached, (dt.date, int, float)) and not isinstance(cached, bool) \
+            and parse_date(cached) is not None:  # =TODAY(), =DATE(2024,3,5)
+        return cached, Flag("READ-105", INFO, loc, f"{loc} 中是公式 {f}，已按其结果 {fmt_date(cached)} 读取；建议直接填写日期。",
+                            f, iso_date(parse_date(cached)), cell.key)
     if isinstance(cached, (int, float)) and not isinstance(cached, bool):
         return cached, Flag("READ-105", INFO, loc, f"{loc} 中是公式 {f}，已按其结果 {cached:g} 读取；建议直接填写数字。",
                             f, cached, cell.key)

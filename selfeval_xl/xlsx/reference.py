@@ -13,7 +13,8 @@ from typing import Any
 import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
-from ..forms.cells import AREA, INT, LONGTEXT, META, MONEY, PERCENT, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
+from ..core.numbers import DATE_MAX, DATE_MIN
+from ..forms.cells import AREA, DATE, INT, LONGTEXT, META, MONEY, PERCENT, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
 from .plan import (
     BLANK, MERGE, NUMBER, STRING, PrintPlan, cell_writes, doc_properties, meta_for, sheet_print, unused_sheet,
 )
@@ -62,6 +63,9 @@ STYLES: dict[str, dict[str, Any]] = {
     "cf_warn": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
     # last, so adding it kept every other format's index (and each sheet's XML) as it was
     "in_pct": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL, "num_format": "0.00%"},
+    # a date input: a real date, shown as the forms write it (Excel's own Chinese long date)
+    "in_date": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL,
+                "num_format": 'yyyy"年"m"月"d"日"'},
 }
 
 # data validation per input type: (validate kind, criteria, title, message, error)
@@ -76,6 +80,8 @@ VALIDATIONS: dict[str, dict[str, Any]] = {
              "error_message": "分值应为 0 到 100 之间的数字。"},
     PERCENT: {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1, "error_title": "百分比有误",
               "error_message": "请填写 0% 到 100% 之间的百分比，如 95%（直接输入 95%）。"},
+    DATE: {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX, "error_title": "日期有误",
+           "error_message": f"请填写 {DATE_MIN.year} 年至 {DATE_MAX.year} 年之间的日期，如 2024-3-5 或 2024年3月5日。"},
 }
 
 
@@ -186,7 +192,8 @@ def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
         elif cell.vtype in VALIDATIONS:
             by_vtype.setdefault(cell.vtype, []).append(_range(cell))
         if cell.choices:
-            by_vtype.setdefault("list:" + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
+            kind = "strict:" if cell.choices_strict else "list:"
+            by_vtype.setdefault(kind + "\x1f".join(cell.choices) + "\x1e" + (cell.prompt or ""), []).append(_range(cell))
         elif cell.prompt and cell.vtype in (TEXT, LONGTEXT):
             by_vtype.setdefault("prompt:" + cell.prompt, []).append(_range(cell))
     for vtype, ranges in by_vtype.items():
@@ -196,6 +203,14 @@ def structure(ws, sh: Sheet, layout: Layout, fmts, plan: PrintPlan) -> None:
             choices, _, prompt = vtype[5:].partition("\x1e")
             # a dropdown of suggestions: show_error off, so any other text is accepted as typed
             opts = {"validate": "list", "source": choices.split("\x1f"), "show_error": False,
+                    "input_title": "填写提示", "input_message": prompt[:250]}
+        elif vtype.startswith("strict:"):
+            choices, _, prompt = vtype[7:].partition("\x1e")
+            # the only right values: other text is still accepted (a warning the clerk may pass, as
+            # ``check`` warns: FILL-201, IND-205), never refused
+            listed = "请从下拉列表中选择：" + "、".join(choices.split("\x1f")) + "。"
+            opts = {"validate": "list", "source": choices.split("\x1f"), "error_type": "warning",
+                    "error_title": "不在可选项中", "error_message": listed if len(listed) <= 255 else "请从下拉列表中选择。",
                     "input_title": "填写提示", "input_message": prompt[:250]}
         else:
             opts = dict(VALIDATIONS[vtype], input_title="填写提示", input_message=_prompt(vtype))
@@ -239,7 +254,8 @@ def _range(cell) -> str:
 
 def _prompt(vtype: str) -> str:
     return {MONEY: "单位：万元。只填数字，如 103.86。", INT: "人数，填整数。", AREA: "平方米，填数字。",
-            WEIGHT: "本行分值（数字）。", PERCENT: "百分比，如 95%（直接输入 95%）。"}[vtype]
+            WEIGHT: "本行分值（数字）。", PERCENT: "百分比，如 95%（直接输入 95%）。",
+            DATE: "日期，如 2024-3-5（显示为 2024年3月5日）。"}[vtype]
 
 
 def _validate(ws, ranges: list[str], opts: dict[str, Any]) -> None:

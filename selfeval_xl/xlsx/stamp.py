@@ -145,7 +145,7 @@ def sheet_key(sh: Sheet, first: bool) -> str:
 
         parts = [repr((base.widths, sorted(base.heights), base.print_cols, base.repeat_rows, base.landscape,
                        base.n_rows, base.header_row, bool(base.slot_groups)))]
-        parts += [f"{c.r},{c.c},{c.kind},{c.style},{c.merge},{c.vtype},{c.prompt},{c.choices}" for c in base.cells]
+        parts += [f"{c.r},{c.c},{c.kind},{c.style},{c.merge},{c.vtype},{c.prompt},{c.choices},{c.choices_strict}" for c in base.cells]
         parts += [f"{cf.first},{cf.last},{cf.style},{_REF.sub(local, cf.criteria)}" for cf in base.cond_formats]
         key = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         if len(_KEYS) > 4 * _MAX_SHEETS:
