@@ -760,14 +760,15 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
 def region_json_schema() -> dict:
     """The JSON Schema of ``region.toml`` (an editor with a TOML language server validates and
     completes a region with it): the rules' models, with ``forms.sheets`` as the file names
-    the coordinator writes and without ``sources`` (filled in by the loader)."""
+    the coordinator writes and without ``sources`` (filled in by the loader). ``forms.schema``
+    publishes it with every key's meaning and example."""
     schema = Profile.model_json_schema()
     schema["properties"].pop("sources", None)
     forms = schema.get("$defs", {}).get("Forms", {}).get("properties", {})
     if "sheets" in forms:
         forms["sheets"] = {"type": "array", "items": {"type": "string"}, "minItems": 1,
                            "maxItems": Limits.SHEETS, "description": "各表的定义文件，按工作簿中的顺序",
-                           "examples": [["forms/guide.toml", "forms/overall.toml"]]}
+                           "examples": [["forms/guide.toml", "forms/project.toml"]]}
     schema["title"] = "region.toml（selfeval-xl 地区配置）"
     return schema
 
