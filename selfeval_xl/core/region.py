@@ -158,14 +158,52 @@ def parse_toml(text: str) -> dict:
     return data
 
 
+# tomllib's reasons (Python 3.11–3.13) in the coordinator's words; {0} is the name or character it quotes
+_TOML_REASONS = (
+    (r"Cannot overwrite a value", "同一个键写了两次"),
+    (r"Cannot declare (.+) twice", "表 [{0}] 写了两次"),
+    (r"Cannot mutate immutable namespace (.+)", "{0} 已写成行内的表或数组，不能再补充"),
+    (r"Cannot redefine namespace (.+)", "{0} 已定义，不能再写成另一种表"),
+    (r"Duplicate inline table key (.+)", "行内的表中键 {0} 写了两次"),
+    (r"Escaped character is not a Unicode scalar value", "转义字符无效"),
+    (r"Expected '=' after a key in a key/value pair", "键后面缺少 =（写作 键 = 值）"),
+    (r"Expected ']' at the end of a table declaration", "表头缺少右方括号 ]"),
+    (r"Expected ']]' at the end of an array declaration", "表头缺少 ]]"),
+    (r"Expected newline or end of document after a statement", "一行只能写一项：值的后面多出了内容"),
+    (r"Expected (.+)", "此处应为 {0}"),
+    (r"Found invalid character (.+)", "有无效的字符 {0}"),
+    (r"Illegal character (.+)", "有不允许的字符 {0}"),
+    (r"Invalid date or datetime", "日期或时间无效"),
+    (r"Invalid hex value", "十六进制转义无效"),
+    (r"Invalid initial character for a key part", "键的开头有无效字符（键中含中文或符号时请加引号）"),
+    (r"Invalid statement", "无法识别的一行（应为 键 = 值，或 [表名]）"),
+    (r"Invalid value", "值无效（文字请用引号括起，数用阿拉伯数字，真假用 true 或 false）"),
+    (r"Unclosed array", "数组缺少右方括号 ]"),
+    (r"Unclosed inline table", "行内的表缺少右花括号 }（且须写在一行内）"),
+    (r"Unescaped '\\' in a string", "文字中的 \\ 须写作 \\\\（或改用单引号）"),
+    (r"Unterminated string", "引号没有闭合"),
+)
+
+
 def _toml_reason(msg: str) -> str:
-    """tomllib's English reason, with its position in Chinese (“第 3 行第 5 列”)."""
+    """tomllib's English reason in Chinese, with its position (“第 3 行第 5 列”); a reason this
+    table does not know is said as such, never in English."""
+    where = ""
     m = re.search(r"\(at line (\d+), column (\d+)\)$", msg)
     if m:
-        msg = f"{msg[:m.start()].strip()}（第 {m.group(1)} 行第 {m.group(2)} 列）"
+        msg, where = msg[:m.start()].strip(), f"（第 {m.group(1)} 行第 {m.group(2)} 列）"
     elif msg.endswith("(at end of document)"):
-        msg = msg.removesuffix("(at end of document)").strip() + "（在文件末尾）"
-    return msg
+        msg, where = msg.removesuffix("(at end of document)").strip(), "（在文件末尾）"
+    if msg in ("Illegal character '\\n'", "Illegal character '\\r'"):
+        return "引号没有在本行内闭合（多行的文字请写在 \'\'\' 与 \'\'\' 之间）" + where
+    for pattern, words in _TOML_REASONS:
+        hit = re.fullmatch(pattern, msg)
+        if hit:
+            name = hit.group(1) if hit.groups() else ""
+            if name.startswith("("):  # a table's name as Python writes it: ('report', 'words')
+                name = ".".join(re.findall(r"'([^']*)'", name))
+            return words.replace("{0}", name) + where
+    return "格式有误" + where
 
 
 class _Strict(BaseModel):
@@ -729,9 +767,16 @@ def _message(err: dict) -> str:
     """One pydantic error in Chinese (our own validators already speak Chinese)."""
     if err["type"] == "value_error":
         return err["msg"].removeprefix("Value error, ")
+    if err["type"] == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        choices = re.fullmatch(r"\^\(([\w|]+)\)\$", pattern)
+        if choices:  # severity, tolerance, style …: a closed list
+            return f"应为 {'、'.join(choices.group(1).split('|'))} 之一"
+        if pattern == r"^[A-Z]+-\d{3}$":
+            return "应为大写字母、短横线和三位数字，如 SUM-101"
     template = _MESSAGES.get(err["type"])
-    if template is None:
-        return f"取值无效（{err['msg']}）"
+    if template is None:  # pydantic's own words are English: say what is wrong without them
+        return "取值无效"
     try:
         return template.format(**{k: fmt_num(v, 4) if isinstance(v, float) else v
                                   for k, v in (err.get("ctx") or {}).items()})
