@@ -9,10 +9,12 @@ output, every shipped region valid against the schemas, and every example on the
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from typing import Any
 
 from ..core.region import REGION_FILE, Limits, region_json_schema
+from ..core.words import WORDS
 from .cells import SEVERITIES, TOLERANCES
 from .compile import INDICATOR_COLUMNS
 from .definition import (
@@ -274,6 +276,10 @@ def region_schema() -> dict:
             if example_value is not None and "examples" not in prop:
                 prop["examples"] = [example_value]
 
+    words = schema["$defs"]["Report"]["properties"]["words"]
+    words["propertyNames"] = {"enum": list(WORDS)}  # an editor completes the sentences' names
+    words["description"] += "。可改写的句子：" + "；".join(f"{name}（{w.what}）" for name, w in WORDS.items())
+
     def example(prop: dict, path: str) -> Any:
         sub = _resolve(schema, prop)
         if not sub:
@@ -426,8 +432,13 @@ def _allowed_words(prop: dict) -> str:
     for a in prop.get("anyOf", ()):
         if "enum" in a:
             parts.append("、".join(str(x) for x in a["enum"]))
-    if "pattern" in prop:
+    closed = re.fullmatch(r"\^\(([\w|]+)\)\$", prop.get("pattern", ""))
+    if closed:
+        parts.append("、".join(closed.group(1).split("|")))
+    elif "pattern" in prop:
         parts.append(f"格式 `{prop['pattern']}`")
+    if prop.get("type") == "boolean":
+        parts.append("true、false")
     lo = prop.get("minimum", prop.get("exclusiveMinimum"))
     hi = prop.get("maximum")
     if lo is not None or hi is not None:
