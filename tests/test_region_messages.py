@@ -99,7 +99,22 @@ BROKEN = {
     "bad region id": ("region.toml", REGION.replace('id = "minimal"', 'id = "../other"'), True),
     "unknown placeholder": ("region.toml", REGION.replace("[forms]\n", '[forms]\nguide_title = "{yaer}年度"\n'), True),
     "bad words": ("region.toml", REGION + '\n[report.words]\nproject_result = "{nothing}"\n', True),
+    "rule key malformed": ("region.toml", REGION + '\n[[checks]]\ncode = "X-101"\nmessage = "m"\nrequire = "a..b"\n', True),
+    "every project outside a sum": ("region.toml", REGION + '\n[[checks]]\ncode = "X-101"\nmessage = "m"\n'
+                                                            'require = "projects[*].name"\n', True),
+    "term key malformed": ("region.toml", REGION + '\n[[narrative.terms]]\nconcept = "c"\nwords = ["预算"]\nkey = "a..b"\n',
+                           True),
+    "unknown sentence name": ("region.toml", REGION + '\n[report.words]\nprojekt = "x"\n', True),
+    "sheets not a list": ("region.toml", REGION.replace('sheets = ["forms/guide.toml", "forms/project.toml"]',
+                                                        'sheets = "forms/guide.toml"'), False),
+    "byte order mark and huge number": ("region.toml", "\ufeff" + REGION.replace("execution_weight = 10",
+                                                                                "execution_weight =\t1e999"), True),
     # forms/*.toml
+    "form key malformed": ("forms/project.toml", SHEET.replace("$.name", "$.na-me"), True),
+    "every project on a repeated sheet": ("forms/project.toml", SHEET.replace("=SUM({.funds.current.full})",
+                                                                              "={projects[*].funds.current.full}"), False),
+    "formula cycle": ("forms/project.toml", SHEET.replace("=SUM({.funds.current.full})", "=SUM({.funds.total.executed})")
+                      .replace("=SUM({.funds.current.executed})", "=SUM({.funds.total.full})"), True),
     "form toml syntax": ("forms/project.toml", SHEET.replace('role = "project"', "role = project"), True),
     "bad block kind": ("forms/project.toml", SHEET.replace('totals = { key = ".",', 'total = { key = ".",'), True),
     "unknown input type": ("forms/project.toml", SHEET.replace("$.funds.current.full:money",
