@@ -162,6 +162,8 @@ BAD_REGIONS = {
     "misspelt key": _REGION.replace("execution_weight = 10", "executon_weight = 10"),
     "wrong type": _REGION.replace("execution_weight = 10", 'execution_weight = "十"'),
     "bad level2 key": _REGION.replace('key = "quantity"', 'key = "Quantity"'),
+    "yes for true": _REGION.replace("execution_scored = true", 'execution_scored = "yes"'),
+    "a number as text": _REGION.replace("rows = 3", 'rows = "3"'),
     "empty level2": _REGION.replace('level2 = [{ key = "quantity", name = "数量指标", rows = 3 }]', "level2 = []"),
     "bad check severity": _REGION + '\n[[checks]]\ncode = "X-101"\nmessage = "m"\nseverity = "fatal"\nrequire = ".name"\n',
 }

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 
 from .numbers import fmt_num
 
@@ -206,6 +206,13 @@ def _toml_reason(msg: str) -> str:
     return "格式有误" + where
 
 
+# a bool, an integer, a number as the file writes it: "yes" is not true and "3" is not 3 (pydantic would
+# convert them; the published schema, and so the coordinator's editor, refuses them — the loader agrees)
+Bool = Annotated[bool, Strict()]
+Int = Annotated[int, Strict()]
+Num = Annotated[float, Strict()]
+
+
 class _Strict(BaseModel):
     # inf and nan are refused everywhere: a weight of inf once crashed the weight check
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -230,15 +237,15 @@ class ProfileInfo(_Strict):
 
 
 class Scoring(_Strict):
-    execution_weight: float = Field(ge=0, le=Limits.RULE_NUMBER)
-    execution_scored: bool
-    execution_rate_percent_decimals: int = Field(ge=-1, le=4)
-    score_decimals: int = Field(default=2, ge=0, le=4)
-    total: float = Field(default=100, gt=0, le=Limits.RULE_NUMBER)
-    money_tolerance: float = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
-    score_tolerance: float = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
-    show_grade_row: bool = False
-    execution_shown: bool | None = None  # 分值 printed beside the rate; defaults to execution_scored
+    execution_weight: Num = Field(ge=0, le=Limits.RULE_NUMBER)
+    execution_scored: Bool
+    execution_rate_percent_decimals: Int = Field(ge=-1, le=4)
+    score_decimals: Int = Field(default=2, ge=0, le=4)
+    total: Num = Field(default=100, gt=0, le=Limits.RULE_NUMBER)
+    money_tolerance: Num = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
+    score_tolerance: Num = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
+    show_grade_row: Bool = False
+    execution_shown: Bool | None = None  # 分值 printed beside the rate; defaults to execution_scored
 
     @model_validator(mode="after")
     def _shown(self) -> "Scoring":
@@ -249,7 +256,7 @@ class Scoring(_Strict):
 
 class Grade(_Strict):
     name: str = _name(20)
-    min: float = Field(ge=0, le=Limits.RULE_NUMBER)
+    min: Num = Field(ge=0, le=Limits.RULE_NUMBER)
 
     @field_validator("name")
     @classmethod
@@ -263,8 +270,8 @@ class Grade(_Strict):
 class Level2(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
     name: str = _name()
-    rows: int = Field(ge=1, le=30)
-    ceiling: bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
+    rows: Int = Field(ge=1, le=30)
+    ceiling: Bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
 
 
 class Level1(_Strict):
@@ -272,7 +279,7 @@ class Level1(_Strict):
     name: str = _name()
     # None: the form fixes only the indicators' total (四川: 90 points spread as the unit chooses
     # over 产出/效益/满意度), so no 一级 has a weight of its own to be checked against
-    weight: float | None = Field(default=None, ge=0, le=Limits.RULE_NUMBER)
+    weight: Num | None = Field(default=None, ge=0, le=Limits.RULE_NUMBER)
     level2: tuple[Level2, ...] = Field(min_length=1, max_length=Limits.LEVEL2)
 
     @property
@@ -286,9 +293,9 @@ class ProjectRules(_Strict):
     categories: tuple[str, ...] = Field(default=("项目支出",), min_length=1, max_length=Limits.CATEGORIES)
     category_labels: tuple[str, ...] = Field(default=("项目支出",), max_length=Limits.CATEGORIES)
     default_category: str = "项目支出"
-    free_rows_per_category: int = Field(default=2, ge=0, le=20)
-    spare_sheets: int = Field(default=2, ge=0, le=20)
-    category_rows: bool = True  # a subtotal row per category in 附件1 (false: one flat list)
+    free_rows_per_category: Int = Field(default=2, ge=0, le=20)
+    spare_sheets: Int = Field(default=2, ge=0, le=20)
+    category_rows: Bool = True  # a subtotal row per category in 附件1 (false: one flat list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProjectRules":
@@ -402,8 +409,8 @@ class Check(_Strict):
                                         examples=[["projects[*].funds.total.full"]])
     equals: str | None = Field(default=None, description="sum 的合计应等于的键", examples=["overall.budget_full"])
     range: str | None = Field(default=None, description="该键的数应在 min 与 max 之间", examples=["basic.control_rate"])
-    min: float | None = Field(default=None, ge=-1e12, le=1e12, description="range 的下限", examples=[0])
-    max: float | None = Field(default=None, ge=-1e12, le=1e12, description="range 的上限", examples=[1.2])
+    min: Num | None = Field(default=None, ge=-1e12, le=1e12, description="range 的下限", examples=[0])
+    max: Num | None = Field(default=None, ge=-1e12, le=1e12, description="range 的上限", examples=[1.2])
     require: str | None = Field(default=None, description="必须填写的键", examples=[".funds.reason"])
     if_filled: str | None = Field(default=None, description="与 require 一起写：该键已填写（非空、非 0）时才要求",
                                   examples=["overall.budget_adjusted"])
@@ -503,8 +510,8 @@ class Section(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     hint: str = ""
-    generated: bool = False  # written from the data (section 二)
-    figures: bool = False  # opens with the generated figures (section 六)
+    generated: Bool = False  # written from the data (section 二)
+    figures: Bool = False  # opens with the generated figures (section 六)
 
 
 class CoverLine(_Strict):
@@ -524,7 +531,7 @@ class Report(_Strict):
     sections: tuple[Section, ...] = Field(min_length=1, max_length=Limits.SECTIONS)
     cover: tuple[CoverLine, ...] = Field(default=DEFAULT_COVER, max_length=Limits.COVER_LINES)
     # the body's title ("{year}年度{unit_name}" / "整体支出绩效自评报告"); 云溪's form has none (its cover says it)
-    body_title: bool = True
+    body_title: Bool = True
     # a heading above the narrative sections, where the form puts them under one (云溪: "五、评价报告综述（参考提纲）")
     sections_heading: str = ""
     # the report's title under "{year}年度{unit_name}" ("" = 整体支出绩效自评报告 where the region has a
