@@ -1,5 +1,6 @@
 """Rebuild everything in templates/ from code: the JSON Schema of the model and one blank
-example workbook per bundled profile, and the JSON Schema of region.toml. A test fails when the committed files are stale.
+example workbook per bundled profile, the JSON Schemas of region.toml and of forms/*.toml, and
+the reference page of both (docs/region-reference.md). A test fails when the committed files are stale.
 
     python build_templates.py [--check]
 """
@@ -13,8 +14,8 @@ import sys
 from pathlib import Path
 
 from selfeval_xl.core.model import Department
-from selfeval_xl.core.region import region_json_schema
 from selfeval_xl.forms.regions import available_profiles, get_profile
+from selfeval_xl.forms.schema import form_json_schema, reference_markdown, region_schema
 from selfeval_xl.xlsx.write import write_workbook
 
 ROOT = Path(__file__).resolve().parent
@@ -27,7 +28,15 @@ def schema_text() -> str:
 
 
 def region_schema_text() -> str:
-    return json.dumps(region_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(region_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def form_schema_text() -> str:
+    return json.dumps(form_json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def reference_text() -> str:
+    return reference_markdown()
 
 
 def example_department(profile_id: str) -> Department:
@@ -46,6 +55,13 @@ def build(out: Path = TEMPLATES) -> list[Path]:
     written[0].write_text(schema_text(), encoding="utf-8")
     written.append(out / "region.schema.json")
     written[-1].write_text(region_schema_text(), encoding="utf-8")
+    written.append(out / "form.schema.json")
+    written[-1].write_text(form_schema_text(), encoding="utf-8")
+    # the reference page of both files, beside the README (in a scratch folder for tests)
+    docs = ROOT / "docs" if out == TEMPLATES else out
+    docs.mkdir(parents=True, exist_ok=True)
+    written.append(docs / "region-reference.md")
+    written[-1].write_text(reference_text(), encoding="utf-8")
     from selfeval_xl.docx.template import build_report_template
 
     # the report template ships inside the package (a wheel must have it); in a scratch folder for tests

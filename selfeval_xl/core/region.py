@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 
 from .numbers import fmt_num
 
@@ -158,14 +158,59 @@ def parse_toml(text: str) -> dict:
     return data
 
 
+# tomllib's reasons (Python 3.11–3.13) in the coordinator's words; {0} is the name or character it quotes
+_TOML_REASONS = (
+    (r"Cannot overwrite a value", "同一个键写了两次"),
+    (r"Cannot declare (.+) twice", "表 [{0}] 写了两次"),
+    (r"Cannot mutate immutable namespace (.+)", "{0} 已写成行内的表或数组，不能再补充"),
+    (r"Cannot redefine namespace (.+)", "{0} 已定义，不能再写成另一种表"),
+    (r"Duplicate inline table key (.+)", "行内的表中键 {0} 写了两次"),
+    (r"Escaped character is not a Unicode scalar value", "转义字符无效"),
+    (r"Expected '=' after a key in a key/value pair", "键后面缺少 =（写作 键 = 值）"),
+    (r"Expected ']' at the end of a table declaration", "表头缺少右方括号 ]"),
+    (r"Expected ']]' at the end of an array declaration", "表头缺少 ]]"),
+    (r"Expected newline or end of document after a statement", "一行只能写一项：值的后面多出了内容"),
+    (r"Expected (.+)", "此处应为 {0}"),
+    (r"Found invalid character (.+)", "有无效的字符 {0}"),
+    (r"Illegal character (.+)", "有不允许的字符 {0}"),
+    (r"Invalid date or datetime", "日期或时间无效"),
+    (r"Invalid hex value", "十六进制转义无效"),
+    (r"Invalid initial character for a key part", "键的开头有无效字符（键中含中文或符号时请加引号）"),
+    (r"Invalid statement", "无法识别的一行（应为 键 = 值，或 [表名]）"),
+    (r"Invalid value", "值无效（文字请用引号括起，数用阿拉伯数字，真假用 true 或 false）"),
+    (r"Unclosed array", "数组缺少右方括号 ]"),
+    (r"Unclosed inline table", "行内的表缺少右花括号 }（且须写在一行内）"),
+    (r"Unescaped '\\' in a string", "文字中的 \\ 须写作 \\\\（或改用单引号）"),
+    (r"Unterminated string", "引号没有闭合"),
+)
+
+
 def _toml_reason(msg: str) -> str:
-    """tomllib's English reason, with its position in Chinese (“第 3 行第 5 列”)."""
+    """tomllib's English reason in Chinese, with its position (“第 3 行第 5 列”); a reason this
+    table does not know is said as such, never in English."""
+    where = ""
     m = re.search(r"\(at line (\d+), column (\d+)\)$", msg)
     if m:
-        msg = f"{msg[:m.start()].strip()}（第 {m.group(1)} 行第 {m.group(2)} 列）"
+        msg, where = msg[:m.start()].strip(), f"（第 {m.group(1)} 行第 {m.group(2)} 列）"
     elif msg.endswith("(at end of document)"):
-        msg = msg.removesuffix("(at end of document)").strip() + "（在文件末尾）"
-    return msg
+        msg, where = msg.removesuffix("(at end of document)").strip(), "（在文件末尾）"
+    if msg in ("Illegal character '\\n'", "Illegal character '\\r'"):
+        return "引号没有在本行内闭合（多行的文字请写在 \'\'\' 与 \'\'\' 之间）" + where
+    for pattern, words in _TOML_REASONS:
+        hit = re.fullmatch(pattern, msg)
+        if hit:
+            name = hit.group(1) if hit.groups() else ""
+            if name.startswith("("):  # a table's name as Python writes it: ('report', 'words')
+                name = ".".join(re.findall(r"'([^']*)'", name))
+            return words.replace("{0}", name) + where
+    return "格式有误" + where
+
+
+# a bool, an integer, a number as the file writes it: "yes" is not true and "3" is not 3 (pydantic would
+# convert them; the published schema, and so the coordinator's editor, refuses them — the loader agrees)
+Bool = Annotated[bool, Strict()]
+Int = Annotated[int, Strict()]
+Num = Annotated[float, Strict()]
 
 
 class _Strict(BaseModel):
@@ -192,15 +237,15 @@ class ProfileInfo(_Strict):
 
 
 class Scoring(_Strict):
-    execution_weight: float = Field(ge=0, le=Limits.RULE_NUMBER)
-    execution_scored: bool
-    execution_rate_percent_decimals: int = Field(ge=-1, le=4)
-    score_decimals: int = Field(default=2, ge=0, le=4)
-    total: float = Field(default=100, gt=0, le=Limits.RULE_NUMBER)
-    money_tolerance: float = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
-    score_tolerance: float = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
-    show_grade_row: bool = False
-    execution_shown: bool | None = None  # 分值 printed beside the rate; defaults to execution_scored
+    execution_weight: Num = Field(ge=0, le=Limits.RULE_NUMBER)
+    execution_scored: Bool
+    execution_rate_percent_decimals: Int = Field(ge=-1, le=4)
+    score_decimals: Int = Field(default=2, ge=0, le=4)
+    total: Num = Field(default=100, gt=0, le=Limits.RULE_NUMBER)
+    money_tolerance: Num = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
+    score_tolerance: Num = Field(default=0.01, ge=0, le=Limits.RULE_NUMBER)
+    show_grade_row: Bool = False
+    execution_shown: Bool | None = None  # 分值 printed beside the rate; defaults to execution_scored
 
     @model_validator(mode="after")
     def _shown(self) -> "Scoring":
@@ -211,7 +256,7 @@ class Scoring(_Strict):
 
 class Grade(_Strict):
     name: str = _name(20)
-    min: float = Field(ge=0, le=Limits.RULE_NUMBER)
+    min: Num = Field(ge=0, le=Limits.RULE_NUMBER)
 
     @field_validator("name")
     @classmethod
@@ -225,8 +270,8 @@ class Grade(_Strict):
 class Level2(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
     name: str = _name()
-    rows: int = Field(ge=1, le=30)
-    ceiling: bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
+    rows: Int = Field(ge=1, le=30)
+    ceiling: Bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
 
 
 class Level1(_Strict):
@@ -234,7 +279,7 @@ class Level1(_Strict):
     name: str = _name()
     # None: the form fixes only the indicators' total (四川: 90 points spread as the unit chooses
     # over 产出/效益/满意度), so no 一级 has a weight of its own to be checked against
-    weight: float | None = Field(default=None, ge=0, le=Limits.RULE_NUMBER)
+    weight: Num | None = Field(default=None, ge=0, le=Limits.RULE_NUMBER)
     level2: tuple[Level2, ...] = Field(min_length=1, max_length=Limits.LEVEL2)
 
     @property
@@ -248,9 +293,9 @@ class ProjectRules(_Strict):
     categories: tuple[str, ...] = Field(default=("项目支出",), min_length=1, max_length=Limits.CATEGORIES)
     category_labels: tuple[str, ...] = Field(default=("项目支出",), max_length=Limits.CATEGORIES)
     default_category: str = "项目支出"
-    free_rows_per_category: int = Field(default=2, ge=0, le=20)
-    spare_sheets: int = Field(default=2, ge=0, le=20)
-    category_rows: bool = True  # a subtotal row per category in 附件1 (false: one flat list)
+    free_rows_per_category: Int = Field(default=2, ge=0, le=20)
+    spare_sheets: Int = Field(default=2, ge=0, le=20)
+    category_rows: Bool = True  # a subtotal row per category in 附件1 (false: one flat list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProjectRules":
@@ -364,8 +409,8 @@ class Check(_Strict):
                                         examples=[["projects[*].funds.total.full"]])
     equals: str | None = Field(default=None, description="sum 的合计应等于的键", examples=["overall.budget_full"])
     range: str | None = Field(default=None, description="该键的数应在 min 与 max 之间", examples=["basic.control_rate"])
-    min: float | None = Field(default=None, ge=-1e12, le=1e12, description="range 的下限", examples=[0])
-    max: float | None = Field(default=None, ge=-1e12, le=1e12, description="range 的上限", examples=[1.2])
+    min: Num | None = Field(default=None, ge=-1e12, le=1e12, description="range 的下限", examples=[0])
+    max: Num | None = Field(default=None, ge=-1e12, le=1e12, description="range 的上限", examples=[1.2])
     require: str | None = Field(default=None, description="必须填写的键", examples=[".funds.reason"])
     if_filled: str | None = Field(default=None, description="与 require 一起写：该键已填写（非空、非 0）时才要求",
                                   examples=["overall.budget_adjusted"])
@@ -465,8 +510,8 @@ class Section(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     hint: str = ""
-    generated: bool = False  # written from the data (section 二)
-    figures: bool = False  # opens with the generated figures (section 六)
+    generated: Bool = False  # written from the data (section 二)
+    figures: Bool = False  # opens with the generated figures (section 六)
 
 
 class CoverLine(_Strict):
@@ -499,7 +544,7 @@ class Report(_Strict):
     completeness: Completeness | None = None
     cover: tuple[CoverLine, ...] = Field(default=DEFAULT_COVER, max_length=Limits.COVER_LINES)
     # the body's title ("{year}年度{unit_name}" / "整体支出绩效自评报告"); 云溪's form has none (its cover says it)
-    body_title: bool = True
+    body_title: Bool = True
     # a heading above the narrative sections, where the form puts them under one (云溪: "五、评价报告综述（参考提纲）")
     sections_heading: str = ""
     # the report's title under "{year}年度{unit_name}" ("" = 整体支出绩效自评报告 where the region has a
@@ -742,9 +787,16 @@ def _message(err: dict) -> str:
     """One pydantic error in Chinese (our own validators already speak Chinese)."""
     if err["type"] == "value_error":
         return err["msg"].removeprefix("Value error, ")
+    if err["type"] == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        choices = re.fullmatch(r"\^\(([\w|]+)\)\$", pattern)
+        if choices:  # severity, tolerance, style …: a closed list
+            return f"应为 {'、'.join(choices.group(1).split('|'))} 之一"
+        if pattern == r"^[A-Z]+-\d{3}$":
+            return "应为大写字母、短横线和三位数字，如 SUM-101"
     template = _MESSAGES.get(err["type"])
-    if template is None:
-        return f"取值无效（{err['msg']}）"
+    if template is None:  # pydantic's own words are English: say what is wrong without them
+        return "取值无效"
     try:
         return template.format(**{k: fmt_num(v, 4) if isinstance(v, float) else v
                                   for k, v in (err.get("ctx") or {}).items()})
@@ -773,14 +825,15 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
 def region_json_schema() -> dict:
     """The JSON Schema of ``region.toml`` (an editor with a TOML language server validates and
     completes a region with it): the rules' models, with ``forms.sheets`` as the file names
-    the coordinator writes and without ``sources`` (filled in by the loader)."""
+    the coordinator writes and without ``sources`` (filled in by the loader). ``forms.schema``
+    publishes it with every key's meaning and example."""
     schema = Profile.model_json_schema()
     schema["properties"].pop("sources", None)
     forms = schema.get("$defs", {}).get("Forms", {}).get("properties", {})
     if "sheets" in forms:
         forms["sheets"] = {"type": "array", "items": {"type": "string"}, "minItems": 1,
                            "maxItems": Limits.SHEETS, "description": "各表的定义文件，按工作簿中的顺序",
-                           "examples": [["forms/guide.toml", "forms/overall.toml"]]}
+                           "examples": [["forms/guide.toml", "forms/project.toml"]]}
     schema["title"] = "region.toml（selfeval-xl 地区配置）"
     return schema
 

@@ -367,6 +367,7 @@ _IND_COLUMNS = {
     "coefficient": (PERCENT, "得分系数：0% 到 100%，如 95%"),
     "core": (TEXT, "是否核心指标：是 / 否"),
 }
+INDICATOR_COLUMNS = tuple(_IND_COLUMNS)  # in the order a form may list them
 _DEFAULT_COLUMNS = ("name", "target", "actual", "weight", "score", "deviation")
 # the value type of an indicator column computed by a declared formula
 _FORMULA_VTYPE = {"weight": WEIGHT, "score": SCORE, "coefficient": RATE}

@@ -49,6 +49,18 @@ LABEL_STYLES = ("label", "label_left", "label_right", "label_center", "header", 
 ROLES = ("guide", "basic", "overall", "project", "narrative", "other")
 EXEC_PARTS = ("weight", "rate", "score", "hint")
 BLOCK_KINDS = ("grid", "indicators", "totals", "project_rows", "sections", "guide")
+# what each block kind but grid may set in its table (``indicators = { key = "overall", … }``)
+BLOCK_PARAMS = {
+    "indicators": ("key", "group", "levels", "columns", "headers"),
+    "totals": ("key", "label", "exec", "grade_label"),
+    "project_rows": ("key", "label", "spans", "hint_col"),
+    "sections": (),
+    "guide": (),
+}
+# the rules' indicator structure an indicator table draws: level1, or overall_level1 ("overall")
+INDICATOR_LEVELS = ("project", "overall")
+REPEATS = ("projects",)
+REPORT_PLACES = ("attachment", "body")
 _KEY = re.compile(r"^\.?[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\[\d+\])?(\.[\w\u4e00-\u9fff{}()\[\]]+)*$")
 _HEIGHT = re.compile(r"^@(\d+(?:\.\d+)?)$")
 _CODE = re.compile(r"^[A-Z]+-\d{3}$")
@@ -308,10 +320,10 @@ def parse_sheet(source: str, file: str) -> SheetDef:
     if data["role"] not in ROLES:
         raise _fail(file, (_lines_of(source, "role") or [0])[0], "role", f"应为 {'、'.join(ROLES)} 之一")
     repeat = data.get("repeat")
-    if repeat not in (None, "projects"):
+    if repeat is not None and repeat not in REPEATS:
         raise _fail(file, (_lines_of(source, "repeat") or [0])[0], "repeat", "只能是 \"projects\"")
     report = data.get("report", "attachment")
-    if report not in ("attachment", "body"):
+    if report not in REPORT_PLACES:
         raise _fail(file, (_lines_of(source, "report") or [0])[0], "report",
                     "只能是 \"attachment\"（表格作为报告附件）或 \"body\"（表格放在报告正文中）")
     block_lines = _lines_of(source, "[[block]]")
@@ -347,7 +359,15 @@ def parse_sheet(source: str, file: str) -> SheetDef:
             if not rows:
                 raise _fail(file, gl, f"{where}.grid", "网格是空的")
         else:
-            params = raw[kind] if isinstance(raw[kind], dict) else {}
+            if not isinstance(raw[kind], dict):
+                raise _fail(file, line, f"{where}.{kind}", "应为表（{ … }），如 " + kind + " = {}")
+            params = dict(raw[kind])
+            unknown = sorted(set(params) - set(BLOCK_PARAMS[kind]))
+            if unknown:
+                allowed = "、".join(BLOCK_PARAMS[kind]) or "无"
+                raise _fail(file, line, f"{where}.{kind}.{unknown[0]}", f"未知的键（可用：{allowed}）")
+            if "levels" in params and params["levels"] not in INDICATOR_LEVELS:
+                raise _fail(file, line, f"{where}.{kind}.levels", f"应为 {'、'.join(INDICATOR_LEVELS)} 之一")
         if "exec" in raw:
             ex = raw["exec"]
             if not isinstance(ex, dict) or set(ex) != {"key", "executed", "budget"}:

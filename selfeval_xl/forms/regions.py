@@ -53,7 +53,8 @@ def profile_from_sources(sources: dict[str, str], display: str) -> Profile:
         raise ProfileError(f"地区配置 {display} 嵌套过深，无法使用") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as e:
         # a shape no check above foresaw: still the region's fault, said as such
-        raise ProfileError(f"地区配置 {display} 无法使用（{type(e).__name__}: {str(e)[:200]}）") from None
+        # (Python's words, and the exception's name, are not the coordinator's: a developer reruns it)
+        raise ProfileError(f"地区配置 {display} 无法使用：其中有程序未预料的写法，请对照地区配置参考检查最近的改动") from None
 
 
 def _check_sizes(sources: dict[str, str], display: str) -> None:
