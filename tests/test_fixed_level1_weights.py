@@ -104,6 +104,11 @@ def test_the_table_has_no_weight_cells_and_the_level1_label_carries_the_points(t
     # each row's hint says only what a row can: a number, not negative
     row_hint = layout.where["projects[0].hint.quantity.0"][1]
     assert "得分不能为负数" in row_hint.formula and "分值" not in row_hint.formula
+    # the clerk is told the cap: the score's prompt and the guide's 得分 line
+    score = layout.where["projects[0].ind.quantity.0.score"][1]
+    assert score.prompt == "得分：不小于 0；产出指标各行得分合计不超过 50 分", score.prompt
+    guide = next(c.text for c in layout.sheet("填表说明").cells if c.kind == "label" and str(c.text).startswith("得分不小于"))
+    assert "各行得分合计不超过该一级指标的分值（如 产出指标（50分））" in guide and "本行分值" not in guide, guide
     # the total row: 总分 up to 得分, the sum of the rows' and the execution score
     total = layout.where["projects[0].total_score"][1]
     assert total.c == 5 and "projects[0].funds.score" in total.formula

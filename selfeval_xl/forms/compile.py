@@ -476,6 +476,8 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                                   style=_FORMULA_STYLE[vtype], check=_typed(checks.get(f), vtype))
                         continue
                     vtype, prompt = _IND_COLUMNS[f]
+                    if f == "score" and wc is None:  # no row 分值: the 一级's points cap the rows
+                        prompt = f"得分：不小于 0；{l1.name}各行得分合计不超过 {num(l1.weight)} 分"
                     choices = DEVIATION_CHOICES if f == "deviation" else CORE_CHOICES if f == "core" else ()
                     b.input(r, c, slot[f], vtype, prompt=prompt, choices=choices)
                 w, s = "{" + slot["weight"] + "}", "{" + slot["score"] + "}"
@@ -770,6 +772,10 @@ def _score_rule(profile: Profile) -> str:
     weight = _weight_word(profile)
     reason = indicator_header(profile, role, "deviation")
     why = f"必须填写{reason}" if reason else "请在报告中说明原因"
+    if indicator_header(profile, role, "score") and not indicator_header(profile, role, "weight"):
+        # no 分值 column (湖北): each 一级's points are in its label
+        return (f"得分不小于 0；每个一级指标下各行得分合计不超过该一级指标的分值（如 {profile.levels(role)[0].label}）；"
+                f"未达到指标值的，{why}。实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
     return (f"得分在 0 与本行{weight}之间；未得满分的，{why}。"
             "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
 
