@@ -247,3 +247,40 @@ def test_the_report_prints_the_table_without_a_weight_column(tmp_path):
     assert line[2:6] == ["国家奖学金人数", "≥30人", "28人", "28"], line
     assert rows[-1][-1] == "100"  # 10 (10 × 99.99%, to 2 decimals) + 50 + 30 + 10
     assert all(c.strip() for r in rows for c in r[:6] if r[0] != "总分"), rows
+
+
+# -- the 部门整体 table too ------------------------------------------------------------------------------
+
+def test_an_overall_table_without_weights_caps_each_level1_and_quotes_its_points(tmp_path):
+    import shutil
+
+    from selfeval_xl.checks.narrative import Tables
+    from selfeval_xl.forms import keys
+    from tests.conftest import EXAMPLES
+
+    region = tmp_path / "yy-scores-only"
+    shutil.copytree(Path(__file__).parents[1] / "selfeval_xl" / "regions" / "yueyang-2023", region)
+    rules = region / "region.toml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace('id = "yueyang-2023"', 'id = "yy-scores-only"'), encoding="utf-8")
+    form = region / "forms" / "overall.toml"
+    old = 'indicators = { key = "overall", group = "绩\\n效\\n指\\n标", levels = "overall" }'
+    assert old in form.read_text(encoding="utf-8")
+    form.write_text(form.read_text(encoding="utf-8").replace(old, old[:-2] + (
+        ', columns = ["name", "target", "actual", "score", "deviation"], headers = ["一级指标", "二级指标", "三级指标", '
+        '"年度指标值", "实际完成值", "得分", "偏差原因分析及改进措施"] }')), encoding="utf-8")
+    profile = load_region(region)
+    dept = Department.model_validate_json((EXAMPLES / "data" / "001_岳阳市档案馆.json").read_text(encoding="utf-8"))
+    dept = dept.model_copy(update={"profile": str(region), "stated": {}})
+    layout = compile_layout(profile, shape_for(dept, profile))
+    assert "overall.ind.quantity.0.weight" not in layout.where
+    got = [f.code for f in check(dept, profile).flags]
+    assert not [c for c in got if c.startswith(("WEIGHT", "SCORE"))], got
+    # the rules' points are the figure a sentence's 满分 is compared with
+    tables = Tables(dept, profile, layout, derive(dept, layout))
+    assert tables.get(keys.level1_figure("output", "weight")).value == 50
+    # 满意度指标 (10 分) given 12
+    sat = [i for i in dept.overall.indicators if i.level1 == "满意度指标"]
+    over = [i.model_copy(update={"score": 12.0 / len(sat)}) if i.level1 == "满意度指标" else i for i in dept.overall.indicators]
+    dept = dept.model_copy(update={"overall": dept.overall.model_copy(update={"indicators": over})})
+    [f] = [f for f in check(dept, profile).flags if f.code == "SCORE-107"]
+    assert f.location.startswith("附件2!B") and "满意度指标各行得分合计 12" in f.message, f
