@@ -284,3 +284,15 @@ def test_an_overall_table_without_weights_caps_each_level1_and_quotes_its_points
     dept = dept.model_copy(update={"overall": dept.overall.model_copy(update={"indicators": over})})
     [f] = [f for f in check(dept, profile).flags if f.code == "SCORE-107"]
     assert f.location.startswith("附件2!B") and "满意度指标各行得分合计 12" in f.message, f
+
+
+def test_the_proof_refuses_a_region_whose_valid_figures_overrun_a_level1(tmp_path):
+    from selfeval_xl.jobs.proving import RegionRefused, prove
+
+    # every row's 得分 computed as 20: 产出指标's three rows make 60 of its 50 points
+    scored = PROJECT.replace("\n[[block]]\ntotals", "\n[block.formulas]\nscore = \"=20\"\n\n[[block]]\ntotals")
+    assert scored != PROJECT
+    profile = load_region(draw(tmp_path, project=scored))
+    with pytest.raises(RegionRefused) as e:
+        prove(profile, force=True)
+    assert "projects[0].hint.level1.output" in str(e.value) and "产出指标得分合计60，超过 50 分" in str(e.value), str(e.value)
