@@ -296,3 +296,21 @@ def test_the_proof_refuses_a_region_whose_valid_figures_overrun_a_level1(tmp_pat
     with pytest.raises(RegionRefused) as e:
         prove(profile, force=True)
     assert "projects[0].hint.level1.output" in str(e.value) and "产出指标得分合计60，超过 50 分" in str(e.value), str(e.value)
+
+
+def test_a_returned_word_report_is_checked_against_the_printed_points(tmp_path):
+    from selfeval_xl.jobs.checking import report_workbook
+    from selfeval_xl.xlsx.write import write_workbook
+
+    region = draw(tmp_path)
+    profile = load_region(region)
+    for name, rows, want in (("right", RIGHT, []), ("over", OVER, ["SCORE-107"])):
+        book = write_workbook(unit(region, rows), profile, tmp_path / name / "101001.xlsx")
+        assert report_workbook(book, tmp_path / name / "报告").get("report")
+        res = runner.invoke(app, ["check", str(tmp_path / name / "报告"), "-o", str(tmp_path / name / "校验"), "-p", str(region)])
+        assert res.exit_code in (0, 1), res.output
+        [one] = json.loads((tmp_path / name / "校验" / "summary.json").read_text(encoding="utf-8"))["files"].values()
+        errors = [f for f in one["flags"] if f["severity"] == "error"]
+        assert [f["code"] for f in errors] == want, errors
+        if want:
+            assert errors[0]["location"].startswith("报告!表1") and "产出指标各行得分合计 60" in errors[0]["message"], errors
