@@ -109,6 +109,8 @@ def test_the_table_has_no_weight_cells_and_the_level1_label_carries_the_points(t
     assert score.prompt == "得分：不小于 0；产出指标各行得分合计不超过 50 分", score.prompt
     guide = next(c.text for c in layout.sheet("填表说明").cells if c.kind == "label" and str(c.text).startswith("得分不小于"))
     assert "各行得分合计不超过该一级指标的分值（如 产出指标（50分））" in guide and "本行分值" not in guide, guide
+    assert any(str(c.text).startswith("红色底纹：数据有误（如一级指标下各行得分合计超过其分值）")
+               for c in layout.sheet("填表说明").cells), "legend"
     # the total row: 总分 up to 得分, the sum of the rows' and the execution score
     total = layout.where["projects[0].total_score"][1]
     assert total.c == 5 and "projects[0].funds.score" in total.formula

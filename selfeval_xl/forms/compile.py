@@ -691,7 +691,7 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("适用规则", f"{profile.profile.name}（{profile.id}）"),
         ("图例", "浅黄色单元格：请填写"),
         ("", "灰色单元格：自动计算，已锁定，无需也不能修改"),
-        ("", f"红色底纹：数据有误（如得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符）；橙/黄色底纹：请核实或补充说明"),
+        ("", f"红色底纹：数据有误（如{_red_example(profile)}）；橙/黄色底纹：请核实或补充说明"),
         ("", "表格右侧红字（不打印）：即时校验提示"),
         ("填写顺序", profile.forms.guide_order or _fill_order(profile)),
         ("金额", profile.forms.guide_money or "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
@@ -764,6 +764,18 @@ def _weight_word(profile: Profile) -> str:
     return indicator_header(profile, "project" if form_name(profile, "project") else "overall", "weight") or "分值"
 
 
+def _unweighted(profile: Profile) -> bool:
+    """The region's indicator table has 得分 but no 分值 column (湖北: the points are in the 一级 label)."""
+    role = "project" if form_name(profile, "project") else "overall"
+    return bool(indicator_header(profile, role, "score")) and not indicator_header(profile, role, "weight")
+
+
+def _red_example(profile: Profile) -> str:
+    if _unweighted(profile):
+        return "一级指标下各行得分合计超过其分值"
+    return f"得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符"
+
+
 def _score_rule(profile: Profile) -> str:
     """The guide's 得分 line in the words of the region's indicator table: its 分值 column (四川:
     权重) and its reason column (四川: 未完成原因分析; 湖北 has none, so the reason goes in the
@@ -772,7 +784,7 @@ def _score_rule(profile: Profile) -> str:
     weight = _weight_word(profile)
     reason = indicator_header(profile, role, "deviation")
     why = f"必须填写{reason}" if reason else "请在报告中说明原因"
-    if indicator_header(profile, role, "score") and not indicator_header(profile, role, "weight"):
+    if _unweighted(profile):
         # no 分值 column (湖北): each 一级's points are in its label
         return (f"得分不小于 0；每个一级指标下各行得分合计不超过该一级指标的分值（如 {profile.levels(role)[0].label}）；"
                 f"未达到指标值的，{why}。实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
