@@ -431,7 +431,12 @@ def _group_columns(block: Block) -> int:
 
 
 def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
-    """The 绩效指标 block: header row, then per 一级 and 二级 the rules' number of slots."""
+    """The 绩效指标 block: header row, then per 一级 and 二级 the rules' number of slots.
+
+    A table whose ``columns`` leave out ``weight`` (湖北: 产出指标（50分）, the clerk enters only
+    得分) has no per-row weight: each row's hint says only what a row can (a number, not
+    negative), and each 一级 gets a hint and a red cell when its rows' scores add to more than
+    the weight its label prints; the region must give every ``[[level1]]`` a ``weight``."""
     prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
     levels = ctx.profile.levels(block.param("levels", "project"))
     cols = _indicator_columns(ctx, block)
