@@ -342,7 +342,9 @@ def test_level2_without_level1_columns(tmp_path):
 
 @pytest.mark.parametrize("block, words", [
     ('indicators = { key = ".", columns = ["name", "weight", "score", "bogus"] }', "未知：bogus"),
-    ('indicators = { key = ".", columns = ["name", "target", "score"] }', "缺少：weight"),
+    ('indicators = { key = ".", columns = ["name", "target", "weight"] }', "缺少：score"),
+    # no 分值 column needs a weight per 一级 (tests/test_fixed_level1_weights.py); these 一级 have none
+    ('indicators = { key = ".", columns = ["name", "target", "score"] }', "没有分值列（weight）"),
     ('indicators = { key = ".", columns = ["level1", "name", "name", "weight", "score"] }', "重复：name"),
     ('indicators = { key = ".", columns = ["level1", "name", "weight", "score"], headers = ["一级", "三级", "分值"] }',
      "headers 应有 4 个"),

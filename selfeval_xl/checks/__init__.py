@@ -27,7 +27,7 @@ from ..forms.rules import tolerance_value
 from ..core.model import Department, Indicator
 from ..core.region import Profile
 from ..forms.recompute import derive
-from ..core.flags import ERROR, INFO, WARNING, Flag
+from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
 from ..core.numbers import fmt_num, xl_round
 from ..core.scoring import group_indicators, which_levels
 from .narrative import check_narrative
@@ -165,6 +165,8 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     drawn = {f for f in keys.INDICATOR_FIELDS if keys.indicator(prefix, first_l2, 0, f) in layout.where}
     target_field = next((f for f in ("target", "value", "adjusted_value", "initial_value") if f in drawn), "name")
     has_reason = "deviation" in drawn
+    # no 分值 column: the 一级 label carries the points (湖北's 产出指标（50分）); see _capped
+    has_weight = "weight" in drawn
     # the reason column as the form heads it (四川: 未完成原因分析); a form without one: the report
     reason = (indicator_header(profile, which, "deviation") or "偏差原因分析及改进措施") if has_reason else ""
     loc = lambda l2, k, f: layout.at(keys.indicator(prefix, l2, k, f))  # noqa: E731
@@ -176,13 +178,15 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
         present_l2.add(l2key)
         key_w, key_s = keys.indicator(prefix, l2key, k, "weight"), keys.indicator(prefix, l2key, k, "score")
         name = ind.name or f"第 {k + 1} 行"
-        if ind.weight is not None:
+        if not has_weight:
+            yield from _unweighted_row(where, name, ind, l2key, k, prefix, has_reason, reason, ceiling_of[l2key], loc)
+        elif ind.weight is not None:
             weights_by_l1[l1_of[l2key].key].append(ind.weight)
-        if ind.name and ind.weight is None:
+        if has_weight and ind.name and ind.weight is None:
             yield Flag("WEIGHT-104", ERROR, loc(l2key, k, "weight"), f"{where}“{name}”未填分值。", None, None, key_w)
-        if ind.name and ind.score is None and ind.weight is not None:
+        if has_weight and ind.name and ind.score is None and ind.weight is not None:
             yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None, key_s)
-        if ind.weight is not None and ind.score is not None:
+        if has_weight and ind.weight is not None and ind.score is not None:
             if ind.score > ind.weight + 1e-9:
                 yield Flag("SCORE-103", ERROR, loc(l2key, k, "score"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 超过分值 {_fmt(ind.weight)}。得分不能超过分值。",
@@ -220,7 +224,9 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                        target, None, keys.indicator(prefix, l2key, k, target_field))
     if not indicators:
         return
-    if not profile.weights_fixed_per_level1(which):
+    if not has_weight:
+        yield from _capped(prefix, where, indicators, profile, layout, which)
+    elif not profile.weights_fixed_per_level1(which):
         # only the total is fixed (四川 90): a unit may put all of it under one 一级
         ws = [w for l1 in profile.levels(which) for w in weights_by_l1[l1.key]]
         want = profile.indicator_total(which)
@@ -244,6 +250,66 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                    f"{where}以下二级指标没有三级指标：{'、'.join(missing)}"
                    + (f"（{_scoring_sheet(profile)}考核“细化到三级指标”会扣分）。" if _scoring_sheet(profile) else "。"),
                    None, None, keys.indicator(prefix, l2.key, 0, "name"))
+
+
+def _unweighted_row(where: str, name: str, ind: Indicator, l2key: str, k: int, prefix: str, has_reason: bool,
+                    reason: str, ceiling: bool, loc) -> Iterator[Flag]:
+    """The row checks of a table without a 分值 column (the 一级 label carries the points, as in
+    湖北's 产出指标（50分））. A row has no weight of its own, so what compares a score with it is
+    not raised — not falsely against a missing figure: SCORE-103 (得分超过分值) becomes the 一级's
+    SCORE-107 (``_capped``), and IND-201's suggested score, a share of the row's weight, has
+    nothing to be a share of. A name without a score is still SCORE-105. IND-202 (得分低于分值
+    须写偏差原因) falls back to what can be known without a weight: the completion below its
+    target — ``suggest`` on a unit weight giving less than full marks — with no reason written,
+    where the form has a reason column; where it has none, the reason goes in the report and
+    nothing is raised (as for a weighted form without the column)."""
+    key_s = keys.indicator(prefix, l2key, k, "score")
+    if ind.name and ind.score is None:
+        yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None, key_s)
+    if not has_reason or ind.deviation.strip() not in _EMPTY_REASON:
+        return
+    sug = suggest(ind.target_text, ind.actual, 1.0, ceiling)
+    if sug is not None and sug.high < 1 - 1e-9:
+        yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
+                   f"{where}“{name}”：指标值“{ind.target_text}”，完成值“{ind.actual}”，未达到指标值，但未说明原因。"
+                   f"请填写{reason}。", ind.deviation, None, keys.indicator(prefix, l2key, k, "deviation"))
+
+
+def _capped(prefix: str, where: str, indicators: list[Indicator], profile: Profile, layout: Layout,
+            which: str) -> Iterator[Flag]:
+    """SCORE-107: per 一级 of a table without a 分值 column, its rows' scores may not add to more
+    than the weight its label prints (region loading refuses such a table without a weight per
+    一级). The flag points at the 一级's cell, where the sheet turns red."""
+    tol = profile.scoring.score_tolerance
+    l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
+    scores: dict[str, float] = {}
+    for l2key, _k, ind in indicator_slots(indicators, profile, which):
+        if ind.score is not None:
+            l1 = l1_of[l2key]
+            scores[l1.key] = scores.get(l1.key, 0.0) + ind.score
+    for l1 in profile.levels(which):
+        got = scores.get(l1.key)
+        if got is None or l1.weight is None or got <= l1.weight + tol:
+            continue
+        key = keys.indicator(prefix, l1.level2[0].key, 0, "score")
+        yield Flag("SCORE-107", ERROR, _level1_at(layout, prefix, l1),
+                   f"{where}{l1.name}各行得分合计 {_fmt(xl_round(got, 4))}，超过该一级指标的分值 {_fmt(l1.weight)} 分。"
+                   f"请改正各行得分。", got, l1.weight, key)
+
+
+def _level1_at(layout: Layout, prefix: str, l1) -> Any:
+    """The 一级 label's cell (产出指标（50分）, merged down its rows) of the table ``prefix``; the
+    first row's 得分 where the form draws no 一级 column."""
+    first = keys.indicator(prefix, l1.level2[0].key, 0, "score")
+    found = layout.where.get(first)
+    if found is None:
+        return layout.at(first)
+    sh, cell = found
+    for c in sh.cells:
+        if c.kind == "label" and c.r == cell.r and isinstance(c.text, str) and c.text.startswith(l1.name) \
+                and c.merge is not None and c.c < cell.c:
+            return SheetCell(sh.name, c.r + 1, c.c + 1)
+    return layout.at(first)
 
 
 def _project_sheet(layout: Layout, i: int) -> str:

@@ -92,11 +92,17 @@ class Tables:
         if _num(full) and _num(executed):
             self.extra[BUDGET_BALANCE] = TableFigure(round(full - executed, 6), loc_full)
         overall_sheet = sheet_name(layout, "overall") or "整体支出表"
-        for l1 in profile.levels("overall"):
+        levels = profile.levels("overall")
+        # a table without a 分值 column: each 一级's points are the rules' (printed in its label)
+        unweighted = bool(levels) and keys.indicator(keys.OVERALL, levels[0].level2[0].key, 0, "score") in layout.where \
+            and keys.indicator(keys.OVERALL, levels[0].level2[0].key, 0, "weight") not in layout.where
+        for l1 in levels:
             inds = [i for i in dept.overall.indicators if i.level1 == l1.name]
             if inds and all(i.score is not None for i in inds):
                 self.extra[keys.level1_figure(l1.key, "score")] = TableFigure(sum(i.score for i in inds), overall_sheet)
-            if inds and all(i.weight is not None for i in inds):
+            if unweighted and l1.weight is not None:
+                self.extra[keys.level1_figure(l1.key, "weight")] = TableFigure(l1.weight, overall_sheet)
+            elif inds and all(i.weight is not None for i in inds):
                 self.extra[keys.level1_figure(l1.key, "weight")] = TableFigure(sum(i.weight for i in inds), overall_sheet)
 
     def _loc(self, key: str) -> str:

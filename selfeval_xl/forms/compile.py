@@ -22,7 +22,7 @@ from .cells import (
     col_letter,
     blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
 )
-from ..core.region import Limits, Profile
+from ..core.region import REGION_FILE, Limits, Profile
 from .binding import form_name
 from .definition import Block, FormError, GridCell, SheetDef
 from .naming import guide_rate, guide_title, guide_weights
@@ -388,11 +388,12 @@ def _indicator_columns(ctx: _Context, block: Block) -> dict[str, int]:
     still loads unchanged)."""
     fields = tuple(block.param("columns") or _DEFAULT_COLUMNS)
     unknown = [f for f in fields if f not in _IND_COLUMNS]
-    missing = [f for f in ("name", "weight", "score") if f not in fields]
+    # no weight: the form prints each 一级's points in its label only (湖北's 产出指标（50分）)
+    missing = [f for f in ("name", "score") if f not in fields]
     twice = sorted({f for f in fields if fields.count(f) > 1})
     if unknown or missing or twice:
         raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行：indicators.columns 应由 "
-                        f"{'、'.join(_IND_COLUMNS)} 组成，每项至多一次，且含 name、weight、score"
+                        f"{'、'.join(_IND_COLUMNS)} 组成，每项至多一次，且含 name、score"
                         + (f"（未知：{'、'.join(map(str, unknown))}）" if unknown else "")
                         + (f"（缺少：{'、'.join(missing)}）" if missing else "")
                         + (f"（重复：{'、'.join(twice)}）" if twice else ""))
@@ -434,12 +435,19 @@ def _group_columns(block: Block) -> int:
 
 
 def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
-    """The 绩效指标 block: header row, then per 一级 and 二级 the rules' number of slots."""
+    """The 绩效指标 block: header row, then per 一级 and 二级 the rules' number of slots.
+
+    A table whose ``columns`` leave out ``weight`` (湖北: 产出指标（50分）, the clerk enters only
+    得分) has no per-row weight: each row's hint says only what a row can (a number, not
+    negative), and each 一级 gets a hint and a red cell when its rows' scores add to more than
+    the weight its label prints; the region must give every ``[[level1]]`` a ``weight``."""
     prefix = ctx.key(block.param("key", "."), ctx.sdef.file, block.line).rstrip(".")
     levels = ctx.profile.levels(block.param("levels", "project"))
     cols = _indicator_columns(ctx, block)
     formulas, checks = dict(block.formulas), dict(block.checks)
-    wc, sc, dc = cols["weight"], cols["score"], cols.get("deviation")
+    wc, sc, dc = cols.get("weight"), cols["score"], cols.get("deviation")
+    if wc is None:
+        _level1_caps(ctx, block, levels)
     hint_col = max(cols.values()) + 1
     if ctx.sdef.print_cols and hint_col > ctx.sdef.print_cols:  # 得分 or a reason column not printed
         last = max(cols, key=cols.get)
@@ -463,6 +471,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
     for l1 in levels:
         l1_first = r
         l1_weights: list[str] = []
+        l1_scores: list[str] = []
         for l2 in l1.level2:
             l2_first = r
             for k in range(l2.rows):
@@ -476,14 +485,21 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                                   style=_FORMULA_STYLE[vtype], check=_typed(checks.get(f), vtype))
                         continue
                     vtype, prompt = _IND_COLUMNS[f]
+                    if f == "score" and wc is None:  # no row 分值: the 一级's points cap the rows
+                        prompt = f"得分：不小于 0；{l1.name}各行得分合计不超过 {num(l1.weight)} 分"
                     choices = DEVIATION_CHOICES if f == "deviation" else CORE_CHOICES if f == "core" else ()
                     b.input(r, c, slot[f], vtype, prompt=prompt, choices=choices, strict=f == "core")
                 w, s = "{" + slot["weight"] + "}", "{" + slot["score"] + "}"
-                low = f'IF(AND({s}<{w},{blank_text("{" + slot["deviation"] + "}")}),"得分低于分值：请填写偏差原因","")' \
-                    if dc is not None else '""'
-                b.hint(r, hint_col, keys.hint(prefix, l2.key, k),
-                       f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",{low}),"")')
-                l1_weights.append(slot["weight"])
+                if wc is None:  # no 分值 to compare with: what a row alone can say
+                    b.hint(r, hint_col, keys.hint(prefix, l2.key, k),
+                           f'=IF(ISNUMBER({s}),IF({s}<0,"得分不能为负数",""),IF({blank_text(s)},"","得分应填数字"))')
+                else:
+                    low = f'IF(AND({s}<{w},{blank_text("{" + slot["deviation"] + "}")}),"得分低于分值：请填写偏差原因","")' \
+                        if dc is not None else '""'
+                    b.hint(r, hint_col, keys.hint(prefix, l2.key, k),
+                           f'=IF(AND(ISNUMBER({s}),ISNUMBER({w})),IF({s}>{w},"得分超过分值",{low}),"")')
+                    l1_weights.append(slot["weight"])
+                l1_scores.append(slot["score"])
                 score_keys.append(slot["score"])
                 b.sh.heights[r] = 30
                 b.sh.optional_rows.add(r)
@@ -493,7 +509,9 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                 b.label(l2_first, cols["level2"], l2.name, r2=r - 1, style="label_center")
         if "level1" in cols:
             b.label(l1_first, cols["level1"], l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
-        if l1.weight is not None:  # only the total fixed: no per-一级 warning (the total row has one)
+        if wc is None:  # the 一级's points are in its label only: its rows' scores may not add to more
+            _level1_cap(b, ctx, block, l1, l1_first, r - 1, l1_scores, cols, hint_col, prefix)
+        elif l1.weight is not None:  # only the total fixed: no per-一级 warning (the total row has one)
             wsum = _sum(l1_weights)
             b.hint(l1_first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
                    f'=IF({_count(l1_weights)}=0,"",IF(ABS({wsum}-{num(l1.weight)})>0.0001,'
@@ -507,7 +525,12 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
         b.label(first, 0, block.param("group", "绩\n效\n指\n标"), r2=r - 1, style="label_center")
     last = r - 1
     d0 = first + 1
-    s0, w0 = a1(d0, sc), a1(d0, wc)
+    s0 = a1(d0, sc)
+    if wc is None:
+        b.sh.cond_formats.append(CondFormat((d0, sc), (last, sc), f"AND(ISNUMBER({s0}),{s0}<0)", "cf_error"))
+        ctx.indicator_keys[prefix] = (weight_keys, score_keys, cols)
+        return r
+    w0 = a1(d0, wc)
     b.sh.cond_formats.append(CondFormat((d0, sc), (last, sc), f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}>{w0})", "cf_error"))
     if dc is not None:
         v0 = a1(d0, dc)
@@ -515,6 +538,35 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                                             f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}<{w0},{blank_text(v0)})", "cf_warn"))
     ctx.indicator_keys[prefix] = (weight_keys, score_keys, cols)
     return r
+
+
+def _level1_caps(ctx: _Context, block: Block, levels) -> None:
+    """A table without a 分值 column caps each 一级's scores by the weight its label prints
+    (产出指标（50分）); a region whose [[level1]] give none leaves nothing to cap them: refused."""
+    if levels and all(l1.weight is not None for l1 in levels):
+        return
+    which = "overall_level1" if block.param("levels", "project") == "overall" and ctx.profile.overall_level1 else "level1"
+    rules = dict(ctx.profile.sources).get(REGION_FILE, "")
+    line = next((n for n, text in enumerate(rules.splitlines(), 1) if text.strip() == f"[[{which}]]"), 0)
+    name = next((l1.name for l1 in levels if l1.weight is None), "")
+    raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行（键 indicators.columns）：指标表没有分值列（weight），"
+                    f"各行得分只能以所在一级指标的分值为上限，但 region.toml"
+                    + (f" 第 {line} 行" if line else "") + f"（键 {which}.weight）的一级指标“{name}”没有写 weight；"
+                    f"请在每个 [[{which}]] 中写 weight = 该一级指标的分值（如 产出指标（50分）写 weight = 50），"
+                    f"或在 columns 中加上 weight")
+
+
+def _level1_cap(b: _B, ctx: _Context, block: Block, l1, first: int, last: int, score_keys: list[str],
+                cols: dict[str, int], hint_col: int, prefix: str) -> None:
+    """Per 一级 of a table without a 分值 column: a hint and a red 一级 cell when its rows'
+    scores add to more than the weight its label prints (``checks``' SCORE-107 says the same)."""
+    ssum, cap = _sum(score_keys), num(l1.weight)
+    b.hint(first, hint_col + 1, keys.hint(prefix, "level1", l1.key),
+           f'=IF({_count(score_keys)}=0,"",IF({ssum}-{cap}>0.0001,'
+           f'"{l1.name}得分合计"&{ssum}&"，超过 {cap} 分",""))')
+    l1_col = cols.get("level1")
+    where = ((first, l1_col), (first, l1_col)) if l1_col is not None else ((first, cols["score"]), (last, cols["score"]))
+    b.sh.cond_formats.append(CondFormat(where[0], where[1], f"AND({_count(score_keys)}>0,{ssum}-{cap}>0.0001)", "cf_error"))
 
 
 def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
@@ -529,29 +581,33 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
     wcheck = _typed(declared.get(wk), WEIGHT) or WEIGHT_TOTAL_CHECK
     tcheck = _typed(declared.get(tk), SCORE) or TOTAL_SCORE_CHECK
     gcheck = _typed(declared.get(gk), GRADE) or GRADE_CHECK
-    wc, sc = cols["weight"], cols["score"]
+    wc, sc = cols.get("weight"), cols["score"]
     last_col = max(cols.values())
     hint_col = last_col + 1
     exec_score = _exec_score_keys(ctx, block.param("exec"))
-    b.label(r, 0, block.param("label", "总分"), c2=wc - 1, style="header")
-    w_expr = _sum(weight_keys)
-    if s.execution_scored:
-        w_expr = f"{num(s.execution_weight)}+{w_expr}"
-    b.formula(r, wc, wk, f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT, check=wcheck)
+    # without a 分值 column (weights fixed per 一级, printed in its label) the label runs to 得分
+    head = sc if wc is None else wc
+    b.label(r, 0, block.param("label", "总分"), c2=head - 1, style="header")
+    if wc is not None:
+        w_expr = _sum(weight_keys)
+        if s.execution_scored:
+            w_expr = f"{num(s.execution_weight)}+{w_expr}"
+        b.formula(r, wc, wk, f'=IF({_count(weight_keys)}=0,"",{w_expr})', WEIGHT, check=wcheck)
     all_scores = exec_score + score_keys
     b.formula(r, sc, tk, f'=IF({_count(all_scores)}=0,"",{_sum(all_scores)})', SCORE, check=tcheck)
-    if sc > wc + 1:  # a declared column between 权重 and 得分 (得分系数): a bordered blank under it
+    if wc is not None and sc > wc + 1:  # a declared column between 权重 and 得分 (得分系数): a bordered blank under it
         b.label(r, wc + 1, "", c2=sc - 1, style="label")
     if last_col > sc:
         b.label(r, sc + 1, "", c2=last_col, style="label")
     total_ref = "{" + keys.of(prefix, keys.TOTAL_SCORE) + "}"
-    b.hint(r, hint_col, keys.hint(prefix, "total"),
-           f'=IF({_count(weight_keys)}=0,"",IF(ABS({{{prefix}.weight_total}}-{num(s.total)})>0.0001,'
-           f'"分值合计"&{{{prefix}.weight_total}}&"，应为{num(s.total)}",""))')
+    if wc is not None:
+        b.hint(r, hint_col, keys.hint(prefix, "total"),
+               f'=IF({_count(weight_keys)}=0,"",IF(ABS({{{prefix}.weight_total}}-{num(s.total)})>0.0001,'
+               f'"分值合计"&{{{prefix}.weight_total}}&"，应为{num(s.total)}",""))')
     if s.show_grade_row:
         r += 1
-        b.label(r, 0, block.param("grade_label", "评价等次"), c2=wc - 1, style="header")
-        b.formula(r, wc, gk, grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text", check=gcheck)
+        b.label(r, 0, block.param("grade_label", "评价等次"), c2=head - 1, style="header")
+        b.formula(r, head, gk, grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text", check=gcheck)
     else:
         # the official form has no grade row: the live grade sits beside the total, unprinted
         b.formula(r, hint_col + 1, gk, grade_formula(total_ref, ctx.profile), GRADE, style="f_side", check=gcheck)
@@ -644,7 +700,7 @@ def _guide(b: _B, ctx: _Context, r: int) -> int:
         ("适用规则", f"{profile.profile.name}（{profile.id}）"),
         ("图例", "浅黄色单元格：请填写"),
         ("", "灰色单元格：自动计算，已锁定，无需也不能修改"),
-        ("", f"红色底纹：数据有误（如得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符）；橙/黄色底纹：请核实或补充说明"),
+        ("", f"红色底纹：数据有误（如{_red_example(profile)}）；橙/黄色底纹：请核实或补充说明"),
         ("", "表格右侧红字（不打印）：即时校验提示"),
         ("填写顺序", profile.forms.guide_order or _fill_order(profile)),
         ("金额", profile.forms.guide_money or "单位均为万元，只填数字，例如 103.86；不要输入“万元”、逗号或空格。"),
@@ -717,6 +773,18 @@ def _weight_word(profile: Profile) -> str:
     return indicator_header(profile, "project" if form_name(profile, "project") else "overall", "weight") or "分值"
 
 
+def _unweighted(profile: Profile) -> bool:
+    """The region's indicator table has 得分 but no 分值 column (湖北: the points are in the 一级 label)."""
+    role = "project" if form_name(profile, "project") else "overall"
+    return bool(indicator_header(profile, role, "score")) and not indicator_header(profile, role, "weight")
+
+
+def _red_example(profile: Profile) -> str:
+    if _unweighted(profile):
+        return "一级指标下各行得分合计超过其分值"
+    return f"得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符"
+
+
 def _score_rule(profile: Profile) -> str:
     """The guide's 得分 line in the words of the region's indicator table: its 分值 column (四川:
     权重) and its reason column (四川: 未完成原因分析; 湖北 has none, so the reason goes in the
@@ -725,6 +793,10 @@ def _score_rule(profile: Profile) -> str:
     weight = _weight_word(profile)
     reason = indicator_header(profile, role, "deviation")
     why = f"必须填写{reason}" if reason else "请在报告中说明原因"
+    if _unweighted(profile):
+        # no 分值 column (湖北): each 一级's points are in its label
+        return (f"得分不小于 0；每个一级指标下各行得分合计不超过该一级指标的分值（如 {profile.levels(role)[0].label}）；"
+                f"未达到指标值的，{why}。实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
     return (f"得分在 0 与本行{weight}之间；未得满分的，{why}。"
             "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
 

@@ -105,7 +105,8 @@ def _rules_line(profile: Profile, text: str) -> str:
 
 def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
     """A valid value for every input cell of ``layout``, by its type: amounts with 执行数 ≤ 预算数,
-    one indicator row per 二级 whose 分值 add up to the 一级's and whose 得分 are full, text where
+    one indicator row per 二级 whose 分值 add up to the 一级's and whose 得分 are full (so a table
+    without a 分值 column gets scores adding up to each 一级's points, never over), text where
     text goes. Deterministic for a seed, so a region is proven on the same figures every time."""
     rng = random.Random(seed)
     profile = layout.profile
@@ -251,6 +252,9 @@ def prove(profile: Profile, display: str | None = None, *, force: bool = False,
         for k, v in derived.items():
             if isinstance(v, str) and v in _ERROR_VALUES:
                 problems.append(f"重算：{_at(profile, k)}：公式结果为 {v}（填入有效数据时不应出错）")
+            elif isinstance(v, str) and v.strip() and ".hint.level1." in k:
+                # the valid figures keep each 一级's weights (and, without a 分值 column, its scores) to its points
+                problems.append(f"重算：{_at(profile, k)}：按规则填写的试算数据出现一级指标提示“{v}”")
     except Exception as e:  # noqa: BLE001
         raise RegionRefused(display, problems + [_explain(profile, "重算", e)]) from None
 

@@ -7,7 +7,8 @@
   formulas whose operands the table prints are evaluated: a figure from another sheet (附件1
   for 附件2's 项目支出) is not guessed.
 * What only a document can get wrong:
-  RPT-501 a printed 一级 weight (“效益指标（30分）”) that its rows do not add up to;
+  RPT-501 a printed 一级 weight (“效益指标（30分）”) that its rows do not add up to — or, in a
+  table without a 分值 column, that its rows' scores add up to more than (SCORE-107, as in a workbook);
   RPT-502 a weight or score cell that is not a number (“00”, a word) — read as blank, said;
   RPT-503 the attachment list in the text against the tables present;
   RPT-504 one quantity in two units (1200㎡ in a table, 1200㎥ in the text).
@@ -153,6 +154,13 @@ def _printed_weights(form: MatchedForm) -> list[Flag]:
     for pr in form.printed:
         weights = [w.value for w in pr.weights if isinstance(w.value, float)]
         if not weights:
+            # a table without a 分值 column (湖北): the printed points cap the rows' scores
+            scores = [x.value for x in pr.scores if isinstance(x.value, float)]
+            got = round(sum(scores), 6)
+            if not pr.weights and scores and got > pr.points + 0.005:
+                out.append(_flag("SCORE-107", ERROR, pr.place,
+                                 f"报告{form.title}：{pr.name}各行得分合计 {fmt_num(got, 2)}，超过该一级指标的分值 "
+                                 f"{fmt_num(pr.points, 2)} 分。请改正各行得分。", got, pr.points))
             continue
         s = round(sum(weights), 6)
         if abs(s - pr.points) > 0.005:

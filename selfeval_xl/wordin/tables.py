@@ -86,6 +86,7 @@ class Printed:
     points: float
     place: Figure
     weights: list[Figure] = field(default_factory=list)
+    scores: list[Figure] = field(default_factory=list)  # a table without a 分值 column: capped by ``points``
 
 
 @dataclass
@@ -472,6 +473,8 @@ class _Reader:
             form.figures[key] = fig
             if fld == "weight" and pr is not None:
                 pr.weights.append(fig)
+            elif fld == "score" and pr is not None:
+                pr.scores.append(fig)
 
 
 def match_tables(rep: WordReport, profile, year: int = 2023) -> list[MatchedForm]:
