@@ -302,3 +302,23 @@ def test_the_roster_fills_the_region_budget_cell_and_says_where_there_is_none(tm
     [unit] = read_roster(roster, load_region(draw(tmp_path / "c", computed)))
     assert unit.projects[0].figures == {} and unit.projects[0].funds.current.full is None
     assert unit.notes == ["第 2 行项目“学生资助项目”的全年预算数没有预填：本地区的项目自评表没有这一栏"], unit.notes
+
+
+def test_without_print_cols_or_widths_every_drawn_column_prints_but_not_the_side_grade(tmp_path):
+    # a coordinator who writes neither print_cols nor a width per column: the form's seven columns
+    # print (the live grade kept beside a form without a grade row does not), each with a width
+    project = PROJECT.replace("print_cols = 7\n", "").replace("widths = [10, 12, 20, 14, 14, 12, 12, 30]", "widths = [10, 12]")
+    region = draw(tmp_path, project)
+    res = runner.invoke(app, ["region", "check", str(region)])
+    assert res.exit_code == 0 and "通过试算" in res.output, res.output
+    profile = load_region(region)
+    dept = Department(code="1", name="某学院", year=2023, profile=profile.id, projects=[{"name": "甲", "category": "项目支出"}])
+    layout = compile_layout(profile, shape_for(dept, profile))
+    sh, grade = layout.where["projects[0].grade"]
+    assert sh.print_cols == 7 and len(sh.widths) >= 7, (sh.print_cols, sh.widths)
+    assert grade.c >= sh.print_cols  # beside the form, not printed
+    out = tmp_path / "报告.docx"
+    from selfeval_xl.docx.report import render_report
+    render_report(dept, profile, out)
+    grids = [len(t.columns) for t in Document(out).tables]
+    assert 7 in grids and max(grids) == 7, grids

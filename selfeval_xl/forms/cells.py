@@ -160,6 +160,7 @@ class Sheet:
     _index: dict | None = field(default=None, repr=False, compare=False)
     _personal: list[int] | None = field(default=None, repr=False, compare=False)
     _digest: str | None = field(default=None, repr=False, compare=False)
+    _n_rows: tuple[int, int] | None = field(default=None, repr=False, compare=False)  # (len(cells), rows)
     # for a personalised copy: the shared sheet it was made from (same structure, other label text)
     origin: "Sheet | None" = field(default=None, repr=False, compare=False)
 
@@ -196,7 +197,15 @@ class Sheet:
 
     @property
     def n_rows(self) -> int:
-        return max((c.merge[0] if c.merge else c.r) for c in self.cells) + 1
+        """Rows down to the last cell or merge; remembered, since print setup asks once per row.
+
+        Building only appends cells, so the count of cells tells whether the memo still holds.
+        """
+        memo = self._n_rows
+        if memo is None or memo[0] != len(self.cells):
+            memo = self._n_rows = (len(self.cells),
+                                   max((c.merge[0] if c.merge else c.r) for c in self.cells) + 1)
+        return memo[1]
 
 
 @lru_cache(maxsize=None)

@@ -37,6 +37,9 @@ _INPUT_STYLE = {"text": "in_text", "longtext": "in_long", "money": "in_money", "
                 "weight": "in_num", "score": "in_num", "percent": "in_pct", "date": "in_date"}
 _FORMULA_STYLE = {"money": "f_money", "rate": "f_rate", "score": "f_num", "weight": "f_num", "text": "f_text",
                   "grade": "f_text"}
+# the style of a cell kept beside the printed form (a form without a grade row keeps its live grade there)
+SIDE = "f_side"
+DEFAULT_WIDTH = 9.0  # a column's width (Excel's character units) where a form gives none
 _REF = re.compile(r"\{([^{}]+)\}")
 
 # the checks of the cells the building blocks draw (a grid block's [block.checks] may override
@@ -152,8 +155,14 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
                             f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
     if not sh.print_cols and sh.cells:
         # print_cols left out: every column the blocks drew prints (else the print area would end at
-        # column −1) but the in-sheet hints, which never print; the region's rule hints go right of it
-        sh.print_cols = 1 + max(((c.merge[1] if c.merge else c.c) for c in sh.cells if c.kind != "hint"), default=0)
+        # column −1) but what sits beside the form and never prints: the in-sheet hints and the live
+        # grade of a form without a grade row (``SIDE``); the region's rule hints go right of it
+        sh.print_cols = 1 + max(((c.merge[1] if c.merge else c.c) for c in sh.cells
+                                 if c.kind != "hint" and c.style != SIDE), default=0)
+    if len(sh.widths) < sh.print_cols:
+        # fewer widths than printed columns: the rest at Excel's usual width, so the workbook and
+        # the report's table (whose columns take the sheet's proportions) agree on every column
+        sh.widths += [DEFAULT_WIDTH] * (sh.print_cols - len(sh.widths))
     _printed(sh, sdef)
     _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)
@@ -610,7 +619,7 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
         b.formula(r, head, gk, grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text", check=gcheck)
     else:
         # the official form has no grade row: the live grade sits beside the total, unprinted
-        b.formula(r, hint_col + 1, gk, grade_formula(total_ref, ctx.profile), GRADE, style="f_side", check=gcheck)
+        b.formula(r, hint_col + 1, gk, grade_formula(total_ref, ctx.profile), GRADE, style=SIDE, check=gcheck)
     return r + 1
 
 
