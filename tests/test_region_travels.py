@@ -22,10 +22,13 @@ runner = CliRunner()
 SEED = EXAMPLES / "data" / "001_岳阳市档案馆.json"
 
 
-def _region_copy(tmp_path, name="outside-region", note="备注：本地区自定的备注。"):
-    """岳阳's forms in a folder of its own, with a visible edit in 附件3's note."""
+def _region_copy(tmp_path, name="outside-region", note="备注：本地区自定的备注。", keep_id=False):
+    """岳阳's forms in a folder of its own, under a name of its own, with a visible edit in 附件3's note."""
     dest = tmp_path / name
     shutil.copytree(REGION_DIR / "yueyang-2023", dest)
+    rules = dest / "region.toml"
+    if not keep_id:
+        rules.write_text(rules.read_text(encoding="utf-8").replace('id = "yueyang-2023"', f'id = "{name}"', 1), encoding="utf-8")
     f = dest / "forms" / "project.toml"
     text = f.read_text(encoding="utf-8")
     old = "备注：一个一级项目支出一张表。如，业务工作经费，运行维护经费，其他事业发展类资金…各一张表。"
@@ -95,15 +98,29 @@ def load_region_digest_of(book) -> str:
     return read_workbook(book).book.meta["region_digest"]
 
 
-def test_a_changed_copy_of_an_installed_region_is_said(tmp_path):
-    region = _region_copy(tmp_path)
+def test_a_changed_copy_keeping_the_installed_id_is_refused_and_a_made_one_is_said(tmp_path):
+    region = _region_copy(tmp_path, keep_id=True)
     assert load_region(region).id == "yueyang-2023"
+    # a returned workbook names its region by id, and check judges it by the installed one of
+    # that id: the changed copy must take a name of its own before any template goes out
     book = tmp_path / "u.xlsx"
-    assert runner.invoke(app, ["fill", str(SEED), "-o", str(book), "--profile", str(region)]).exit_code == 0
+    for args in (["fill", str(SEED), "-o", str(book), "--profile", str(region)], ["region", "check", str(region)]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert "region.toml 第 5 行（键 id）" in res.output and "yueyang-2023-local" in res.output, res.output
+    assert not book.exists()
+    assert runner.invoke(app, ["region", "check", str(_region_copy(tmp_path / "renamed"))]).exit_code == 0
+
+    # why: a workbook made of such a copy all the same (through the library, unsigned) is judged by
+    # the installed region of its id — an error on every unit of the changed copy
+    from selfeval_xl.core.model import Department
+    from selfeval_xl.xlsx.write import write_workbook
+
+    dept = Department.model_validate_json(SEED.read_text(encoding="utf-8"))
+    write_workbook(dept, load_region(region), book)
     runner.invoke(app, ["check", str(book), "-o", str(tmp_path / "out")])
     units = _units(tmp_path / "out" / "summary.json")
-    meta = [f for f in units[0]["flags"] if f["code"] == "META-204"]
-    assert meta and meta[0]["severity"] == "warning" and "yueyang-2023" in meta[0]["message"]
+    assert [f["severity"] for f in units[0]["flags"] if f["code"] == "META-213"] == ["error"]
 
     # an untouched copy of the installed region raises nothing
     same = tmp_path / "same.xlsx"

@@ -94,6 +94,22 @@ def _needs(profile: Profile, layout: Layout) -> Iterator[str]:
                f"（通常在 forms/narrative.toml）")
 
 
+def _borrowed_name(profile: Profile) -> Iterator[str]:
+    """A folder copied from a shipped region and changed must take a name of its own: a returned
+    workbook names its region by id, and ``check`` judges it by the installed region of that id
+    (``xlsx.read.judge_region``) — every unit of the changed copy would be read by the shipped
+    layout and flagged META-213."""
+    from ..forms.regions import installed_profile
+
+    shipped = installed_profile(profile.id)
+    if shipped is not None and shipped.digest != profile.digest:
+        rules = dict(profile.sources).get(REGION_FILE, "")
+        n = next((i for i, line in enumerate(rules.splitlines(), 1) if re.match(r"\s*id\s*=", line)), 0)
+        yield (f"{REGION_FILE}{f' 第 {n} 行' if n else ''}（键 id）：id “{profile.id}” 是本工具内置地区的名字，但这个文件夹的"
+               f"内容与内置的不同；用它生成的工作簿交回后会按内置的 {profile.id} 校验和评分。"
+               f"请在 {REGION_FILE} 的 [profile] 中改一个新的 id，如 “{profile.id}-local”")
+
+
 def _rules_line(profile: Profile, text: str) -> str:
     """"region.toml 第 12 行": the first line of the rules that holds ``text``."""
     rules = dict(profile.sources).get(REGION_FILE, "")
@@ -217,6 +233,9 @@ def prove(profile: Profile, display: str | None = None, *, force: bool = False,
     """Generate → fill → recompute → write → read → check → report, once, for ``profile``.
     Raises ``RegionRefused``; returns quietly for a region proven before (unless ``force``)."""
     display = display or profile.id
+    borrowed = list(_borrowed_name(profile))
+    if borrowed:
+        raise RegionRefused(display, borrowed)
     if not force and is_proven(profile):
         return
     from ..checks import check
