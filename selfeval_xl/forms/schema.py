@@ -207,7 +207,7 @@ REGION_DOCS: dict[str, tuple[str, Any]] = {
     "Profile.report": ("自评报告：封面、标题、各部分", None),
     "Profile.checks": ("公式之外的校验规则（两数相等、比较、求和、范围、必填）", None),
     "Profile.narrative": ("报告文字中的数字与表中数字的对照", None),
-    "ProfileInfo.id": ("地区标识，与文件夹名相同（字母、数字、-、_、.）", "hubei-2024"),
+    "ProfileInfo.id": ("地区标识，与文件夹名相同（字母、数字、-、_、.）；复制内置地区改出的新地区须另起一个 id，沿用内置的 id 会被拒绝", "hubei-2024"),
     "ProfileInfo.name": ("地区配置的名称，显示在命令和工作台中", "湖北省 2024 年度项目支出绩效自评"),
     "ProfileInfo.region": ("地区名称", "湖北省"),
     "ProfileInfo.dept_name_label": ("表中“部门名称”一栏的叫法", "预算部门名称"),
