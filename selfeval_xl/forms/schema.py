@@ -238,6 +238,12 @@ REGION_DOCS: dict[str, tuple[str, Any]] = {
     "ProjectRules.category_rows": ("附件1 是否按类别列小计行；false 为一列到底", True),
     "Forms.guide_order": ("填表说明中“填写顺序”一行，与默认顺序不同时才写", "① 基础数据表；② 项目支出绩效自评表；③ 报告正文。"),
     "Report.sections": ("报告正文的各部分，按顺序", None),
+    "Report.completeness": ("报告完整性的评分（如湖南评分表附件5：正文 8 分、附件 7 分，缺一部分扣 2 分）；"
+                            "写了才估算（PRE-301），不写则没有这一项",
+                            {"body": 8, "attachments": 7, "deduct": 2, "sheet": "附件5"}),
+    "Completeness.body": ("正文的满分", 8),
+    "Completeness.attachments": ("各表（附件）的满分", 7),
+    "Completeness.deduct": ("缺一部分扣的分", 2),
     "Report.cover": ("封面各行；不写时用默认封面", None),
     "Report.body_title": ("正文前是否印出标题（“{year}年度{unit_name}” 与报告标题）", True),
     "Report.sections_heading": ("各部分之上的总标题，表样有时才写", "五、评价报告综述（参考提纲）"),
