@@ -51,6 +51,9 @@ PROJECT_LINE_CHECK = CellCheck("XATT-102", "附件1 中该项目的本年预算�
 HINT_CODES = {"warning": "HINT-101", "error": "HINT-201"}
 PROJECT_SUM_CHECK = CellCheck("SUM-103", "项目支出应等于各类别、各项目之和（项目本年数取自附件3）", "error", "money")
 
+# a computed cell beside the form, never printed (the live grade of a form without a grade row)
+SIDE_STYLE = "f_side"
+
 
 def _typed(check: CellCheck | None, vtype: str) -> CellCheck | None:
     """A declared check whose tolerance is left to the cell's value type gets that type's."""
@@ -152,8 +155,11 @@ def build_sheet(sdef: SheetDef, profile: Profile, shape: Shape, index: int | Non
                             f"超过一张表的上限 {Limits.CELLS_PER_SHEET} 格")
     if not sh.print_cols and sh.cells:
         # print_cols left out: every column the blocks drew prints (else the print area would end at
-        # column −1) but the in-sheet hints, which never print; the region's rule hints go right of it
-        sh.print_cols = 1 + max(((c.merge[1] if c.merge else c.c) for c in sh.cells if c.kind != "hint"), default=0)
+        # column −1) but the in-sheet hints, which never print, and the live grade a form without a
+        # grade row keeps beside its total ("f_side"): counted, it printed one column past the
+        # widths and the report died on it (IndexError); the region's rule hints go right of it
+        sh.print_cols = 1 + max(((c.merge[1] if c.merge else c.c) for c in sh.cells
+                                 if c.kind != "hint" and c.style != SIDE_STYLE), default=0)
     _printed(sh, sdef)
     _rule_hints(b, ctx)
     sh.tables = tuple((a, b) for a, b in tables)
@@ -610,7 +616,7 @@ def _totals(b: _B, ctx: _Context, block: Block, r: int) -> int:
         b.formula(r, head, gk, grade_formula(total_ref, ctx.profile), GRADE, c2=last_col, style="f_text", check=gcheck)
     else:
         # the official form has no grade row: the live grade sits beside the total, unprinted
-        b.formula(r, hint_col + 1, gk, grade_formula(total_ref, ctx.profile), GRADE, style="f_side", check=gcheck)
+        b.formula(r, hint_col + 1, gk, grade_formula(total_ref, ctx.profile), GRADE, style=SIDE_STYLE, check=gcheck)
     return r + 1
 
 
