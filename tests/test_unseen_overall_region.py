@@ -326,3 +326,22 @@ def test_a_form_without_print_cols_reports_in_a_region_without_a_grade_row(tmp_p
     text = _report_text(result["report_xml"])
     assert "总分" in text and "偏差原因分析及改进措施" in text
     assert "执行数超过" not in text  # the hint column right of the form never prints
+
+
+# -- the transcribed region and the published figures -------------------------------------------------
+
+JINZHAI = Path(__file__).parent / "regions" / "jinzhai-2023"
+PUBLISHED_FILE = Path(__file__).parent / "regions" / "jinzhai-2023-published.json"
+
+
+def test_the_transcribed_region_flags_only_what_is_wrong_or_unseen_in_the_published_table():
+    """The region folder as written from the README, with every figure the archive shows of the
+    published table: the over-budget execution is flagged, the early 时效 rows are not; the
+    weights add to 60 of 90 because the archive cut the table off at 成本指标."""
+    dept = Department.model_validate_json(PUBLISHED_FILE.read_text(encoding="utf-8"))
+    dept = dept.model_copy(update={"profile": str(JINZHAI)})
+    flags = check(dept, load_region(JINZHAI)).flags
+    got = {f.code for f in flags if f.severity != "info"}
+    assert got == {"RATE-201", "WEIGHT-103"}, [(f.code, f.message) for f in flags]
+    [weights] = [f for f in flags if f.code == "WEIGHT-103"]
+    assert (weights.stated, weights.expected) == (60.0, 90.0)
