@@ -345,3 +345,20 @@ def test_the_transcribed_region_flags_only_what_is_wrong_or_unseen_in_the_publis
     assert got == {"RATE-201", "WEIGHT-103"}, [(f.code, f.message) for f in flags]
     [weights] = [f for f in flags if f.code == "WEIGHT-103"]
     assert (weights.stated, weights.expected) == (60.0, 90.0)
+
+
+def _para(xml: str, text: str) -> tuple[str, int]:
+    """(alignment, size in half-points) of the generated paragraph whose whole text is ``text``."""
+    import re
+
+    m = re.search(r'<w:jc w:val="(\w+)"/></w:pPr><w:r><w:rPr>(?:(?!</w:rPr>).)*<w:sz w:val="(\d+)"/>'
+                  r'(?:(?!</w:rPr>).)*</w:rPr><w:t xml:space="preserve">' + re.escape(text) + "</w:t>", xml)
+    assert m, text
+    return m.group(1), int(m.group(2))
+
+
+def test_the_forms_title_line_prints_as_a_centred_title_not_an_attachment_label(tmp_path):
+    xml = whole_way(tmp_path, unit(draw(tmp_path)))["report_xml"]
+    title, year = _para(xml, "部门整体支出绩效自评表"), _para(xml, "（2023年度）")
+    assert title[0] == "center" and year[0] == "center", (title, year)  # the title was a left 附件 label
+    assert title[1] > year[1]  # and （2023年度） under it was the biggest line
