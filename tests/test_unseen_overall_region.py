@@ -362,3 +362,17 @@ def test_the_forms_title_line_prints_as_a_centred_title_not_an_attachment_label(
     title, year = _para(xml, "部门整体支出绩效自评表"), _para(xml, "（2023年度）")
     assert title[0] == "center" and year[0] == "center", (title, year)  # the title was a left 附件 label
     assert title[1] > year[1]  # and （2023年度） under it was the biggest line
+
+
+def test_a_roster_project_in_a_region_without_project_tables_is_said_plainly(tmp_path):
+    region = draw(tmp_path)
+    (tmp_path / "roster.csv").write_text("单位编码,单位名称,项目名称,全年预算数\n601001,某中心,美丽乡村建设,329.77\n",
+                                         encoding="utf-8")
+    res = runner.invoke(app, ["generate", str(tmp_path / "roster.csv"), "-o", str(tmp_path / "tpl"),
+                              "--year", "2023", "-p", str(region)])
+    assert res.exit_code == 0, res.output
+    assert "本地区没有项目支出绩效自评表" in res.output and "项目名称留空" in res.output, res.output
+    assert "项目表没有这一栏" not in res.output  # there is no 项目表 at all
+    [book] = (tmp_path / "tpl").glob("*.xlsx")
+    res = runner.invoke(app, ["extract", str(book), "-o", str(tmp_path / "b.json")])
+    assert json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["projects"] == []
