@@ -376,3 +376,20 @@ def test_a_roster_project_in_a_region_without_project_tables_is_said_plainly(tmp
     [book] = (tmp_path / "tpl").glob("*.xlsx")
     res = runner.invoke(app, ["extract", str(book), "-o", str(tmp_path / "b.json")])
     assert json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["projects"] == []
+
+
+def test_the_summary_names_a_folder_region_by_its_name_not_its_id(tmp_path):
+    import openpyxl
+
+    from selfeval_xl.xlsx.write import write_workbook
+
+    region = draw(tmp_path)
+    dept = unit(region)
+    write_workbook(dept, load_region(region), tmp_path / "in" / "601001.xlsx")
+    res = runner.invoke(app, ["check", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-p", str(region)])
+    assert "地区配置：安徽省某县 部门整体支出绩效自评（测试用）（1 个）" in res.output, res.output
+    ws = openpyxl.load_workbook(tmp_path / "out" / "汇总表.xlsx").worksheets[0]
+    assert "安徽省某县" in ws["A1"].value and "anhui-test" not in ws["A1"].value, ws["A1"].value
+    assert ws["E3"].value == "安徽省某县 部门整体支出绩效自评（测试用）"
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["files"]["601001.xlsx"]["profile"] == "anhui-test"  # the id stays in the data

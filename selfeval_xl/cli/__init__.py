@@ -351,7 +351,8 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     regions: dict[str, int] = {}
     for r in results:
         if r.readable and r.profile:
-            regions[region_name(r.profile)] = regions.get(region_name(r.profile), 0) + 1
+            name = region_name(r.profile, r.region_name)
+            regions[name] = regions.get(name, 0) + 1
     written = sum(1 for r in results if r.extra.get("annotated"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取"
          + (f"，批注副本 {written} 个" if annotate_copies else "")
