@@ -15,7 +15,13 @@ each held here by a small form of that shape drawn inline:
   (“Field required”); it now takes ``-p`` and speaks Chinese;
 * ``extract`` of a blank template (the README's way to learn a region's data format) left out the
   region's own input keys and showed Hunan's 附件1/附件2 fields instead;
-* the known report crash for a form without ``print_cols`` in a region without a grade row holds.
+* a form without ``print_cols`` in a region without a grade row crashed the report (IndexError):
+  the live grade beside the total was counted as a printed column, one past the widths;
+* the report printed the form's title line (部门整体支出绩效自评表) as a left 附件 label under a
+  bigger （2023年度）: a ``::title`` line is the centred title;
+* a roster project in a region without project tables was told "the project table has no budget
+  column"; it is now said that no table is made for it;
+* 汇总表 and the terminal named a folder region by its id (jinzhai-2023), not its name.
 
 The published figures themselves: 全年执行数 338.31 over 全年预算数 329.77 (执行率 102.59%) is RATE-201,
 and the 预算执行 得分 the form left blank is 10.
