@@ -209,7 +209,10 @@ def test_the_hubei_form_walks_from_region_check_to_report(tmp_path):
     res = runner.invoke(app, ["extract", str(blank), "-o", str(tmp_path / "blank.json")])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "blank.json").read_text(encoding="utf-8"))
-    assert data["projects"][0]["figures"] == {"funds.total.full": 2596.0}
+    # (the form's blank inputs are listed as null: the keys a data file may fill, see
+    # tests/test_unseen_overall_region.py)
+    assert data["projects"][0]["figures"] == {"funds.total.full": 2596.0, "funds.total.executed": None,
+                                              "fill_date": None, "kind": None}
     # the guide says the form's words: no reason column, so no 偏差原因
     guide = {r[0]: r[1] for r in openpyxl.load_workbook(blank)["填表说明"].iter_rows(values_only=True) if r[0]}
     assert guide["得分"].startswith("得分在 0 与本行分值之间；未得满分的，请在报告中说明原因。"), guide["得分"]

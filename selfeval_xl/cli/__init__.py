@@ -148,8 +148,14 @@ def generate_cmd(
         raise typer.Exit(2 if failed else 130)
 
 
-def load_department(path: Path):
+def load_department(path: Path, profile: str | None = None):
+    """A data JSON as a ``Department``. ``profile`` (``fill -p``) stands in for a file that names
+    none: a coordinator writing a new region's data file names the region on the command line,
+    and pydantic's "Field required" for it was the only English a coordinator met."""
+    import json
+
     from ..core.model import Department
+    from ..core.region import pydantic_message
 
     try:
         raw = path.read_text(encoding="utf-8-sig")
@@ -158,9 +164,18 @@ def load_department(path: Path):
     except UnicodeDecodeError:
         _fail(f"{path}：不是 UTF-8 编码的 JSON 文件")
     try:
-        return Department.model_validate_json(raw)
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        _fail(f"{path} 不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列附近有误")
+    if isinstance(data, dict) and profile and not data.get("profile"):
+        data["profile"] = profile
+    try:
+        return Department.model_validate(data)
     except ValidationError as e:
-        lines = [f"  {'.'.join(str(x) for x in err['loc'])}：{err['msg'].removeprefix('Value error, ')}" for err in e.errors()[:20]]
+        lines = [f"  {'.'.join(str(x) for x in err['loc']) or '（整个文件）'}：{pydantic_message(err)}"
+                 for err in e.errors()[:20]]
+        if any(err["loc"] == ("profile",) for err in e.errors()):
+            lines.append("  （profile 是地区配置：写在 JSON 中，或在命令行用 -p 指明，如 -p 我的地区/）")
         _fail(f"{path} 数据不符合格式：\n" + "\n".join(lines))
 
 
@@ -191,7 +206,7 @@ def fill_cmd(
     from ..forms.binding import BindingError
     from ..xlsx.write import write_workbook
 
-    dept = load_department(data)
+    dept = load_department(data, profile)
     prof = _profile(profile or dept.profile)
     _proven(prof, profile or dept.profile)
     if prof.id != dept.profile:
@@ -231,16 +246,19 @@ def extract_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="输出的 JSON 文件"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
-    from ..xlsx.read import ReadError, extract
+    import json
+
+    from ..xlsx.read import ReadError
+    from ..xlsx.skeleton import extract_data
 
     if not workbook.exists():
         _fail(f"找不到文件 {workbook}")
     _output_file(out, [workbook], force)
     try:
-        dept = extract(workbook)
+        data = extract_data(workbook)
     except ReadError as e:
         _fail(str(e))
-    _guard(write_text_atomic, out, dept.model_dump_json(indent=2))
+    _guard(write_text_atomic, out, json.dumps(data, ensure_ascii=False, indent=2))
     typer.echo(f"已写入：{out}")
 
 
@@ -333,7 +351,8 @@ def run_check(inputs: list[Path], out: Path, annotate_copies: bool = False, work
     regions: dict[str, int] = {}
     for r in results:
         if r.readable and r.profile:
-            regions[region_name(r.profile)] = regions.get(region_name(r.profile), 0) + 1
+            name = region_name(r.profile, r.region_name)
+            regions[name] = regions.get(name, 0) + 1
     written = sum(1 for r in results if r.extra.get("annotated"))
     echo(f"校验完成：{len(results)} 个文件，{with_errors} 个有错误，{unreadable} 个无法读取"
          + (f"，批注副本 {written} 个" if annotate_copies else "")

@@ -6,7 +6,8 @@ normalises full-width signs and digits and 千/万 multipliers, then classifies 
 * 正向 (≥, >, 不低于, or a bare number): actual ≥ target → full, else actual/target × 分值;
 * 反向 (≤, <, 不超过, 以内): actual ≤ target → full; up to 2× target → linear; beyond → 0;
 * 等于 (=): as 正向; a target of 0 is met only by 0;
-* deadlines (…前, …之前, 年底前): an actual that repeats or meets the date → full;
+* deadlines (…前, …之前, 年底前, 9月前): an actual that repeats or meets the date → full, and
+  so does an actual date on or before it ("7月" against "9月前": done early, not 7/9 of a month);
 * 定性 (提升, 减少, 优化, 达成 …): a range, 80–100 % of 分值 when the actual reports it achieved.
 
 A rate written as a fraction on one side and as a percentage on the other ("≥95%" and 0.97,
@@ -29,6 +30,11 @@ _NUM = re.compile(r"(\d+(?:\.\d+)?)")
 # (?<!\d) and possessive runs: clerk text with a long run of digits stays linear to scan
 _DATE_WORDS = re.compile(r"(?<!\d)\d++月\d++日|年底|年末|(?<!\d)\d{4}年")
 _DEADLINE_WORDS = re.compile(r"(?<!\d)\d++月\d++日|年底|年末|年内")
+# a month-only deadline ("9月前", "11月底前", "6月以前"): without it "9月前" read as the number 9
+# and an early "7月" as 7/9 done (金寨县 2023 部门整体支出绩效自评表)
+_MONTH_DEADLINE = re.compile(r"(?<![\d.])(?:\d{4}年)?(1[0-2]|0?[1-9])月(?:(\d{1,2})日)?(?:底|末)?(?:之前|以前|前)")
+# a date as an actual writes it ("7月", "2023年10月", "10月25日")
+_DATE = re.compile(r"(?<![\d.])(?:(\d{4})年)?(1[0-2]|0?[1-9])月(?:(\d{1,2})日)?")
 OPERATORS = ("≥", "≤", ">", "<", "=", "不低于", "不少于", "不超过", "不超", "不高于", "以上", "以内", "以下")
 _GE = ("≥", "不低于", "不少于", "以上", "达到")
 _LE = ("≤", "不超过", "不超", "不高于", "以内", "以下", "控制在")
@@ -80,14 +86,37 @@ def parse_quantity(text: str) -> Quantity | None:
         op = "eq"
     else:
         op = "bare"
-    if _DATE_WORDS.search(t) and ("前" in t or "之前" in t or "底" in t):
+    if (_DATE_WORDS.search(t) and ("前" in t or "之前" in t or "底" in t)) or _MONTH_DEADLINE.search(t):
         return None  # a deadline, not a quantity
     return Quantity(op, raw * mult, raw, unit)
 
 
 def is_deadline(text: str) -> bool:
     t = normalize(text)
-    return bool(_DEADLINE_WORDS.search(t)) and ("前" in t or "底" in t or "内" in t)
+    return (bool(_DEADLINE_WORDS.search(t)) and ("前" in t or "底" in t or "内" in t)) or bool(_MONTH_DEADLINE.search(t))
+
+
+def _date_order(text: str, end_of_month: bool) -> tuple[int, int, int] | None:
+    """(year or 0, month, day) of the first date in ``text``, for comparing an actual with a
+    deadline; a month without a day counts as its last day for the deadline ("9月底前") and as
+    its first for the actual (done "in 7月" is before any day of 9月); None without a date."""
+    m = _DATE.search(text)
+    if not m:
+        return None
+    day = int(m.group(3)) if m.group(3) else (31 if end_of_month else 1)
+    return int(m.group(1) or 0), int(m.group(2)), day
+
+
+def _met_deadline(target: str, actual: str) -> bool | None:
+    """Whether an actual date is on or before the target's month-only deadline; None when either
+    side has no date, or only one names its year (2024年3月 against 9月前 cannot be ordered)."""
+    if not _MONTH_DEADLINE.search(target):
+        return None
+    t = _date_order(target, end_of_month="底" in target or "末" in target)
+    a = _date_order(actual, end_of_month=False)
+    if t is None or a is None or (t[0] == 0) != (a[0] == 0):
+        return None
+    return a <= t
 
 
 def has_operator(text: str) -> bool:
@@ -147,6 +176,8 @@ def suggest(target: str, actual: str, weight: float, ceiling: bool = False) -> S
     if is_deadline(target):
         if a_norm == t_norm or any(w in a_norm for w in ("完成", "按时", "之前", "前", "到位")):
             return Suggestion(weight, weight, "时限指标已按时完成：满分")
+        if _met_deadline(t_norm, a_norm):
+            return Suggestion(weight, weight, "时限指标：实际完成时间不晚于期限，应得满分")
         return None
     tq, aq = parse_quantity(target), parse_quantity(actual)
     if tq is None or aq is None:

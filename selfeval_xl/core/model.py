@@ -46,6 +46,12 @@ Money = float | None  # 万元; None = left blank
 Figure = int | float | str | None
 
 
+def _without_blanks(figures: dict[str, Figure]) -> dict[str, Figure]:
+    """A null figure is a blank cell, the same as an absent one: ``extract`` lists a blank
+    template's keys as null for a coordinator to fill, and the model read back is the same."""
+    return {k: v for k, v in figures.items() if v is not None}
+
+
 class _TextModel(_Model):
     @field_validator("*", mode="before")
     @classmethod
@@ -167,6 +173,8 @@ class ProjectEvaluation(_TextModel):
     indicators: list[Indicator] = []
     figures: dict[str, Figure] = Field(default={}, description="地区表格声明、模型中没有专名的项目数据（键相对于该项目）")
 
+    _blank_figures = field_validator("figures")(lambda cls, v: _without_blanks(v))
+
 
 class Income(_TextModel):
     """附件2 按收入性质分."""
@@ -223,3 +231,5 @@ class Department(_TextModel):
         default={},
         description="来源文件对派生单元格所写的数值（键为布局键），仅供核对，不作为真值",
     )
+
+    _blank_figures = field_validator("figures")(lambda cls, v: _without_blanks(v))

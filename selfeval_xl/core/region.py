@@ -783,6 +783,12 @@ _MESSAGES = {
 }
 
 
+def pydantic_message(err: dict) -> str:
+    """One pydantic error in Chinese, for any model a coordinator writes (a region, a data
+    JSON): our own validators already speak Chinese, pydantic's own words never reach them."""
+    return _message(err)
+
+
 def _message(err: dict) -> str:
     """One pydantic error in Chinese (our own validators already speak Chinese)."""
     if err["type"] == "value_error":

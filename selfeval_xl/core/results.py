@@ -25,7 +25,7 @@ REPORT_KIND = "报告"  # a report checked alone (no workbook beside it)
 _UNIT = ("unit_code", "unit_name", "year", "profile", "stated_total", "recomputed_total", "grade")
 _FIGURES = ("rate", "budget", "executed")
 _KNOWN = {"file", "name", "status", "reason", "kind", "flags", "errors", "warnings", "infos", "signature",
-          "report", "report_docx", *_UNIT, *_FIGURES}
+          "report", "report_docx", "region_name", *_UNIT, *_FIGURES}
 
 
 def status_of(flags: list[Flag]) -> str:
@@ -49,6 +49,9 @@ class UnitResult:
     unit_name: str = ""
     year: int | None = None
     profile: str | None = None
+    # the name of the region the unit was checked by (its ``profile.name``): a region that lives in
+    # a coordinator's folder, not installed, is named by it rather than by its id (汇总表, terminal)
+    region_name: str | None = None
     stated_total: float | None = None
     recomputed_total: float | None = None
     grade: str | None = None
@@ -83,7 +86,7 @@ class UnitResult:
         if self.kind is None:
             d["signature"] = self.signature
         d["flags"] = [f.as_dict() for f in self.flags]
-        for k in ("report", "report_docx"):
+        for k in ("report", "report_docx", "region_name"):
             if getattr(self, k) is not None:
                 d[k] = getattr(self, k)
         return {**d, **self.extra}
@@ -93,6 +96,6 @@ class UnitResult:
         """A stored result back (what ``as_dict`` wrote, or a result of an earlier version)."""
         r = cls(file=d.get("file", ""), name=d.get("name", ""), status=d.get("status", STATUS_OK),
                 flags=[flag_from_dict(f) for f in d.get("flags") or ()], reason=d.get("reason"), kind=d.get("kind"),
-                **{k: d[k] for k in (*_UNIT, *_FIGURES, "signature", "report", "report_docx") if k in d})
+                **{k: d[k] for k in (*_UNIT, *_FIGURES, "signature", "report", "report_docx", "region_name") if k in d})
         r.extra = {k: v for k, v in d.items() if k not in _KNOWN}
         return r

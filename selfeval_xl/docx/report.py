@@ -487,8 +487,15 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
         # above the first table: the attachment's label (附件3) and its title, one text each; any
         # other row there (湖北's 填报日期 … 总分) prints as a line with its figures, never dropped
         head = _head_rows(sh, values, derived, sh.tables[0][0])
-        for i, texts in enumerate(head):
-            if i < 2 and len(texts) == 1:
+        titled = False
+        for i, (texts, style) in enumerate(head):
+            if style == "title" and len(texts) == 1:
+                # a row the form draws as its title (安徽、全国: 部门整体支出绩效自评表 over （2023年度）)
+                # prints centred as the title, the rows under it smaller: it is not an 附件 label
+                out.append(_para_xml(texts[0], 24 if titled else (32 if not in_body else 28), "center", H1_FONT,
+                                     page_break_before=i == 0 and n > 0 and not in_body))
+                titled = True
+            elif i < 2 and len(texts) == 1:
                 big = (28 if not in_body else 32) if i == 0 else (32 if not in_body else 28)
                 out.append(_para_xml(texts[0], big, "left" if i == 0 else "center", H1_FONT,
                                      page_break_before=i == 0 and n > 0 and not in_body))
@@ -504,17 +511,18 @@ def tables_xml(dept: Department, layout: Layout, derived: dict[str, Any], in_bod
     return "".join(out)
 
 
-def _head_rows(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], until: int) -> list[list[str]]:
+def _head_rows(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], until: int) -> list[tuple[list[str], str]]:
     """The texts of each row drawn above the sheet's first table, in reading order (a row's
-    labels and figures: 湖北's “填报日期：2024-03-29  总分：98  分”)."""
-    rows: dict[int, list[tuple[int, str]]] = {}
+    labels and figures: 湖北's “填报日期：2024-03-29  总分：98  分”), with the style of the row's
+    first cell (``title``, ``attach`` …): the form says which line is its title."""
+    rows: dict[int, list[tuple[int, str, str]]] = {}
     for cell in sh.cells:
         if cell.r >= until or cell.c >= sh.print_cols or cell.kind == "hint":
             continue
         text = _cell_text(cell, values, derived).strip()
         if text:
-            rows.setdefault(cell.r, []).append((cell.c, text))
-    return [[t for _c, t in sorted(parts)] for _r, parts in sorted(rows.items())]
+            rows.setdefault(cell.r, []).append((cell.c, text, cell.style))
+    return [([t for _c, t, _s in sorted(parts)], sorted(parts)[0][2]) for _r, parts in sorted(rows.items())]
 
 
 def _lines_after(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], after: int, until: int | None,

@@ -156,6 +156,12 @@ def read_roster(path: str | Path, profile: Profile) -> list[RosterUnit]:
         pname = get("项目名称")
         if not pname:
             continue
+        if not form_name(profile, "project"):
+            # a region with only a 部门整体 table (云溪, 安徽金寨) has no project table to make: saying
+            # "the project table has no budget column" sent the coordinator looking for one
+            unit.notes.append(f"第 {n} 行的项目“{pname}”没有生成表格：本地区没有项目支出绩效自评表"
+                              f"（名册中该单位写一行、项目名称留空即可{'；其预算数也没有预填' if get('年初预算数') or get('全年预算数') else ''}）")
+            continue
         cat = get("项目类别")
         if cat and cat not in profile.projects.categories:
             raise RosterError(f"{path.name} 第 {n} 行：项目类别“{cat}”不在配置 {profile.id} 中"

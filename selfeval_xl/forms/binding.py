@@ -243,6 +243,13 @@ def _strings_not_none(tree: Any) -> None:
 _PLANS: dict[str, tuple] = {}
 
 
+def binds_to(key: str) -> str:
+    """Where a layout key's value lives in a ``Department``: "fig" (the unit's ``figures``),
+    "pfig" (a project's ``figures``), "ind" (an indicator slot), "other" (a free 附件1 line) or
+    "path" (a field of the model) — for a reader that must say which keys a region adds."""
+    return _plan(key)[0]
+
+
 def _plan(key: str) -> tuple:
     """How a key binds back: an indicator slot, a free 附件1 project row, a region's own figure
     (of the unit or of a project), or a model path — asked of the key, parsed once."""

@@ -122,6 +122,7 @@ def check_unit(path: str | Path, expect: dict[str, Any] | None = None, report: s
     return UnitResult(
         display_path(path), f"{name}（附报告 {display_path(Path(report).name)}）" if report is not None else name,
         status_of(flags), flags, unit_code=dept.code, unit_name=dept.name, year=dept.year, profile=dept.profile,
+        region_name=layout.profile.profile.name or None,
         stated_total=dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed), recomputed_total=recomputed,
         grade=result.grade, rate=result.derived.get(keys.OVERALL_RATE),
         # the coordinator's 汇总表 shows them beside the rate (None where the region has no overall table)

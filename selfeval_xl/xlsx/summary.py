@@ -187,7 +187,7 @@ class SummaryWorkbook:
         self.n_units += 1
         self.results.append({"status": r.status, "grade": r.grade, "recomputed_total": r.recomputed_total,
                              "rate": r.rate, "flags": [{"code": f.code, "severity": f.severity} for f in r.flags]})
-        region = region_name(r.profile)
+        region = region_name(r.profile, r.region_name)
         self.years[r.year] = self.years.get(r.year, 0) + 1
         self.regions[region] = self.regions.get(region, 0) + 1
         row = [r.name, r.unit_code, r.unit_name, r.year, region, r.budget, r.executed,
@@ -277,13 +277,23 @@ class SummaryWorkbook:
         ws.set_h_pagebreaks(breaks)
 
 
-def region_name(region_id: Any) -> str:
+def region_name(region_id: Any, name: str | None = None) -> str:
     """A region as the coordinator says it (岳阳市 2023), not its id (yueyang-2023): the installed
-    region's ``profile.name``; a region this machine does not have keeps its id. An id read from
-    a workbook is only ever looked up among the installed regions, never as a path."""
+    region's ``profile.name``; else ``name``, the name of the region the unit was checked by (a
+    coordinator's own folder, given with ``-p`` or carried by the workbook); else its id. An id
+    read from a workbook is only ever looked up among the installed regions, never as a path."""
     if not isinstance(region_id, str) or not region_id:
         return "" if region_id is None else str(region_id)
-    return _region_names().get(region_id, region_id)
+    installed = _region_names().get(region_id)
+    if installed is not None:
+        return installed
+    return _short(name) if name else region_id
+
+
+def _short(name: str) -> str:
+    """"岳阳市 2023 年度部门整体支出绩效自评" → "岳阳市 2023": the column says which region and year."""
+    m = re.match(r"^(.*?\d{4})\s*年度", name)
+    return m[1].strip() if m and not re.search(r"[（(]", m[1]) else name
 
 
 _NAMES: dict[str, str] | None = None
@@ -297,10 +307,7 @@ def _region_names() -> dict[str, str]:
         names = {}
         for pid in available_profiles():
             try:
-                name = get_profile(pid).profile.name
-                # "岳阳市 2023 年度部门整体支出绩效自评" → "岳阳市 2023": the column says which region and year
-                m = re.match(r"^(.*?\d{4})\s*年度", name)
-                names[pid] = m[1].strip() if m and not re.search(r"[（(]", m[1]) else name
+                names[pid] = _short(get_profile(pid).profile.name)
             except Exception:  # noqa: BLE001 — a broken installed region keeps its id
                 names[pid] = pid
         _NAMES = names
