@@ -161,6 +161,7 @@ class Sheet:
     _personal: list[int] | None = field(default=None, repr=False, compare=False)
     _digest: str | None = field(default=None, repr=False, compare=False)
     _n_rows: tuple[int, int] | None = field(default=None, repr=False, compare=False)  # (len(cells), rows)
+    _by_kind: dict | None = field(default=None, repr=False, compare=False)  # (len(cells), {kinds: cells})
     # for a personalised copy: the shared sheet it was made from (same structure, other label text)
     origin: "Sheet | None" = field(default=None, repr=False, compare=False)
 
@@ -183,7 +184,7 @@ class Sheet:
                 text = text.replace(token, value)
             cells[i] = replace(cells[i], text=text)
         # same rendered-formula cache (same formula cells); its own key index; the shared digest
-        return replace(self, cells=cells, _index=None, _personal=[], _digest=self.digest(), origin=self)
+        return replace(self, cells=cells, _index=None, _by_kind=None, _personal=[], _digest=self.digest(), origin=self)
 
     def digest(self) -> str:
         """Every cell's position, kind, key, label text or formula template and merge."""
@@ -194,6 +195,18 @@ class Sheet:
                 parts.append(f"{cell.r}\x1f{cell.c}\x1f{cell.kind}\x1f{cell.key}\x1f{content}\x1f{cell.merge}")
             self._digest = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
         return self._digest
+
+    def cells_of(self, kinds: tuple[str, ...]) -> list[Cell]:
+        """The cells of these kinds, in order; remembered (the reader and the checks walk a shared
+        sheet's inputs for every unit). Building only appends cells, so the count tells whether
+        the memo holds."""
+        memo = self._by_kind
+        if memo is None or memo[0] != len(self.cells):
+            memo = self._by_kind = (len(self.cells), {})
+        found = memo[1].get(kinds)
+        if found is None:
+            found = memo[1][kinds] = [c for c in self.cells if c.kind in kinds]
+        return found
 
     @property
     def n_rows(self) -> int:
@@ -206,6 +219,10 @@ class Sheet:
             memo = self._n_rows = (len(self.cells),
                                    max((c.merge[0] if c.merge else c.r) for c in self.cells) + 1)
         return memo[1]
+
+
+_INPUT = ("input",)
+_DERIVED = ("formula", "hint")
 
 
 @lru_cache(maxsize=None)
@@ -313,15 +330,13 @@ class Layout:
 
     def inputs(self):
         for sh in self.sheets:
-            for cell in sh.cells:
-                if cell.kind == "input":
-                    yield sh, cell
+            for cell in sh.cells_of(_INPUT):
+                yield sh, cell
 
     def formulas(self):
         for sh in self.sheets:
-            for cell in sh.cells:
-                if cell.kind in ("formula", "hint"):
-                    yield sh, cell
+            for cell in sh.cells_of(_DERIVED):
+                yield sh, cell
 
     def fingerprint(self) -> str:
         """A digest of every sheet's structure (see ``Sheet.digest``) and the unit's code and name.

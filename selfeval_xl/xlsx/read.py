@@ -777,16 +777,14 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
         if sh.name not in book.values or sh.name in book.shifted:
             continue
         vals, forms = book.values[sh.name], book.formulas.get(sh.name, {})
-        for cell in sh.cells:
+        for cell in sh.cells_of(("label", "formula")):
             kind = cell.kind
-            if kind == "input" or kind == "hint":
-                continue
-            loc = _at(sh, cell.r, cell.c)
             if kind == "label":
                 if isinstance(cell.text, str) and cell.text and check_structure:
                     got = vals.get((cell.r, cell.c))
                     if got is not None and str(got) != cell.text and label_changes < 10:
                         label_changes += 1
+                        loc = _at(sh, cell.r, cell.c)
                         flags.append(Flag("LAYOUT-201", WARNING, loc, f"{loc} 的表头“{cell.text}”被改为“{got}”。",
                                           got, cell.text))
                 continue
@@ -796,16 +794,19 @@ def _formula_flags(book: Workbook, values: dict[str, Any], check_structure: bool
             if check_structure:
                 f = forms.get((cell.r, cell.c), cached)
                 if not (isinstance(f, str) and f.startswith("=")):
+                    loc = _at(sh, cell.r, cell.c)
                     flags.append(Flag("FORMULA-101", ERROR, loc,
                                       f"{loc} 的公式被改成了固定值“{'空' if f is None else f}”。请使用原模板或恢复公式；本程序按录入数据重算。",
                                       f, None, cell.key))
                     cached = f
                 elif f != "=<shared>" and f[1:] != layout.formula_of(sh, cell)[1:] \
                         and _norm_formula(f) != _norm_formula(layout.formula_of(sh, cell)):
+                    loc = _at(sh, cell.r, cell.c)
                     flags.append(Flag("FORMULA-102", WARNING, loc, f"{loc} 的公式被修改；本程序不使用表内公式，按录入数据重算。",
                                       f, layout.formula_of(sh, cell), cell.key))
             want = derived.get(cell.key)
             if isinstance(cached, str) and cached in EXCEL_ERRORS:
+                loc = _at(sh, cell.r, cell.c)  # (a place is made only for a flag: most cells raise none)
                 flags.append(Flag("FORMULA-103", WARNING, loc, f"{loc} 显示错误值 {cached}。", cached, want, cell.key))
                 continue
             if cell.key.root == keys.FOOTER:
