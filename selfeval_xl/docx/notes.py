@@ -72,39 +72,49 @@ def add_cell_comment(doc, f: Flag) -> int:
 def comment_paragraphs(doc, notes: list[Flag], section_titles: list[str], title: str) -> list[dict[str, Any]]:
     """Anchor each of ``notes`` at its paragraph of the rendered ``doc``; returns where each went
     ({code, severity, location, message, anchor}) in the order given."""
-    paras = [p for p in doc.paragraphs if p.text.strip()]
-    heads = {t: i for i, p in enumerate(paras) for t in [p.text.strip()] if t in section_titles}
+    if not notes:
+        return []
+    # each paragraph's text once: python-docx walks the XML for every ``.text``
+    said = [(p, t) for p in doc.paragraphs for t in [p.text.strip()] if t]
+    paras = [p for p, _t in said]
+    texts = [t for _p, t in said]
+    heads = {t: i for i, t in enumerate(texts) if t in section_titles}
     starts = sorted(heads.values())
-    top = next((p for p in paras if p.text.strip() == title), None) \
-        or (paras[starts[0]] if starts else (paras[0] if paras else None))
+    top_at = next((i for i, t in enumerate(texts) if t == title), None)
+    if top_at is None:
+        top_at = starts[0] if starts else (0 if paras else None)
     placed = []
     for f in notes:
-        p = _paragraph_of(f, paras, heads, starts, section_titles) or top
-        if p is None:
+        at = _paragraph_of(f, texts, heads, starts)
+        if at is None:
+            at = top_at
+        if at is None:
             continue
-        runs = [r for r in p.runs if r.text]
+        runs = [r for r in paras[at].runs if r.text]
         if not runs:
             continue
         _undated(doc.add_comment(runs, text=note_text(f), author=AUTHOR, initials=INITIALS))
-        placed.append({**_as_note(f), "anchor": p.text.strip()[:60]})
+        placed.append({**_as_note(f), "anchor": texts[at][:60]})
     return placed
 
 
-def _paragraph_of(f: Flag, paras, heads: dict[str, int], starts: list[int], titles: list[str]):
+def _paragraph_of(f: Flag, texts: list[str], heads: dict[str, int], starts: list[int]) -> int | None:
+    """The index (in ``texts``, the non-blank paragraphs) of the paragraph ``f`` is about: its
+    section's heading, or the paragraph under it holding the sentence it quotes."""
     if _section_of(f) is None:
         return None
     m = re.match(r"^报告正文“(?P<t>[^”]*)”", f.message)
     at = heads.get(m["t"]) if m else None
     if at is None:
         return None
-    end = next((s for s in starts if s > at), len(paras))
+    end = next((s for s in starts if s > at), len(texts))
     q = _QUOTED.match(f.message)
     if q:
         quote = q["q"].removesuffix("…").strip()
-        hit = next((paras[i] for i in range(at + 1, end) if quote and quote in paras[i].text), None)
+        hit = next((i for i in range(at + 1, end) if quote and quote in texts[i]), None)
         if hit is not None:
             return hit
-    return paras[at]
+    return at
 
 
 def _as_note(f: Flag) -> dict[str, Any]:

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 import re
 import secrets
 from pathlib import Path
@@ -318,16 +320,25 @@ _INDENT = {"indent1": "  ", "indent2": "    ", "indent3": "      ", "f_indent": 
 TWIPS_PER_MM = 56.6929
 
 
+def _input_keys_by_row(sh: Sheet) -> dict[int, list]:
+    """The keys of the sheet's input cells by row, kept on the shared sheet (the same for every unit)."""
+    base = sh.origin or sh
+    found = base.__dict__.get("_report_input_keys")
+    if found is None:
+        found = {}
+        for cell in base.cells_of(("input",)):
+            found.setdefault(cell.r, []).append(cell.key)
+        base.__dict__["_report_input_keys"] = found
+    return found
+
+
 def kept_rows(sh: Sheet, values: dict[str, Any], span: tuple[int, int]) -> list[int]:
     """The rows of one of the sheet's tables to print: optional rows only when one of their inputs is filled."""
     t0, t1 = span
-    inputs_by_row: dict[int, list] = {}
-    for cell in sh.cells:
-        if cell.kind == "input":
-            inputs_by_row.setdefault(cell.r, []).append(cell)
+    inputs_by_row = _input_keys_by_row(sh)
     keep = []
     for r in range(t0, t1 + 1):
-        if r in sh.optional_rows and all(values.get(c.key) in (None, "") for c in inputs_by_row.get(r, [])):
+        if r in sh.optional_rows and all(values.get(k) in (None, "") for k in inputs_by_row.get(r, ())):
             continue
         keep.append(r)
     return keep
@@ -403,7 +414,7 @@ def sheet_table_xml(sh: Sheet, values: dict[str, Any], derived: dict[str, Any], 
             continue
         r2, c2 = cell.merge if cell.merge else (cell.r, cell.c)
         c2 = min(c2, ncols - 1)
-        rows = [index[r] for r in keep if cell.r <= r <= r2]
+        rows = range(bisect_left(keep, cell.r), bisect_right(keep, r2))  # ``keep`` is in order: its positions
         if not rows:
             continue
         region = (rows[0], cell.c, c2, rows[-1], cell)
