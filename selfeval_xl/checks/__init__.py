@@ -373,8 +373,18 @@ def _rule_hints(layout: Layout) -> list:
     shared by the reader, the checker and the report of one unit)."""
     found = layout.__dict__.get("_rule_hints")
     if found is None:
-        found = [c for _sh, c in layout.formulas() if c.kind == "hint" and c.check is not None]
-        layout.__dict__["_rule_hints"] = found
+        found = layout.__dict__["_rule_hints"] = [c for sh in layout.sheets for c in _sheet_part(sh, "_rule_hints", (
+            lambda c: c.kind == "hint" and c.check is not None), ("formula", "hint"))]
+    return found
+
+
+def _sheet_part(sh, name: str, keep, kinds: tuple[str, ...]) -> list:
+    """The cells of one shared sheet that ``keep`` selects, found once per process (the layouts
+    of a province's units are made of the same few shared sheets)."""
+    base = sh.origin or sh
+    found = base.__dict__.get(name)
+    if found is None:
+        found = base.__dict__[name] = [c for c in base.cells_of(kinds) if keep(c)]
     return found
 
 
@@ -402,8 +412,8 @@ def _strict_choices(layout: Layout) -> list:
     indicator rows' (是否核心指标: IND-205, by row) — found once per layout."""
     found = layout.__dict__.get("_strict_choices")
     if found is None:
-        found = [c for _sh, c in layout.inputs() if c.choices_strict and c.key.slot is None]
-        layout.__dict__["_strict_choices"] = found
+        found = layout.__dict__["_strict_choices"] = [c for sh in layout.sheets for c in _sheet_part(sh, "_strict_choices", (
+            lambda c: c.choices_strict and c.key.slot is None), ("input",))]
     return found
 
 

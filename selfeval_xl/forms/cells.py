@@ -329,13 +329,14 @@ class Layout:
         return f
 
     def inputs(self):
+        # a personalised sheet's inputs and formulas are its shared sheet's cells (only labels differ)
         for sh in self.sheets:
-            for cell in sh.cells_of(_INPUT):
+            for cell in (sh.origin or sh).cells_of(_INPUT):
                 yield sh, cell
 
     def formulas(self):
         for sh in self.sheets:
-            for cell in sh.cells_of(_DERIVED):
+            for cell in (sh.origin or sh).cells_of(_DERIVED):
                 yield sh, cell
 
     def fingerprint(self) -> str:
