@@ -175,3 +175,18 @@ def test_a_broken_worker_is_a_typed_unreadable_result(tmp_path, returns, monkeyp
     bad = run.results[1]
     assert not bad.readable and "测试用的错误" in bad.reason and bad.name == victim.name
     assert run.results[0].readable and run.results[2].readable
+
+
+def test_report_names_read_in_workers_are_the_names_read_in_turn(returns, monkeypatch):
+    # a large batch reads each input's metadata in the workers; the names (in the region's words,
+    # numbered where two inputs are one unit) are the ones reading them in turn gives
+    files = sorted(returns.iterdir())
+    twice = returns / "再交一次.xlsx"
+    twice.write_bytes(files[0].read_bytes())
+    broken = returns / "坏文件.xlsx"
+    broken.write_bytes(b"not a zip")
+    files = sorted(returns.iterdir())
+    in_turn = report_job.names(files, None, workers=1)
+    monkeypatch.setattr(report_job, "PARALLEL_NAMES", 2)
+    assert report_job.names(files, None, workers=2) == in_turn
+    assert len(set(in_turn)) == len(files) and "坏文件_整体支出绩效自评报告.docx" in in_turn, in_turn

@@ -434,7 +434,7 @@ def run_report(inputs: list[Path], out: Path, pdf: bool = False, template: Optio
     _say_undecodable_names(files, echo)
     # one report per input file: two workbooks of one unit must not overwrite each other; named
     # in the region's words (its [report] file_name / title) from each workbook's metadata
-    names = job.names(files, expect)
+    names = job.names(files, expect, workers)
     _guard(refuse_existing, [out / n for n in names] + ([(out / n).with_suffix(".pdf") for n in names] if pdf else [])
            + [out / "汇总表.xlsx", out / "summary.json"], force)
     t0 = time.monotonic()

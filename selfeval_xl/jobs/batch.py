@@ -276,6 +276,18 @@ def run(func: Callable[[Any], Any], paths: list[Any], workers: int | None = None
     return [r for r in results if r is not None], interrupted
 
 
+def map_quietly(func: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    """``func`` over ``items`` in ``workers`` processes, in order, with no progress bar: a short
+    step before a batch (reading each input's metadata to name its output). ``func`` must not
+    raise (``jobs.checking.planned_report_name`` says what it cannot read in its result)."""
+    gc.freeze()  # as ``run``: forked workers must not walk the parent's objects
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_ignores_ctrl_c) as pool:
+            return list(pool.map(func, items, chunksize=max(1, len(items) // (workers * 8))))
+    finally:
+        gc.unfreeze()
+
+
 def _worker_ignores_ctrl_c() -> None:
     """Ctrl-C reaches every process of the terminal's group. A worker interrupted mid-write
     removes its temp file — unless it is interrupted while idle, dies, and the pool, now broken,

@@ -14,12 +14,22 @@ from ..core.results import UnitResult
 from .check import skipped, unreadable, write_summary
 
 
-def names(files: list[Path], expect: dict[str, Any] | None = None) -> list[str]:
+# from this many inputs on, their metadata is read by the workers (each read is a couple of
+# milliseconds of zip and XML; a pool's start-up, under Windows' spawn, is a second or so)
+PARALLEL_NAMES = 200
+
+
+def names(files: list[Path], expect: dict[str, Any] | None = None, workers: int | None = None) -> list[str]:
     """One report file name per input, in the region's words, unique in the batch (known before
     anything runs, so existing files are refused first)."""
-    from .batch import unique_names
+    from .batch import default_workers, map_quietly, unique_names
 
-    return unique_names(files, functools.partial(planned_report_name, expect=expect))
+    namer = functools.partial(planned_report_name, expect=expect)
+    workers = workers or default_workers(len(files))
+    if len(files) < PARALLEL_NAMES or workers <= 1:
+        return unique_names(files, namer)
+    planned = iter(map_quietly(namer, files, workers))
+    return unique_names(files, lambda _f: next(planned))
 
 
 @dataclass

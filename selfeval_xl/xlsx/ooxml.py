@@ -96,6 +96,36 @@ def _text_of(si) -> str:
     return "".join(parts)
 
 
+def _si_text(si) -> str:
+    if len(si) == 1 and si[0].tag == _T:  # plain text: one <t>
+        return unescape_ooxml(si[0].text or "")
+    return unescape_ooxml(_text_of(si))  # rich text runs, phonetic hints
+
+
+class _StringsOnDemand:
+    """The shared strings as a list whose items are decoded when asked for: reading the metadata
+    sheet alone (a batch names its reports from it) needs a few dozen of a workbook's thousands."""
+
+    def __init__(self, sst) -> None:
+        # <sst> holds its <si> first (only an <extLst> may follow): the i-th child is the i-th string
+        self._sst = sst
+        self._n = len(sst)
+        if self._n and sst[self._n - 1].tag != _SI:  # an extension after them: counted out
+            self._n = sum(1 for el in sst if el.tag == _SI)
+        self._decoded: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> str:
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        text = self._decoded.get(i)
+        if text is None:
+            text = self._decoded[i] = _si_text(self._sst[i])
+        return text
+
+
 def _xml(z: zipfile.ZipFile, name: str, strict: bool = False):
     return etree.fromstring(_part(z, name, strict), _parser())
 
@@ -150,13 +180,13 @@ def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = No
         wb = _xml(z, "xl/workbook.xml", strict)
         rels = _xml(z, "xl/_rels/workbook.xml.rels", strict)
         targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_RNS}}}Relationship")}
-        strings: list[str] = []
+        strings: list[str] | _StringsOnDemand = []
         if "xl/sharedStrings.xml" in names:
-            for si in etree.fromstring(_part(z, "xl/sharedStrings.xml", strict), _parser()).iter(_SI):
-                if len(si) == 1 and si[0].tag == _T:  # plain text: one <t>
-                    strings.append(unescape_ooxml(si[0].text or ""))
-                else:  # rich text runs, phonetic hints
-                    strings.append(unescape_ooxml(_text_of(si)))
+            sst = etree.fromstring(_part(z, "xl/sharedStrings.xml", strict), _parser())
+            if wanted is not None:  # a sheet or two (the metadata): decode only the strings they use
+                strings = _StringsOnDemand(sst)
+            else:
+                strings = [_si_text(si) for si in sst.iter(_SI)]
         dates, percents = _styles(z, strict)
         out: dict[str, SheetData] = {}
         for sh in wb.iter(f"{{{NS}}}sheet"):
