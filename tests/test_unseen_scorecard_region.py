@@ -17,9 +17,9 @@ published figures → check → report. What needed a fix, each held here by a s
 * every printed row was flagged IND-204 “年度指标值“空”无法衡量”: a row scored against its 评分标准
   has no target to measure.
 
-Also met, not fixed: a region key ``.funds.other`` (the form's 其他 column) collides with the model's
-own ``funds.other`` and ``region check`` said so in pydantic's English (“Input should be a valid
-dictionary or instance of FundRow”); the region uses ``.money.*``.
+* a form key ending on a group of the model (``$.funds.other:money``, the form's 其他 column, where the
+  model's ``funds.other`` is 年初/全年/执行) failed ``region check`` in pydantic's English (“Input
+  should be a valid dictionary or instance of FundRow”): it is now the form's own figure.
 """
 
 from __future__ import annotations
@@ -245,3 +245,21 @@ def test_the_transcribed_region_flags_only_what_the_archive_cut_off(tmp_path):
     assert got == {"SCORE-105", "WEIGHT-101"}, [(f.code, f.message) for f in flags]
     [weights] = [f for f in flags if f.code == "WEIGHT-101"]
     assert (weights.stated, weights.expected) == (27.0, 40.0)
+
+
+def test_a_form_key_on_a_group_of_the_model_is_the_forms_own_figure(tmp_path):
+    """广水's 其他 column written ``$.funds.other:money``: the model's ``funds.other`` is a group
+    (年初/全年/执行), so ``region check`` failed in pydantic's English ("Input should be a valid
+    dictionary or instance of FundRow"); the key is now the form's own figure and reads back."""
+    region = draw(tmp_path, name="funds-other")
+    form = region / "forms" / "project.toml"
+    text = form.read_text(encoding="utf-8").replace(".money.local", ".money.other")
+    form.write_text(text.replace(".money.", ".funds.").replace('key = ".money"', 'key = ".funds"'), encoding="utf-8")
+    assert "$.funds.other:money" in form.read_text(encoding="utf-8")
+    profile = load_region(region)
+    dept = unit(region).model_copy(deep=True)
+    dept.projects[0].figures.clear()
+    dept.projects[0].figures.update({"funds.other": 5.5, "funds.executed": 5.5})
+    back = extract(write_workbook(dept, profile, tmp_path / "001.xlsx"))
+    assert back.projects[0].figures == {"funds.other": 5.5, "funds.executed": 5.5}
+    assert back.projects[0].funds.other.full is None  # the model's own 其他资金 untouched

@@ -297,7 +297,9 @@ def _in_model(model: Any, parts: tuple[tuple[str, int | None], ...]) -> bool:
         elif args and getattr(ann, "__origin__", None) is list:
             return False
         model = ann
-    return True
+    # a key ending on a group of the model (``.funds.other``, a FundRow of 年初/全年/执行) is no cell
+    # of it: the form's own figure (广水's 其他 column), not a crash in pydantic's English
+    return getattr(model, "model_fields", None) is None
 
 
 def _set_path(tree: dict[str, Any], parts: tuple[tuple[str, int | None], ...], value: Any) -> None:
