@@ -134,15 +134,18 @@ def computed_fields(prefix: str, indicators: list[Indicator], profile: Profile, 
     """The rows with the columns the form computes per row (a declared 得分 formula) filled
     from the recompute: the reader keeps only inputs, the checks judge the row as printed."""
     which = which_levels(prefix)
-    first_l2 = profile.level2_all(which)[0][1].key
-    computed = [f for f in keys.INDICATOR_FIELDS
-                if (hit := layout.where.get(keys.indicator(prefix, first_l2, 0, f))) and hit[1].kind == "formula"]
-    if not computed:
+
+    def computed(l2key: str, k: int) -> list[str]:
+        # per slot: a scorecard's printed rows compute their 分值, the free rows beside them do not
+        return [f for f in keys.INDICATOR_FIELDS
+                if (hit := layout.where.get(keys.indicator(prefix, l2key, k, f))) and hit[1].kind == "formula"]
+
+    if not any(computed(l2.key, k) for _, l2 in profile.level2_all(which) for k in range(l2.rows)):
         return indicators
     out = []
     for l2key, k, ind in indicator_slots(indicators, profile, which):
         update = {}
-        for f in computed:
+        for f in computed(l2key, k):
             v = derived.get(keys.indicator(prefix, l2key, k, f))
             if f in ("weight", "score", "coefficient"):
                 update[f] = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
@@ -173,6 +176,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
     ceiling_of = {l2.key: l2.ceiling for _, l2 in profile.level2_all(which)}
+    printed = {l2.key: bool(l2.items) for _, l2 in profile.level2_all(which)}
     present_l2: set[str] = set()
     for l2key, k, ind in indicator_slots(indicators, profile, which):
         present_l2.add(l2key)
@@ -218,7 +222,9 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                        f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填{'或'.join(f'“{c}”' for c in core[1].choices)}。",
                        ind.core, None, keys.indicator(prefix, l2key, k, "core"))
         target = ind.target_text
-        if ind.name and target_field != "name" and (not target.strip() or normalize(target) == "定性"):
+        # a scorecard row (评价内容 scored against its 评分标准, 决策依据 2 分) has no target to measure
+        by_criteria = printed[l2key] or bool(ind.criteria.strip())
+        if ind.name and not by_criteria and target_field != "name" and (not target.strip() or normalize(target) == "定性"):
             yield Flag("IND-204", WARNING, loc(l2key, k, target_field),
                        f"{where}“{name}”的年度指标值“{target or '空'}”无法衡量。请写明可衡量的目标值，如 ≥95%、≤100万元、12月31日前。",
                        target, None, keys.indicator(prefix, l2key, k, target_field))

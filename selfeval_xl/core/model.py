@@ -141,6 +141,7 @@ class Indicator(_TextModel):
     adjusted_value: str = ""
     coefficient: float | None = Field(default=None, ge=0)  # 得分系数, a fraction (得分 = 系数 × 权重)
     core: str = ""  # 是否核心指标: 是 / 否
+    criteria: str = ""  # 评分标准 / 评价标准及依据: how a scorecard row is scored, in words
 
     @property
     def target_text(self) -> str:

@@ -267,11 +267,29 @@ class Grade(_Strict):
         return v
 
 
+class Item(_Strict):
+    """A row the form itself prints (a scorecard's 评价内容 | 分值 | 评分标准): the unit enters
+    only its 自评分, so the name, points and criteria are the region's, locked in the workbook."""
+
+    name: str = _name()
+    weight: Num = Field(ge=0, le=Limits.RULE_NUMBER)
+    criteria: str = Field(default="", max_length=2000)
+
+
 class Level2(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
     name: str = _name()
     rows: Int = Field(ge=1, le=30)
     ceiling: Bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
+    # a scorecard's fixed rows (评分表: 决策依据 2 分 “有项目年度工作计划…计 2 分”); one per row
+    items: tuple[Item, ...] = Field(default=(), max_length=30)
+
+    @model_validator(mode="after")
+    def _items_fill_rows(self) -> "Level2":
+        if self.items and len(self.items) != self.rows:
+            raise ValueError(f"二级指标“{self.name}”写了 {len(self.items)} 个 items（表样印定的行），"
+                             f"rows 应为 {len(self.items)}，现为 {self.rows}")
+        return self
 
 
 class Level1(_Strict):

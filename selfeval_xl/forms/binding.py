@@ -163,18 +163,24 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
             _set_path(tree, a, v)
 
     # indicators: slot order is profile order; blank slots dropped
-    def indicators(prefix: str) -> list[dict[str, Any]]:
+    def indicators(prefix: str, typed_only: bool = False) -> list[dict[str, Any]]:
+        """The prefix's rows; ``typed_only`` leaves out a scorecard's printed rows nobody scored
+        (a spare project sheet is still blank)."""
         rows = ind_rows.get(prefix, {})
         out = []
         for l1, l2 in profile.level2_all(which_levels(prefix)):
             for k in range(l2.rows):
                 row = rows.get((l2.key, k))
-                if not row or all(_blank(v) for v in row.values()):  # most slots are blank
+                # a printed row is there only where the workbook draws this table (no overall one: none)
+                fixed = l2.items[k] if l2.items and keys.indicator(prefix, l2.key, k, "score") in where else None
+                if (fixed is None or typed_only) and (not row or all(_blank(v) for v in row.values())):  # most are blank
                     continue
                 item = {"level1": l1.name, "level2": l2.name}
-                for f, v in row.items():  # blank fields keep the model's defaults ("" or None)
+                for f, v in (row or {}).items():  # blank fields keep the model's defaults ("" or None)
                     if v is not None:
                         item[f] = v
+                if fixed is not None:  # a scorecard row the form prints: always there, in its place
+                    item.update(name=fixed.name, weight=fixed.weight, criteria=fixed.criteria)
                 out.append(item)
         return out
 
@@ -185,9 +191,10 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     for i, cat in enumerate(shape.project_categories):
         p = projects_in[i] if i < len(projects_in) and projects_in[i] is not None else {}
         p = dict(p)
-        p["indicators"] = indicators(keys.project(i))
+        p["indicators"] = indicators(keys.project(i), typed_only=True)
         if _project_blank(p):
             continue
+        p["indicators"] = indicators(keys.project(i))
         p["category"] = cat or ""
         p["name"] = p.get("name") or ""
         projects.append(p)
@@ -290,7 +297,9 @@ def _in_model(model: Any, parts: tuple[tuple[str, int | None], ...]) -> bool:
         elif args and getattr(ann, "__origin__", None) is list:
             return False
         model = ann
-    return True
+    # a key ending on a group of the model (``.funds.other``, a FundRow of 年初/全年/执行) is no cell
+    # of it: the form's own figure (广水's 其他 column), not a crash in pydantic's English
+    return getattr(model, "model_fields", None) is None
 
 
 def _set_path(tree: dict[str, Any], parts: tuple[tuple[str, int | None], ...], value: Any) -> None:

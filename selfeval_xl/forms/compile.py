@@ -375,6 +375,7 @@ _IND_COLUMNS = {
     "adjusted_value": (TEXT, "调整后的指标值（未调整的照填年初指标值）"),
     "coefficient": (PERCENT, "得分系数：0% 到 100%，如 95%"),
     "core": (TEXT, "是否核心指标：是 / 否"),
+    "criteria": (TEXT, "评分标准：本行怎样计分"),
 }
 INDICATOR_COLUMNS = tuple(_IND_COLUMNS)  # in the order a form may list them
 _DEFAULT_COLUMNS = ("name", "target", "actual", "weight", "score", "deviation")
@@ -485,8 +486,12 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
             l2_first = r
             for k in range(l2.rows):
                 slot = {f: keys.indicator(prefix, l2.key, k, f) for f in keys.INDICATOR_FIELDS}
+                item = l2.items[k] if l2.items else None
                 for f, c in cols.items():
                     if f in LEVEL_COLUMNS:
+                        continue
+                    if item is not None and f in ITEM_FIELDS:  # printed by the form, not typed
+                        _item_cell(b, r, c, slot[f], f, item)
                         continue
                     if f in formulas:  # computed per row: 得分 = 得分系数 × 权重
                         vtype = _FORMULA_VTYPE.get(f, TEXT)
@@ -547,6 +552,21 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                                             f"AND(ISNUMBER({s0}),ISNUMBER({w0}),{s0}<{w0},{blank_text(v0)})", "cf_warn"))
     ctx.indicator_keys[prefix] = (weight_keys, score_keys, cols)
     return r
+
+
+# the columns of a scorecard row that the region prints (``[[level1]]``'s level2 ``items``)
+ITEM_FIELDS = ("name", "weight", "criteria")
+
+
+def _item_cell(b: _B, r: int, c: int, key: str, field: str, item) -> None:
+    """A scorecard row's fixed cell: its 分值 a locked constant the row hint and the total row
+    add up like any 分值 (and a changed one is caught on recompute); its name and 评分标准 locked
+    text, read back from the region, never from the workbook (Excel caps a formula's text at
+    255 characters, and a 评分标准 runs longer)."""
+    if field == "weight":
+        b.formula(r, c, key, f"={num(item.weight)}", WEIGHT, style=_FORMULA_STYLE[WEIGHT])
+    else:
+        b.label(r, c, getattr(item, field), style="label_left" if field == "criteria" else "label")
 
 
 def _level1_caps(ctx: _Context, block: Block, levels) -> None:

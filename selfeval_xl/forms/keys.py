@@ -319,7 +319,7 @@ def rule_of_hint(key: Key) -> int | None:
 
 
 INDICATOR_FIELDS = ("name", "target", "actual", "weight", "score", "deviation", "nature", "value", "unit",
-                    "initial_value", "adjusted_value", "coefficient", "core")
+                    "initial_value", "adjusted_value", "coefficient", "core", "criteria")
 
 
 def other_project(category: int, j: int, fieldname: str | None = None) -> Key:
