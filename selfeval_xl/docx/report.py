@@ -320,22 +320,10 @@ _INDENT = {"indent1": "  ", "indent2": "    ", "indent3": "      ", "f_indent": 
 TWIPS_PER_MM = 56.6929
 
 
-def _input_keys_by_row(sh: Sheet) -> dict[int, list]:
-    """The keys of the sheet's input cells by row, kept on the shared sheet (the same for every unit)."""
-    base = sh.origin or sh
-    found = base.__dict__.get("_report_input_keys")
-    if found is None:
-        found = {}
-        for cell in base.cells_of(("input",)):
-            found.setdefault(cell.r, []).append(cell.key)
-        base.__dict__["_report_input_keys"] = found
-    return found
-
-
 def kept_rows(sh: Sheet, values: dict[str, Any], span: tuple[int, int]) -> list[int]:
     """The rows of one of the sheet's tables to print: optional rows only when one of their inputs is filled."""
     t0, t1 = span
-    inputs_by_row = _input_keys_by_row(sh)
+    inputs_by_row = sh.input_keys_by_row()
     keep = []
     for r in range(t0, t1 + 1):
         if r in sh.optional_rows and all(values.get(k) in (None, "") for k in inputs_by_row.get(r, ())):

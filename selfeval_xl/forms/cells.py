@@ -208,6 +208,18 @@ class Sheet:
             found = memo[1][kinds] = [c for c in self.cells if c.kind in kinds]
         return found
 
+    def input_keys_by_row(self) -> dict[int, list]:
+        """The keys of the sheet's inputs by row, kept on the shared sheet (the same for every
+        unit): print setup hides blank spare rows by them, the report drops blank optional rows."""
+        base = self.origin or self
+        found = base.__dict__.get("_input_keys_by_row")
+        if found is None:
+            found = {}
+            for cell in base.cells_of(("input",)):
+                found.setdefault(cell.r, []).append(cell.key)
+            base.__dict__["_input_keys_by_row"] = found
+        return found
+
     @property
     def n_rows(self) -> int:
         """Rows down to the last cell or merge; remembered, since print setup asks once per row.

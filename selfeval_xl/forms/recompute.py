@@ -41,14 +41,6 @@ def _sheet_order(layout: Layout) -> list[tuple[Program, frozenset[str]]]:
     found = getattr(layout, "_programs", None)
     if found is not None:
         return found
-    # the order is the same for every unit whose layout is made of the same shared sheets: kept by
-    # their identity (checked, as ``_JOINT`` does), it is worked out once per shape, not per unit
-    bases = [sh.origin or sh for sh in layout.sheets]
-    ident = tuple(id(b) for b in bases)
-    hit = _ORDERS.get(ident)
-    if hit is not None and all(x is y for x, y in zip(hit[1], bases)):
-        layout._programs = hit[0]
-        return hit[0]
     progs = [sheet_program(sh) for sh in layout.sheets]
     owner = {key: i for i, (prog, _n) in enumerate(progs) for key in prog.keys}
     deps = [sorted({owner[r] for r in prog.external if r in owner} - {i}) for i, (prog, _n) in enumerate(progs)]
@@ -59,13 +51,7 @@ def _sheet_order(layout: Layout) -> list[tuple[Program, frozenset[str]]]:
         else:
             found.append(_joint_program([layout.sheets[i] for i in group]))
     layout._programs = found
-    if len(_ORDERS) > 256:
-        _ORDERS.clear()
-    _ORDERS[ident] = (found, bases)
     return found
-
-
-_ORDERS: dict[tuple[int, ...], tuple[list, list[Sheet]]] = {}
 
 
 def _groups(deps: list[list[int]]) -> list[list[int]]:

@@ -175,18 +175,6 @@ def meta_for(layout: Layout, generated_at: dt.datetime, key=None) -> dict[str, s
 # hidden sheet. Then each sheet prints on one page when that keeps it readable (≥ 70 %), else
 # at the width of the page with page breaks chosen between blocks, never inside a merged label.
 
-def _inputs_by_row(sh: Sheet) -> dict[int, list[str]]:
-    base = sh.origin or sh
-    found = base.__dict__.get("_inputs_by_row")
-    if found is None:
-        found = {}
-        for cell in base.cells:
-            if cell.kind == "input":
-                found.setdefault(cell.r, []).append(cell.key)
-        base.__dict__["_inputs_by_row"] = found
-    return found
-
-
 def _filled(v: Any) -> bool:
     return v is not None and v != ""
 
@@ -195,7 +183,7 @@ def hidden_rows(sh: Sheet, values: dict[str, Any]) -> set[int]:
     """The spare rows of the sheet that stay out of print: blank ones beyond what each group shows."""
     if not sh.slot_groups:
         return set()
-    by_row = _inputs_by_row(sh)
+    by_row = sh.input_keys_by_row()
     out: set[int] = set()
     for rows, min_visible in sh.slot_groups:
         filled = {r for r in rows if any(_filled(values.get(k)) for k in by_row.get(r, ()))}
@@ -208,7 +196,7 @@ def unused_sheet(sh: Sheet, values: dict[str, Any]) -> bool:
     """A project sheet no one filled (a spare 附件3): hidden, so it does not print six blank pages."""
     if sh.project is None:
         return False
-    return not any(_filled(values.get(k)) for keys in _inputs_by_row(sh).values() for k in keys)
+    return not any(_filled(values.get(k)) for keys in sh.input_keys_by_row().values() for k in keys)
 
 
 @dataclass(frozen=True)
