@@ -190,3 +190,75 @@ def test_report_names_read_in_workers_are_the_names_read_in_turn(returns, monkey
     monkeypatch.setattr(report_job, "PARALLEL_NAMES", 2)
     assert report_job.names(files, None, workers=2) == in_turn
     assert len(set(in_turn)) == len(files) and "坏文件_整体支出绩效自评报告.docx" in in_turn, in_turn
+
+
+# -- 汇总表.xlsx written while the workers check ---------------------------------------------------
+
+def _sheet_rows(path: Path) -> dict[str, list]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets if ws.title != "统计图"}
+
+
+def _refuse_writing_after(monkeypatch) -> list:
+    """``write_xlsx`` (the summary written from gathered results) recorded, so a test can say
+    whether the streamed one was kept."""
+    from selfeval_xl.xlsx import summary as summary_mod
+
+    return spy(monkeypatch, summary_mod, "write_xlsx")
+
+
+def test_the_summary_filled_while_checking_is_the_one_written_after(tmp_path, returns, monkeypatch):
+    (returns / "坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook")  # an unreadable row too
+    after = _refuse_writing_after(monkeypatch)
+    files = sorted(returns.iterdir())
+    run = check_job.check(check_job.plan(files), summary=tmp_path, workers=2,
+                          others=[(returns / "说明.txt", "不是 .xlsx 工作簿，已跳过")])
+    assert after == []  # the streamed workbook was finished, not written again
+    from selfeval_xl.xlsx.summary import write_xlsx
+
+    write_xlsx(run.results, tmp_path / "after.xlsx")
+    streamed, written = _sheet_rows(tmp_path / "汇总表.xlsx"), _sheet_rows(tmp_path / "after.xlsx")
+    assert streamed == written
+    assert len(streamed["问题清单"]) - 1 == sum(len(r.flags) for r in run.results) > 0
+    assert [r[0] for r in streamed["无法读取"][1:]] == ["坏.xlsx", "说明.txt"]
+
+
+def test_a_flag_the_batch_adds_after_a_row_went_out_is_in_the_summary(tmp_path, examples, monkeypatch):
+    """The batch-level checks (a year unlike the rest) change a unit after its row was streamed:
+    the summary is then written again from the results, so the flag is not lost."""
+    base = examples["001_岳阳市档案馆"]
+    src = tmp_path / "回收"
+    for i in range(3):
+        write_workbook(base.model_copy(update={"code": f"00{i}"}), get_profile(base.profile), src / f"00{i}.xlsx")
+    write_workbook(base.model_copy(update={"code": "009", "year": 2022}), get_profile(base.profile), src / "009.xlsx")
+    after = _refuse_writing_after(monkeypatch)
+    out = tmp_path / "o"
+    out.mkdir()
+    check_job.check(check_job.plan(sorted(src.iterdir())), summary=out, workers=1)
+    assert len(after) == 1
+    flags = _sheet_rows(out / "汇总表.xlsx")["问题清单"]
+    assert [r[2] for r in flags if r[0] == "009.xlsx"][0] == "META-208"
+
+
+def test_a_summary_row_that_cannot_be_streamed_costs_nothing(tmp_path, returns, monkeypatch):
+    """A bug while streaming a row drops the stream, never a result: the summary is written
+    from the results afterwards, every unit in it."""
+    from selfeval_xl.xlsx import summary as summary_mod
+
+    real, calls = summary_mod.SummaryWorkbook._write, []
+
+    def first_fails(self, r):
+        calls.append(r.name)
+        if len(calls) == 1:
+            raise RuntimeError("a bug while writing a row")
+        return real(self, r)
+
+    monkeypatch.setattr(summary_mod.SummaryWorkbook, "_write", first_fails)
+    after = _refuse_writing_after(monkeypatch)
+    run = check_job.check(check_job.plan(sorted(returns.iterdir())), summary=tmp_path, workers=1)
+    assert len(after) == 1 and len(run.results) == 3
+    rows = _sheet_rows(tmp_path / "汇总表.xlsx")["汇总"][2:]
+    assert [r[0] for r in rows] == sorted(f.name for f in returns.iterdir())
+    assert not list(tmp_path.glob(".~selfeval-*"))  # the dropped stream left no temp file

@@ -134,18 +134,20 @@ def computed_fields(prefix: str, indicators: list[Indicator], profile: Profile, 
     """The rows with the columns the form computes per row (a declared 得分 formula) filled
     from the recompute: the reader keeps only inputs, the checks judge the row as printed."""
     which = which_levels(prefix)
-
-    def computed(l2key: str, k: int) -> list[str]:
-        # per slot: a scorecard's printed rows compute their 分值, the free rows beside them do not
-        return [f for f in keys.INDICATOR_FIELDS
-                if (hit := layout.where.get(keys.indicator(prefix, l2key, k, f))) and hit[1].kind == "formula"]
-
-    if not any(computed(l2.key, k) for _, l2 in profile.level2_all(which) for k in range(l2.rows)):
+    # per slot: a scorecard's printed rows compute their 分值, the free rows beside them do not;
+    # found from the shared sheets' remembered formula slots rather than by asking every
+    # slot's every column (thousands of lookups per unit)
+    computed: dict[tuple[str, int], list[str]] = {}
+    for sh in layout.sheets:
+        for slot in sh.computed_slots():
+            if slot.prefix == prefix and slot.field in keys.INDICATOR_FIELDS:
+                computed.setdefault((slot.level2, slot.k), []).append(slot.field)
+    if not computed:
         return indicators
     out = []
     for l2key, k, ind in indicator_slots(indicators, profile, which):
         update = {}
-        for f in computed(l2key, k):
+        for f in computed.get((l2key, k), ()):
             v = derived.get(keys.indicator(prefix, l2key, k, f))
             if f in ("weight", "score", "coefficient"):
                 update[f] = v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
@@ -180,21 +182,22 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     present_l2: set[str] = set()
     for l2key, k, ind in indicator_slots(indicators, profile, which):
         present_l2.add(l2key)
-        key_w, key_s = keys.indicator(prefix, l2key, k, "weight"), keys.indicator(prefix, l2key, k, "score")
         name = ind.name or f"第 {k + 1} 行"
         if not has_weight:
             yield from _unweighted_row(where, name, ind, l2key, k, prefix, has_reason, reason, ceiling_of[l2key], loc)
         elif ind.weight is not None:
             weights_by_l1[l1_of[l2key].key].append(ind.weight)
         if has_weight and ind.name and ind.weight is None:
-            yield Flag("WEIGHT-104", ERROR, loc(l2key, k, "weight"), f"{where}“{name}”未填分值。", None, None, key_w)
+            yield Flag("WEIGHT-104", ERROR, loc(l2key, k, "weight"), f"{where}“{name}”未填分值。", None, None,
+                       keys.indicator(prefix, l2key, k, "weight"))
         if has_weight and ind.name and ind.score is None and ind.weight is not None:
-            yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None, key_s)
+            yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None,
+                       keys.indicator(prefix, l2key, k, "score"))
         if has_weight and ind.weight is not None and ind.score is not None:
             if ind.score > ind.weight + 1e-9:
                 yield Flag("SCORE-103", ERROR, loc(l2key, k, "score"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 超过分值 {_fmt(ind.weight)}。得分不能超过分值。",
-                           ind.score, ind.weight, key_s)
+                           ind.score, ind.weight, keys.indicator(prefix, l2key, k, "score"))
             elif has_reason and ind.score < ind.weight - 1e-9 and ind.deviation.strip() in _EMPTY_REASON:
                 yield Flag("IND-202", WARNING, loc(l2key, k, "deviation"),
                            f"{where}“{name}”得分 {_fmt(ind.score)} 低于分值 {_fmt(ind.weight)}，但未说明原因。"
@@ -206,7 +209,8 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                     f"{_fmt(xl_round(sug.low, 2))}–{_fmt(xl_round(sug.high, 2))}"
                 yield Flag("IND-201", WARNING, loc(l2key, k, "score"),
                            f"{where}“{name}”：指标值“{ind.target_text}”，完成值“{ind.actual}”，{sug.basis}，建议得分 {exp}，"
-                           f"表中为 {_fmt(ind.score)}。请复核得分或在{reason or '报告'}中说明。", ind.score, exp, key_s)
+                           f"表中为 {_fmt(ind.score)}。请复核得分或在{reason or '报告'}中说明。", ind.score, exp,
+                           keys.indicator(prefix, l2key, k, "score"))
         if ind.actual.strip():
             if has_operator(ind.actual):
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
@@ -216,8 +220,8 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                 yield Flag("IND-203", WARNING, loc(l2key, k, "actual"),
                            f"{where}“{name}”的实际完成值照抄了指标值“{ind.target_text}”。请填写实际达到的数。",
                            ind.actual, None, keys.indicator(prefix, l2key, k, "actual"))
-        core = layout.where.get(keys.indicator(prefix, l2key, k, "core"))
-        if ind.core.strip() and core is not None and core[1].choices_strict and ind.core.strip() not in core[1].choices:
+        core = ind.core.strip() and "core" in drawn and layout.where.get(keys.indicator(prefix, l2key, k, "core"))
+        if core and core[1].choices_strict and ind.core.strip() not in core[1].choices:
             yield Flag("IND-205", WARNING, loc(l2key, k, "core"),
                        f"{where}“{name}”的是否核心指标填的是“{ind.core}”。请填{'或'.join(f'“{c}”' for c in core[1].choices)}。",
                        ind.core, None, keys.indicator(prefix, l2key, k, "core"))
@@ -271,7 +275,8 @@ def _unweighted_row(where: str, name: str, ind: Indicator, l2key: str, k: int, p
     nothing is raised (as for a weighted form without the column)."""
     key_s = keys.indicator(prefix, l2key, k, "score")
     if ind.name and ind.score is None:
-        yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None, key_s)
+        yield Flag("SCORE-105", ERROR, loc(l2key, k, "score"), f"{where}“{name}”未填得分。", None, None,
+                       keys.indicator(prefix, l2key, k, "score"))
     if not has_reason or ind.deviation.strip() not in _EMPTY_REASON:
         return
     sug = suggest(ind.target_text, ind.actual, 1.0, ceiling)

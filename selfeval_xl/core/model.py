@@ -14,6 +14,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+CONTROL_CHARS = _CONTROL  # characters an .xlsx cannot hold (the reader's fast path tests for them)
 
 
 class _Model(BaseModel):

@@ -188,13 +188,15 @@ def unflatten(values: dict[str, Any], layout: Layout, meta: dict[str, Any]) -> D
     overall["indicators"] = indicators(keys.OVERALL)
     projects_in = tree.get("projects", [])
     projects = []
+    printed_rows = any(l2.items for _, l2 in profile.level2_all(which_levels(keys.project(0))))
     for i, cat in enumerate(shape.project_categories):
         p = projects_in[i] if i < len(projects_in) and projects_in[i] is not None else {}
         p = dict(p)
         p["indicators"] = indicators(keys.project(i), typed_only=True)
         if _project_blank(p):
             continue
-        p["indicators"] = indicators(keys.project(i))
+        if printed_rows:  # the scorecard's printed rows nobody scored, back in their places
+            p["indicators"] = indicators(keys.project(i))
         p["category"] = cat or ""
         p["name"] = p.get("name") or ""
         projects.append(p)

@@ -208,6 +208,18 @@ class Sheet:
             found = memo[1][kinds] = [c for c in self.cells if c.kind in kinds]
         return found
 
+    def computed_slots(self) -> list:
+        """The indicator slots (``Slot``) whose cell here is a formula — a scorecard's printed
+        分值, a declared 得分 formula — remembered like ``cells_of`` (the checks ask for every unit)."""
+        base = self.origin or self
+        base.cells_of(_DERIVED)  # makes the memo current
+        memo = base._by_kind[1]
+        found = memo.get("slots")
+        if found is None:
+            found = memo["slots"] = [cell.key.slot for cell in base.cells_of(("formula",))
+                                     if cell.key is not None and cell.key.slot]
+        return found
+
     def input_keys_by_row(self) -> dict[int, list]:
         """The keys of the sheet's inputs by row, kept on the shared sheet (the same for every
         unit): print setup hides blank spare rows by them, the report drops blank optional rows."""

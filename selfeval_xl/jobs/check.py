@@ -81,13 +81,24 @@ def check(plan_: CheckPlan, expect: dict[str, Any] | None = None, copies: Path |
 
     job = functools.partial(check_item, expect=expect, folder=str(copies) if copies else None, contacts=contacts)
     label = "校验并批注" if copies else "校验"
-    results, interrupted = batch.run(job, plan_.items, workers, label=label, progress=progress, failed=unreadable)
+    stream = _SummaryStream(summary / "汇总表.xlsx") if summary is not None else None
+    results, interrupted = batch.run(job, plan_.items, workers, label=label, progress=progress, failed=unreadable,
+                                     on_result=stream.add if stream else None)
+    if stream and interrupted:  # Ctrl-C may have come in the middle of a row: written again below
+        stream.abandon()
     if batch_checks:
+        counted = [len(r.flags) for r in results]
         results = flag_batch_outliers(results, expect)
-    results += skipped(others)
+        if stream and any(len(r.flags) != n for r, n in zip(results, counted)):
+            stream.abandon()  # a year unlike the rest flagged after its row went out: written again below
+    rest = skipped(others)
+    if stream:
+        for j, r in enumerate(rest):
+            stream.add(len(plan_.items) + j, r)
+    results += rest
     run = CheckRun(results, interrupted)
     if summary is not None:
-        write_summary(results, summary)
+        write_summary(results, summary, stream.book if stream else None)
     if copies is not None:
         run.unwritten, stopped = _annotate_rest(plan_, results, copies)
         run.interrupted = run.interrupted or stopped
@@ -106,12 +117,47 @@ def check(plan_: CheckPlan, expect: dict[str, Any] | None = None, copies: Path |
     return run
 
 
-def write_summary(results: list[UnitResult], folder: Path) -> None:
+class _SummaryStream:
+    """汇总表.xlsx filled while the workers check (``batch.run``'s ``on_result``): on a busy
+    machine the parent's rows then share the cores with the workers instead of waiting for the
+    last of them. Anything that goes wrong here only drops the stream (``book`` None): the
+    summary is then written from the results afterwards, as it always could be."""
+
+    def __init__(self, path: Path) -> None:
+        from ..xlsx.summary import SummaryWorkbook
+
+        try:
+            self.book = SummaryWorkbook(path)
+        except Exception:  # noqa: BLE001 — written (or refused, naming the file) afterwards
+            self.book = None
+
+    def add(self, index: int, result: UnitResult) -> None:
+        if self.book is None:
+            return
+        try:
+            self.book.add(index, result)
+        except Exception:  # noqa: BLE001 — the results are kept; the summary is written afterwards
+            self.abandon()
+
+    def abandon(self) -> None:
+        if self.book is not None:
+            self.book.abandon()
+            self.book = None
+
+
+def write_summary(results: list[UnitResult], folder: Path, book=None) -> None:
     """汇总表.xlsx and summary.json into ``folder``; the user's environment (a full disk, no
-    permission) becomes an ``OutputError`` naming the file."""
+    permission) becomes an ``OutputError`` naming the file. ``book``: 汇总表.xlsx already filled
+    with these results as they arrived (``_SummaryStream``), only to be finished."""
     from ..xlsx.summary import write_json, write_xlsx
 
-    for fn, path in ((write_xlsx, folder / "汇总表.xlsx"), (write_json, folder / "summary.json")):
+    def xlsx(results: list[UnitResult], path: Path) -> None:
+        if book is None:
+            write_xlsx(results, path)
+        else:
+            book.close()
+
+    for fn, path in ((xlsx, folder / "汇总表.xlsx"), (write_json, folder / "summary.json")):
         try:
             fn(results, path)
         except OutputError:

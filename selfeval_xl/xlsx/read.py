@@ -24,7 +24,7 @@ from ..forms.cells import (_REF, AREA, DATE, INT, LONGTEXT, META, MONEY, NUMERIC
                            WEIGHT, Layout, Shape, a1)
 from ..forms import keys
 from ..forms.layout import compile_layout
-from ..core.model import Department, strip_control
+from ..core.model import CONTROL_CHARS, Department, strip_control
 from ..core.numbers import DATE_MAX, DATE_MIN, fmt_date, iso_date, parse_date, parse_number, xl_text
 from ..core.region import ProfileError, sources_from_rows
 from ..forms.regions import embedded_profile, installed_profile, shipped_profile
@@ -321,6 +321,9 @@ def _meta_from(sheets, name: str) -> dict[str, str]:
 MAX_FIGURE = 1e12  # 万元, 人, ㎡: larger is not a figure of a budget unit (and 1e300 breaks rounding)
 
 
+_TEXTS = (TEXT, LONGTEXT)
+
+
 def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]:
     """Every input cell by key, read as the clerk meant it; what cannot be read becomes a flag
     naming the cell and what to type — never an exception, since one odd cell must not cost
@@ -339,9 +342,13 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]
             continue
         v = book.values.get(sh.name, empty).get(rc)
         f = book.formulas.get(sh.name, empty).get(rc)
-        if v is None and f is None:
-            out[cell.key] = None
-            continue
+        if f is None:
+            if v is None:
+                out[cell.key] = None
+                continue
+            if type(v) is str and cell.vtype in _TEXTS and "\r" not in v and not CONTROL_CHARS.search(v):
+                out[cell.key] = v  # the common case, as ``_typed_value`` would read it
+                continue
         out[cell.key], is_text = _typed_value(book, sh, cell, rc, v, f, flags)
         if is_text:
             textual.add(cell.key)
@@ -550,8 +557,8 @@ def _stray_values(book: Workbook, out: dict[str, Any], textual: set[str]) -> lis
         forms = book.formulas.get(sh.name, empty)
         anchors, covered, (rows, cols) = _coverage(sh)
         shift = book.shifted.get(sh.name)
-        strays: list[tuple[int, int]] = sorted(rc for rc in set(vals) | set(forms) if rc not in anchors
-                                               and not (shift and rc[0] >= shift[0])
+        outside = [rc for rc in vals if rc not in anchors] + [rc for rc in forms if rc not in anchors and rc not in vals]
+        strays: list[tuple[int, int]] = sorted(rc for rc in outside if not (shift and rc[0] >= shift[0])
                                                and not _blank(vals.get(rc, forms.get(rc))))
         said, unsaid_errors = 0, 0
         for rc in strays:
