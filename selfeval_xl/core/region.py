@@ -253,6 +253,14 @@ class Scoring(_Strict):
             object.__setattr__(self, "execution_shown", self.execution_scored)
         return self
 
+    @property
+    def rate_places(self) -> int:
+        """Decimals of a percent the execution rate is shown with wherever a person reads it (the
+        workbook's rate cells, the report's sentences and tables, messages, 汇总表): the places it is
+        rounded to, or two where it is not rounded (-1)."""
+        d = self.execution_rate_percent_decimals
+        return 2 if d < 0 else d
+
 
 class Grade(_Strict):
     name: str = _name(20)

@@ -213,7 +213,8 @@ REGION_DOCS: dict[str, tuple[str, Any]] = {
     "ProfileInfo.dept_name_label": ("表中“部门名称”一栏的叫法", "预算部门名称"),
     "Scoring.execution_weight": ("预算执行率的分值", 10),
     "Scoring.execution_scored": ("预算执行率的得分是否计入总分", True),
-    "Scoring.execution_rate_percent_decimals": ("执行率按百分数保留的小数位；-1 表示不取整", 2),
+    "Scoring.execution_rate_percent_decimals": ("执行率按百分数保留的小数位，表中、报告中和汇总表都按此显示（0：99%）；"
+                                                "-1 表示不取整（显示两位小数）", 2),
     "Scoring.score_decimals": ("得分保留的小数位", 2),
     "Scoring.total": ("总分", 100),
     "Scoring.money_tolerance": ("金额比较的容差（万元）", 0.01),
