@@ -331,6 +331,12 @@ class ProjectRules(_Strict):
             raise ValueError("projects.default_category 必须是 projects.categories 之一")
         return self
 
+    @property
+    def implied_category(self) -> str | None:
+        """The category a project that says none belongs to: the region's only one (a region
+        that declares none has one, 项目支出); None where there are several to choose from."""
+        return self.categories[0] if len(self.categories) == 1 else None
+
 
 # the placeholders a region's words may name (``forms.naming`` fills them): a report file is
 # named after its unit; the guide sheet is shared by every unit of a year, so it names no unit
