@@ -554,9 +554,12 @@ class CoverLine(_Strict):
     style: str = Field(default="center", pattern=r"^(center|left|title)$")
 
 
-# the cover of the 岳阳 package (seeds 000–002): unit and seal, date, “（此页为封面）”
-DEFAULT_COVER = tuple(CoverLine(text=t) for t in [""] * 8 + ["部门（单位）名称：{unit_name}（盖章）", "", "{report_date}"]
-                      + [""] * 6 + ["（此页为封面）"])
+# the cover of a region that declares none: the year and the report's title ({title}: [report] title,
+# or the kind of report its forms make), the unit and its seal, the date — nothing of any one place
+# (岳阳's cover, with its “（此页为封面）”, is written in its own region.toml)
+DEFAULT_COVER = tuple(
+    CoverLine(text=t, style=style) for t, style in [("", "center")] * 6 + [("{year}年度", "title"), ("{title}", "title")]
+    + [("", "center")] * 4 + [("单位名称：{unit_name}（盖章）", "center"), ("", "center"), ("{report_date}", "center")])
 
 
 class Completeness(_Strict):
