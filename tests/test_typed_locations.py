@@ -213,9 +213,10 @@ def test_the_check_result_is_typed_and_written_in_todays_shape(returned):
     assert typed.status == STATUS_ERR and typed.count(ERROR) >= 1 and typed.unit_name == "测算单位"
 
     d = typed.as_dict()
-    # the JSON/SQLite shape stored campaigns hold, and the one field added since (the region's name)
-    assert list(d) == WORKBOOK_FIELDS + ["region_name"] and d["region_name"]
-    older = {k: v for k, v in d.items() if k != "region_name"}  # a row stored before it: still loads as it was
+    # the JSON/SQLite shape stored campaigns hold, and the fields added since (the region's name, the
+    # decimals it shows its rate with)
+    assert list(d) == WORKBOOK_FIELDS + ["region_name", "rate_places"] and d["region_name"] and d["rate_places"] == 2
+    older = {k: v for k, v in d.items() if k not in ("region_name", "rate_places")}  # stored before: loads as it was
     assert UnitResult.from_dict(json.loads(json.dumps(older, ensure_ascii=False))).as_dict() == older
     assert d["errors"] == typed.count(ERROR) and d == check_workbook(src)
     stored = json.loads(json.dumps(d, ensure_ascii=False))

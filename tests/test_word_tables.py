@@ -198,7 +198,8 @@ def test_wrong_figures_are_flagged_at_their_cells(tmp_path, split):
     by = {f.code: f for f in flags}
     # the printed 90% is not 1000 ÷ 1000, and the score 10 is not 10 × the printed 90%
     assert set(by) == {"RATE-101", "SCORE-101", "RPT-501", "RPT-502"}
-    assert by["RATE-101"].location == "报告!表1 R3C7" and "90%" not in by["RATE-101"].message
+    # said as 岳阳's 附件2 prints its rate (to whole percents), not as a fraction
+    assert by["RATE-101"].location == "报告!表1 R3C7" and "表中为 90%，按表中各数重算应为 100%" in by["RATE-101"].message
     assert by["RATE-101"].stated == 0.9 and by["RATE-101"].expected == 1.0
     assert by["RPT-501"].stated == 40 and by["RPT-501"].expected == 30
     assert by["RPT-502"].expected == 95  # 10 (执行率得分) + 50 + 25 + 10: what the rows give

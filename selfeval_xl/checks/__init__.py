@@ -28,7 +28,7 @@ from ..core.model import Department, Indicator
 from ..core.region import Profile
 from ..forms.recompute import derive
 from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
-from ..core.numbers import fmt_num, xl_round
+from ..core.numbers import fmt_num, fmt_pct, xl_round
 from ..core.scoring import group_indicators, which_levels
 from .narrative import check_narrative
 
@@ -347,10 +347,11 @@ def check_scope(profile: Profile, layout: Layout) -> Iterator[Flag]:
 
 
 def check_execution(prefix: str, where: str, executed: float, full: float | None, layout: Layout,
-                    key: str) -> Iterator[Flag]:
+                    key: str, places: int) -> Iterator[Flag]:
+    """RATE-201; the rate said as the region shows it (``places``: ``Scoring.rate_places``)."""
     if full is not None and full > 0 and executed > full + 1e-9:
         yield Flag("RATE-201", WARNING, layout.at(key, where.strip()),
-                   f"{where}全年执行数 {_fmt(executed)} 超过全年预算数 {_fmt(full)}（执行率 {executed / full:.2%}），"
+                   f"{where}全年执行数 {_fmt(executed)} 超过全年预算数 {_fmt(full)}（执行率 {fmt_pct(executed / full, places)}），"
                    f"属超预算执行。请核实或说明原因。", executed, full, key)
 
 
@@ -559,13 +560,14 @@ def check(dept: Department, profile: Profile, recomputed: tuple[tuple, dict[str,
     overall = sheet_name(layout, "overall")
     if overall is not None:  # a project-only region has no 部门整体 figures to check
         flags += check_execution(keys.OVERALL, overall + " ", value_of(dept, keys.OVERALL_EXECUTED, derived) or 0.0,
-                                 value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL)
+                                 value_of(dept, keys.OVERALL_BUDGET_FULL, derived), layout, keys.OVERALL_BUDGET_FULL,
+                                 s.rate_places)
         flags += check_indicators("overall", overall + " ", dept.overall.indicators, profile, layout, derived)
     for i, p in enumerate(dept.projects):
         where = _project_sheet(layout, i) + " "
         flags += check_execution(keys.project(i), where, value_of(dept, keys.funds(keys.project(i), "total", "executed"), derived) or 0.0,
                                  value_of(dept, keys.funds(keys.project(i), "total", "full"), derived), layout,
-                                 keys.funds(keys.project(i), "current", "executed"))
+                                 keys.funds(keys.project(i), "current", "executed"), s.rate_places)
         flags += check_indicators(keys.project(i), where, p.indicators, profile, layout, derived)
     flags += check_cross(dept, profile, layout, derived)
     flags += check_rules(dept, layout, derived)

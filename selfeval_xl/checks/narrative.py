@@ -33,12 +33,12 @@ from typing import Any, Iterator
 from ..core.flags import INFO, WARNING, Flag, Location, SheetCell
 from ..core.indicators import normalize
 from ..core.model import Department, Indicator
-from ..core.numbers import fmt_num
+from ..core.numbers import fmt_num, fmt_pct
 from ..core.quantities import Quantity, Vocabulary, quantities, sentences, tie, tie_whole, words_term
 from ..core.region import Profile
 from ..forms import keys
 from ..forms.binding import sheet_name, value_of
-from ..forms.cells import Layout
+from ..forms.cells import Layout, percent_places
 from ..forms.vocabulary import VOCABULARY
 
 
@@ -65,6 +65,7 @@ _GENERIC_LABEL = re.compile(r"整体|部门|单位|情况|分析|预算|全年|�
 class TableFigure:
     value: float  # the recomputed figure (what the sheet states for it is ``dept.stated``)
     location: str
+    places: int = 2  # a rate's decimals of a percent, as its cell shows it (``cells.percent_places``)
 
 
 @lru_cache(maxsize=16)
@@ -114,7 +115,8 @@ class Tables:
         v = value_of(self.dept, key, self.derived)
         if not _num(v):
             return None
-        return TableFigure(float(v), self._loc(key))
+        hit = self.layout.where.get(key)
+        return TableFigure(float(v), self._loc(key), percent_places(hit[1]) if hit else 2)
 
     def first(self, ks: tuple[str, ...]) -> tuple[str, TableFigure] | None:
         for k in ks:
@@ -340,7 +342,7 @@ def _against_tables(ctx: _Section, heading: str, para: str, located: list[tuple[
             shown = f"{fmt_num(fig.value, 4)} 万元"
         elif q.kind == "rate":
             ok = abs(q.value - fig.value * 100) <= max(_unit_tolerance(q), 0.005)
-            shown = f"{fig.value * 100:.2f}%"
+            shown = fmt_pct(fig.value, fig.places)
         elif q.kind == "score":
             ok = abs(q.value - fig.value) <= max(profile.scoring.score_tolerance, 0.5 * 10 ** -q.decimals) + 1e-9
             shown = f"{fmt_num(fig.value, 4)} 分"
@@ -604,7 +606,8 @@ def _claims(ctx: _Section, text: str, dept: Department, derived: dict[str, Any],
                 and executed > full.value + profile.scoring.money_tolerance:
             yield ctx.flag("NARR-407", WARNING, sent,
                            f"说“{m[0]}”，但全年执行数 {fmt_num(executed, 4)} 万元超过全年预算数 {fmt_num(full.value, 4)} 万元"
-                           f"（执行率 {executed / full.value:.2%}，{full.location}）。", m[0], round(executed / full.value, 4))
+                           f"（执行率 {fmt_pct(executed / full.value, profile.scoring.rate_places)}，{full.location}）。", m[0],
+                           round(executed / full.value, 4))
         if _num(actual) and _num(authorized):
             m = _BELOW_STAFF.search(sent)
             if m and actual >= authorized:

@@ -169,6 +169,9 @@ def load_department(path: Path, profile: str | None = None):
         _fail(f"{path} 不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列附近有误")
     if isinstance(data, dict) and profile and not data.get("profile"):
         data["profile"] = profile
+    region = data.get("profile") if isinstance(data, dict) else None
+    if isinstance(region, str) and region:
+        _categories(path, data, _profile(profile or region))
     try:
         return Department.model_validate(data)
     except ValidationError as e:
@@ -177,6 +180,19 @@ def load_department(path: Path, profile: str | None = None):
         if any(err["loc"] == ("profile",) for err in e.errors()):
             lines.append("  （profile 是地区配置：写在 JSON 中，或在命令行用 -p 指明，如 -p 我的地区/）")
         _fail(f"{path} 数据不符合格式：\n" + "\n".join(lines))
+
+
+def _categories(path: Path, data: dict, prof) -> None:
+    """A project's category may go unsaid where the region has one; where it has several, the
+    data file is refused naming each project that says none and the categories to choose from."""
+    from ..core.model import complete_categories
+
+    missing = complete_categories(data, prof.projects.implied_category)
+    if missing:
+        cats = "、".join(prof.projects.categories)
+        lines = [f"  第 {i + 1} 个项目" + (f"“{name}”" if name else "") + "没有写项目类别（category）" for i, name in missing]
+        _fail(f"{path}：地区“{prof.profile.name}”有 {len(prof.projects.categories)} 个项目类别，"
+              f"每个项目都要写明属于哪一类（category 写 {cats} 之一）：\n" + "\n".join(lines))
 
 
 def _print_schema(value: bool) -> None:

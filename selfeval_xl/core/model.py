@@ -164,8 +164,14 @@ class Funds(_TextModel):
 class ProjectEvaluation(_TextModel):
     """附件3(n) 项目支出绩效自评表, plus its 附件1 上年决算数."""
 
+    # the data file's format (``fill --schema``) does not ask for it: ``fill`` supplies a region's
+    # only category (``complete_categories``); the model itself always holds one ("" = not in 附件1)
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(
+        required=[r for r in schema.get("required", ()) if r != "category"]))
+
     name: str
-    category: str
+    category: str = Field(description="项目类别：地区 [projects] categories 之一（空为不列入基础数据表的项目）；"
+                                      "地区只有一个类别时可不写，有几个类别时必须写明")
     competent_dept: str = ""
     implementing_unit: str = ""
     prior_year_final: Money = None
@@ -211,6 +217,22 @@ class Signoff(_TextModel):
     date: str = ""  # 填报日期
     phone: str = ""  # 联系电话
     head: str = ""  # 单位负责人
+
+
+def complete_categories(data: object, implied: str | None) -> list[tuple[int, str]]:
+    """A data file's projects that say no ``category`` (absent or null) get the region's only
+    one (``ProjectRules.implied_category``); where the region has several there is nothing to
+    imply and they are returned as (index, name) for the caller to name. An empty category is
+    said, not missing: a project not listed in 附件1 (a spare sheet read back)."""
+    projects = data.get("projects") if isinstance(data, dict) else None
+    missing = []
+    for i, p in enumerate(projects if isinstance(projects, list) else ()):
+        if isinstance(p, dict) and p.get("category") is None:
+            if implied is not None:
+                p["category"] = implied
+            else:
+                missing.append((i, str(p.get("name") or "").strip()))
+    return missing
 
 
 class Department(_TextModel):

@@ -91,9 +91,10 @@ def fmt_money(x: float | None) -> str:
     return s[:-1] if s.endswith("0") else s
 
 
-def fmt_pct(x: float | None) -> str:
-    """A rate (0.9834) as the forms print it: 98.34%."""
-    return "" if x is None else f"{x * 100:.2f}%"
+def fmt_pct(x: float | None, places: int = 2) -> str:
+    """A rate (0.9834) as the forms print it: 98.34% (``places`` decimals of a percent: a region's
+    execution rate is shown as it is rounded, ``Scoring.rate_places``: 0 → 98%)."""
+    return "" if x is None else f"{x * 100:.{places}f}%"
 
 
 def fmt_num(x: float | None, places: int = 2) -> str:

@@ -253,6 +253,14 @@ class Scoring(_Strict):
             object.__setattr__(self, "execution_shown", self.execution_scored)
         return self
 
+    @property
+    def rate_places(self) -> int:
+        """Decimals of a percent the execution rate is shown with wherever a person reads it (the
+        workbook's rate cells, the report's sentences and tables, messages, 汇总表): the places it is
+        rounded to, or two where it is not rounded (-1)."""
+        d = self.execution_rate_percent_decimals
+        return 2 if d < 0 else d
+
 
 class Grade(_Strict):
     name: str = _name(20)
@@ -322,6 +330,12 @@ class ProjectRules(_Strict):
         if self.default_category not in self.categories:
             raise ValueError("projects.default_category 必须是 projects.categories 之一")
         return self
+
+    @property
+    def implied_category(self) -> str | None:
+        """The category a project that says none belongs to: the region's only one (a region
+        that declares none has one, 项目支出); None where there are several to choose from."""
+        return self.categories[0] if len(self.categories) == 1 else None
 
 
 # the placeholders a region's words may name (``forms.naming`` fills them): a report file is
@@ -540,9 +554,12 @@ class CoverLine(_Strict):
     style: str = Field(default="center", pattern=r"^(center|left|title)$")
 
 
-# the cover of the 岳阳 package (seeds 000–002): unit and seal, date, “（此页为封面）”
-DEFAULT_COVER = tuple(CoverLine(text=t) for t in [""] * 8 + ["部门（单位）名称：{unit_name}（盖章）", "", "{report_date}"]
-                      + [""] * 6 + ["（此页为封面）"])
+# the cover of a region that declares none: the year and the report's title ({title}: [report] title,
+# or the kind of report its forms make), the unit and its seal, the date — nothing of any one place
+# (岳阳's cover, with its “（此页为封面）”, is written in its own region.toml)
+DEFAULT_COVER = tuple(
+    CoverLine(text=t, style=style) for t, style in [("", "center")] * 6 + [("{year}年度", "title"), ("{title}", "title")]
+    + [("", "center")] * 4 + [("单位名称：{unit_name}（盖章）", "center"), ("", "center"), ("{report_date}", "center")])
 
 
 class Completeness(_Strict):

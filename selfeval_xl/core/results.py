@@ -25,7 +25,7 @@ REPORT_KIND = "报告"  # a report checked alone (no workbook beside it)
 _UNIT = ("unit_code", "unit_name", "year", "profile", "stated_total", "recomputed_total", "grade")
 _FIGURES = ("rate", "budget", "executed")
 _KNOWN = {"file", "name", "status", "reason", "kind", "flags", "errors", "warnings", "infos", "signature",
-          "report", "report_docx", "region_name", *_UNIT, *_FIGURES}
+          "report", "report_docx", "region_name", "rate_places", *_UNIT, *_FIGURES}
 
 
 def status_of(flags: list[Flag]) -> str:
@@ -56,6 +56,9 @@ class UnitResult:
     recomputed_total: float | None = None
     grade: str | None = None
     rate: float | None = None
+    # decimals of a percent the region shows its execution rate with (``Scoring.rate_places``): 汇总表's
+    # 执行率 column shows each unit's rate as its forms do (None: two)
+    rate_places: int | None = None
     budget: float | None = None
     executed: float | None = None
     signature: str | None = None
@@ -86,7 +89,7 @@ class UnitResult:
         if self.kind is None:
             d["signature"] = self.signature
         d["flags"] = [f.as_dict() for f in self.flags]
-        for k in ("report", "report_docx", "region_name"):
+        for k in ("report", "report_docx", "region_name", "rate_places"):
             if getattr(self, k) is not None:
                 d[k] = getattr(self, k)
         return {**d, **self.extra}
@@ -96,6 +99,7 @@ class UnitResult:
         """A stored result back (what ``as_dict`` wrote, or a result of an earlier version)."""
         r = cls(file=d.get("file", ""), name=d.get("name", ""), status=d.get("status", STATUS_OK),
                 flags=[flag_from_dict(f) for f in d.get("flags") or ()], reason=d.get("reason"), kind=d.get("kind"),
-                **{k: d[k] for k in (*_UNIT, *_FIGURES, "signature", "report", "report_docx", "region_name") if k in d})
+                **{k: d[k] for k in (*_UNIT, *_FIGURES, "signature", "report", "report_docx", "region_name", "rate_places")
+                   if k in d})
         r.extra = {k: v for k, v in d.items() if k not in _KNOWN}
         return r

@@ -32,7 +32,7 @@ from ..checks.narrative import disagreements
 from ..checks import CheckResult, check, computed_fields
 from ..core.scoring import which_levels
 from ..core.flags import ERROR
-from ..forms.cells import AREA, DATE, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet
+from ..forms.cells import AREA, DATE, INT, LONGTEXT, MONEY, PERCENT, RATE, SCORE, WEIGHT, Layout, Sheet, percent_places
 from ..forms.layout import compile_layout, shape_for
 from ..forms.naming import report_title
 from ..core.model import Department
@@ -147,7 +147,7 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
         parts.append(_say(profile, "budget", dept, evaluation=ev,
                           budget_full=_money(_figure(dept, keys.OVERALL_BUDGET_FULL, derived)),
                           executed=_money(_figure(dept, keys.OVERALL_EXECUTED, derived)),
-                          rate=_pct(_figure(dept, keys.OVERALL_RATE, derived))))
+                          rate=_pct(_figure(dept, keys.OVERALL_RATE, derived), profile)))
     total = _figure(dept, keys.OVERALL_TOTAL_SCORE, derived)
     if total is not None:
         parts.append(_say(profile, "total_score", dept, evaluation=ev, score=fmt_num(total),
@@ -168,7 +168,7 @@ def performance_figures(dept: Department, profile: Profile, derived: dict[str, A
             parts.append(_say(profile, "project_result", dept, name=p.name.strip(),
                               budget_full=_money(_figure(dept, keys.funds(pre, "total", "full"), derived)),
                               executed=_money(_figure(dept, keys.funds(pre, "total", "executed"), derived)),
-                              rate=_pct(rate), score=_num(score),
+                              rate=_pct(rate, profile), score=_num(score),
                               grade=value_of(dept, keys.of(pre, keys.GRADE), derived) or None,
                               score_parts=_score_parts(dept, profile, derived, layout, pre, p.indicators)))
     said = [t for t in parts if t]
@@ -199,8 +199,9 @@ def _score_parts(dept: Department, profile: Profile, derived: dict[str, Any], la
     return "，".join(b for b in by if b) or None
 
 
-def _pct(v: float | None) -> str | None:
-    return None if v is None else fmt_pct(v)
+def _pct(v: float | None, profile: Profile) -> str | None:
+    """The execution rate as the region shows it (``Scoring.rate_places``)."""
+    return None if v is None else fmt_pct(v, profile.scoring.rate_places)
 
 
 def _generated_section(dept: Department, profile: Profile, derived: dict[str, Any], clerk: str,
@@ -303,7 +304,7 @@ def _cell_text(cell, values: dict[str, Any], derived: dict[str, Any]) -> str:
     if cell.vtype == MONEY:
         return fmt_money(v)
     if cell.vtype in (RATE, PERCENT):
-        return fmt_pct(v)
+        return fmt_pct(v, percent_places(cell))
     if cell.vtype in (WEIGHT, SCORE, AREA):
         return fmt_num(v)
     if cell.vtype == INT:

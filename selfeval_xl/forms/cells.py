@@ -83,6 +83,21 @@ class CellCheck:
     keys: tuple[str, ...] = ()
 
 
+# a rate cell's style by the decimals of a percent it shows: "f_rate" (0.00%) unless a region rounds its
+# execution rate to other places (``Scoring.rate_places``: 岳阳 shows 99%); the workbook's number format
+# (``xlsx.reference.STYLES``) and the report's tables (``percent_places``) read the same style
+RATE_STYLES = {0: "f_rate0", 1: "f_rate1", 2: "f_rate", 3: "f_rate3", 4: "f_rate4"}
+
+
+def rate_style(places: int) -> str:
+    return RATE_STYLES[places]
+
+
+def percent_places(cell: "Cell") -> int:
+    """Decimals of a percent a rate or percent cell shows (two unless its style says otherwise)."""
+    return next((p for p, style in RATE_STYLES.items() if style == cell.style), 2)
+
+
 def tolerance_for(vtype: str) -> str:
     """The tolerance kind a derived cell's value type implies (its check when none is declared)."""
     if vtype in (RATE, PERCENT):

@@ -20,7 +20,8 @@ from . import keys
 from .cells import (
     GRADE, LONGTEXT, MONEY, PERCENT, RATE, SCORE, TEXT, WEIGHT, Cell, CellCheck, CondFormat, Sheet, Shape, _B, _count, _sum, a1,
     col_letter,
-    blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, tolerance_for,
+    blank_text, exec_score_formula, grade_formula, num, project_sheet_name, rate_formula, rate_style,
+    tolerance_for,
 )
 from ..core.region import REGION_FILE, Limits, Profile
 from .binding import form_name
@@ -334,7 +335,7 @@ def _exec_cell(b: _B, ctx: _Context, part: str, r: int, c: int, params: dict,
     rate_key, score_key = keys.of(prefix, keys.RATE), keys.of(prefix, keys.SCORE)
     if part == "rate":
         b.formula(r, c, rate_key, rate_formula(executed, full, s.execution_rate_percent_decimals), RATE,
-                  check=_typed(checks.get(rate_key), RATE) or EXEC_RATE_CHECK)
+                  style=rate_style(s.rate_places), check=_typed(checks.get(rate_key), RATE) or EXEC_RATE_CHECK)
         b.sh.cond_formats.append(CondFormat((r, c), (r, c), over, "cf_warn"))
     elif part == "hint":
         b.hint(r, c, keys.hint(prefix, "rate"), f'=IF({over},"执行数超过全年预算数（超预算执行），请核实","")')

@@ -213,7 +213,8 @@ REGION_DOCS: dict[str, tuple[str, Any]] = {
     "ProfileInfo.dept_name_label": ("表中“部门名称”一栏的叫法", "预算部门名称"),
     "Scoring.execution_weight": ("预算执行率的分值", 10),
     "Scoring.execution_scored": ("预算执行率的得分是否计入总分", True),
-    "Scoring.execution_rate_percent_decimals": ("执行率按百分数保留的小数位；-1 表示不取整", 2),
+    "Scoring.execution_rate_percent_decimals": ("执行率按百分数保留的小数位，表中、报告中和汇总表都按此显示（0：99%）；"
+                                                "-1 表示不取整（显示两位小数）", 2),
     "Scoring.score_decimals": ("得分保留的小数位", 2),
     "Scoring.total": ("总分", 100),
     "Scoring.money_tolerance": ("金额比较的容差（万元）", 0.01),
@@ -249,7 +250,7 @@ REGION_DOCS: dict[str, tuple[str, Any]] = {
     "Completeness.attachments": ("各表（附件）的满分", 7),
     "Completeness.deduct": ("缺一部分扣的分", 2),
     "Completeness.sheet": ("评分所依据的表，提示中引用；不写则不提", "附件5"),
-    "Report.cover": ("封面各行；不写时用默认封面", None),
+    "Report.cover": ("封面各行；不写时用通用的封面：年度、报告标题（{title}）、单位名称（盖章）、日期", None),
     "Report.body_title": ("正文前是否印出标题（“{year}年度{unit_name}” 与报告标题）", True),
     "Report.sections_heading": ("各部分之上的总标题，表样有时才写", "五、评价报告综述（参考提纲）"),
     "Report.title": ("报告标题；不写时按有无部门整体表定为整体支出或项目支出绩效自评报告", "整体支出绩效自评报告"),

@@ -124,7 +124,7 @@ def check_unit(path: str | Path, expect: dict[str, Any] | None = None, report: s
         status_of(flags), flags, unit_code=dept.code, unit_name=dept.name, year=dept.year, profile=dept.profile,
         region_name=layout.profile.profile.name or None,
         stated_total=dept.stated.get(keys.OVERALL_TOTAL_SCORE, recomputed), recomputed_total=recomputed,
-        grade=result.grade, rate=result.derived.get(keys.OVERALL_RATE),
+        grade=result.grade, rate=result.derived.get(keys.OVERALL_RATE), rate_places=layout.profile.scoring.rate_places,
         # the coordinator's 汇总表 shows them beside the rate (None where the region has no overall table)
         budget=_figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
         executed=_figure(dept, keys.OVERALL_EXECUTED, result.derived),
@@ -264,7 +264,7 @@ def report_unit(item: str | Path | tuple, outdir: str | Path, template: str | No
         file, name, STATUS_ERR if errors else STATUS_OK, list(result.flags), unit_code=dept.code, unit_name=dept.name,
         year=dept.year, profile=dept.profile, stated_total=dept.stated.get(keys.OVERALL_TOTAL_SCORE, result.total),
         recomputed_total=result.total, grade=result.grade, rate=result.derived.get(keys.OVERALL_RATE),
-        budget=_figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
+        rate_places=profile.scoring.rate_places, budget=_figure(dept, keys.OVERALL_BUDGET_FULL, result.derived),
         executed=_figure(dept, keys.OVERALL_EXECUTED, result.derived), report=str(out),
         extra={"report_notes": [f.as_dict() for f in report_notes(result.flags)]})
 

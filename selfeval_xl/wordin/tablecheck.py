@@ -27,7 +27,7 @@ from ..core.flags import ERROR, INFO, WARNING, Flag
 from ..core.numbers import fmt_num, fmt_pct
 from ..forms import keys
 from ..forms.keys import Key
-from ..forms.cells import NUMERIC, Sheet, default_check
+from ..forms.cells import NUMERIC, Sheet, default_check, percent_places
 from ..forms.formula import Program
 from .model import Para, WordReport
 from .tables import Figure, MatchedForm, match_tables
@@ -61,11 +61,20 @@ def _flag(code: str, severity: str, fig: Figure, message: str, stated=None, expe
     return Flag(code, severity, fig.where, message, stated, expected)  # a report flag: its place only
 
 
-def _fmt(v, vtype: str = "") -> str:
-    """A figure as the form prints it: a rate as 95.00%, not 0.95."""
+def _fmt(v, vtype: str = "", places: int = 2) -> str:
+    """A figure as the form prints it: a rate as 95.00%, not 0.95 (to ``places`` decimals of a
+    percent: a region's execution rate as it rounds it, 95%)."""
     if isinstance(v, float):
-        return fmt_pct(v) if vtype in ("rate", "percent") else fmt_num(v, 4)
+        return fmt_pct(v, places) if vtype in ("rate", "percent") else fmt_num(v, 4)
     return "空白" if v is None else f"“{v}”"
+
+
+def _fmt_pair(stated: float, want: float, cell) -> tuple[str, str]:
+    """A printed figure and the recompute, as the cell shows them; to two places where the cell's
+    own rounding would show the two alike."""
+    places = percent_places(cell)
+    pair = _fmt(stated, cell.vtype, places), _fmt(want, cell.vtype, places)
+    return pair if pair[0] != pair[1] else (_fmt(stated, cell.vtype), _fmt(want, cell.vtype))
 
 
 # -- figures against their own formulas ---------------------------------------------------------------
@@ -125,9 +134,9 @@ def _recomputed(form: MatchedForm, profile, shared: dict | None = None,
         rule = cell.check or default_check(cell.vtype)
         if abs(fig.value - got) <= tolerance(rule.tolerance, profile) + 1e-9:
             continue
+        shown, want = _fmt_pair(fig.value, float(got), cell)
         out.append(_flag(rule.code, rule.severity, fig,
-                         f"报告{form.title}：{rule.message}：表中为 {_fmt(fig.value, cell.vtype)}，按表中各数重算应为 "
-                         f"{_fmt(float(got), cell.vtype)}。"
+                         f"报告{form.title}：{rule.message}：表中为 {shown}，按表中各数重算应为 {want}。"
                          f"请核对表中各数或改正该数字。", fig.value, float(got)))
     return out
 
@@ -298,9 +307,10 @@ def against_workbook(forms: list[MatchedForm], dept, profile) -> list[Flag]:
             kind = (cell.check.tolerance if cell.check else None) or _TOL.get(cell.vtype, "money")
             if abs(fig.value - float(theirs)) <= tolerance(kind, profile) + 1e-9:
                 continue
+            ours, book_shows = _fmt_pair(fig.value, float(theirs), cell)
             out.append(_flag("RPT-601", WARNING, fig,
-                             f"报告{form.title}中的 {_fmt(fig.value)}（{fig.where.within}）与工作簿 "
-                             f"{layout.location(wkey, wkey)} 的 {_fmt(float(theirs))} 不同。请核对后统一。",
+                             f"报告{form.title}中的 {ours}（{fig.where.within}）与工作簿 "
+                             f"{layout.location(wkey, wkey)} 的 {book_shows} 不同。请核对后统一。",
                              fig.value, float(theirs)))
     return out
 

@@ -14,7 +14,9 @@ import xlsxwriter
 
 from . import text_escape  # noqa: F401  (shared strings always escaped)
 from ..core.numbers import DATE_MAX, DATE_MIN
-from ..forms.cells import AREA, DATE, INT, LONGTEXT, META, MONEY, PERCENT, SCORE, TEXT, WEIGHT, Layout, Sheet, a1
+from ..forms.cells import (
+    AREA, DATE, INT, LONGTEXT, META, MONEY, PERCENT, RATE_STYLES, SCORE, TEXT, WEIGHT, Layout, Sheet, a1,
+)
 from .plan import (
     BLANK, MERGE, NUMBER, STRING, PrintPlan, cell_writes, doc_properties, meta_for, sheet_print, unused_sheet,
 )
@@ -66,6 +68,10 @@ STYLES: dict[str, dict[str, Any]] = {
     # a date input: a real date, shown as the forms write it (Excel's own Chinese long date)
     "in_date": {**_BASE, **_BORDER, "align": "center", "locked": False, "bg_color": INPUT_FILL,
                 "num_format": 'yyyy"年"m"月"d"日"'},
+    # an execution rate shown to a region's places other than two (``cells.RATE_STYLES``; "f_rate" is 0.00%)
+    **{style: {**_BASE, **_BORDER, "align": "center", "bg_color": FORMULA_FILL,
+               "num_format": "0" + ("." + "0" * places if places else "") + "%"}
+       for places, style in RATE_STYLES.items() if places != 2},
 }
 
 # data validation per input type: (validate kind, criteria, title, message, error)

@@ -121,6 +121,11 @@ class SummaryWorkbook:
         self.num = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00", "valign": "top"})
         self.money = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "#,##0.00", "valign": "top"})
         self.pct = wb.add_format({"border": 1, "font_name": "宋体", "num_format": "0.00%", "valign": "top"})
+        # a unit's rate as its region shows it (``UnitResult.rate_places``; "0.00%" where it says none)
+        self.pcts = {places: wb.add_format({"border": 1, "font_name": "宋体", "valign": "top",
+                                            "num_format": "0" + ("." + "0" * places if places else "") + "%"})
+                     for places in range(5) if places != 2}
+        self.pcts[2] = self.pct
         self.title_fmt = wb.add_format({"bold": True, "font_name": "黑体", "font_size": 14, "align": "center",
                                         "valign": "vcenter"})
         fills = {"有错误": "#FFC7CE", "有警告": "#FFEB9C", "通过": "#C6EFCE"}
@@ -166,7 +171,8 @@ class SummaryWorkbook:
         if v is None or v == "":
             ws.write_blank(r, c, None, fmt)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            ws.write_number(r, c, v, fmt if fmt in (self.money, self.pct) else self.num if isinstance(v, float) else fmt)
+            keep = fmt is self.money or fmt in self.pcts.values()
+            ws.write_number(r, c, v, fmt if keep else self.num if isinstance(v, float) else fmt)
         else:
             ws.write_string(r, c, str(v), fmt)
 
@@ -194,7 +200,8 @@ class SummaryWorkbook:
                r.rate, r.stated_total, r.recomputed_total, r.grade, r.count(ERROR), r.count(WARNING), r.count(INFO)]
         at = self.units.top + self.n_units
         for c, v in enumerate(row):
-            self._put(self.units, at, c, v, self.money if c in (5, 6) else self.pct if c == 7 else None)
+            pct = self.pcts.get(r.rate_places, self.pct)
+            self._put(self.units, at, c, v, self.money if c in (5, 6) else pct if c == 7 else None)
         self.units.write_string(at, len(row), r.status, self.status_fmt.get(r.status, self.cell))
         self._put(self.units, at, len(row) + 1, report_cell(r))
         for f in r.flags:
