@@ -292,7 +292,11 @@ def _read_sheet_fast(raw: bytes, data: SheetData, strings: list[str], dates: set
             if f:
                 formulas[rc] = "=" + _unescape(f)
             if v:
-                value = _cell_value(t or "n", _unescape(v), st or None, strings, dates)
+                if t == "s" and v.isdigit():  # most cells: a shared string, or a number (below)
+                    k = int(v)
+                    value = strings[k] if k < len(strings) else None
+                else:
+                    value = _cell_value(t or "n", _unescape(v), st or None, strings, dates)
                 if value is not None and value != "":
                     values[rc] = value
                     if not t and st and percents and int(st) in percents:
