@@ -114,3 +114,20 @@ def test_batch_reports_results_as_they_arrive_and_in_order(tmp_path):
 
 def _square(x: int) -> dict:
     return {"value": x * x}
+
+
+def _gc_threshold(_x: int) -> dict:
+    import gc
+
+    return {"value": gc.get_threshold()}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_collect_garbage_less_often_and_the_caller_keeps_its_setting(method, monkeypatch):
+    import gc
+
+    monkeypatch.setenv("SELFEVAL_START_METHOD", method)
+    before = gc.get_threshold()
+    results, _ = batch.run(_gc_threshold, [1, 2, 3], workers=2, label="t")
+    assert {tuple(r["value"]) for r in results} == {batch.WORKER_GC_THRESHOLD} != {before}
+    assert gc.get_threshold() == before

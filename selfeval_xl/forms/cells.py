@@ -223,6 +223,20 @@ class Sheet:
             found = memo[1][kinds] = [c for c in self.cells if c.kind in kinds]
         return found
 
+    def labels_in_order(self) -> list[Cell]:
+        """The sheet's printed label cells with text, by row then column, remembered like
+        ``cells_of``: the reader compares them with every returned workbook (moved rows)."""
+        memo = self._by_kind
+        if memo is None or memo[0] != len(self.cells):
+            self.cells_of(_INPUT)  # makes the memo current
+            memo = self._by_kind
+        found = memo[1].get("labels")
+        if found is None:
+            found = memo[1]["labels"] = sorted(
+                (c for c in self.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()),
+                key=lambda c: (c.r, c.c))
+        return found
+
     def computed_slots(self) -> list:
         """The indicator slots (``Slot``) whose cell here is a formula — a scorecard's printed
         分值, a declared 得分 formula — remembered like ``cells_of`` (the checks ask for every unit)."""

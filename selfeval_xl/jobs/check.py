@@ -9,6 +9,7 @@ Results are ``UnitResult`` from the worker to the summary writer; what later ste
 from __future__ import annotations
 
 import functools
+import gc
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,16 +158,22 @@ def write_summary(results: list[UnitResult], folder: Path, book=None) -> None:
         else:
             book.close()
 
-    for fn, path in ((xlsx, folder / "汇总表.xlsx"), (write_json, folder / "summary.json")):
-        try:
-            fn(results, path)
-        except OutputError:
-            raise
-        except Exception as e:
-            os_err = os_error_in(e)
-            if os_err is None:
+    # thousands of results are alive and stay so: the garbage collector need not walk them over and
+    # over while the writers make their many small objects (a tenth of a batch's summary time)
+    gc.freeze()
+    try:
+        for fn, path in ((xlsx, folder / "汇总表.xlsx"), (write_json, folder / "summary.json")):
+            try:
+                fn(results, path)
+            except OutputError:
                 raise
-            raise OutputError(describe_os_error(os_err, path)) from None
+            except Exception as e:
+                os_err = os_error_in(e)
+                if os_err is None:
+                    raise
+                raise OutputError(describe_os_error(os_err, path)) from None
+    finally:
+        gc.unfreeze()
 
 
 # -- in the worker ---------------------------------------------------------------------------------

@@ -322,6 +322,7 @@ MAX_FIGURE = 1e12  # 万元, 人, ㎡: larger is not a figure of a budget unit (
 
 
 _TEXTS = (TEXT, LONGTEXT)
+_PLAIN_NUMBERS = (MONEY, AREA, WEIGHT, SCORE)  # read as typed (not INT, PERCENT or RATE)
 
 
 def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]:
@@ -346,8 +347,14 @@ def _typed_inputs(book: Workbook) -> tuple[dict[str, Any], list[Flag], set[str]]
             if v is None:
                 out[cell.key] = None
                 continue
-            if type(v) is str and cell.vtype in _TEXTS and "\r" not in v and not CONTROL_CHARS.search(v):
-                out[cell.key] = v  # the common case, as ``_typed_value`` would read it
+            vtype = cell.vtype
+            if type(v) is str:
+                if vtype in _TEXTS and "\r" not in v and not CONTROL_CHARS.search(v):
+                    out[cell.key] = v  # the common cases, as ``_typed_value`` reads them
+                    continue
+            elif (type(v) is float or type(v) is int) and vtype in _PLAIN_NUMBERS and 0 <= v < MAX_FIGURE \
+                    and (vtype != MONEY or rc not in book.percent.get(sh.name, ())):
+                out[cell.key] = float(v)
                 continue
         out[cell.key], is_text = _typed_value(book, sh, cell, rc, v, f, flags)
         if is_text:
@@ -724,8 +731,7 @@ def _find_shifts(book: Workbook) -> list[Flag]:
         vals = book.values.get(sh.name)
         if not vals:
             continue
-        labels = sorted((c for c in sh.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()),
-                        key=lambda c: (c.r, c.c))
+        labels = sh.labels_in_order()
         wrong = [c for c in labels if vals.get((c.r, c.c)) != c.text]
         if len(wrong) < 2:
             continue

@@ -63,8 +63,27 @@ def default_key_path() -> Path:
     return Path(base) / "selfeval-xl" / "signing.key"
 
 
+# keys read, by path, with the file's identity and times when read (a rewritten key is read again): a batch verifies every workbook
+# with this machine's key, and reading it once per workbook was a file open per unit
+_READ: dict[str, tuple[tuple[int, ...], SigningKey]] = {}
+
+
 def read_key(path: str | Path) -> SigningKey:
     path = Path(path)
+    try:
+        st = os.stat(path)
+        hit = _READ.get(str(path))
+        if hit is not None and hit[0] == (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size):
+            return hit[1]
+    except OSError:
+        st = None  # said below, as the read fails
+    key = _read_key(path)
+    if st is not None:
+        _READ[str(path)] = ((st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size), key)
+    return key
+
+
+def _read_key(path: Path) -> SigningKey:
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
