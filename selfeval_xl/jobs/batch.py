@@ -257,12 +257,14 @@ def run(func: Callable[[Any], Any], paths: list[Any], workers: int | None = None
             # the results (and a summary written as they come) pile up here while workers run: collected as seldom
             gc.set_threshold(*WORKER_GC_THRESHOLD)
             with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_init) as pool:
-                futures = {pool.submit(_safe, func, p, failed): i for i, p in enumerate(paths)}
+                size = chunk_size(len(paths), workers)
+                chunks = [range(k, min(k + size, len(paths))) for k in range(0, len(paths), size)]
+                futures = {pool.submit(_safe_each, func, [paths[i] for i in chunk], failed): chunk for chunk in chunks}
                 try:
                     for fut in as_completed(futures):
-                        i = futures[fut]
-                        results[i] = fut.result()
-                        arrived(i)
+                        for i, result in zip(futures[fut], fut.result()):
+                            results[i] = result
+                            arrived(i)
                 except KeyboardInterrupt:
                     interrupted = True
                     for fut in futures:
@@ -278,6 +280,13 @@ def run(func: Callable[[Any], Any], paths: list[Any], workers: int | None = None
             gc.set_threshold(*threshold)
         bar.close()
     return [r for r in results if r is not None], interrupted
+
+
+def chunk_size(n_items: int, workers: int) -> int:
+    """Items sent to a worker at a time: one for a small batch (every worker busy to the end);
+    up to 8 for a large one, where handing out and collecting each item alone was a third of the
+    main process's work (it shares the cores with the workers). Progress still moves every few items."""
+    return max(1, min(8, n_items // (workers * 20)))
 
 
 def map_quietly(func: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
@@ -328,6 +337,12 @@ def _context():
         ctx.set_forkserver_preload(["selfeval_xl.jobs.checking", "selfeval_xl.jobs.check", "selfeval_xl.jobs.generate",
                                     "selfeval_xl.docx.report"])
     return ctx
+
+
+def _safe_each(func: Callable[[Any], Any], items: list[Any], failed: Callable[[str, str, str], Any] = failed_dict,
+               ) -> list[Any]:
+    """``_safe`` over a chunk of items, in order (each item's failure is its own result)."""
+    return [_safe(func, item, failed) for item in items]
 
 
 def _safe(func: Callable[[Any], Any], item: Any, failed: Callable[[str, str, str], Any] = failed_dict) -> Any:
