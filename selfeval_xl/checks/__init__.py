@@ -25,7 +25,7 @@ from ..forms.compile import indicator_header
 from ..forms.layout import compile_layout, shape_for
 from ..forms.rules import tolerance_value
 from ..core.model import Department, Indicator
-from ..core.region import Profile
+from ..core.region import Profile, normalize_label
 from ..forms.recompute import derive
 from ..core.flags import ERROR, INFO, WARNING, Flag, SheetCell
 from ..core.numbers import fmt_num, fmt_pct, xl_round
@@ -176,6 +176,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
     reason = (indicator_header(profile, which, "deviation") or "偏差原因分析及改进措施") if has_reason else ""
     loc = lambda l2, k, f: layout.at(keys.indicator(prefix, l2, k, f))  # noqa: E731
     weights_by_l1: dict[str, list[float]] = {l1.key: [] for l1 in profile.levels(which)}
+    weights_by_l2: dict[str, list[float]] = {l2.key: [] for _, l2 in profile.level2_all(which)}
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
     ceiling_of = {l2.key: l2.ceiling for _, l2 in profile.level2_all(which)}
     printed = {l2.key: bool(l2.items) for _, l2 in profile.level2_all(which)}
@@ -187,6 +188,7 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
             yield from _unweighted_row(where, name, ind, l2key, k, prefix, has_reason, reason, ceiling_of[l2key], loc)
         elif ind.weight is not None:
             weights_by_l1[l1_of[l2key].key].append(ind.weight)
+            weights_by_l2[l2key].append(ind.weight)
         if has_weight and ind.name and ind.weight is None:
             yield Flag("WEIGHT-104", ERROR, loc(l2key, k, "weight"), f"{where}“{name}”未填分值。", None, None,
                        keys.indicator(prefix, l2key, k, "weight"))
@@ -236,8 +238,9 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
         return
     if not has_weight:
         yield from _capped(prefix, where, indicators, profile, layout, which)
-    elif not profile.weights_fixed_per_level1(which):
-        # only the total is fixed (四川 90): a unit may put all of it under one 一级
+    elif not profile.weights_fixed_per_level1(which) and not all(l1.level2_weighted for l1 in profile.levels(which)):
+        # only the total is fixed (四川 90): a unit may put all of it under one 一级 (where every
+        # 二级 has its points, they add up to the total: WEIGHT-105 says where it is not met)
         ws = [w for l1 in profile.levels(which) for w in weights_by_l1[l1.key]]
         want = profile.indicator_total(which)
         if ws and abs(sum(ws) - want) > tol:
@@ -248,6 +251,10 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                        sum(ws), want, key_w)
     for l1 in profile.levels(which):
         ws = weights_by_l1[l1.key]
+        if has_weight:
+            yield from _level2_weights(prefix, where, l1, weights_by_l2, layout, tol)
+        if l1.level2_weighted:  # its 二级's points add up to its own: WEIGHT-105 says which is off
+            continue
         if l1.weight is not None and ws and abs(sum(ws) - l1.weight) > tol:
             first_l2 = l1.level2[0].key
             yield Flag("WEIGHT-101", ERROR, layout.at(keys.indicator(prefix, first_l2, 0, "weight")),
@@ -260,6 +267,20 @@ def check_indicators(prefix: str, where: str, indicators: list[Indicator], profi
                    f"{where}以下二级指标没有三级指标：{'、'.join(missing)}"
                    + (f"（{_scoring_sheet(profile)}考核“细化到三级指标”会扣分）。" if _scoring_sheet(profile) else "。"),
                    None, None, keys.indicator(prefix, l2.key, 0, "name"))
+
+
+def _level2_weights(prefix: str, where: str, l1, weights: dict[str, list[float]], layout: Layout,
+                    tol: float) -> Iterator[Flag]:
+    """WEIGHT-105: per 二级 with its own points (数量指标（20分）), its rows' 分值 add up to them;
+    the flag points at the 二级's cell, where the sheet turns red."""
+    for l2 in l1.level2:
+        ws = weights[l2.key]
+        if l2.weight is None or not ws or abs(sum(ws) - l2.weight) <= tol:
+            continue
+        key = keys.indicator(prefix, l2.key, 0, "weight")
+        yield Flag("WEIGHT-105", ERROR, _level2_at(layout, prefix, l2, "weight"),
+                   f"{where}{l1.name}“{l2.name}”各行分值合计 {_fmt(xl_round(sum(ws), 4))}，按规则应为 {_fmt(l2.weight)}"
+                   f"（{l2.label}）。请调整该二级指标下各行分值。", sum(ws), l2.weight, key)
 
 
 def _unweighted_row(where: str, name: str, ind: Indicator, l2key: str, k: int, prefix: str, has_reason: bool,
@@ -294,13 +315,23 @@ def _capped(prefix: str, where: str, indicators: list[Indicator], profile: Profi
     tol = profile.scoring.score_tolerance
     l1_of = {l2.key: l1 for l1, l2 in profile.level2_all(which)}
     scores: dict[str, float] = {}
+    by_l2: dict[str, float] = {}
     for l2key, _k, ind in indicator_slots(indicators, profile, which):
         if ind.score is not None:
             l1 = l1_of[l2key]
             scores[l1.key] = scores.get(l1.key, 0.0) + ind.score
+            by_l2[l2key] = by_l2.get(l2key, 0.0) + ind.score
     for l1 in profile.levels(which):
+        for l2 in l1.level2:  # SCORE-108: a 二级 with its own points (数量指标（20分）)
+            got = by_l2.get(l2.key)
+            if got is None or l2.weight is None or got <= l2.weight + tol:
+                continue
+            yield Flag("SCORE-108", ERROR, _level2_at(layout, prefix, l2, "score"),
+                       f"{where}{l1.name}“{l2.name}”各行得分合计 {_fmt(xl_round(got, 4))}，超过该二级指标的分值 "
+                       f"{_fmt(l2.weight)} 分。请改正各行得分。", got, l2.weight, keys.indicator(prefix, l2.key, 0, "score"))
         got = scores.get(l1.key)
-        if got is None or l1.weight is None or got <= l1.weight + tol:
+        # a 一级 whose 二级 all have points: they add up to its own, so SCORE-108 says where it is over
+        if got is None or l1.weight is None or l1.level2_weighted or got <= l1.weight + tol:
             continue
         key = keys.indicator(prefix, l1.level2[0].key, 0, "score")
         yield Flag("SCORE-107", ERROR, _level1_at(layout, prefix, l1),
@@ -321,6 +352,23 @@ def _level1_at(layout: Layout, prefix: str, l1) -> Any:
                 and c.merge is not None and c.c < cell.c:
             return SheetCell(sh.name, c.r + 1, c.c + 1)
     return layout.at(first)
+
+
+def _level2_at(layout: Layout, prefix: str, l2, field: str) -> Any:
+    """The 二级 label's cell (数量指标（20分）) of the table ``prefix``: the rightmost label left
+    of the first row's cells that starts with the 二级's name (the 一级 label may share the name
+    and the row); the first row's ``field`` cell where the form draws no 二级 column."""
+    first = keys.indicator(prefix, l2.key, 0, field)
+    found = layout.where.get(first) or layout.where.get(keys.indicator(prefix, l2.key, 0, "score"))
+    if found is None:
+        return layout.at(first)
+    sh, cell = found
+    labels = [c for c in sh.cells if c.kind == "label" and c.r == cell.r and isinstance(c.text, str)
+              and normalize_label(c.text).startswith(normalize_label(l2.name)) and c.c < cell.c]
+    if not labels:
+        return layout.at(first)
+    c = max(labels, key=lambda c: c.c)
+    return SheetCell(sh.name, c.r + 1, c.c + 1)
 
 
 def _project_sheet(layout: Layout, i: int) -> str:

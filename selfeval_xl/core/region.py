@@ -291,6 +291,9 @@ class Level2(_Strict):
     ceiling: Bool = False  # a bare amount as target is a ceiling (成本指标 “150万元” means ≤ 150万元)
     # a scorecard's fixed rows (评分表: 决策依据 2 分 “有项目年度工作计划…计 2 分”); one per row
     items: tuple[Item, ...] = Field(default=(), max_length=30)
+    # the points the form prints per 二级 (数量指标（20分）): its rows' 分值 add up to it, or, in
+    # a table without a 分值 column, its rows' 得分 may not add to more; None: not fixed per 二级
+    weight: Num | None = Field(default=None, gt=0, le=Limits.RULE_NUMBER)
 
     @model_validator(mode="after")
     def _items_fill_rows(self) -> "Level2":
@@ -298,6 +301,12 @@ class Level2(_Strict):
             raise ValueError(f"二级指标“{self.name}”写了 {len(self.items)} 个 items（表样印定的行），"
                              f"rows 应为 {len(self.items)}，现为 {self.rows}")
         return self
+
+    @property
+    def label(self) -> str:
+        """The 二级 cell text of the official form, e.g. 数量指标（20分）; just the name where the
+        rules fix no weight per 二级."""
+        return self.name if self.weight is None else f"{self.name}（{fmt_num(self.weight, 4)}分）"
 
 
 class Level1(_Strict):
@@ -313,6 +322,17 @@ class Level1(_Strict):
         """The 一级 cell text of the official form, e.g. 产出指标（50分）; just the name where
         the rules fix no weight per 一级."""
         return self.name if self.weight is None else f"{self.name}（{fmt_num(self.weight, 4)}分）"
+
+    @property
+    def level2_weighted(self) -> bool:
+        """True when each of its 二级 has its own weight (数量指标（20分）…): they add up to the
+        一级's weight (region loading refuses them otherwise), so the 二级 sums say all the 一级's does."""
+        return all(l2.weight is not None for l2 in self.level2)
+
+    @property
+    def capped(self) -> bool:
+        """Every row of the 一级 has points to be capped by: its own weight or its 二级's."""
+        return self.weight is not None or self.level2_weighted
 
 
 class ProjectRules(_Strict):
@@ -666,6 +686,7 @@ class Profile(_Strict):
                     f"level1.weight 之和{'加 scoring.execution_weight ' if s.execution_scored else ''}"
                     f"为 {fmt_num(total, 4)}，应等于 scoring.total = {fmt_num(s.total, 4)}"
                 )
+        self._level2_weights_add_up(exec_w)
         mins = [g.min for g in self.grades]
         if mins != sorted(mins, reverse=True) or mins[-1] != 0:
             raise ValueError("grades 必须按 min 从高到低排列，最后一档 min = 0")
@@ -680,6 +701,44 @@ class Profile(_Strict):
         if len(skeys) != len(set(skeys)):
             raise ValueError("report.sections.key 有重复")
         return self
+
+    def _level2_weights_add_up(self, exec_w: float) -> None:
+        """Weights per 二级 (数量指标（20分）): all of a 一级's 二级 or none; where its 一级 has a
+        weight, they add up to it; where only the total is fixed, all the 二级 weights add up to the
+        indicators' total (or, where some 一级 leave theirs free, leave some of it). A message names
+        the key at fault as ``level1.0.level2.1.weight：`` (``parse_profile`` finds its line)."""
+        s = self.scoring
+        for name, levels in (("level1", self.level1), ("overall_level1", self.overall_level1)):
+            fixed = 0.0
+            for i, l1 in enumerate(levels):
+                given = [l2.weight is not None for l2 in l1.level2]
+                if not any(given):
+                    continue
+                if not all(given):
+                    j = given.index(False)
+                    named = "、".join(f"{l2.name} {fmt_num(l2.weight, 4)}" for l2 in l1.level2 if l2.weight is not None)
+                    raise ValueError(f"{name}.{i}.level2.{j}.weight：一级指标“{l1.name}”的二级指标要么都写 weight"
+                                     f"（各二级分值固定，如 数量指标（20分）），要么都不写；已写 {named}，"
+                                     f"“{l1.level2[j].name}”没有写")
+                got = sum(l2.weight for l2 in l1.level2)
+                fixed += got
+                parts = "、".join(f"{l2.name} {fmt_num(l2.weight, 4)}" for l2 in l1.level2)
+                if l1.weight is not None and abs(got - l1.weight) > 1e-9:
+                    raise ValueError(f"{name}.{i}.weight：一级指标“{l1.name}”的 weight = {fmt_num(l1.weight, 4)}，"
+                                     f"但其二级指标的 weight 之和为 {fmt_num(got, 4)}（{parts}）；两者应相等")
+            if not levels or levels[0].weight is not None or not fixed:
+                continue
+            # only the total fixed: the 二级 weights share the indicators' total
+            want = s.total - exec_w
+            every = all(l1.level2_weighted for l1 in levels)
+            i = next(n for n, l1 in enumerate(levels) if l1.level2_weighted)
+            total = f"scoring.total{' − scoring.execution_weight' if s.execution_scored else ''} = {fmt_num(want, 4)}"
+            if every and abs(fixed - want) > 1e-9:
+                raise ValueError(f"{name}.{i}.level2.0.weight：各二级指标的 weight 之和为 {fmt_num(fixed, 4)}，"
+                                 f"应等于绩效指标合计 {total}")
+            if not every and fixed >= want - 1e-9:
+                raise ValueError(f"{name}.{i}.level2.0.weight：已写 weight 的二级指标之和为 {fmt_num(fixed, 4)}，"
+                                 f"没有给其余二级指标留下分值（绩效指标合计 {total}）")
 
     # -- conveniences used by layout, scoring and report ---------------------------------
     @property
@@ -756,6 +815,8 @@ def _line_of(text: str, loc: tuple) -> int:
     if not names or not text:
         return 0
     lines = text.splitlines()
+    if len(loc) >= 4 and loc[2] == "level2" and isinstance(loc[1], int) and isinstance(loc[3], int):
+        return _level2_line(text, lines, loc)
     if len(names) > 2 and len(names) == len(loc):
         # a key of a sub-table written as its own header ([report.words] then project_result = …)
         header = "[" + ".".join(names[:-1]) + "]"
@@ -794,6 +855,31 @@ def _line_of(text: str, loc: tuple) -> int:
         if s.startswith(names[-1]) and s[len(names[-1]):].lstrip().startswith("=") or f"{names[-1]} =" in s:
             return i + 1
     return start + 1 if start else 0
+
+
+def _level2_line(text: str, lines: list[str], loc: tuple) -> int:
+    """The line of a 二级's key (``level1.0.level2.1.weight``), written inline (level2 = [{ key =
+    "quantity", … }]) or as its own [[level1.level2]] table: found by the 二级's key, unique in the
+    table; the 二级's own line where the key is not written (0 when the text cannot be read)."""
+    try:
+        l2key = tomllib.loads(text)[loc[0]][loc[1]]["level2"][loc[3]]["key"]
+    except (tomllib.TOMLDecodeError, KeyError, IndexError, TypeError):
+        return 0
+    at = next((i for i, ln in enumerate(lines) if re.search(r'\bkey\s*=\s*["\']' + re.escape(str(l2key)) + r'["\']', ln)), None)
+    if at is None:
+        return 0
+    field = loc[4] if len(loc) > 4 and isinstance(loc[4], str) else None
+    if field is None:
+        return at + 1
+    pattern = re.compile(r"(^|[{,\s])" + re.escape(field) + r"\s*=")
+    if "{" in lines[at] or lines[at].lstrip().startswith("{"):  # an inline table: its own line
+        return at + 1
+    for i in range(at, len(lines)):  # a [[level1.level2]] table: its key lines up to the next header
+        if i > at and lines[i].lstrip().startswith("["):
+            break
+        if pattern.search(lines[i]):
+            return i + 1
+    return at + 1
 
 
 # pydantic's error types in the coordinator's words; {…} are filled from the error's context
@@ -845,6 +931,10 @@ def _message(err: dict) -> str:
         return template
 
 
+# a message of Profile's own validators that begins with the key at fault (level1.0.level2.1.weight：…)
+_NAMED_KEY = re.compile(r"((?:overall_)?level1\.\d+(?:\.level2\.\d+)?\.weight)：")
+
+
 def parse_profile(data: dict, source: str, text: str = "") -> Profile:
     try:
         return Profile.model_validate(data)
@@ -858,6 +948,10 @@ def parse_profile(data: dict, source: str, text: str = "") -> Profile:
             if deeper:
                 err = {**err, "loc": (*err["loc"], deeper.group(1))}
                 msg = msg[deeper.end():]
+            named = _NAMED_KEY.match(msg) if not err["loc"] else None
+            if named:  # the rules' own consistency (Profile's validators): the key the message names
+                err = {**err, "loc": tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))}
+                msg = msg[named.end():]
             line = _line_of(text, err["loc"])
             lines.append(f"  {f'第 {line} 行 ' if line else ''}键 {_loc(err)}：{msg}")
         raise ProfileError(f"地区配置 {source} 无效：\n" + "\n".join(lines)) from None

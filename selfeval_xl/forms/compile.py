@@ -485,6 +485,7 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
         l1_scores: list[str] = []
         for l2 in l1.level2:
             l2_first = r
+            l2_from = len(l1_scores), len(l1_weights)
             for k in range(l2.rows):
                 slot = {f: keys.indicator(prefix, l2.key, k, f) for f in keys.INDICATOR_FIELDS}
                 item = l2.items[k] if l2.items else None
@@ -500,8 +501,9 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                                   style=_FORMULA_STYLE[vtype], check=_typed(checks.get(f), vtype))
                         continue
                     vtype, prompt = _IND_COLUMNS[f]
-                    if f == "score" and wc is None:  # no row 分值: the 一级's points cap the rows
-                        prompt = f"得分：不小于 0；{l1.name}各行得分合计不超过 {num(l1.weight)} 分"
+                    if f == "score" and wc is None:  # no row 分值: the 二级's or the 一级's points cap the rows
+                        cap = l2 if l2.weight is not None else l1
+                        prompt = f"得分：不小于 0；{cap.name}各行得分合计不超过 {num(cap.weight)} 分"
                     choices = DEVIATION_CHOICES if f == "deviation" else CORE_CHOICES if f == "core" else ()
                     b.input(r, c, slot[f], vtype, prompt=prompt, choices=choices, strict=f == "core")
                 w, s = "{" + slot["weight"] + "}", "{" + slot["score"] + "}"
@@ -521,10 +523,15 @@ def _indicators(b: _B, ctx: _Context, block: Block, r: int) -> int:
                 r += 1
             b.sh.slot_groups.append((tuple(range(l2_first, r)), 1))  # a blank 二级 still shows one line
             if "level2" in cols:
-                b.label(l2_first, cols["level2"], l2.name, r2=r - 1, style="label_center")
+                b.label(l2_first, cols["level2"], l2.label.replace("（", "\n（"), r2=r - 1, style="label_center")
+            if l2.weight is not None:  # 数量指标（20分）: its rows' 分值 add up to it, or their 得分 not over
+                _level2_sum(b, l2, l2_first, r - 1, l1_scores[l2_from[0]:] if wc is None else l1_weights[l2_from[1]:],
+                            wc is None, cols, hint_col, prefix)
         if "level1" in cols:
             b.label(l1_first, cols["level1"], l1.label.replace("（", "\n（"), r2=r - 1, style="label_center")
-        if wc is None:  # the 一级's points are in its label only: its rows' scores may not add to more
+        if l1.level2_weighted:
+            pass  # its 二级's points add up to its own (region loading sees to it): their warnings say all
+        elif wc is None:  # the 一级's points are in its label only: its rows' scores may not add to more
             _level1_cap(b, ctx, block, l1, l1_first, r - 1, l1_scores, cols, hint_col, prefix)
         elif l1.weight is not None:  # only the total fixed: no per-一级 warning (the total row has one)
             wsum = _sum(l1_weights)
@@ -571,19 +578,46 @@ def _item_cell(b: _B, r: int, c: int, key: str, field: str, item) -> None:
 
 
 def _level1_caps(ctx: _Context, block: Block, levels) -> None:
-    """A table without a 分值 column caps each 一级's scores by the weight its label prints
-    (产出指标（50分）); a region whose [[level1]] give none leaves nothing to cap them: refused."""
-    if levels and all(l1.weight is not None for l1 in levels):
+    """A table without a 分值 column caps each row's scores by the weight its 二级's label prints
+    (数量指标（20分）) or else its 一级's (产出指标（50分）); a 一级 where neither gives one leaves
+    nothing to cap its rows: refused."""
+    if levels and all(l1.capped for l1 in levels):
         return
     which = "overall_level1" if block.param("levels", "project") == "overall" and ctx.profile.overall_level1 else "level1"
     rules = dict(ctx.profile.sources).get(REGION_FILE, "")
-    line = next((n for n, text in enumerate(rules.splitlines(), 1) if text.strip() == f"[[{which}]]"), 0)
-    name = next((l1.name for l1 in levels if l1.weight is None), "")
+    at = next((n for n, l1 in enumerate(levels) if not l1.capped), 0)
+    headers = [n for n, text in enumerate(rules.splitlines(), 1) if text.strip() == f"[[{which}]]"]
+    line = headers[at] if at < len(headers) else headers[0] if headers else 0
+    name = levels[at].name if levels else ""
     raise FormError(f"表格定义 {ctx.sdef.file} 第 {block.line} 行（键 indicators.columns）：指标表没有分值列（weight），"
-                    f"各行得分只能以所在一级指标的分值为上限，但 region.toml"
-                    + (f" 第 {line} 行" if line else "") + f"（键 {which}.weight）的一级指标“{name}”没有写 weight；"
-                    f"请在每个 [[{which}]] 中写 weight = 该一级指标的分值（如 产出指标（50分）写 weight = 50），"
+                    f"各行得分只能以所在二级或一级指标的分值为上限，但 region.toml"
+                    + (f" 第 {line} 行" if line else "") + f"（键 {which}.weight）的一级指标“{name}”没有写 weight，"
+                    f"其二级指标也没有都写 weight；请在每个 [[{which}]] 中写 weight = 该一级指标的分值"
+                    f"（如 产出指标（50分）写 weight = 50），或在其每个二级指标中写 weight（如 数量指标（20分）写 weight = 20），"
                     f"或在 columns 中加上 weight")
+
+
+def _level2_sum(b: _B, l2, first: int, last: int, row_keys: list[str], scores: bool, cols: dict[str, int],
+                hint_col: int, prefix: str) -> None:
+    """Per 二级 with its own points (数量指标（20分））: a hint beside its first row and a red 二级
+    cell when its rows' 分值 do not add up to them (``checks``' WEIGHT-105) or, in a table without
+    a 分值 column, its rows' 得分 add to more (SCORE-108). The hint takes the column a 一级's would:
+    a 一级 whose 二级 all have points has none of its own."""
+    total, cap, n = _sum(row_keys), num(l2.weight), _count(row_keys)
+    if scores:
+        wrong = f"{total}-{cap}>0.0001"
+        said = f'"{l2.name}得分合计"&{total}&"，超过 {cap} 分"'
+    else:
+        wrong = f"ABS({total}-{cap})>0.0001"
+        said = f'"{l2.name}分值合计"&{total}&"，应为{cap}"'
+    b.hint(first, hint_col + 1, keys.hint(prefix, "level2", l2.key), f'=IF({n}=0,"",IF({wrong},{said},""))')
+    col = cols.get("level2")
+    if col is not None:
+        where = ((first, col), (first, col))
+    else:
+        c = cols["score"] if scores else cols["weight"]
+        where = ((first, c), (last, c))
+    b.sh.cond_formats.append(CondFormat(where[0], where[1], f"AND({n}>0,{wrong})", "cf_error"))
 
 
 def _level1_cap(b: _B, ctx: _Context, block: Block, l1, first: int, last: int, score_keys: list[str],
@@ -810,8 +844,10 @@ def _unweighted(profile: Profile) -> bool:
 
 
 def _red_example(profile: Profile) -> str:
+    role = "project" if form_name(profile, "project") else "overall"
+    per_l2 = any(l2.weight is not None for _, l2 in profile.level2_all(role))
     if _unweighted(profile):
-        return "一级指标下各行得分合计超过其分值"
+        return "二级或一级指标下各行得分合计超过其分值" if per_l2 else "一级指标下各行得分合计超过其分值"
     return f"得分超过{_weight_word(profile)}、{_weight_word(profile)}合计不符"
 
 
@@ -823,6 +859,12 @@ def _score_rule(profile: Profile) -> str:
     weight = _weight_word(profile)
     reason = indicator_header(profile, role, "deviation")
     why = f"必须填写{reason}" if reason else "请在报告中说明原因"
+    l2 = next((l2 for _, l2 in profile.level2_all(role) if l2.weight is not None), None)
+    if _unweighted(profile) and l2 is not None:
+        # no 分值 column, the points printed per 二级 (数量指标（20分）)
+        return (f"得分不小于 0；各行得分合计不超过所在二级指标的分值（如 {l2.label}；二级没有印分值的，"
+                f"不超过所在一级指标的分值）；未达到指标值的，{why}。"
+                "实际完成值请写实际数（如 98%），不要照抄指标值或带 ≥、≤ 符号。")
     if _unweighted(profile):
         # no 分值 column (湖北): each 一级's points are in its label
         return (f"得分不小于 0；每个一级指标下各行得分合计不超过该一级指标的分值（如 {profile.levels(role)[0].label}）；"
@@ -833,9 +875,16 @@ def _score_rule(profile: Profile) -> str:
 
 def _weights_rule(profile: Profile) -> str:
     s = profile.scoring
+
+    def of_level2(l1) -> str:  # 数量指标 30 分、成本指标 20 分 where the form prints points per 二级
+        return "（" + "、".join(f"{l2.name} {num(l2.weight)} 分" for l2 in l1.level2) + "）" if l1.level2_weighted else ""
+
     if profile.weights_fixed_per_level1():
-        parts = [f"{l1.name} {num(l1.weight)} 分" for l1 in profile.level1]
+        parts = [f"{l1.name} {num(l1.weight)} 分{of_level2(l1)}" for l1 in profile.level1]
         head = "一级指标分值："
+    elif all(l1.level2_weighted for l1 in profile.level1):
+        parts = [f"{l1.name} {num(sum(l2.weight for l2 in l1.level2))} 分{of_level2(l1)}" for l1 in profile.level1]
+        head = "指标分值："
     else:
         parts = [f"绩效指标合计 {num(profile.indicator_total())} 分（"
                  + "、".join(l1.name for l1 in profile.level1) + "之间由单位自行分配）"]

@@ -230,6 +230,9 @@ REGION_DOCS: dict[str, tuple[str, Any]] = {
     "Level2.key": ("二级指标的键（小写字母、数字、下划线），全表唯一", "quantity"),
     "Level2.name": ("二级指标名称", "数量指标"),
     "Level2.rows": ("表中为该二级指标留的三级指标行数", 6),
+    "Level2.weight": ("二级指标的分值（表样按二级印分值，如 数量指标（20分））：有分值列的，其下各行分值之和应等于它；"
+                      "没有分值列的，其下各行得分之和不超过它。一个一级下的二级要么都写、要么都不写；"
+                      "一级也写了 weight 的，各二级之和应等于一级的分值", 20),
     "Level2.ceiling": ("指标值只写金额时是否视为上限（成本指标“150万元”即 ≤150万元）", True),
     "Level2.items": ("评分表中表样印定的行（评价内容、分值、评分标准），每行一项，个数与 rows 相同；单位只填得分",
                      [{"name": "决策依据", "weight": 2, "criteria": "有项目年度工作计划或上级文件计 2 分，没有不得分"}]),
@@ -456,7 +459,9 @@ def _allowed_words(prop: dict) -> str:
     if lo is not None or hi is not None:
         parts.append(f"{'' if lo is None else lo} 到 {'' if hi is None else hi}")
     for a in prop.get("anyOf", ()):
-        if "minimum" in a or "maximum" in a:
+        if "exclusiveMinimum" in a:  # weight > 0 (a 二级's points): "大于 0，至多 …"
+            parts.append(f"大于 {a['exclusiveMinimum']}" + (f"，至多 {a['maximum']}" if "maximum" in a else ""))
+        elif "minimum" in a or "maximum" in a:
             parts.append(f"{a.get('minimum', '')} 到 {a.get('maximum', '')}")
     if "maxLength" in prop:
         parts.append(f"至多 {prop['maxLength']} 字")

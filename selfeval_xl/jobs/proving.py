@@ -133,10 +133,18 @@ def sample_values(layout: Layout, seed: str) -> dict[str, Any]:
         if groups and groups[0][0] is None:  # only the total fixed: shared over every 二级
             groups = [(profile.indicator_total(which), [l2 for l1 in profile.levels(which) for l2 in l1.level2])]
         for weight, level2 in groups:
-            share = round(weight / len(level2), 2)
-            for n, l2 in enumerate(level2):
-                last = n == len(level2) - 1
-                weights[(which, l2.key)] = round(weight - share * (len(level2) - 1), 2) if last else share
+            # a 二级 with its own points (数量指标（20分）) gets them; the others share what is left
+            fixed = [l2 for l2 in level2 if l2.weight is not None]
+            free = [l2 for l2 in level2 if l2.weight is None]
+            for l2 in fixed:
+                weights[(which, l2.key)] = l2.weight
+            if not free:
+                continue
+            weight -= sum(l2.weight for l2 in fixed)
+            share = round(weight / len(free), 2)
+            for n, l2 in enumerate(free):
+                last = n == len(free) - 1
+                weights[(which, l2.key)] = round(weight - share * (len(free) - 1), 2) if last else share
     row_base: dict[str, float] = {}
     for n, (_sh, cell) in enumerate(layout.inputs()):
         key = cell.key
@@ -271,9 +279,11 @@ def prove(profile: Profile, display: str | None = None, *, force: bool = False,
         for k, v in derived.items():
             if isinstance(v, str) and v in _ERROR_VALUES:
                 problems.append(f"重算：{_at(profile, k)}：公式结果为 {v}（填入有效数据时不应出错）")
-            elif isinstance(v, str) and v.strip() and ".hint.level1." in k:
-                # the valid figures keep each 一级's weights (and, without a 分值 column, its scores) to its points
-                problems.append(f"重算：{_at(profile, k)}：按规则填写的试算数据出现一级指标提示“{v}”")
+            elif isinstance(v, str) and v.strip() and (".hint.level1." in k or ".hint.level2." in k):
+                # the valid figures keep each 一级's and 二级's weights (and, without a 分值 column, its
+                # scores) to its points
+                problems.append(f"重算：{_at(profile, k)}：按规则填写的试算数据出现{'一' if '.level1.' in k else '二'}"
+                                f"级指标提示“{v}”")
     except Exception as e:  # noqa: BLE001
         raise RegionRefused(display, problems + [_explain(profile, "重算", e)]) from None
 
