@@ -103,14 +103,18 @@ def _wait_source(d, text: str, timeout: float = 120) -> None:
 
 
 def _wait_text(d, element_id: str, text: str, timeout: float = 30) -> None:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    """Poll until the element says ``text``. The page may be replaced between finding the element
+    and reading it (a form posted, the job page refreshing): chromedriver then says the element is
+    stale, or — since Chrome 156 — "Node with given id does not belong to the document" (a plain
+    WebDriverException); either way the next poll finds the new page's element."""
+    from selenium.common.exceptions import WebDriverException
 
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
             if d.find_element("id", element_id).text == text:
                 return
-        except (NoSuchElementException, StaleElementReferenceException):
+        except WebDriverException:  # NoSuchElement and StaleElementReference are among them
             pass
         time.sleep(0.1)
     raise AssertionError(f"#{element_id} never said {text}")
