@@ -139,3 +139,14 @@ def test_suggested_scores_follow_the_conventions():
     assert suggest("12月31日之前", "12月31日之前", 4).low == 4
     assert suggest("提升", "未完成", 10).high == 6
     assert suggest("", "x", 5) is None and suggest("档案", "很多", 5) is None
+
+
+def test_a_stated_rate_is_said_as_the_cell_shows_it():
+    """RATE-101's message quotes rates as percentages with the places the cell shows (岳阳 rounds
+    its execution rate to whole percents), never as the fraction 0.9."""
+    good = clean()
+    flag = next(f for f in check(good.model_copy(update={"stated": {"projects[0].funds.rate": 0.9}}), P).flags
+                if f.code == "RATE-101")
+    expected = check(good, P).derived["projects[0].funds.rate"]
+    assert "表中为 90%" in flag.message and f"应为 {round(expected * 100)}%" in flag.message, flag.message
+    assert "0.9，" not in flag.message
