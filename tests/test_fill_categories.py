@@ -78,3 +78,15 @@ def test_an_empty_category_is_said_not_missing(tmp_path):
     res, out = _fill(tmp_path, data)
     assert res.exit_code == 0, res.output
     assert _extract(tmp_path, out)["projects"][1]["category"] == ""
+
+
+def test_a_category_the_region_does_not_have_is_refused_not_dropped_from_the_basic_table(tmp_path):
+    """业务经费 for 业务工作经费: before, the project fell out of 附件1's groups without a word."""
+    data = json.loads((examples_dir() / "data" / "001_岳阳市档案馆.json").read_text(encoding="utf-8"))
+    named = data["projects"][2]["name"]
+    data["projects"][2]["category"] = "业务经费"
+    res, out = _fill(tmp_path, data)
+    assert res.exit_code == 2 and not out.exists(), res.output
+    said = res.output
+    assert "某单位数据.json" in said and f"第 3 个项目“{named}”的项目类别“业务经费”不是本地区的类别" in said, said
+    assert "业务工作经费、运行维护经费、市级专项资金" in said, said

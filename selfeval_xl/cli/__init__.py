@@ -184,10 +184,20 @@ def load_department(path: Path, profile: str | None = None):
 
 def _categories(path: Path, data: dict, prof) -> None:
     """A project's category may go unsaid where the region has one; where it has several, the
-    data file is refused naming each project that says none and the categories to choose from."""
+    data file is refused naming each project that says none and the categories to choose from.
+    A category the region does not have is refused too: the project would drop out of 附件1."""
     from ..core.model import complete_categories
 
     missing = complete_categories(data, prof.projects.implied_category)
+    cats = prof.projects.categories
+    unknown = [(i, str(p.get("name") or "").strip(), p["category"]) for i, p in enumerate(data.get("projects") or [])
+               if isinstance(p, dict) and isinstance(p.get("category"), str) and p["category"].strip()
+               and p["category"] not in cats] if isinstance(data.get("projects"), list) else []
+    if unknown:  # it would fall out of 附件1 without a word
+        lines = [f"  第 {i + 1} 个项目" + (f"“{name}”" if name else "") + f"的项目类别“{cat}”不是本地区的类别"
+                 for i, name, cat in unknown]
+        _fail(f"{path}：地区“{prof.profile.name}”的项目类别是 {'、'.join(cats)}"
+              f"（不列入基础数据表的项目写空字符串 \"\"）：\n" + "\n".join(lines))
     if missing:
         cats = "、".join(prof.projects.categories)
         lines = [f"  第 {i + 1} 个项目" + (f"“{name}”" if name else "") + "没有写项目类别（category）" for i, name in missing]
