@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from ..forms.binding import declares, form_name, sheet_name, value_of
 from ..core.indicators import has_operator, normalize, suggest
 from ..forms import keys
-from ..forms.cells import RATE_STYLES, CellCheck, Layout, default_check
+from ..forms.cells import CellCheck, Layout, default_check, percent_places
 from ..forms.compile import indicator_header
 from ..forms.layout import compile_layout, shape_for
 from ..forms.rules import tolerance_value
@@ -101,15 +101,13 @@ def check_stated(dept: Department, profile: Profile, layout: Layout, derived: di
             continue
         show = _fmt
         if rule.tolerance == "rate":  # a rate as the cell shows it (98.91%, 岳阳's 99%), not 0.9891
-            places = _RATE_PLACES.get(layout.where[key][1].style, 2) if key in layout.where else 2
+            places = percent_places(layout.where[key][1]) if key in layout.where else 2
             show = lambda v: fmt_pct(v, places) if isinstance(v, (int, float)) and not isinstance(v, bool) \
                 else _fmt(v)  # noqa: E731
         yield Flag(rule.code, rule.severity, layout.at(key, key),
                    f"{rule.message}：表中为 {show(stated)}，按录入数据重算应为 {show(expected)}。请核对录入数据或改正该数字。",
                    stated, expected, key)
 
-
-_RATE_PLACES = {style: places for places, style in RATE_STYLES.items()}
 
 
 # -- arithmetic on inputs -------------------------------------------------------------------

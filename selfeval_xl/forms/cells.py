@@ -18,6 +18,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Callable
 
 from ..core.flags import SheetCell, column_letters
 from ..core.region import Profile
@@ -223,31 +224,28 @@ class Sheet:
             found = memo[1][kinds] = [c for c in self.cells if c.kind in kinds]
         return found
 
-    def labels_in_order(self) -> list[Cell]:
-        """The sheet's printed label cells with text, by row then column, remembered like
-        ``cells_of``: the reader compares them with every returned workbook (moved rows)."""
-        memo = self._by_kind
-        if memo is None or memo[0] != len(self.cells):
-            self.cells_of(_INPUT)  # makes the memo current
-            memo = self._by_kind
-        found = memo[1].get("labels")
+    def _remembered(self, name: str, build: Callable[[], list]) -> list:
+        """``build()`` kept beside ``cells_of``'s memo (dropped with it when cells are added)."""
+        self.cells_of(_INPUT)  # makes the memo current
+        memo = self._by_kind[1]
+        found = memo.get(name)
         if found is None:
-            found = memo[1]["labels"] = sorted(
-                (c for c in self.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()),
-                key=lambda c: (c.r, c.c))
+            found = memo[name] = build()
         return found
+
+    def labels_in_order(self) -> list[Cell]:
+        """The sheet's printed label cells with text, by row then column, remembered: the reader
+        compares them with every returned workbook (moved rows)."""
+        return self._remembered("labels", lambda: sorted(
+            (c for c in self.cells if c.kind == "label" and isinstance(c.text, str) and c.text.strip()),
+            key=lambda c: (c.r, c.c)))
 
     def computed_slots(self) -> list:
         """The indicator slots (``Slot``) whose cell here is a formula — a scorecard's printed
-        分值, a declared 得分 formula — remembered like ``cells_of`` (the checks ask for every unit)."""
+        分值, a declared 得分 formula — remembered on the shared sheet (the checks ask for every unit)."""
         base = self.origin or self
-        base.cells_of(_DERIVED)  # makes the memo current
-        memo = base._by_kind[1]
-        found = memo.get("slots")
-        if found is None:
-            found = memo["slots"] = [cell.key.slot for cell in base.cells_of(("formula",))
-                                     if cell.key is not None and cell.key.slot]
-        return found
+        return base._remembered("slots", lambda: [cell.key.slot for cell in base.cells_of(("formula",))
+                                                  if cell.key is not None and cell.key.slot])
 
     def input_keys_by_row(self) -> dict[int, list]:
         """The keys of the sheet's inputs by row, kept on the shared sheet (the same for every

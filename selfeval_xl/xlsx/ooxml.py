@@ -186,8 +186,7 @@ def read_xlsx(path: "str | Path | zipfile.ZipFile", wanted: set[str] | None = No
             if wanted is not None:  # a sheet or two (the metadata): decode only the strings they use
                 strings = _StringsOnDemand(sst)
             else:
-                strings = [unescape_ooxml(si[0].text or "") if len(si) == 1 and si[0].tag == _T  # plain text
-                           else _si_text(si) for si in sst.iter(_SI)]
+                strings = [_si_text(si) for si in sst.iter(_SI)]
         dates, percents = _styles(z, strict)
         out: dict[str, SheetData] = {}
         for sh in wb.iter(f"{{{NS}}}sheet"):
